@@ -1,0 +1,56 @@
+/* Loading a .gitlab-ci.yml into the pipeline model, with GitLab's semantics: includes,
+ * extends, !reference, default:, workflow:rules, job rules/only/except, parallel. No I/O
+ * except reading the config files (through yaml/) and what the context supplies. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "model/job.h"
+#include "util/err.h"
+
+struct arena;
+struct ydoc;
+struct ynode;
+
+/* What rules are evaluated against: the predefined variables of this pipeline and the
+ * facts `changes:`/`exists:` need. Built by the caller (cli) from git and options. */
+struct pipeline_ctx {
+	struct var_list vars;   /* predefined + CLI/pipeline variables, lowest precedence first */
+	const char *project_dir; /* repository root: where local includes and exists: look */
+	/* Files changed by this push, for rules:changes; NULL = unknown (changes: always true,
+	 * as GitLab does for new branches, tags, schedules). */
+	const struct string_list *changed_files;
+	/* Folder that holds remote/project/template/component includes offline, or NULL. */
+	const char *include_dir;
+};
+
+struct pipeline {
+	struct arena *arena;        /* owned: everything below lives here */
+	const char *file;           /* path of the main config file */
+	const char **stages;        /* with .pre first and .post last */
+	size_t n_stages;
+	struct var_list variables;  /* global YAML variables (after workflow:rules variables) */
+	const char *name;           /* workflow:name, or NULL */
+	bool created;               /* false when workflow:rules decided no pipeline */
+	struct srcloc workflow_loc; /* the rule that decided, for explain */
+	struct job *jobs;           /* jobs in the pipeline (rules applied), stage order */
+	size_t n_jobs;
+	struct job *excluded;       /* jobs dropped by rules/only/except, for explain */
+	size_t n_excluded;
+	struct ynode *resolved;     /* the fully resolved config, for `runnel config` */
+	struct diag_list warnings;
+};
+
+struct pipeline_opts {
+	bool collect_all_errors;    /* lint: keep going and fill diags */
+	struct diag_list *diags;    /* where collected errors go (lint) */
+};
+
+/* Loads and plans-ready-validates `file`. Returns an owned pipeline or NULL with err set
+ * (ERR_CONFIG with a srcloc pointing into the file that holds the mistake). With
+ * opts->collect_all_errors every error also goes to opts->diags and NULL is returned if any. */
+struct pipeline *pipeline_load(const char *file, const struct pipeline_ctx *ctx,
+			       const struct pipeline_opts *opts, struct err *err);
+void pipeline_free(struct pipeline *p);
+/* The job instance named `name`, or NULL. */
+const struct job *pipeline_find_job(const struct pipeline *p, const char *name);

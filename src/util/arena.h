@@ -1,0 +1,22 @@
+/* Bump allocator for data that lives as long as one loaded pipeline (YAML nodes, model).
+ * Everything allocated from an arena is freed at once by arena_release(). */
+#pragma once
+#include <stddef.h>
+
+struct arena_block;
+
+struct arena {
+	struct arena_block *head;
+	size_t used_total; /* bytes handed out, for the memory budget and benchmarks */
+};
+
+#define ARENA_INIT { 0 }
+
+void arena_init(struct arena *a);
+/* Frees every block; the arena can be reused afterwards. NULL-safe. */
+void arena_release(struct arena *a);
+/* Returns zeroed memory owned by the arena, aligned for any type. Never NULL. */
+void *arena_alloc(struct arena *a, size_t n);
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
