@@ -69,7 +69,7 @@ if [ "$do_apt" = 1 ]; then
   mapfile -t need < <(missing_pkgs "${PKGS[@]}")
   if [ "${#need[@]}" -gt 0 ]; then
     log "installing: ${need[*]}"
-    export DEBIAN_FRONTEND=noninteractive
+    export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
     # apt-get update once, when the lists are absent or older than a day, or
     # when a candidate is unknown.
     stamp=/var/lib/apt/periodic/runnel-update-stamp
@@ -195,7 +195,7 @@ if [ -z "$smoke_image" ]; then
   for l in $(ldd /bin/true | grep -o '/[^ ]*'); do
     mkdir -p "$tmp$(dirname "$l")"; cp -L "$l" "$tmp$l"
   done
-  tar -C "$tmp" -c . | docker import -q --change 'CMD ["/bin/true"]' - runnel/smoke:1 >/dev/null
+  tar -C "$tmp" -c . | docker import --change 'CMD ["/bin/true"]' - runnel/smoke:1 >/dev/null
   rm -rf "$tmp"
   smoke_image=runnel/smoke:1
 fi
