@@ -20,6 +20,9 @@ struct pipeline_ctx {
 	/* Files changed by this push, for rules:changes; NULL = unknown (changes: always true,
 	 * as GitLab does for new branches, tags, schedules). */
 	const struct string_list *changed_files;
+	/* Every file of the repository (tracked + untracked not ignored), relative paths, for
+	 * rules:exists and local include wildcards; NULL = scan project_dir. */
+	const struct string_list *repo_files;
 	/* Folder that holds remote/project/template/component includes offline, or NULL. */
 	const char *include_dir;
 };

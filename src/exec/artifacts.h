@@ -1,0 +1,45 @@
+/* Artifacts and cache: selecting files by GitLab's path rules (paths, exclude, untracked,
+ * globs with ** ), packing them as tar (libarchive), unpacking into a directory or a container.
+ * The executor calls these after a job and before later jobs. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/err.h"
+
+struct artifacts_spec;
+struct cache_spec;
+struct var_list;
+struct docker_client;
+struct string_list;
+
+/* Copies the artifacts of a finished job out of `dir` (a directory on the host: the shell
+ * executor's project copy, or a directory extracted from the container) into `dest_dir`
+ * (e.g. .runnel/artifacts/<job>/), applying paths/exclude/untracked. Paths are expanded with
+ * the job's variables (runner-style). `untracked_files` (may be NULL) lists files that git
+ * does not track, for `untracked: true`. Sets *ret_count to the number of files copied.
+ * A path that matches nothing is a warning (appended to warnings), not an error. */
+int artifacts_collect_dir(const struct artifacts_spec *spec, const struct var_list *vars,
+			  const char *dir, const char *dest_dir, size_t *ret_count,
+			  struct string_list *warnings, struct err *err);
+
+/* Same, but from a container: fetches project_dir from the container through the archive
+ * API and keeps only matching entries. */
+int artifacts_collect_container(struct docker_client *c, const char *container_id,
+				const char *project_dir, const struct artifacts_spec *spec,
+				const struct var_list *vars, const char *dest_dir,
+				size_t *ret_count, struct string_list *warnings, struct err *err);
+
+/* Puts the content of src_dir (artifacts of a dependency, or a cache) into the container at
+ * dest (e.g. the project dir), or copies it into a host dir for the shell executor. */
+int artifacts_put_container(struct docker_client *c, const char *container_id,
+			    const char *src_dir, const char *dest, struct err *err);
+int artifacts_copy_dir(const char *src_dir, const char *dest_dir, struct err *err);
+
+/* Cache key as the runner computes it: key text expanded; key:files → SHA-1-based key with
+ * prefix; "default" when nothing. Returns owned string, or NULL with err. */
+char *cache_key_compute(const struct cache_spec *spec, size_t index, const struct var_list *vars,
+			const char *project_dir, struct err *err);
+
+/* Parses a dotenv report file into vars (KEY=VALUE lines, GitLab's rules). */
+int dotenv_parse_file(const char *path, struct var_list *out, struct err *err);

@@ -1,0 +1,81 @@
+/* Job output and run reporting: live, line-buffered, per-job prefixed output of parallel jobs
+ * (never interleaved mid-line), per-job log files, masking of secret values (also when a value
+ * is split across chunks), timestamps, the end-of-run summary table and the JSON report.
+ * Thread-safe: executors call these from their job threads. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/err.h"
+
+struct report;      /* one per run */
+struct job_log;     /* one per job attempt */
+struct var_list;
+
+struct report_opts {
+	bool color;          /* ANSI colour (TTY and no NO_COLOR) */
+	bool timestamps;     /* --timestamps: prefix each line with the time */
+	const char *log_dir; /* where <job>.log files go (e.g. .runnel/logs); NULL = none */
+	int out_fd;          /* where live output goes (1) */
+	size_t name_width;   /* width of the job-name prefix column (longest name) */
+};
+#define REPORT_OPTS_INIT { .color = false, .timestamps = false, .log_dir = NULL, .out_fd = 1, .name_width = 0 }
+
+struct report *report_new(const struct report_opts *opts, struct err *err);
+void report_free(struct report *r);
+
+/* Opens the log of one job. `masked` (borrowed, copied) lists the variables whose values are
+ * masked (those with masked=true). Returns an owned job_log or NULL with err. */
+struct job_log *report_job_open(struct report *r, const char *job_name,
+				const struct var_list *masked, struct err *err);
+/* Output bytes of the job (stream 1 = stdout, 2 = stderr, 0 = runnel's own messages about the
+ * job). Buffered to whole lines, masked, prefixed, written live and to the log file. */
+void report_job_write(struct job_log *jl, int stream, const char *data, size_t len);
+void report_job_printf(struct job_log *jl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Flushes a trailing partial line and closes the log file. NULL-safe. */
+void report_job_close(struct job_log *jl);
+/* Path of the job's log file (borrowed), or NULL. */
+const char *report_job_log_path(const struct job_log *jl);
+
+enum job_status {
+	JOB_PENDING,
+	JOB_RUNNING,
+	JOB_SUCCESS,
+	JOB_WARNING,   /* failed with allow_failure */
+	JOB_FAILED,
+	JOB_CANCELED,
+	JOB_SKIPPED,   /* when: never at run time, on_success after failure, manual not run... */
+	JOB_TIMEDOUT,
+};
+const char *job_status_name(enum job_status s); /* "success", "failed", "warning", ... */
+
+struct job_result {
+	const char *name;
+	const char *stage;
+	enum job_status status;
+	int exit_code;        /* -1 when the job did not run a script */
+	double duration_s;
+	const char *reason;   /* failure reason or skip reason, NULL if none */
+	const char *log_path;
+	double coverage;      /* < 0 when not computed */
+	unsigned junit_tests, junit_failures; /* from artifacts:reports:junit */
+};
+
+/* Prints the summary table (job, stage, status, duration, exit code) to the report's output. */
+void report_summary(struct report *r, const struct job_result *results, size_t n,
+		    double total_s);
+/* Writes the JSON report file. */
+int report_write_json(const char *path, const struct job_result *results, size_t n,
+		      double total_s, bool pipeline_ok, struct err *err);
+
+/* Streaming masker, usable on its own: replaces every occurrence of any secret with
+ * "[MASKED]" in a stream of chunks, longest secret first, across chunk boundaries. */
+struct masker;
+struct masker *masker_new(const char *const *secrets, size_t n); /* copies secrets */
+void masker_free(struct masker *m);
+/* Feeds data; masked output that is certainly complete is appended to out. */
+struct strbuf;
+void masker_feed(struct masker *m, const char *data, size_t len, struct strbuf *out);
+/* Flushes what is held back at the end of the stream. */
+void masker_flush(struct masker *m, struct strbuf *out);
