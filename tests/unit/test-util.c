@@ -1,0 +1,149 @@
+/* Unit tests for util/: strbuf, strvec, arena, err, diag_list. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "util/arena.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/strbuf.h"
+#include "util/strvec.h"
+#include "util/xalloc.h"
+
+static void test_strbuf_grows_and_stays_terminated(void **state)
+{
+	(void)state;
+	struct strbuf sb = STRBUF_INIT;
+	assert_string_equal(sb.buf, "");
+	for (int i = 0; i < 1000; i++)
+		strbuf_addf(&sb, "%d,", i);
+	assert_int_equal(sb.len, strlen(sb.buf));
+	assert_memory_equal(sb.buf, "0,1,2,", 6);
+	strbuf_setlen(&sb, 2);
+	assert_string_equal(sb.buf, "0,");
+	strbuf_reset(&sb);
+	assert_string_equal(sb.buf, "");
+	strbuf_release(&sb);
+	assert_int_equal(sb.alloc, 0);
+}
+
+static void test_strbuf_shell_quote(void **state)
+{
+	(void)state;
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_add_shell_quoted(&sb, "it's $HOME");
+	assert_string_equal(sb.buf, "'it'\\''s $HOME'");
+	strbuf_release(&sb);
+}
+
+static void test_strbuf_detach_and_rtrim(void **state)
+{
+	(void)state;
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, "text \n\t ");
+	strbuf_rtrim(&sb);
+	size_t len = 0;
+	_cleanup_free_ char *s = strbuf_detach(&sb, &len);
+	assert_string_equal(s, "text");
+	assert_int_equal(len, 4);
+	assert_string_equal(sb.buf, "");
+	/* Detaching an empty strbuf still gives an owned, freeable string. */
+	_cleanup_free_ char *e = strbuf_detach(&sb, NULL);
+	assert_string_equal(e, "");
+}
+
+static void test_strvec_push_find_release(void **state)
+{
+	(void)state;
+	struct strvec sv = STRVEC_INIT;
+	assert_null(sv.v[0]);
+	strvec_push(&sv, "a");
+	strvec_pushf(&sv, "%s=%d", "b", 2);
+	strvec_push_take(&sv, xstrdup("c"));
+	assert_int_equal(sv.n, 3);
+	assert_null(sv.v[3]);
+	assert_int_equal(strvec_find(&sv, "b=2"), 1);
+	assert_int_equal(strvec_find(&sv, "z"), -1);
+	strvec_release(&sv);
+	assert_int_equal(sv.n, 0);
+	assert_null(sv.v[0]);
+}
+
+static void test_arena_alignment_and_zeroing(void **state)
+{
+	(void)state;
+	struct arena a = ARENA_INIT;
+	for (int i = 1; i < 5000; i++) {
+		unsigned char *p = arena_alloc(&a, (size_t)(i % 97) + 1);
+		assert_int_equal((uintptr_t)p % _Alignof(max_align_t), 0);
+		for (int j = 0; j < (i % 97) + 1; j++)
+			assert_int_equal(p[j], 0);
+		memset(p, 0xff, (size_t)(i % 97) + 1);
+	}
+	/* A request larger than a block gets its own block. */
+	char *big = arena_alloc(&a, 1 << 20);
+	big[(1 << 20) - 1] = 'x';
+	assert_string_equal(arena_printf(&a, "%s-%d", "job", 3), "job-3");
+	assert_string_equal(arena_strndup(&a, "abcdef", 3), "abc");
+	arena_release(&a);
+	assert_null(a.head);
+}
+
+static int fails_with_context(struct err *err)
+{
+	err_set(err, ERR_ENV, "cannot open '%s'", "x.yml");
+	return err_wrap(err, "while including '%s'", "y.yml");
+}
+
+static void test_err_set_wrap_exit_codes(void **state)
+{
+	(void)state;
+	struct err err = ERR_INIT;
+	assert_int_equal(fails_with_context(&err), -1);
+	assert_string_equal(err.msg, "while including 'y.yml': cannot open 'x.yml'");
+	assert_int_equal(err_exit_code(&err), 4);
+	err_release(&err);
+	assert_false(err_is_set(&err));
+
+	struct srcloc loc = {"a.yml", 3, 7};
+	err_at(&err, loc, "unknown key '%s'", "scirpt");
+	assert_int_equal(err_exit_code(&err), 3);
+	assert_int_equal(err.loc.line, 3);
+	assert_int_equal(err.loc.col, 7);
+
+	struct diag_list dl = DIAG_LIST_INIT;
+	diag_list_take_err(&dl, &err);
+	diag_list_add(&dl, loc, 1, "duplicate key '%s'", "a");
+	assert_false(err_is_set(&err));
+	assert_int_equal(dl.n, 2);
+	assert_int_equal(diag_list_errors(&dl), 1);
+	assert_string_equal(dl.v[0].msg, "unknown key 'scirpt'");
+	diag_list_release(&dl);
+}
+
+static void test_err_sys_keeps_errno(void **state)
+{
+	(void)state;
+	struct err err = ERR_INIT;
+	err_sys(&err, 2, "cannot read '%s'", "f");
+	assert_int_equal(err.sys_errno, 2);
+	assert_non_null(strstr(err.msg, "cannot read 'f': "));
+	err_release(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strbuf_grows_and_stays_terminated),
+		cmocka_unit_test(test_strbuf_shell_quote),
+		cmocka_unit_test(test_strbuf_detach_and_rtrim),
+		cmocka_unit_test(test_strvec_push_find_release),
+		cmocka_unit_test(test_arena_alignment_and_zeroing),
+		cmocka_unit_test(test_err_set_wrap_exit_codes),
+		cmocka_unit_test(test_err_sys_keeps_errno),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
