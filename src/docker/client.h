@@ -112,6 +112,19 @@ int docker_container_remove(struct docker_client *c, const char *id, struct err 
 int docker_container_inspect(struct docker_client *c, const char *id, json_t **ret_info,
 			     struct err *err);
 
+/* What callers need from an inspect of a container (State) or an exec. */
+struct docker_state {
+	bool running;
+	bool oom_killed;
+	int exit_code;
+	char *status; /* "created", "running", "exited"... owned, may be NULL */
+	char *error;  /* State.Error when not empty, owned, may be NULL */
+};
+/* Inspects the container and fills *ret (release with docker_state_release). */
+int docker_container_state(struct docker_client *c, const char *id, struct docker_state *ret,
+			   struct err *err);
+void docker_state_release(struct docker_state *s);
+
 /* Attaches to stdin/stdout/stderr (hijacked stream), writes `input` (borrowed, may be NULL)
  * to stdin and closes it, then calls on_output for every demultiplexed chunk (stream 1 = out,
  * 2 = err) until the container's output ends. Must be called before start. The connection
@@ -130,6 +143,7 @@ struct docker_run_io {
 	void *userdata;
 	int cancel_fd;
 	long timeout_ms;
+	bool tty;            /* container created with Tty: output is raw, not multiplexed */
 };
 int docker_container_run_attached(struct docker_client *c, const char *id,
 				  const struct docker_run_io *io, int *ret_exit_code,

@@ -41,5 +41,32 @@ int artifacts_copy_dir(const char *src_dir, const char *dest_dir, struct err *er
 char *cache_key_compute(const struct cache_spec *spec, size_t index, const struct var_list *vars,
 			const char *project_dir, struct err *err);
 
+/* ---- additions (report/artifacts engineer) ---- */
+
+/* artifacts_collect_dir with the untracked file list (project-relative or absolute paths,
+ * e.g. from `git ls-files -o -z`), used when spec->untracked is set. */
+int artifacts_collect_dir_untracked(const struct artifacts_spec *spec,
+				    const struct var_list *vars, const char *dir,
+				    const struct string_list *untracked_files, const char *dest_dir,
+				    size_t *ret_count, struct string_list *warnings, struct err *err);
+/* The selection and extraction of artifacts_collect_container on a tar stream already in a
+ * seekable file (tar_fd, read twice): entries are named "<top>/<path>" as Docker's archive
+ * API names them; project_dir is the directory the tar holds (for absolute paths in the
+ * spec and for messages). */
+int artifacts_collect_tar(int tar_fd, const struct artifacts_spec *spec,
+			  const struct var_list *vars, const char *project_dir,
+			  const struct string_list *untracked_files, const char *dest_dir,
+			  size_t *ret_count, struct string_list *warnings, struct err *err);
+/* Writes a tar (pax) of the content of src_dir to out_fd: entry names relative to src_dir,
+ * modes, symlinks and mtimes kept, owner root (as the runner's helper extracts). */
+int artifacts_tar_dir(const char *src_dir, int out_fd, struct err *err);
+/* doublestar matching of a '/'-separated relative path: '*' and '?' within a segment,
+ * '**' as a whole segment for any depth (also zero: "a/**" matches "a"), [classes] with
+ * ranges and '!'/'^' negation, {alt,ernatives}, '\' escapes. */
+bool artifacts_glob_match(const char *pattern, const char *path);
+/* Frees the warning strings the functions above append to a string_list (each v[i] is an
+ * owned char*, and v itself) and empties it. */
+void artifacts_warnings_release(struct string_list *w);
+
 /* Parses a dotenv report file into vars (KEY=VALUE lines, GitLab's rules). */
 int dotenv_parse_file(const char *path, struct var_list *out, struct err *err);

@@ -3,6 +3,7 @@
  * is split across chunks), timestamps, the end-of-run summary table and the JSON report.
  * Thread-safe: executors call these from their job threads. */
 #pragma once
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -37,6 +38,15 @@ void report_job_printf(struct job_log *jl, const char *fmt, ...)
 void report_job_close(struct job_log *jl);
 /* Path of the job's log file (borrowed), or NULL. */
 const char *report_job_log_path(const struct job_log *jl);
+/* va_list form of report_job_printf. A message starting with "WARNING:" is styled yellow,
+ * "ERROR:" red, anything else bold green (gitlab-runner's colours); a trailing newline is
+ * optional. */
+void report_job_vprintf(struct job_log *jl, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+/* File name (not path) of a job's log: the job name with runs of characters outside
+ * [A-Za-z0-9._-] turned into one '_', never starting with '.', plus ".log".
+ * "test 1/3" -> "test_1_3.log". Returns an owned string. */
+char *report_log_file_name(const char *job_name);
 
 enum job_status {
 	JOB_PENDING,
@@ -79,3 +89,29 @@ struct strbuf;
 void masker_feed(struct masker *m, const char *data, size_t len, struct strbuf *out);
 /* Flushes what is held back at the end of the stream. */
 void masker_flush(struct masker *m, struct strbuf *out);
+
+/* Whether GitLab accepts `value` as a masked variable: one line, >= 8 characters, and for
+ * expandable variables only [A-Za-z0-9_+=/@:.~-]; raw variables any non-space characters. */
+bool report_value_maskable(const char *value, bool raw);
+/* Appends to out (copies) the values to mask from vars: those with masked=true whose value
+ * GitLab would accept as masked, plus ALWAYS the values of the tokens runnel itself marks
+ * masked (CI_JOB_TOKEN, CI_BUILD_TOKEN, CI_REGISTRY_PASSWORD, CI_DEPLOY_PASSWORD,
+ * CI_DEPENDENCY_PROXY_PASSWORD) whatever their form, when non-empty. vars may be NULL. */
+struct strvec;
+void report_collect_secrets(const struct var_list *vars, struct strvec *out);
+
+/* Coverage as GitLab extracts it: `regex` ("/.../" delimiters optional, PCRE2 syntax close to
+ * GitLab's RE2) is applied to every line of the log (ANSI escapes removed); the last line
+ * that yields a number wins; in that line the last match is taken (its last capture group
+ * if the regex has groups) and the first number \d+(\.\d+)? in it is the coverage.
+ * Returns 1 and sets *ret when found, 0 when no line matches, -1 when the regex is invalid
+ * or the log cannot be read. */
+int report_coverage(const char *regex, const char *log_path, double *ret);
+
+/* Counts the testcase elements of a JUnit XML file and how many of them failed (contain a
+ * failure or error element). A small streaming scan, no XML library: comments, CDATA and
+ * processing instructions are skipped; malformed input gives best-effort counts, never a
+ * crash. Fails only when the file cannot be read. Counts are added to *tests and *failures so
+ * several report files can be summed. */
+int report_junit_summary(const char *xml_path, unsigned *tests, unsigned *failures,
+			 struct err *err);

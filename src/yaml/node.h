@@ -48,6 +48,7 @@ struct ynode {
 	struct ynode **items;
 	struct ymap_entry *entries;
 	void *index; /* lookup accelerator for large maps, private to yaml/ */
+	size_t alloc; /* capacity of items/entries when built by ynode_*_push/set (0: exactly n) */
 };
 
 /* A loaded file and everything derived from it. */
@@ -100,3 +101,10 @@ struct ynode *ynode_deep_merge(struct arena *a, const struct ynode *base, const 
 /* Emits n as YAML (block style, keys in order, strings quoted where needed) to a strbuf. */
 struct strbuf;
 void ynode_emit(const struct ynode *n, struct strbuf *out);
+
+/* Deep structural equality: kinds, tags, scalar strings, keys in order (locations ignored).
+ * NULL equals only NULL. */
+bool ynode_equal(const struct ynode *a, const struct ynode *b);
+/* Appends Ruby's #inspect of the value as Psych loads it (`["a", 1]`, `{"k"=>nil}`), the form
+ * GitLab quotes in its messages. NULL n appends "nil". */
+void ynode_inspect(const struct ynode *n, struct strbuf *out);

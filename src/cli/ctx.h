@@ -1,0 +1,96 @@
+/* The options every verb shares (-f, -C, --variable, --variables-file, --branch, --tag,
+ * --source, --include-dir), option tables that also produce --help, and the pipeline
+ * context built from them and from git (vcs/). Precedence of variables, lowest first:
+ * predefined < --variables-file < --variable. */
+#pragma once
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "model/pipeline.h"
+#include "util/arena.h"
+#include "util/strvec.h"
+#include "vcs/git.h"
+
+/* One option of a verb; tables end with an entry whose name is NULL. */
+struct cli_option {
+	const char *name; /* long name without "--" */
+	int key;          /* short option letter, or a value >= 256 for long-only options */
+	bool has_arg;
+	const char *arg;  /* argument name shown in --help, e.g. "FILE" */
+	const char *help;
+};
+
+/* Values of the common options (strings borrowed from argv). */
+struct cli_common {
+	const char *file;
+	const char *cwd;
+	const char *variables_file;
+	const char *branch;
+	const char *tag;
+	const char *source;
+	const char *include_dir;
+	struct strvec variables; /* "KEY=VALUE" copies, owned */
+};
+#define CLI_COMMON_INIT { .variables = STRVEC_INIT }
+void cli_common_release(struct cli_common *c);
+
+/* How one verb parses its command line. */
+struct cli_verb {
+	const char *name;     /* "list" */
+	const char *synopsis; /* after "runnel list ", e.g. "[--json] [options]" */
+	const char *summary;  /* one line */
+	const struct cli_option *opts; /* the verb's own options, or NULL */
+	/* Called for each verb option; returns 0, or -1 after printing a usage error. */
+	int (*on_opt)(void *data, int key, const char *arg);
+	void *data;
+	int min_args, max_args; /* positional arguments accepted (max -1 = any) */
+};
+
+/* Parses argv (argv[0] is the verb) into the verb's options and *c. Returns the index of the
+ * first positional argument (>= 1) on success, 0 when --help was printed (exit 0) and -1 after
+ * printing a usage error to stderr (exit 2). */
+int cli_parse_args(int argc, char **argv, const struct cli_verb *v, struct cli_common *c);
+/* Prints the verb's --help from its table and the common options. */
+void cli_usage(FILE *out, const struct cli_verb *v);
+
+/* Everything a verb needs to load the pipeline. */
+struct cli_ctx {
+	struct arena arena;        /* owns the variable strings below */
+	struct vcs_repo repo;
+	char *file;                /* owned: config path as shown in messages (relative to cwd) */
+	const char *branch;        /* the resolved ref: exactly one of branch/tag is set */
+	const char *tag;
+	const char *source;
+	struct pipeline_ctx pctx;  /* what pipeline_load evaluates rules against */
+	struct var_list job_vars;  /* predefined variables GitLab gives running jobs only */
+	struct string_list repo_files;
+	struct string_list changed;
+	struct strvec changed_store;
+};
+
+/* Applies -C (chdir), reads git, resolves the config file and the ref, builds the variables.
+ * Returns 0, or -1 with err set (ERR_USAGE for bad values, ERR_ENV/ERR_CONFIG for files).
+ * Release with cli_ctx_release() in every case. */
+int cli_ctx_init(struct cli_ctx *ctx, const struct cli_common *c, struct err *err);
+void cli_ctx_release(struct cli_ctx *ctx);
+
+/* pipeline_load() on the context's file. Returns the owned pipeline or NULL with err set. */
+struct pipeline *cli_ctx_load(struct cli_ctx *ctx, const struct pipeline_opts *opts,
+			      struct err *err);
+
+/* cli_ctx_init + cli_ctx_load, printing any error and the pipeline's warnings to stderr.
+ * Returns 0 with *ret_p (owned) set, or the exit code the verb should return. ctx must be
+ * released by the caller in both cases. */
+int cli_ctx_prepare(struct cli_ctx *ctx, const struct cli_common *c, struct pipeline **ret_p);
+
+/* GitLab's spelling of a when: value ("on_success", "manual", ...). */
+const char *cli_when_name(enum job_when w);
+
+/* The variable as the user may see it: "[MASKED]" for masked ones. */
+const char *cli_ctx_shown_value(const struct cli_ctx *ctx, const char *key, const char *value);
+
+/* Reads a variables file: KEY=VALUE lines (blank lines, # comments and `export ` allowed,
+ * values optionally quoted) or a YAML map (KEY: value, or KEY: {value, masked, expand}).
+ * Appends to l (strings in a). Returns 0 or -1 with err set. Exposed for tests. */
+int cli_read_variables_file(const char *path, struct arena *a, struct var_list *l,
+			    struct err *err);

@@ -1,0 +1,308 @@
+/* docker: the Docker executor. Per job: image check (pull policy), a network, the project copy
+ * bind-mounted at CI_PROJECT_DIR, one build container whose Cmd is the shell probe (the image
+ * ENTRYPOINT is kept unless image:entrypoint is given), the main script fed on stdin, then
+ * after_script in the same container restarted (as gitlab-runner restarts its build container
+ * per stage), and removal of container and network on every path. */
+#include "exec/exec.h"
+
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "docker/client.h"
+#include "exec/script.h"
+#include "exec/settings.h"
+#include "model/vars.h"
+#include "report/report.h"
+#include "util/cleanup.h"
+#include "util/strvec.h"
+#include "util/xalloc.h"
+
+#define AFTER_SCRIPT_TIMEOUT_MS (5L * 60 * 1000)
+
+struct djob {
+	struct exec_job_ctx *jc;
+	struct docker_client *c;
+	char *network_id;   /* owned */
+	char *container_id; /* owned */
+	struct strvec labels;
+};
+
+static bool fd_readable(int fd)
+{
+	if (fd < 0)
+		return false;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	return poll(&p, 1, 0) > 0;
+}
+
+static const char *pull_policy(const struct exec_job_ctx *jc)
+{
+	const struct string_list *pp = &jc->job->image.pull_policy;
+	if (pp->n)
+		return pp->v[0];
+	const struct runner_settings *s = jc->run->settings;
+	if (s && s->pull_policy && *s->pull_policy)
+		return s->pull_policy;
+	return "if-not-present";
+}
+
+static void pull_line(void *ud, const char *line)
+{
+	(void)ud;
+	(void)line; /* progress lines are noise in a job log */
+}
+
+/* image inspect first: a present image is never pulled under if-not-present. */
+static int ensure_image(struct djob *d, struct err *err)
+{
+	struct exec_job_ctx *jc = d->jc;
+	const char *policy = pull_policy(jc);
+	bool found = false;
+	double t = exec_now();
+	int r = 0;
+	if (strcmp(policy, "always") && docker_image_inspect(d->c, jc->image, &found, NULL, err) < 0)
+		r = -1;
+	else if (!found && !strcmp(policy, "never"))
+		r = err_set(err, ERR_ENV,
+			    "image '%s' is not present locally and the pull policy is never",
+			    jc->image);
+	else if (!found) {
+		report_job_printf(jc->log, "Pulling docker image %s ...", jc->image);
+		r = docker_image_pull(d->c, jc->image, pull_line, NULL, err);
+	}
+	jc->t->pull += exec_now() - t;
+	if (r < 0 && err->kind != ERR_ENV)
+		return -1;
+	if (r < 0)
+		jc->failure = FAILURE_IMAGE_PULL;
+	return r;
+}
+
+int exec_docker_start_services(struct exec_job_ctx *jc, struct docker_client *c,
+			       const char *network, struct err *err)
+{
+	(void)jc;
+	(void)c;
+	(void)network;
+	(void)err;
+	return 0; /* services land with services.h: start them here, on `network` */
+}
+
+static int make_network(struct djob *d, struct err *err)
+{
+	struct exec_job_ctx *jc = d->jc;
+	const struct runner_settings *s = jc->run->settings;
+	if (s && s->network_mode && *s->network_mode)
+		return 0;
+	double t = exec_now();
+	_cleanup_free_ char *name = xasprintf("runnel-%s-%s", jc->run->pipeline_id, jc->slug);
+	if (strlen(name) > 63)
+		name[63] = '\0';
+	int r = docker_network_create(d->c, name, d->labels.v, &d->network_id, err);
+	jc->t->network += exec_now() - t;
+	return r;
+}
+
+static void env_of(const struct exec_job_ctx *jc, struct strvec *env)
+{
+	for (size_t i = 0; i < jc->vars.n; i++) {
+		const struct var *v = &jc->vars.v[i];
+		if (v->file)
+			strvec_pushf(env, "%s=%s/%s", v->key, jc->tmp_dir, v->key);
+		else
+			strvec_pushf(env, "%s=%s", v->key, v->value ? v->value : "");
+	}
+}
+
+static void apply_settings(const struct runner_settings *s, struct docker_container_spec *spec)
+{
+	if (!s)
+		return;
+	spec->privileged = s->privileged;
+	spec->cap_add = s->cap_add.v;
+	spec->cap_drop = s->cap_drop.v;
+	spec->security_opt = s->security_opt.v;
+	spec->devices = s->devices.v;
+	spec->extra_hosts = s->extra_hosts.v;
+	spec->dns = s->dns.v;
+	if (s->network_mode && *s->network_mode)
+		spec->network_mode = s->network_mode;
+}
+
+static int make_container(struct djob *d, struct err *err)
+{
+	struct exec_job_ctx *jc = d->jc;
+	const struct image_spec *img = &jc->job->image;
+	struct strvec env = STRVEC_INIT, entry = STRVEC_INIT, binds = STRVEC_INIT;
+	char *aliases[] = {"build", NULL};
+	env_of(jc, &env);
+	for (size_t i = 0; img->has_entrypoint && i < img->entrypoint.n; i++)
+		strvec_push(&entry, img->entrypoint.v[i]);
+	if (img->has_entrypoint && !entry.n)
+		strvec_push(&entry, ""); /* entrypoint: [""] clears the image's */
+	struct docker_mount m = {.source = jc->host_dir, .target = jc->project_dir, .bind = true};
+	const struct runner_settings *s = jc->run->settings;
+	for (size_t i = 0; s && i < s->volumes.n; i++)
+		if (strchr(s->volumes.v[i], ':'))
+			strvec_push(&binds, s->volumes.v[i]);
+	_cleanup_free_ char *host = xasprintf("runner-%s", jc->slug);
+	if (strlen(host) > 63)
+		host[63] = '\0';
+	struct docker_container_spec spec = {
+		.image = jc->image,
+		.cmd = script_shell_probe_argv(),
+		.entrypoint = img->has_entrypoint ? entry.v : NULL,
+		.entrypoint_set = img->has_entrypoint,
+		.env = env.v,
+		.labels = d->labels.v,
+		.user = img->user,
+		.hostname = host,
+		.open_stdin = true,
+		.network = d->network_id,
+		.network_aliases = d->network_id ? aliases : NULL,
+		.mounts = &m,
+		.n_mounts = 1,
+		.binds = binds.n ? binds.v : NULL,
+	};
+	apply_settings(s, &spec);
+	double t = exec_now();
+	int r = docker_container_create(d->c, &spec, &d->container_id, err);
+	jc->t->create += exec_now() - t;
+	strvec_release(&env);
+	strvec_release(&entry);
+	strvec_release(&binds);
+	return r;
+}
+
+static void on_output(void *ud, int stream, const char *data, size_t len)
+{
+	report_job_write(ud, stream, data, len);
+}
+
+/* Runs one stage in the (re)started container. Returns -1 only for Docker errors; the script's
+ * outcome is in *ret_code / *ret_timed_out / *ret_canceled. */
+static int run_stage(struct djob *d, const char *script, int cancel_fd, long timeout_ms,
+		     int *ret_code, bool *ret_timed_out, bool *ret_canceled, struct err *err)
+{
+	struct docker_run_io io = {
+		.input = script,
+		.input_len = strlen(script),
+		.on_output = on_output,
+		.userdata = d->jc->log,
+		.cancel_fd = cancel_fd,
+		.timeout_ms = timeout_ms,
+	};
+	*ret_canceled = false;
+	*ret_timed_out = false;
+	int r = docker_container_run_attached(d->c, d->container_id, &io, ret_code, ret_timed_out,
+					      err);
+	if (r < 0 && fd_readable(cancel_fd)) {
+		err_release(err);
+		*ret_canceled = true;
+		return 0;
+	}
+	return r;
+}
+
+static int main_stage(struct djob *d, struct err *err)
+{
+	struct exec_job_ctx *jc = d->jc;
+	struct strbuf script = STRBUF_INIT;
+	exec_job_script(jc, false, NULL, &script);
+	int code = -1;
+	bool timed_out = false, canceled = false;
+	double t = exec_now();
+	int r = run_stage(d, script.buf, jc->run->cancel_fd, exec_job_ms_left(jc), &code,
+			  &timed_out, &canceled, err);
+	jc->t->script += exec_now() - t;
+	strbuf_release(&script);
+	if (r < 0)
+		return -1;
+	jc->canceled = canceled;
+	jc->timed_out = timed_out;
+	jc->exit_code = code;
+	if (canceled)
+		jc->failure = FAILURE_CANCELED;
+	else if (timed_out)
+		jc->failure = FAILURE_TIMEOUT;
+	else if (code != 0)
+		jc->failure = FAILURE_SCRIPT;
+	return 0;
+}
+
+/* after_script: fresh shell, same container, CI_JOB_STATUS set, 5 minutes, failure is only a
+ * warning. Only the second Ctrl-C interrupts it. */
+static void after_stage(struct djob *d)
+{
+	struct exec_job_ctx *jc = d->jc;
+	if (!jc->job->after_script.n || fd_readable(jc->run->force_fd))
+		return;
+	struct strbuf script = STRBUF_INIT;
+	exec_job_script(jc, true, exec_job_status_word(jc), &script);
+	int code = -1;
+	bool timed_out = false, canceled = false;
+	struct err err = ERR_INIT;
+	double t = exec_now();
+	int r = run_stage(d, script.buf, jc->run->force_fd, AFTER_SCRIPT_TIMEOUT_MS, &code,
+			  &timed_out, &canceled, &err);
+	jc->t->after += exec_now() - t;
+	strbuf_release(&script);
+	if (r < 0)
+		report_job_printf(jc->log, "WARNING: after_script failed, but job will continue "
+					   "unaffected: %s", err.msg);
+	else if (timed_out)
+		report_job_printf(jc->log, "WARNING: after_script failed, but job will continue "
+					   "unaffected: execution took longer than 5m0s seconds");
+	else if (code != 0 && !canceled)
+		report_job_printf(jc->log, "WARNING: after_script failed, but job will continue "
+					   "unaffected: exit code %d", code);
+	err_release(&err);
+}
+
+static void remove_all(struct djob *d)
+{
+	struct err err = ERR_INIT;
+	double t = exec_now();
+	if (d->container_id && docker_container_remove(d->c, d->container_id, &err) < 0)
+		err_release(&err);
+	if (d->network_id && docker_network_remove(d->c, d->network_id, &err) < 0)
+		err_release(&err);
+	d->jc->t->remove += exec_now() - t;
+}
+
+static int prepare(struct djob *d, struct err *err)
+{
+	struct exec_job_ctx *jc = d->jc;
+	if (ensure_image(d, err) < 0 || make_network(d, err) < 0)
+		return -1;
+	if (exec_docker_start_services(jc, d->c, d->network_id, err) < 0)
+		return -1;
+	double t = exec_now();
+	int r = exec_job_copy_project(jc, jc->host_dir, err);
+	jc->t->copy_in += exec_now() - t;
+	if (r < 0)
+		return -1;
+	return make_container(d, err);
+}
+
+int exec_docker_run(struct exec_job_ctx *jc, struct err *err)
+{
+	struct djob d = {.jc = jc, .labels = STRVEC_INIT};
+	report_job_printf(jc->log, "Using Docker executor with image %s ...", jc->image);
+	d.c = docker_client_clone(jc->run->docker, err);
+	if (!d.c)
+		return -1;
+	exec_labels(jc->run, jc->job->name, &d.labels);
+	int r = prepare(&d, err);
+	if (r == 0)
+		r = main_stage(&d, err);
+	if (r == 0 || jc->canceled)
+		after_stage(&d);
+	remove_all(&d);
+	docker_client_free(d.c);
+	free(d.network_id);
+	free(d.container_id);
+	strvec_release(&d.labels);
+	return r;
+}

@@ -1,0 +1,164 @@
+/* Executors: running one job of a pipeline, in a Docker container (docker.c) or on the host
+ * (shell.c), with gitlab-runner's semantics: variables, generated script (script.c), the
+ * after_script stage, artifacts, timeouts, cancellation and cleanup (cleanup.c). job.c owns
+ * the lifecycle shared by both: variables, log, project copy, artifacts of dependencies. */
+#pragma once
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "model/job.h"
+#include "plan/sched.h"
+#include "util/arena.h"
+#include "util/err.h"
+#include "util/strbuf.h"
+
+struct docker_client;
+struct job_log;
+struct pipeline;
+struct plan;
+struct report;
+struct runner_settings;
+struct strvec;
+
+enum exec_kind { EXEC_DOCKER, EXEC_SHELL };
+
+/* Seconds spent in each phase of one job (--timings). */
+struct exec_timings {
+	double pull;      /* image inspect (+ pull when missing) */
+	double network;   /* per-job network create */
+	double create;    /* container create */
+	double copy_in;   /* project copy + dependency artifacts */
+	double script;    /* start + before_script/script */
+	double after;     /* after_script */
+	double copy_out;  /* artifacts */
+	double remove;    /* container, network, copy removal */
+	double total;
+};
+
+/* Per-job results kept for the rest of the run (dependents read them). */
+struct exec_job_state {
+	struct var_list dotenv;   /* artifacts:reports:dotenv of the job, arena-owned below */
+	struct arena arena;
+	bool has_artifacts;
+	struct exec_timings timings;
+	char *log_path;           /* owned */
+	double coverage;          /* < 0 unknown */
+	unsigned junit_tests, junit_failures;
+};
+
+/* Everything shared by the jobs of one run. Set up by the caller (cli) before the run; the
+ * borrowed members must outlive it. Thread-safe through `lock` where marked. */
+struct exec_run {
+	const struct pipeline *pipeline; /* borrowed */
+	const struct plan *plan;         /* borrowed */
+	const struct var_list *predefined; /* borrowed: pipeline-level predefined variables */
+	const struct var_list *cli_vars;   /* borrowed: --variable, highest precedence */
+	const char *project_dir;   /* host repository root (absolute) */
+	const char *project_path;  /* "namespace/project": CI_PROJECT_DIR = /builds/<this> */
+	const char *state_dir;     /* <project_dir>/.runnel */
+	const char *pipeline_id;   /* unique per run: label runnel.pipeline */
+	const struct strvec *files; /* borrowed: files to copy (tracked + untracked not ignored),
+				     * NULL = the whole directory except .git and .runnel */
+	enum exec_kind kind;
+	const char *default_image;
+	bool committed;            /* copy exactly HEAD (git archive) */
+	bool color;
+	struct report *report;     /* borrowed */
+	const struct runner_settings *settings; /* borrowed, may be NULL */
+	struct docker_client *docker; /* borrowed template, cloned per job; NULL for shell only */
+	int cancel_fd;             /* readable: cancel running scripts (first Ctrl-C) */
+	int force_fd;              /* readable: abort everything now (second Ctrl-C) */
+
+	/* filled by exec_run_prepare / during the run */
+	char *snapshot_dir;        /* owned: the project as the run saw it at start */
+	char *run_dir;             /* owned: <state_dir>/builds/<pipeline id> */
+	struct exec_job_state *jobs; /* owned, one per plan node */
+	pthread_mutex_t lock;
+	unsigned long next_job_id; /* under lock */
+	bool docker_local;         /* the daemon sees our files: bind mounts work */
+};
+
+/* Prepares a run: state directories, the project snapshot (working tree or HEAD), per-job
+ * state. run must be filled as documented above. Returns 0 or -1 with err (ERR_ENV). */
+int exec_run_prepare(struct exec_run *run, struct err *err);
+/* Removes the snapshot and run directories, frees what prepare allocated. NULL-safe. */
+void exec_run_release(struct exec_run *run);
+
+/* Runs attempt `attempt` of plan node `index` to its end (script, after_script, artifacts,
+ * cleanup) and fills *out. Called from a job thread. Never fails as a C function: every
+ * problem becomes a job failure with its reason, written to the job log. */
+void exec_job(struct exec_run *run, size_t index, unsigned attempt, struct sched_attempt *out);
+
+/* ---- between job.c and the executors ---- */
+
+/* One attempt of one job, as the executors see it. */
+struct exec_job_ctx {
+	struct exec_run *run;
+	const struct job *job;
+	size_t index;
+	struct arena arena;          /* everything below that is not said otherwise */
+	struct job_log *log;
+	struct var_list vars;        /* final, expanded, exported in this order */
+	const char *image;           /* runner-expanded image name, NULL for shell */
+	const char *slug;            /* CI_JOB_NAME_SLUG */
+	const char *project_dir;     /* CI_PROJECT_DIR as the job sees it */
+	const char *tmp_dir;         /* project_dir + ".tmp" */
+	const char *host_dir;        /* the job's project copy on the host */
+	const char *builds_dir;      /* CI_BUILDS_DIR */
+	long timeout_s;              /* job timeout */
+	double deadline;             /* monotonic seconds when the job times out */
+	struct exec_timings *t;
+	/* outcome */
+	enum sched_failure failure;
+	int exit_code;
+	bool timed_out;
+	bool canceled;
+};
+
+/* Script of the main stage (before_script + script) or of after_script with
+ * CI_JOB_STATUS=status. Appends to out. */
+void exec_job_script(const struct exec_job_ctx *jc, bool after, const char *status,
+		     struct strbuf *out);
+/* Copies the project snapshot (and the artifacts of dependencies) to dir. */
+int exec_job_copy_project(struct exec_job_ctx *jc, const char *dir, struct err *err);
+/* "success", "failed", "canceled" or "timedout" for after_script. */
+const char *exec_job_status_word(const struct exec_job_ctx *jc);
+/* Seconds of the monotonic clock. */
+double exec_now(void);
+/* Milliseconds left before the job deadline (at least 1). */
+long exec_job_ms_left(const struct exec_job_ctx *jc);
+
+/* Docker executor: the whole container part of a job. */
+int exec_docker_run(struct exec_job_ctx *jc, struct err *err);
+/* Hook for services (another module fills it in): starts the job's services on its network.
+ * A no-op for now. */
+int exec_docker_start_services(struct exec_job_ctx *jc, struct docker_client *c,
+			       const char *network, struct err *err);
+/* Shell executor: runs the job on the host in jc->host_dir. */
+int exec_shell_run(struct exec_job_ctx *jc, struct err *err);
+
+/* ---- cleanup.c: labels, reaping, signals ---- */
+
+/* The labels every object of this run carries ("k=v", NULL-terminated) for job `job_name`
+ * (NULL: pipeline-wide). Appended to out. */
+void exec_labels(const struct exec_run *run, const char *job_name, struct strvec *out);
+/* Removes containers, networks and volumes labelled runnel.pipeline whose owning process
+ * (runnel.pid on runnel.host with runnel.boot) is dead, and stale run directories under
+ * state_dir/builds. Errors are ignored (logged at debug level). */
+void exec_reap_stale(struct docker_client *c, const char *state_dir);
+/* Force-removes every container, network and volume of pipeline `pipeline_id`. */
+void exec_remove_pipeline(struct docker_client *c, const char *pipeline_id);
+
+/* Signal handling: SIGINT/SIGTERM are blocked in every thread and taken by a watcher thread.
+ * The first one calls on_cancel (once) and makes cancel_fd readable; the second makes
+ * force_fd readable and calls on_force, which is expected not to return (exit). */
+struct exec_signals;
+typedef void (*exec_signal_fn)(void *ud, int signo);
+struct exec_signals *exec_signals_start(exec_signal_fn on_cancel, exec_signal_fn on_force,
+					void *ud, struct err *err);
+int exec_signals_cancel_fd(const struct exec_signals *s);
+int exec_signals_force_fd(const struct exec_signals *s);
+/* The first signal received (0 if none). */
+int exec_signals_received(const struct exec_signals *s);
+void exec_signals_stop(struct exec_signals *s); /* NULL-safe; restores the signal mask */

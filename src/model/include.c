@@ -1,0 +1,744 @@
+/* include: GitLab's include resolution, offline.
+ *
+ * Every include entry is normalised to (kind, location) and resolved to one or more files:
+ *  - local: path from the root of the project owning the including file (leading `/`
+ *    optional); `*` matches within one folder, `**` across folders; files come from
+ *    ctx->repo_files or a scan of ctx->project_dir.
+ *  - remote / project / template / component: GitLab fetches these over the network. We read
+ *    them from ctx->include_dir (`--include-dir DIR`), laid out as:
+ *      DIR/remote/<host>/<path>                       for remote: https://<host>/<path>
+ *      DIR/project/<group/project>/<ref or HEAD>/<file> for project: + file: (+ ref:)
+ *      DIR/template/<Name>.gitlab-ci.yml               for template: Name.gitlab-ci.yml
+ *      DIR/component/<host/path/name>@<version>/template.yml, or
+ *      DIR/component/<host/path>@<version>/templates/<name>.yml, or
+ *      DIR/component/<host/path>@<version>/templates/<name>/template.yml
+ *                                                     for component: host/path/name@version
+ *    A local include inside a project or component file resolves inside that project's
+ *    folder; inside a remote or template file, inside the main project (as GitLab does).
+ * Each file's content is the deep merge of its own includes (in order, nested first) with the
+ * file itself on top; the main file is merged last and wins. `spec:inputs` headers are
+ * interpolated ($[[ inputs.NAME ]]) before the file's own includes are read.
+ * docs/internals/includes.md describes the same layout for users. */
+#include "model/include.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "model/expr.h"
+#include "model/rules.h"
+#include "model/vars.h"
+#include "util/arena.h"
+#include "util/cleanup.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+#include "yaml/node.h"
+
+#define MAX_INCLUDES 150
+#define MAX_NESTING 100
+
+enum inc_kind { INC_LOCAL, INC_REMOTE, INC_PROJECT, INC_TEMPLATE, INC_COMPONENT };
+
+/* Where local includes of a file resolve: a folder and, for wildcards, its file list. */
+struct inc_base {
+	const char *dir;    /* project folder (NULL/"" = current directory) */
+	bool main_project;  /* dir is ctx->project_dir: use mload_repo_files */
+};
+
+struct inc_file {
+	const char *path;        /* path to open */
+	const char *shown;       /* as written by the user, for messages */
+	struct inc_base base;    /* where its own local includes resolve */
+};
+
+static int process_file(struct mload *L, const struct inc_file *f, const struct ynode *inputs,
+			struct srcloc at, unsigned depth, struct ynode **ret);
+
+static const char *path_join(struct arena *a, const char *dir, const char *rel)
+{
+	if (!dir || !*dir || strcmp(dir, ".") == 0)
+		return arena_strdup(a, rel);
+	size_t n = strlen(dir);
+	return arena_printf(a, "%s%s%s", dir, dir[n - 1] == '/' ? "" : "/", rel);
+}
+
+static bool file_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool has_yaml_ext(const char *p)
+{
+	size_t n = strlen(p);
+	return (n >= 4 && strcasecmp(p + n - 4, ".yml") == 0) ||
+	       (n >= 5 && strcasecmp(p + n - 5, ".yaml") == 0);
+}
+
+/* ---- spec:inputs ---------------------------------------------------------------------- */
+
+struct inputs_ctx {
+	struct mload *L;
+	const struct ynode *values; /* map name -> value node */
+	bool failed;
+};
+
+/* Applies `| fn` pipes GitLab supports on interpolated values: expand_vars, truncate(a,b),
+ * posix_escape. Unknown functions are an error. */
+static int apply_function(struct inputs_ctx *ic, const char *fn, struct srcloc loc,
+			  struct strbuf *val)
+{
+	while (isspace((unsigned char)*fn))
+		fn++;
+	if (strncmp(fn, "expand_vars", 11) == 0) {
+		struct strbuf out = STRBUF_INIT;
+		vars_expand_gitlab(val->buf, &ic->L->ctx->vars, &out);
+		strbuf_release(val);
+		*val = out;
+		return 0;
+	}
+	if (strncmp(fn, "posix_escape", 12) == 0) {
+		struct strbuf out = STRBUF_INIT;
+		for (const char *s = val->buf; *s; s++) {
+			if (!isalnum((unsigned char)*s) && !strchr("_-./=,:@%+", *s))
+				strbuf_addch(&out, '\\');
+			strbuf_addch(&out, *s);
+		}
+		strbuf_release(val);
+		*val = out;
+		return 0;
+	}
+	long off, len;
+	if (sscanf(fn, "truncate(%ld,%ld)", &off, &len) == 2 ||
+	    sscanf(fn, "truncate( %ld , %ld )", &off, &len) == 2) {
+		if (off < 0 || len < 0)
+			return mload_error(ic->L, loc, "invalid interpolation function: truncate");
+		size_t o = (size_t)off > val->len ? val->len : (size_t)off;
+		size_t l = o + (size_t)len > val->len ? val->len - o : (size_t)len;
+		memmove(val->buf, val->buf + o, l);
+		strbuf_setlen(val, l);
+		return 0;
+	}
+	return mload_error(ic->L, loc, "unknown interpolation function: `%s`", fn);
+}
+
+/* Looks up one `inputs.NAME | fn | fn` block; *ret_node is the raw input value. */
+static int interp_block(struct inputs_ctx *ic, const char *blk, size_t len, struct srcloc loc,
+			const struct ynode **ret_node, struct strbuf *ret_text)
+{
+	_cleanup_free_ char *b = xstrndup(blk, len);
+	char *pipe = strchr(b, '|');
+	if (pipe)
+		*pipe = '\0';
+	char *key = b;
+	while (isspace((unsigned char)*key))
+		key++;
+	char *e = key + strlen(key);
+	while (e > key && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	if (strncmp(key, "inputs.", 7) != 0)
+		return mload_error(ic->L, loc, "unknown interpolation key: `%s`", key);
+	const struct ynode *v = ynode_get(ic->values, key + 7);
+	if (!ynode_entry(ic->values, key + 7))
+		return mload_error(ic->L, loc, "unknown interpolation key: `%s`", key + 7);
+	*ret_node = v;
+	if (v && (v->kind == YNODE_SEQ || v->kind == YNODE_MAP)) {
+		struct strbuf tmp = STRBUF_INIT;
+		ynode_emit(v, &tmp);
+		strbuf_rtrim(&tmp);
+		strbuf_addstr(ret_text, tmp.buf);
+		strbuf_release(&tmp);
+	} else {
+		strbuf_addstr(ret_text, ynode_str(v) ? ynode_str(v) : "");
+	}
+	for (char *fn = pipe ? pipe + 1 : NULL; fn;) {
+		char *next = strchr(fn, '|');
+		if (next)
+			*next++ = '\0';
+		if (apply_function(ic, fn, loc, ret_text) < 0)
+			return -1;
+		*ret_node = NULL; /* a function makes the result a string */
+		fn = next;
+	}
+	return 0;
+}
+
+/* Interpolates a string; returns a new node, or s itself when it holds no `$[[`. A string that
+ * is exactly one block keeps the input's type (GitLab). */
+static struct ynode *interp_string(struct inputs_ctx *ic, struct ynode *s)
+{
+	const char *str = s->str;
+	if (!strstr(str, "$[["))
+		return s;
+	struct strbuf out = STRBUF_INIT;
+	const struct ynode *whole = NULL;
+	size_t blocks = 0;
+	const char *p = str;
+	while (*p) {
+		const char *o = strstr(p, "$[[");
+		const char *c = o ? strstr(o + 3, "]]") : NULL;
+		if (!o || !c) {
+			strbuf_addstr(&out, p);
+			break;
+		}
+		strbuf_add(&out, p, (size_t)(o - p));
+		const struct ynode *node = NULL;
+		if (interp_block(ic, o + 3, (size_t)(c - o - 3), s->loc, &node, &out) < 0) {
+			ic->failed = true;
+			strbuf_release(&out);
+			return s;
+		}
+		blocks++;
+		whole = (o == str && c[2] == '\0') ? node : NULL;
+		p = c + 2;
+	}
+	struct ynode *r;
+	if (blocks == 1 && whole) {
+		r = arena_alloc(ic->L->a, sizeof(*r));
+		*r = *whole;
+		r->loc = s->loc;
+	} else {
+		r = ynode_new_string(ic->L->a, out.buf, s->loc);
+	}
+	strbuf_release(&out);
+	return r;
+}
+
+static struct ynode *interp_node(struct inputs_ctx *ic, struct ynode *n)
+{
+	if (!n || ic->failed)
+		return n;
+	if (n->kind == YNODE_STRING)
+		return interp_string(ic, n);
+	if (n->kind == YNODE_SEQ) {
+		struct ynode *c = NULL;
+		for (size_t i = 0; i < n->n; i++) {
+			struct ynode *v = interp_node(ic, n->items[i]);
+			if (v != n->items[i] && !c)
+				c = ynode_shallow_copy(ic->L->a, n);
+			if (c)
+				c->items[i] = v;
+		}
+		return c ? c : n;
+	}
+	if (n->kind != YNODE_MAP)
+		return n;
+	struct ynode *c = NULL;
+	for (size_t i = 0; i < n->n; i++) {
+		struct ynode *v = interp_node(ic, n->entries[i].value);
+		const char *k = n->entries[i].key;
+		if (strstr(k, "$[[")) {
+			struct ynode tmp = { .kind = YNODE_STRING, .str = k, .loc = n->entries[i].key_loc };
+			struct ynode *kn = interp_string(ic, &tmp);
+			k = kn != &tmp ? kn->str : k;
+		}
+		if ((v != n->entries[i].value || k != n->entries[i].key) && !c)
+			c = ynode_shallow_copy(ic->L->a, n);
+		if (c) {
+			c->entries[i].value = v;
+			c->entries[i].key = k;
+		}
+	}
+	return c ? c : n;
+}
+
+/* Checks one input value against its spec (type, options). */
+static int check_input(struct mload *L, const char *name, const struct ynode *spec,
+		       const struct ynode *v, struct srcloc at)
+{
+	const char *type = ynode_str(ynode_get(spec, "type"));
+	if (type && v) {
+		bool ok = strcmp(type, "string") == 0 ? v->kind != YNODE_SEQ && v->kind != YNODE_MAP
+			: strcmp(type, "number") == 0 ? v->kind == YNODE_INT || v->kind == YNODE_FLOAT
+			: strcmp(type, "boolean") == 0 ? v->kind == YNODE_BOOL
+			: strcmp(type, "array") == 0 ? v->kind == YNODE_SEQ
+			: true;
+		if (!ok)
+			return mload_error(L, v->loc, "`%s` input: provided value is not a %s", name,
+					   type);
+	}
+	const struct ynode *opts = ynode_get(spec, "options");
+	if (mnode_is_seq(opts) && v && ynode_is_scalar(v)) {
+		for (size_t i = 0; i < opts->n; i++)
+			if (ynode_str(opts->items[i]) && strcmp(ynode_str(opts->items[i]), v->str) == 0)
+				return 0;
+		return mload_error(L, v->loc,
+				   "`%s` input: `%s` cannot be used because it is not in the list of "
+				   "allowed options",
+				   name, v->str);
+	}
+	(void)at;
+	return 0;
+}
+
+/* Builds the name -> value map from the header's spec:inputs and the given inputs. */
+static int collect_inputs(struct mload *L, const struct ydoc *doc, const struct ynode *given,
+			  struct srcloc at, struct ynode **ret_values)
+{
+	const struct ynode *spec = ynode_get(ynode_get(doc->header, "spec"), "inputs");
+	struct ynode *values = ynode_new(L->a, YNODE_MAP, at);
+	for (size_t i = 0; given && given->kind == YNODE_MAP && i < given->n; i++) {
+		if (!ynode_entry(spec, given->entries[i].key))
+			return mload_error(L, given->entries[i].key_loc,
+					   "unknown input arguments: %s", given->entries[i].key);
+	}
+	for (size_t i = 0; spec && spec->kind == YNODE_MAP && i < spec->n; i++) {
+		const char *name = spec->entries[i].key;
+		const struct ynode *s = spec->entries[i].value;
+		const struct ymap_entry *g = ynode_entry(given, name);
+		const struct ymap_entry *d = ynode_entry(s, "default");
+		if (!g && !d)
+			return mload_error(L, at, "`%s` input: required value has not been provided",
+					   name);
+		const struct ynode *v = g ? g->value : d->value;
+		if (check_input(L, name, s, v, at) < 0)
+			return -1;
+		ynode_map_set(L->a, values, name, spec->entries[i].key_loc, (struct ynode *)v);
+	}
+	*ret_values = values;
+	return 0;
+}
+
+/* Interpolates doc->root with its header's inputs; returns the (possibly new) content root. */
+static int apply_inputs(struct mload *L, const struct ydoc *doc, const struct ynode *given,
+			struct srcloc at, struct ynode **ret_root)
+{
+	*ret_root = doc->root;
+	if (!doc->header) {
+		if (given && given->kind == YNODE_MAP && given->n > 0)
+			return mload_error(L, at,
+					   "Given inputs not defined in the `spec` section of the "
+					   "included configuration file");
+		return 0;
+	}
+	struct ynode *values;
+	if (collect_inputs(L, doc, given, at, &values) < 0)
+		return -1;
+	struct inputs_ctx ic = { .L = L, .values = values };
+	struct ynode *r = interp_node(&ic, doc->root);
+	if (ic.failed)
+		return -1;
+	*ret_root = r;
+	return 0;
+}
+
+/* ---- local files ------------------------------------------------------------------- */
+
+static void scan_dir(struct arena *a, const char *root, const char *rel, struct string_list *out,
+		     unsigned depth)
+{
+	if (depth > 32)
+		return;
+	_cleanup_free_ char *dir = rel[0] ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, ".git") == 0)
+			continue;
+		const char *sub = rel[0] ? arena_printf(a, "%s/%s", rel, de->d_name)
+					 : arena_strdup(a, de->d_name);
+		_cleanup_free_ char *full = xasprintf("%s/%s", root, sub);
+		struct stat st;
+		if (lstat(full, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			scan_dir(a, root, sub, out, depth + 1);
+		else
+			mstring_list_push(a, out, sub);
+	}
+	closedir(d);
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+const struct string_list *mload_repo_files(struct mload *L)
+{
+	if (L->ctx->repo_files)
+		return L->ctx->repo_files;
+	if (!L->repo_scanned) {
+		L->repo_scanned = true;
+		scan_dir(L->a, L->ctx->project_dir ? L->ctx->project_dir : ".", "", &L->repo_files,
+			 0);
+		if (L->repo_files.n)
+			qsort(L->repo_files.v, L->repo_files.n, sizeof(char *), cmp_str);
+	}
+	return &L->repo_files;
+}
+
+/* Include wildcards: `*` within a folder, `**` across folders (GitLab's
+ * search_files_by_wildcard_path). */
+static bool wildcard_match(const char *pat, const char *s)
+{
+	if (*pat == '\0')
+		return *s == '\0';
+	if (pat[0] == '*' && pat[1] == '*') {
+		const char *rest = pat + 2;
+		for (const char *t = s;; t++) {
+			if (wildcard_match(rest, t))
+				return true;
+			if (!*t)
+				return false;
+		}
+	}
+	if (*pat == '*') {
+		for (const char *t = s;; t++) {
+			if (wildcard_match(pat + 1, t))
+				return true;
+			if (!*t || *t == '/')
+				return false;
+		}
+	}
+	return *s && *pat == *s && wildcard_match(pat + 1, s + 1);
+}
+
+static int resolve_local(struct mload *L, const char *path, struct srcloc at,
+			 const struct inc_base *base, struct inc_file **ret, size_t *ret_n)
+{
+	while (*path == '/')
+		path++;
+	if (!has_yaml_ext(path))
+		return mload_error(L, at, "Included file `%s` does not have YAML extension!", path);
+	if (!strchr(path, '*')) {
+		struct inc_file *f = arena_alloc(L->a, sizeof(*f));
+		f->path = path_join(L->a, base->dir, path);
+		f->shown = arena_strdup(L->a, path);
+		f->base = *base;
+		if (!file_exists(f->path))
+			return mload_error(L, at, "Local file `%s` does not exist!", path);
+		*ret = f;
+		*ret_n = 1;
+		return 0;
+	}
+	struct string_list other = { 0 };
+	const struct string_list *files = mload_repo_files(L);
+	if (!base->main_project) {
+		scan_dir(L->a, base->dir, "", &other, 0);
+		if (other.n)
+			qsort(other.v, other.n, sizeof(char *), cmp_str);
+		files = &other;
+	}
+	struct inc_file *v = arena_alloc(L->a, sizeof(*v) * (files->n + 1));
+	size_t n = 0;
+	for (size_t i = 0; i < files->n; i++) {
+		if (!wildcard_match(path, files->v[i]) || !has_yaml_ext(files->v[i]))
+			continue;
+		v[n].path = path_join(L->a, base->dir, files->v[i]);
+		v[n].shown = files->v[i];
+		v[n].base = *base;
+		n++;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* ---- remote / project / template / component: offline from ctx->include_dir ------------- */
+
+static int offline_missing(struct mload *L, struct srcloc at, const char *what, const char *name,
+			   const char *layout)
+{
+	if (!L->ctx->include_dir)
+		return mload_error(L, at,
+				   "%s include '%s' cannot be fetched offline; pass --include-dir DIR "
+				   "holding it as DIR/%s",
+				   what, name, layout);
+	return mload_error(L, at, "%s include '%s' not found: no file '%s/%s'", what, name,
+			   L->ctx->include_dir, layout);
+}
+
+static int resolve_remote(struct mload *L, const char *url, struct srcloc at, struct inc_file *f)
+{
+	const char *p = strstr(url, "://");
+	p = p ? p + 3 : url;
+	size_t n = strcspn(p, "?#");
+	const char *layout = arena_printf(L->a, "remote/%.*s", (int)n, p);
+	f->shown = url;
+	f->base = (struct inc_base){ L->ctx->project_dir, true };
+	if (!L->ctx->include_dir || !file_exists(f->path = path_join(L->a, L->ctx->include_dir,
+								      layout)))
+		return offline_missing(L, at, "remote", url, layout);
+	return 0;
+}
+
+static int resolve_project(struct mload *L, const char *proj, const char *file, const char *ref,
+			   struct srcloc at, struct inc_file *f)
+{
+	while (*file == '/')
+		file++;
+	while (*proj == '/')
+		proj++;
+	const char *dir = arena_printf(L->a, "project/%s/%s", proj, ref ? ref : "HEAD");
+	const char *layout = arena_printf(L->a, "%s/%s", dir, file);
+	f->shown = arena_printf(L->a, "%s:%s", proj, file);
+	if (!has_yaml_ext(file))
+		return mload_error(L, at, "Included file `%s` does not have YAML extension!", file);
+	f->base.dir = L->ctx->include_dir ? path_join(L->a, L->ctx->include_dir, dir) : NULL;
+	f->base.main_project = false;
+	if (!L->ctx->include_dir ||
+	    !file_exists(f->path = path_join(L->a, L->ctx->include_dir, layout)))
+		return offline_missing(L, at, "project", f->shown, layout);
+	return 0;
+}
+
+static int resolve_template(struct mload *L, const char *name, struct srcloc at,
+			    struct inc_file *f)
+{
+	const char *layout = arena_printf(L->a, "template/%s", name);
+	f->shown = name;
+	f->base = (struct inc_base){ L->ctx->project_dir, true };
+	if (!L->ctx->include_dir ||
+	    !file_exists(f->path = path_join(L->a, L->ctx->include_dir, layout)))
+		return offline_missing(L, at, "template", name, layout);
+	return 0;
+}
+
+static int resolve_component(struct mload *L, const char *addr, struct srcloc at,
+			     struct inc_file *f)
+{
+	const char *atp = strrchr(addr, '@');
+	const char *slash = atp ? memrchr(addr, '/', (size_t)(atp - addr)) : NULL;
+	const char *first = arena_printf(L->a, "component/%s/template.yml", addr);
+	f->shown = addr;
+	if (!atp || !slash)
+		return mload_error(L, at, "component address '%s' should be host/path/name@version",
+				   addr);
+	const char *ver = atp + 1;
+	int plen = (int)(slash - addr);
+	const char *name = arena_strndup(L->a, slash + 1, (size_t)(atp - slash - 1));
+	const char *proj = arena_printf(L->a, "component/%.*s@%s", plen, addr, ver);
+	const char *cands[] = {
+		first,
+		arena_printf(L->a, "%s/templates/%s.yml", proj, name),
+		arena_printf(L->a, "%s/templates/%s/template.yml", proj, name),
+	};
+	const char *bases[] = { arena_printf(L->a, "component/%s", addr), proj, proj };
+	for (size_t i = 0; L->ctx->include_dir && i < 3; i++) {
+		f->path = path_join(L->a, L->ctx->include_dir, cands[i]);
+		if (file_exists(f->path)) {
+			f->base.dir = path_join(L->a, L->ctx->include_dir, bases[i]);
+			f->base.main_project = false;
+			return 0;
+		}
+	}
+	return offline_missing(L, at, "component", addr, cands[1]);
+}
+
+/* ---- include entries ------------------------------------------------------------------- */
+
+/* Include paths may use pre-pipeline variables (never YAML variables); unknown refs stay. */
+static const char *expand_path(struct mload *L, const struct ynode *n)
+{
+	const char *s = ynode_str(n);
+	if (!s || !strchr(s, '$'))
+		return s;
+	struct strbuf out = STRBUF_INIT;
+	vars_expand_gitlab(s, &L->ctx->vars, &out);
+	const char *r = arena_strdup(L->a, out.buf);
+	strbuf_release(&out);
+	return r;
+}
+
+/* include:rules see only ctx->vars (pre-pipeline and pipeline variables). */
+static int include_rules_pass(struct mload *L, const struct ynode *rules, bool *ret_pass)
+{
+	struct mrule *rv;
+	size_t n;
+	*ret_pass = true;
+	if (!rules)
+		return 0;
+	if (rules_parse(L, "include:rules", rules, false, &rv, &n) < 0)
+		return -1;
+	struct rscope scope = { .layers = { &L->ctx->vars }, .n_layers = 1, .a = L->a };
+	*ret_pass = false;
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool m;
+		if ((rc = rules_clauses_match(L, rv[i].node, rv[i].cond, &scope, &m)) < 0 || !m)
+			continue;
+		const char *when = ynode_str(ynode_get(rv[i].node, "when"));
+		*ret_pass = !when || strcmp(when, "never") != 0;
+		break;
+	}
+	rules_free(rv, n);
+	return rc;
+}
+
+static const char *const inc_keys[] = { "local", "remote", "project", "template", "component" };
+
+static int entry_kind(struct mload *L, const struct ynode *e, enum inc_kind *ret_kind,
+		      const struct ynode **ret_loc)
+{
+	int found = -1;
+	for (int k = 0; k < 5; k++) {
+		if (!ynode_entry(e, inc_keys[k]))
+			continue;
+		if (found >= 0)
+			return mload_error(L, e->loc,
+					   "Each include must use only one of: :component, :local, "
+					   ":project, :remote, :template");
+		found = k;
+	}
+	if (found < 0)
+		return mload_error(L, e->loc, "Included file `%s` does not have a valid syntax",
+				   "hash");
+	*ret_kind = (enum inc_kind)found;
+	*ret_loc = ynode_get(e, inc_keys[found]);
+	return 0;
+}
+
+static bool looks_like_url(const char *s)
+{
+	return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
+}
+
+/* Resolves one include entry into files (0..n with wildcards or project file lists). */
+static int resolve_entry(struct mload *L, const struct ynode *e, const struct inc_base *base,
+			 struct inc_file **ret, size_t *ret_n)
+{
+	enum inc_kind kind = INC_LOCAL;
+	const struct ynode *locn = e;
+	if (e->kind == YNODE_MAP && entry_kind(L, e, &kind, &locn) < 0)
+		return -1;
+	else if (e->kind != YNODE_MAP && !mnode_is_str(e))
+		return mload_error(L, e->loc, "include config should be a hash, a string or an array");
+	const char *val = expand_path(L, locn);
+	if (kind == INC_PROJECT && !val)
+		return mload_error(L, locn->loc, "include:project config should be a string");
+	if (kind != INC_PROJECT && !val)
+		return mload_error(L, locn->loc, "include:%s config should be a string",
+				   inc_keys[kind]);
+	if (e->kind != YNODE_MAP && looks_like_url(val))
+		kind = INC_REMOTE;
+	struct inc_file *f = arena_alloc(L->a, sizeof(*f));
+	*ret = f;
+	*ret_n = 1;
+	switch (kind) {
+	case INC_LOCAL:
+		return resolve_local(L, val, locn->loc, base, ret, ret_n);
+	case INC_REMOTE:
+		return resolve_remote(L, val, locn->loc, f);
+	case INC_TEMPLATE:
+		return resolve_template(L, val, locn->loc, f);
+	case INC_COMPONENT:
+		return resolve_component(L, val, locn->loc, f);
+	case INC_PROJECT:
+		break;
+	}
+	const struct ynode *files = ynode_get(e, "file");
+	const char *ref = expand_path(L, ynode_get(e, "ref"));
+	if (!files)
+		return mload_error(L, e->loc, "Included file `%s` does not have a valid syntax",
+				   "project");
+	size_t nf = mnode_is_seq(files) ? files->n : 1;
+	f = arena_alloc(L->a, sizeof(*f) * nf);
+	for (size_t i = 0; i < nf; i++) {
+		const struct ynode *fn = mnode_is_seq(files) ? files->items[i] : files;
+		const char *fv = expand_path(L, fn);
+		if (!fv)
+			return mload_error(L, fn->loc, "include:file config should be a string");
+		if (resolve_project(L, val, fv, ref, fn->loc, &f[i]) < 0)
+			return -1;
+	}
+	*ret = f;
+	*ret_n = nf;
+	return 0;
+}
+
+/* Resolves and merges every entry of an include: value, in order. */
+static int process_includes(struct mload *L, const struct ynode *inc, const struct inc_base *base,
+			    unsigned depth, struct ynode **acc)
+{
+	size_t n = mnode_is_seq(inc) ? inc->n : 1;
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *e = mnode_is_seq(inc) ? inc->items[i] : inc;
+		bool pass = true;
+		if (e->kind == YNODE_MAP && include_rules_pass(L, ynode_get(e, "rules"), &pass) < 0)
+			return -1;
+		if (!pass)
+			continue;
+		struct inc_file *files;
+		size_t nf;
+		if (resolve_entry(L, e, base, &files, &nf) < 0) {
+			if (mload_stop(L))
+				return -1;
+			rc = -1;
+			continue;
+		}
+		for (size_t k = 0; k < nf; k++) {
+			struct ynode *content;
+			if (++L->n_includes > MAX_INCLUDES)
+				return mload_error(L, e->loc, "Maximum of %d includes are allowed",
+						   MAX_INCLUDES);
+			if (process_file(L, &files[k], ynode_get(e, "inputs"), e->loc, depth + 1,
+					 &content) < 0) {
+				if (mload_stop(L))
+					return -1;
+				rc = -1;
+				continue;
+			}
+			*acc = ynode_deep_merge(L->a, *acc, content);
+		}
+	}
+	return rc;
+}
+
+/* Loads one file, applies its inputs, resolves its includes; *ret is its merged content. */
+static int process_file(struct mload *L, const struct inc_file *f, const struct ynode *inputs,
+			struct srcloc at, unsigned depth, struct ynode **ret)
+{
+	if (depth > MAX_NESTING)
+		return mload_error(L, at, "Maximum of %d nested includes are allowed!", MAX_NESTING);
+	struct err e = ERR_INIT;
+	struct yload_opts yo = YLOAD_OPTS_INIT;
+	struct ydoc *doc = ydoc_load_file(mload_intern(f->path), &yo, &e);
+	if (!doc)
+		return mload_take_err(L, &e);
+	mload_keep_doc(L, doc);
+	struct ynode *root;
+	if (apply_inputs(L, doc, inputs, at, &root) < 0)
+		return -1;
+	if (root && root->kind != YNODE_MAP)
+		return mload_error(L, root->loc, depth ? "Included file `%s` does not have valid "
+							 "YAML syntax!"
+						       : "%s: invalid configuration format",
+				   f->shown);
+	struct ynode *acc = ynode_new(L->a, YNODE_MAP, root ? root->loc : at);
+	const struct ynode *inc = ynode_get(root, "include");
+	if (inc && process_includes(L, inc, &f->base, depth, &acc) < 0 && mload_stop(L))
+		return -1;
+	if (root) {
+		struct ynode *own = root;
+		if (inc) {
+			own = ynode_shallow_copy(L->a, root);
+			ynode_map_del(own, "include");
+		}
+		acc = acc->n ? ynode_deep_merge(L->a, acc, own) : own;
+	}
+	*ret = acc;
+	return 0;
+}
+
+int include_load_main(struct mload *L, const char *file, struct ynode **ret_root)
+{
+	struct inc_file f = {
+		.path = file,
+		.shown = file,
+		.base = { L->ctx->project_dir, true },
+	};
+	struct srcloc at = { mload_intern(file), 1, 1 };
+	struct ynode *root;
+	if (process_file(L, &f, NULL, at, 0, &root) < 0)
+		return -1;
+	*ret_root = root;
+	return 0;
+}

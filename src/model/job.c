@@ -1,0 +1,805 @@
+/* job: builds struct job from a job's YAML hash (after extends, !reference and default:) and
+ * validates every keyword with GitLab's messages ("jobs:<name> ..."). Cross-job checks (needs,
+ * dependencies) run in job_needs_parse / pipeline.c once every job is known. */
+#include "model/job.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "model/expr.h"
+#include "model/load.h"
+#include "model/parallel.h"
+#include "model/rules.h"
+#include "model/vars.h"
+#include "util/arena.h"
+#include "util/strbuf.h"
+#include "yaml/node.h"
+
+static const char *const job_keys[] = {
+	"after_script", "allow_failure", "artifacts", "before_script", "cache", "coverage",
+	"dast_configuration", "dependencies", "environment", "except", "extends", "hooks",
+	"id_tokens", "identity", "image", "inherit", "interruptible", "manual_confirmation",
+	"needs", "only", "pages", "parallel", "publish", "release", "resource_group", "retry",
+	"rules", "run", "script", "secrets", "services", "stage", "start_in", "tags", "timeout",
+	"trigger", "variables", "when",
+};
+
+/* ---- shared node helpers ---------------------------------------------------------------- */
+
+bool mnode_is_map(const struct ynode *n)
+{
+	return n && n->kind == YNODE_MAP;
+}
+
+bool mnode_is_seq(const struct ynode *n)
+{
+	return n && n->kind == YNODE_SEQ;
+}
+
+bool mnode_is_str(const struct ynode *n)
+{
+	return n && n->kind != YNODE_MAP && n->kind != YNODE_SEQ && n->kind != YNODE_NULL;
+}
+
+void mstring_list_push(struct arena *a, struct string_list *l, const char *s)
+{
+	/* Capacity is the next power of two >= n: arena memory cannot be realloc'ed in place. */
+	if ((l->n & (l->n - 1)) == 0) {
+		size_t cap = l->n ? l->n * 2 : 4;
+		const char **v = arena_alloc(a, cap * sizeof(*v));
+		if (l->n)
+			memcpy(v, l->v, l->n * sizeof(*v));
+		l->v = v;
+	}
+	l->v[l->n++] = s;
+}
+
+bool mstring_list_has(const struct string_list *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+int mnode_string_list(struct arena *a, const struct ynode *n, int depth, struct string_list *out)
+{
+	if (!n)
+		return 0;
+	if (n->kind == YNODE_SEQ) {
+		if (depth <= 0)
+			return -1;
+		for (size_t i = 0; i < n->n; i++)
+			if (mnode_string_list(a, n->items[i], depth - 1, out) < 0)
+				return -1;
+		return 0;
+	}
+	if (!mnode_is_str(n))
+		return -1;
+	mstring_list_push(a, out, n->str);
+	return 0;
+}
+
+/* A string or a flat list of strings (tags, paths, entrypoint...). */
+static int str_or_list(struct mload *L, const struct ynode *n, struct string_list *out)
+{
+	if (mnode_is_str(n)) {
+		mstring_list_push(L->a, out, n->str);
+		return 0;
+	}
+	return mnode_string_list(L->a, n, 1, out);
+}
+
+/* ---- durations ------------------------------------------------------------------------- */
+
+static double unit_seconds(const char *u, size_t n)
+{
+	static const struct {
+		const char *name;
+		double secs;
+	} units[] = {
+		{ "s", 1 },         { "sec", 1 },       { "secs", 1 },      { "second", 1 },
+		{ "seconds", 1 },   { "m", 60 },        { "min", 60 },      { "mins", 60 },
+		{ "minute", 60 },   { "minutes", 60 },  { "h", 3600 },      { "hr", 3600 },
+		{ "hrs", 3600 },    { "hour", 3600 },   { "hours", 3600 },  { "d", 86400 },
+		{ "day", 86400 },   { "days", 86400 },  { "w", 604800 },    { "wk", 604800 },
+		{ "wks", 604800 },  { "week", 604800 }, { "weeks", 604800 }, { "mo", 2592000 },
+		{ "mos", 2592000 }, { "month", 2592000 }, { "months", 2592000 },
+		{ "y", 31557600 },  { "yr", 31557600 }, { "yrs", 31557600 }, { "year", 31557600 },
+		{ "years", 31557600 },
+	};
+	for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++)
+		if (strlen(units[i].name) == n && strncasecmp(units[i].name, u, n) == 0)
+			return units[i].secs;
+	return -1;
+}
+
+/* "hh:mm:ss" / "mm:ss" forms. */
+static long clock_duration(const char *s)
+{
+	long parts[3];
+	int n = 0;
+	const char *p = s;
+	while (n < 3) {
+		char *end;
+		errno = 0;
+		long v = strtol(p, &end, 10);
+		if (end == p || errno || v < 0)
+			return -1;
+		parts[n++] = v;
+		if (*end == '\0')
+			break;
+		if (*end != ':')
+			return -1;
+		p = end + 1;
+	}
+	if (n < 2)
+		return -1;
+	return n == 2 ? parts[0] * 60 + parts[1] : parts[0] * 3600 + parts[1] * 60 + parts[2];
+}
+
+long mduration_parse(const char *s)
+{
+	if (!s)
+		return -1;
+	if (strchr(s, ':'))
+		return clock_duration(s);
+	double total = 0;
+	bool any = false;
+	const char *p = s;
+	while (*p) {
+		while (*p && (isspace((unsigned char)*p) || *p == ','))
+			p++;
+		if (!*p)
+			break;
+		if (strncasecmp(p, "and", 3) == 0 && !isalpha((unsigned char)p[3])) {
+			p += 3;
+			continue;
+		}
+		char *end;
+		double v = strtod(p, &end);
+		if (end == p || v < 0)
+			return -1;
+		p = end;
+		while (isspace((unsigned char)*p))
+			p++;
+		const char *u = p;
+		while (isalpha((unsigned char)*p))
+			p++;
+		double mult = p == u ? 1 : unit_seconds(u, (size_t)(p - u));
+		if (mult < 0)
+			return -1;
+		total += v * mult;
+		any = true;
+	}
+	return any ? (long)(total + 0.5) : -1;
+}
+
+/* ---- variables ------------------------------------------------------------------------- */
+
+static bool valid_var_name(const char *k)
+{
+	if (!*k)
+		return false;
+	for (; *k; k++)
+		if (!isalnum((unsigned char)*k) && *k != '_')
+			return false;
+	return true;
+}
+
+int job_variables_parse(struct mload *L, const char *where, const struct ynode *n, bool global,
+			struct var_list *out)
+{
+	if (!n || n->kind == YNODE_NULL)
+		return 0;
+	if (n->kind != YNODE_MAP)
+		return mload_error(L, n->loc,
+				   "%s variables config should be a hash of key value pairs, value can "
+				   "be a hash",
+				   where);
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ymap_entry *e = &n->entries[i];
+		const struct ynode *v = e->value;
+		struct var var = { .key = e->key, .public_ = true };
+		if (!valid_var_name(e->key))
+			return mload_error(L, e->key_loc, "%s variables config uses invalid name '%s'",
+					   where, e->key);
+		if (v && v->kind == YNODE_MAP) {
+			const struct ynode *val = ynode_get(v, "value");
+			const struct ynode *exp = ynode_get(v, "expand");
+			if (!global && (ynode_get(v, "description") || ynode_get(v, "options")))
+				return mload_error(L, v->loc,
+						   "%s variables config uses invalid data keys: %s",
+						   where, ynode_get(v, "options") ? "options"
+										 : "description");
+			if (val && !ynode_is_scalar(val))
+				return mload_error(L, val->loc,
+						   "%s variables config should be a hash of key value "
+						   "pairs, value can be a hash",
+						   where);
+			var.value = val ? val->str : "";
+			var.raw = exp && exp->kind == YNODE_BOOL && !exp->v.b;
+		} else if (v && v->kind == YNODE_SEQ) {
+			return mload_error(L, v->loc,
+					   "%s variables config should be a hash of key value pairs, "
+					   "value can be a hash",
+					   where);
+		} else {
+			var.value = v ? v->str : "";
+		}
+		var_list_set(L->a, out, &var);
+	}
+	return 0;
+}
+
+/* ---- image / services ------------------------------------------------------------------- */
+
+static int parse_pull_policy(struct mload *L, const char *where, const struct ynode *n,
+			     struct string_list *out)
+{
+	if (!n)
+		return 0;
+	if (str_or_list(L, n, out) < 0)
+		return mload_error(L, n->loc, "%s pull_policy should be a string or an array of "
+					      "strings", where);
+	for (size_t i = 0; i < out->n; i++)
+		if (strcmp(out->v[i], "always") && strcmp(out->v[i], "if-not-present") &&
+		    strcmp(out->v[i], "never"))
+			return mload_error(L, n->loc,
+					   "%s pull_policy should be one of: always, never, "
+					   "if-not-present",
+					   where);
+	return 0;
+}
+
+static int parse_image_map(struct mload *L, const char *where, const struct ynode *n,
+			   struct image_spec *img)
+{
+	const struct ynode *name = ynode_get(n, "name");
+	if (!mnode_is_str(name))
+		return mload_error(L, n->loc, "%s config should be a hash or a string", where);
+	img->name = name->str;
+	const struct ynode *ep = ynode_get(n, "entrypoint");
+	if (ep) {
+		img->has_entrypoint = true;
+		if (mnode_string_list(L->a, ep, 1, &img->entrypoint) < 0 || !mnode_is_seq(ep))
+			return mload_error(L, ep->loc, "%s entrypoint config should be an array of "
+						       "strings", where);
+	}
+	const struct ynode *docker = ynode_get(n, "docker");
+	img->user = ynode_str(ynode_get(docker, "user"));
+	img->platform = ynode_str(ynode_get(docker, "platform"));
+	if (!img->user)
+		img->user = ynode_str(ynode_get(ynode_get(n, "kubernetes"), "user"));
+	return parse_pull_policy(L, where, ynode_get(n, "pull_policy"), &img->pull_policy);
+}
+
+static int parse_image(struct mload *L, const char *where, const struct ynode *n,
+		       struct image_spec *img)
+{
+	memset(img, 0, sizeof(*img));
+	if (!n || n->kind == YNODE_NULL)
+		return 0;
+	img->loc = n->loc;
+	if (mnode_is_str(n)) {
+		img->name = n->str;
+		return 0;
+	}
+	if (n->kind != YNODE_MAP)
+		return mload_error(L, n->loc, "%s config should be a hash or a string", where);
+	return parse_image_map(L, where, n, img);
+}
+
+/* Aliases: several separated by commas and/or whitespace. */
+static void split_aliases(struct arena *a, const char *s, struct string_list *out)
+{
+	while (*s) {
+		size_t skip = strspn(s, ", \t\n");
+		s += skip;
+		size_t len = strcspn(s, ", \t\n");
+		if (len)
+			mstring_list_push(a, out, arena_strndup(a, s, len));
+		s += len;
+	}
+}
+
+static int parse_service(struct mload *L, const char *where, const struct ynode *n,
+			 struct service_spec *svc)
+{
+	if (parse_image(L, where, n, &svc->image) < 0)
+		return -1;
+	if (n->kind != YNODE_MAP)
+		return 0;
+	const struct ynode *alias = ynode_get(n, "alias");
+	if (alias && !mnode_is_str(alias))
+		return mload_error(L, alias->loc, "%s alias should be a string", where);
+	if (alias)
+		split_aliases(L->a, alias->str, &svc->aliases);
+	const struct ynode *cmd = ynode_get(n, "command");
+	if (cmd) {
+		svc->has_command = true;
+		if (str_or_list(L, cmd, &svc->command) < 0)
+			return mload_error(L, cmd->loc, "%s command config should be an array of "
+							"strings", where);
+	}
+	char *vw = arena_printf(L->a, "%s", where);
+	return job_variables_parse(L, vw, ynode_get(n, "variables"), false, &svc->variables);
+}
+
+static int parse_services(struct mload *L, const char *name, const struct ynode *n,
+			  struct job *j)
+{
+	if (!n || n->kind == YNODE_NULL)
+		return 0;
+	if (n->kind != YNODE_SEQ)
+		return mload_error(L, n->loc, "jobs:%s:services config should be a array", name);
+	j->services = arena_alloc(L->a, sizeof(*j->services) * (n->n + 1));
+	const char *where = arena_printf(L->a, "jobs:%s:services:service", name);
+	for (size_t i = 0; i < n->n; i++) {
+		if (parse_service(L, where, n->items[i], &j->services[i]) < 0)
+			return -1;
+		j->n_services++;
+	}
+	return 0;
+}
+
+/* ---- scalars and small keywords ---------------------------------------------------------- */
+
+static int parse_when(struct mload *L, const char *name, const struct ynode *n,
+		      enum job_when *ret)
+{
+	static const char *const names[] = { "on_success", "on_failure", "always",
+					     "manual",     "delayed",    "never" };
+	const char *s = ynode_str(n);
+	for (int i = 0; s && i < 5; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*ret = (enum job_when)i;
+			return 0;
+		}
+	return mload_error(L, n->loc,
+			   "jobs:%s when should be one of: on_success, on_failure, always, manual, "
+			   "delayed",
+			   name);
+}
+
+static int parse_int_list(struct mload *L, const struct ynode *n, int **ret, size_t *ret_n)
+{
+	size_t cnt = mnode_is_seq(n) ? n->n : 1;
+	int *v = arena_alloc(L->a, sizeof(int) * (cnt + 1));
+	for (size_t i = 0; i < cnt; i++) {
+		const struct ynode *it = mnode_is_seq(n) ? n->items[i] : n;
+		if (!it || it->kind != YNODE_INT)
+			return -1;
+		v[i] = (int)it->v.i;
+	}
+	*ret = v;
+	*ret_n = cnt;
+	return 0;
+}
+
+static int parse_allow_failure(struct mload *L, const char *name, const struct ynode *n,
+			       struct job *j)
+{
+	if (n->kind == YNODE_BOOL) {
+		j->allow_failure = n->v.b;
+		return 0;
+	}
+	const struct ynode *codes = ynode_get(n, "exit_codes");
+	if (n->kind != YNODE_MAP || !codes ||
+	    parse_int_list(L, codes, &j->allow_failure_exit_codes,
+			   &j->n_allow_failure_exit_codes) < 0)
+		return mload_error(L, n->loc,
+				   "jobs:%s allow_failure should be a hash or a boolean value", name);
+	j->allow_failure = false;
+	return 0;
+}
+
+static int parse_retry(struct mload *L, const char *name, const struct ynode *n,
+		       struct retry_spec *r)
+{
+	const struct ynode *max = n;
+	if (n->kind == YNODE_MAP) {
+		max = ynode_get(n, "max");
+		const struct ynode *w = ynode_get(n, "when");
+		if (w && str_or_list(L, w, &r->when) < 0)
+			return mload_error(L, w->loc, "jobs:%s:retry when should be an array of "
+						      "strings or a string", name);
+		const struct ynode *c = ynode_get(n, "exit_codes");
+		if (c && parse_int_list(L, c, &r->exit_codes, &r->n_exit_codes) < 0)
+			return mload_error(L, c->loc, "jobs:%s:retry exit_codes should be an array "
+						      "of integers or an integer", name);
+		if (!max) {
+			r->max = 0;
+			return 0;
+		}
+	} else if (n->kind != YNODE_INT) {
+		return mload_error(L, n->loc, "jobs:%s:retry config has to be either an integer or "
+					      "a hash", name);
+	}
+	if (max->kind != YNODE_INT)
+		return mload_error(L, max->loc, "jobs:%s:retry max config has to be an integer",
+				   name);
+	if (max->v.i < 0 || max->v.i > 2)
+		return mload_error(L, max->loc, "jobs:%s:retry %s must be %s than or equal to %d",
+				   name, n == max ? "config" : "max", max->v.i < 0 ? "greater" : "less",
+				   max->v.i < 0 ? 0 : 2);
+	r->max = (int)max->v.i;
+	return 0;
+}
+
+static int parse_environment(struct mload *L, const char *name, const struct ynode *n,
+			     struct environment_spec *env)
+{
+	if (mnode_is_str(n)) {
+		env->name = n->str;
+		env->action = "start";
+		return 0;
+	}
+	if (!mnode_is_map(n) || !mnode_is_str(ynode_get(n, "name")))
+		return mload_error(L, n->loc, "jobs:%s environment config should be a hash or a "
+					      "string", name);
+	env->name = ynode_str(ynode_get(n, "name"));
+	env->url = ynode_str(ynode_get(n, "url"));
+	env->action = ynode_str(ynode_get(n, "action"));
+	env->deployment_tier = ynode_str(ynode_get(n, "deployment_tier"));
+	if (!env->action)
+		env->action = "start";
+	return 0;
+}
+
+static int parse_art_when(const struct ynode *n, enum artifacts_when *ret)
+{
+	const char *s = ynode_str(n);
+	if (!n)
+		return 0;
+	if (s && strcmp(s, "on_success") == 0)
+		*ret = ART_ON_SUCCESS;
+	else if (s && strcmp(s, "on_failure") == 0)
+		*ret = ART_ON_FAILURE;
+	else if (s && strcmp(s, "always") == 0)
+		*ret = ART_ALWAYS;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_artifacts(struct mload *L, const char *name, const struct ynode *n,
+			   struct artifacts_spec *a)
+{
+	if (n->kind == YNODE_NULL)
+		return 0;
+	if (n->kind != YNODE_MAP)
+		return mload_error(L, n->loc, "jobs:%s:artifacts config should be a hash", name);
+	a->present = true;
+	a->name = ynode_str(ynode_get(n, "name"));
+	a->expire_in = ynode_str(ynode_get(n, "expire_in"));
+	const struct ynode *u = ynode_get(n, "untracked");
+	a->untracked = u && u->kind == YNODE_BOOL && u->v.b;
+	const struct ynode *reports = ynode_get(n, "reports");
+	const char *bad = NULL;
+	if (str_or_list(L, ynode_get(n, "paths"), &a->paths) < 0)
+		bad = "paths";
+	else if (str_or_list(L, ynode_get(n, "exclude"), &a->exclude) < 0)
+		bad = "exclude";
+	else if (parse_art_when(ynode_get(n, "when"), &a->when) < 0)
+		bad = "when";
+	else if (str_or_list(L, ynode_get(reports, "junit"), &a->reports_junit) < 0)
+		bad = "reports junit";
+	else if (str_or_list(L, ynode_get(reports, "dotenv"), &a->reports_dotenv) < 0)
+		bad = "reports dotenv";
+	if (bad)
+		return mload_error(L, n->loc, "jobs:%s:artifacts %s config is invalid", name, bad);
+	return 0;
+}
+
+static int parse_cache_one(struct mload *L, const char *name, const struct ynode *n,
+			   struct cache_spec *c)
+{
+	if (n->kind != YNODE_MAP)
+		return mload_error(L, n->loc, "jobs:%s:cache config should be a hash or an array of "
+					      "hashes", name);
+	const struct ynode *key = ynode_get(n, "key");
+	c->key = "default";
+	c->policy = "pull-push";
+	if (mnode_is_str(key)) {
+		c->key = key->str;
+	} else if (mnode_is_map(key)) {
+		if (str_or_list(L, ynode_get(key, "files"), &c->key_files) < 0)
+			return mload_error(L, key->loc, "jobs:%s:cache:key files should be an array "
+							"of strings", name);
+		c->key_prefix = ynode_str(ynode_get(key, "prefix"));
+	} else if (key && key->kind != YNODE_NULL) {
+		return mload_error(L, key->loc, "jobs:%s:cache:key config should be a hash, a string "
+						"or a symbol", name);
+	}
+	const struct ynode *policy = ynode_get(n, "policy");
+	if (mnode_is_str(policy))
+		c->policy = policy->str;
+	const struct ynode *u = ynode_get(n, "untracked");
+	c->untracked = u && u->kind == YNODE_BOOL && u->v.b;
+	if (str_or_list(L, ynode_get(n, "paths"), &c->paths) < 0 ||
+	    str_or_list(L, ynode_get(n, "fallback_keys"), &c->fallback_keys) < 0 ||
+	    parse_art_when(ynode_get(n, "when"), &c->when) < 0)
+		return mload_error(L, n->loc, "jobs:%s:cache config is invalid", name);
+	return 0;
+}
+
+static int parse_caches(struct mload *L, const char *name, const struct ynode *n, struct job *j)
+{
+	if (n->kind == YNODE_NULL)
+		return 0;
+	size_t cnt = mnode_is_seq(n) ? n->n : 1;
+	if (cnt > 4)
+		return mload_error(L, n->loc, "jobs:%s:cache config no more than 4 caches can be "
+					      "created", name);
+	j->caches = arena_alloc(L->a, sizeof(*j->caches) * (cnt + 1));
+	for (size_t i = 0; i < cnt; i++) {
+		if (parse_cache_one(L, name, mnode_is_seq(n) ? n->items[i] : n, &j->caches[i]) < 0)
+			return -1;
+		j->n_caches++;
+	}
+	return 0;
+}
+
+/* ---- scripts, keys ----------------------------------------------------------------------- */
+
+static int parse_script(struct mload *L, const char *name, const char *key, const struct ynode *n,
+			struct string_list *out)
+{
+	if (!n)
+		return 0;
+	if (mnode_string_list(L->a, n, 10, out) < 0 || n->kind == YNODE_NULL)
+		return mload_error(L, n->loc,
+				   "jobs:%s %s should be a string or a nested array of strings up to "
+				   "10 levels deep",
+				   name, key);
+	return 0;
+}
+
+static bool known_job_key(const char *k)
+{
+	size_t lo = 0, hi = sizeof(job_keys) / sizeof(*job_keys);
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(k, job_keys[mid]);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
+static int check_keys(struct mload *L, const struct job_group *g)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct srcloc loc = g->loc;
+	for (size_t i = 0; i < g->node->n; i++) {
+		if (known_job_key(g->node->entries[i].key))
+			continue;
+		if (!sb.len)
+			loc = g->node->entries[i].key_loc;
+		strbuf_addf(&sb, "%s%s", sb.len ? ", " : "", g->node->entries[i].key);
+	}
+	int rc = 0;
+	if (sb.len)
+		rc = mload_error(L, loc, "jobs:%s config contains unknown keys: %s", g->name, sb.buf);
+	strbuf_release(&sb);
+	return rc;
+}
+
+static int find_stage(struct mload *L, const char *stage, size_t *ret)
+{
+	for (size_t i = 0; i < L->p->n_stages; i++)
+		if (strcmp(L->p->stages[i], stage) == 0) {
+			*ret = i;
+			return 0;
+		}
+	return -1;
+}
+
+static int parse_stage(struct mload *L, struct job_group *g, struct job *j)
+{
+	const struct ymap_entry *e = ynode_entry(g->node, "stage");
+	j->stage = "test";
+	if (e && !mnode_is_str(e->value))
+		return mload_error(L, e->value->loc, "jobs:%s stage config should be a string",
+				   g->name);
+	if (e)
+		j->stage = e->value->str;
+	if (find_stage(L, j->stage, &j->stage_index) == 0)
+		return 0;
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < L->p->n_stages; i++)
+		strbuf_addf(&sb, "%s%s", i ? ", " : "", L->p->stages[i]);
+	mload_error(L, e ? e->value->loc : g->loc,
+		    "%s job: chosen stage %s does not exist; available stages are %s", g->name,
+		    j->stage, sb.buf);
+	strbuf_release(&sb);
+	return -1;
+}
+
+static int parse_when_start(struct mload *L, struct job_group *g, struct job *j)
+{
+	const struct ynode *w = ynode_get(g->node, "when");
+	const struct ynode *si = ynode_get(g->node, "start_in");
+	j->when = WHEN_ON_SUCCESS;
+	if (w && parse_when(L, g->name, w, &j->when) < 0)
+		return -1;
+	j->manual = j->when == WHEN_MANUAL;
+	if (j->manual)
+		j->allow_failure = true;
+	if (si) {
+		if (g->has_rules)
+			return mload_error(L, si->loc,
+					   "jobs:%s config key may not be used with `rules`: start_in",
+					   g->name);
+		j->start_in = ynode_str(si);
+		j->start_in_seconds = mduration_parse(j->start_in);
+		if (j->when != WHEN_DELAYED)
+			return mload_error(L, si->loc, "jobs:%s start in must be blank when not "
+						       "delayed", g->name);
+		if (j->start_in_seconds < 0 || j->start_in_seconds > 604800)
+			return mload_error(L, si->loc, "jobs:%s start in should be a duration",
+					   g->name);
+	} else if (j->when == WHEN_DELAYED && !g->has_rules) {
+		return mload_error(L, w->loc, "jobs:%s start in should be a duration", g->name);
+	}
+	return 0;
+}
+
+static int parse_timeout(struct mload *L, const char *name, const struct ynode *n,
+			 long *ret)
+{
+	if (!n)
+		return 0;
+	long t = n->kind == YNODE_STRING ? mduration_parse(n->str) : -1;
+	if (t < 0)
+		return mload_error(L, n->loc, "jobs:%s timeout config should be a duration", name);
+	if (t > 2592000)
+		return mload_error(L, n->loc, "jobs:%s timeout config should not exceed the limit",
+				   name);
+	*ret = t;
+	return 0;
+}
+
+/* ---- the job ----------------------------------------------------------------------------- */
+
+#define STEP(expr)                                                                                 \
+	do {                                                                                       \
+		if ((expr) < 0) {                                                                  \
+			if (mload_stop(L))                                                         \
+				return -1;                                                         \
+			rc = -1;                                                                   \
+		}                                                                                  \
+	} while (0)
+
+static int build_scripts(struct mload *L, struct job_group *g, struct job *j)
+{
+	const struct ynode *n = g->node;
+	int rc = 0;
+	if (!ynode_entry(n, "script") && !ynode_entry(n, "run") && !g->is_trigger)
+		STEP(mload_error(L, g->loc,
+				 "jobs:%s config should implement the script:, run:, or trigger: "
+				 "keyword",
+				 g->name));
+	STEP(parse_script(L, g->name, "before_script", ynode_get(n, "before_script"),
+			  &j->before_script));
+	STEP(parse_script(L, g->name, "script", ynode_get(n, "script"), &j->script));
+	STEP(parse_script(L, g->name, "after_script", ynode_get(n, "after_script"),
+			  &j->after_script));
+	return rc;
+}
+
+static int build_runtime(struct mload *L, struct job_group *g, struct job *j)
+{
+	const struct ynode *n = g->node, *v;
+	int rc = 0;
+	const char *where = arena_printf(L->a, "jobs:%s:image", g->name);
+	STEP(parse_image(L, where, ynode_get(n, "image"), &j->image));
+	STEP(parse_services(L, g->name, ynode_get(n, "services"), j));
+	if ((v = ynode_get(n, "allow_failure")))
+		STEP(parse_allow_failure(L, g->name, v, j));
+	if ((v = ynode_get(n, "retry")))
+		STEP(parse_retry(L, g->name, v, &j->retry));
+	STEP(parse_timeout(L, g->name, ynode_get(n, "timeout"), &j->timeout_seconds));
+	if ((v = ynode_get(n, "interruptible")) && v->kind != YNODE_BOOL)
+		STEP(mload_error(L, v->loc, "jobs:%s interruptible config should be a boolean value",
+				 g->name));
+	j->interruptible = v && v->kind == YNODE_BOOL && v->v.b;
+	if ((v = ynode_get(n, "resource_group")) && !mnode_is_str(v))
+		STEP(mload_error(L, v->loc, "jobs:%s resource_group should be a string", g->name));
+	j->resource_group = mnode_is_str(v) ? v->str : NULL;
+	if ((v = ynode_get(n, "coverage")) && !mnode_is_str(v))
+		STEP(mload_error(L, v->loc, "jobs:%s coverage config must be a regular expression",
+				 g->name));
+	j->coverage = mnode_is_str(v) ? v->str : NULL;
+	if ((v = ynode_get(n, "tags")) && str_or_list(L, v, &j->tags) < 0)
+		STEP(mload_error(L, v->loc, "jobs:%s tags config should be an array of strings",
+				 g->name));
+	if ((v = ynode_get(n, "environment")))
+		STEP(parse_environment(L, g->name, v, &j->environment));
+	if ((v = ynode_get(n, "artifacts")))
+		STEP(parse_artifacts(L, g->name, v, &j->artifacts));
+	if ((v = ynode_get(n, "cache")))
+		STEP(parse_caches(L, g->name, v, j));
+	return rc;
+}
+
+static int build_deps(struct mload *L, struct job_group *g, struct job *j)
+{
+	const struct ynode *v = ynode_get(g->node, "dependencies");
+	int rc = 0;
+	g->needs_node = ynode_get(g->node, "needs");
+	j->has_needs = g->needs_node != NULL;
+	if (v) {
+		j->has_dependencies = true;
+		if (v->kind != YNODE_NULL && mnode_string_list(L->a, v, 1, &j->dependencies) < 0)
+			STEP(mload_error(L, v->loc,
+					 "jobs:%s dependencies should be an array of strings", g->name));
+	}
+	return rc;
+}
+
+/* Inherited global variables (per inherit:variables) then the job's own. */
+static int build_variables(struct mload *L, struct job_group *g, struct job *j)
+{
+	const struct ynode *inh = ynode_get(ynode_get(g->node, "inherit"), "variables");
+	for (size_t i = 0; i < L->global_vars.n; i++) {
+		const struct var *gv = &L->global_vars.v[i];
+		bool take = !inh || (inh->kind == YNODE_BOOL && inh->v.b);
+		for (size_t k = 0; mnode_is_seq(inh) && k < inh->n; k++)
+			take = take || (ynode_str(inh->items[k]) &&
+					strcmp(ynode_str(inh->items[k]), gv->key) == 0);
+		if (take)
+			var_list_set(L->a, &j->variables, gv);
+	}
+	const char *where = arena_printf(L->a, "jobs:%s", g->name);
+	return job_variables_parse(L, where, ynode_get(g->node, "variables"), false, &j->variables);
+}
+
+int job_group_build(struct mload *L, struct job_group *g)
+{
+	struct job *j = &g->proto;
+	int rc = 0;
+	memset(j, 0, sizeof(*j));
+	j->name = j->group_name = g->name;
+	j->loc = g->loc;
+	j->node_total = 1;
+	g->is_trigger = j->is_trigger = ynode_entry(g->node, "trigger") != NULL;
+	g->rules_node = ynode_get(g->node, "rules");
+	g->has_rules = g->rules_node != NULL;
+	STEP(check_keys(L, g));
+	STEP(build_scripts(L, g, j));
+	STEP(parse_stage(L, g, j));
+	STEP(build_variables(L, g, j));
+	STEP(parse_when_start(L, g, j));
+	STEP(build_runtime(L, g, j));
+	STEP(build_deps(L, g, j));
+	if (g->has_rules) {
+		const char *where = arena_printf(L->a, "jobs:%s:rules", g->name);
+		STEP(rules_parse(L, where, g->rules_node, true, &g->rules, &g->n_rules));
+	}
+	STEP(rules_parse_policy(L, g));
+	STEP(parallel_parse(L, g));
+	return rc;
+}
+
+void job_group_release(struct job_group *g)
+{
+	rules_free(g->rules, g->n_rules);
+	g->rules = NULL;
+	g->n_rules = 0;
+	for (size_t i = 0; i < g->n_only_vars; i++)
+		expr_free(g->only_vars[i]);
+	for (size_t i = 0; i < g->n_except_vars; i++)
+		expr_free(g->except_vars[i]);
+	free(g->only_vars);
+	free(g->except_vars);
+	strmap_release(&g->inst_index);
+}

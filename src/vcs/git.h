@@ -1,0 +1,65 @@
+/* What the local git repository says about the pipeline to run: the checked-out commit, its
+ * branch and tags, the default branch, the origin remote, the user, the files of the work tree
+ * and the files changed against the default branch. Facts only: turning them into CI/CD
+ * variables is vcs/context.c. git is run as a child process (fork/exec, never a shell). */
+#pragma once
+#include <stdbool.h>
+
+#include "util/err.h"
+#include "util/strvec.h"
+
+enum vcs_open_flags {
+	VCS_FILES = 1 << 0, /* also list the repository files (git ls-files) */
+};
+
+struct vcs_repo {
+	bool in_repo;         /* false: not inside a git work tree (everything below defaulted) */
+	char *root;           /* owned: work tree top level, or the absolute start dir */
+	char *branch;         /* owned: checked-out branch (short name), NULL when detached */
+	char *sha;            /* owned: HEAD commit (40 hex), NULL when there is no commit */
+	char *message;        /* owned: full commit message ("" without a commit) */
+	char *author_name;    /* owned */
+	char *author_email;   /* owned */
+	long long commit_time; /* committer date, seconds since the epoch (0 without a commit) */
+	char *tag;            /* owned: first tag (by name) pointing at HEAD, or NULL */
+	char *default_branch; /* owned: never NULL (origin/HEAD, else main, else master, else main) */
+	char *default_ref;    /* owned: full ref of the default branch to diff against, or NULL */
+	char *remote_url;     /* owned: remote.origin.url, or NULL */
+	char *user_name;      /* owned: git config user.name, or NULL */
+	char *user_email;     /* owned: git config user.email, or NULL */
+	struct strvec files;  /* with VCS_FILES: tracked + untracked-not-ignored, relative to root */
+	struct strvec untracked; /* with VCS_FILES: the untracked subset of files */
+};
+
+/* Reads the repository containing `dir` (borrowed). Outside a work tree (or without git on
+ * PATH) it still succeeds with in_repo false and defaults; only a failure to run anything at
+ * all (fork, pipe) sets err (ERR_ENV). *ret is initialised here; release it with
+ * vcs_repo_release() in every case. */
+int vcs_repo_open(const char *dir, unsigned flags, struct vcs_repo *ret, struct err *err);
+void vcs_repo_release(struct vcs_repo *r);
+
+/* Files changed by the work tree relative to the merge base of HEAD and r->default_ref
+ * (committed, staged, unstaged) plus untracked files, relative to the root, appended to *ret
+ * (caller-owned). Returns 1 when the list is known, 0 when it is not (no repository, no
+ * default ref, no common ancestor) and -1 with err set when git cannot be run. */
+int vcs_changed_files(const struct vcs_repo *r, struct strvec *ret, struct err *err);
+
+/* Runs `git -C dir args...` (args NULL-terminated, borrowed) and appends its stdout to *out.
+ * Returns the exit status (0..255), or -1 with err set when it could not be started. stderr
+ * goes to /dev/null. Exposed for tests. */
+struct strbuf;
+int vcs_git(const char *dir, const char *const *args, struct strbuf *out, struct err *err);
+
+/* A remote URL split the way GitLab names things. */
+struct vcs_remote {
+	char *protocol; /* owned: "https" or "http" (ssh remotes map to https) */
+	char *host;     /* owned: lower-case host name */
+	int port;       /* 443 / 80 unless an http(s) URL says otherwise */
+	char *path;     /* owned: "group/sub/project" without ".git" and slashes at the ends */
+};
+
+/* Parses scp-like `user@host:path`, `ssh://[user@]host[:port]/path`, `http(s)://[cred@]host
+ * [:port]/path` and `git://`. Returns 0, or -1 when the URL names no host and path (local
+ * paths, file://); *ret is written only on success. */
+int vcs_parse_remote(const char *url, struct vcs_remote *ret);
+void vcs_remote_release(struct vcs_remote *r);
