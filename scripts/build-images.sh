@@ -59,7 +59,7 @@ load_recipe() {
 }
 
 if [ "$list" = 1 ]; then
-  for n in "${ORDER[@]}"; do load_recipe "$n"; printf '%-12s %s\n' "$n" "${TAGS[*]}"; done
+  for n in "${ORDER[@]}"; do load_recipe "$n"; printf '%s %s\n' "$n" "${TAGS[*]}"; done
   exit 0
 fi
 

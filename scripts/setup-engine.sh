@@ -128,6 +128,7 @@ mkdir -p /etc/docker
 want=$(jq -n '{
   "runtimes": {"runc-capfilter": {"path": "/usr/local/bin/runc-capfilter"}},
   "default-runtime": "runc-capfilter",
+  "registry-mirrors": ["http://127.0.0.1:5000"],
   "storage-driver": "overlay2"
 }')
 if [ -s "$daemon_json" ]; then
@@ -163,11 +164,22 @@ start_dockerd() {
   return 1
 }
 
+daemon_matches() {
+  [ "$(docker info --format '{{.DefaultRuntime}} {{.Driver}} {{range .RegistryConfig.Mirrors}}{{.}}{{end}}' 2>/dev/null)" \
+    = "runc-capfilter overlay2 http://127.0.0.1:5000/" ]
+}
+
 if docker_ok; then
-  # Restart only if the running daemon does not use our runtime config.
-  cur=$(docker info --format '{{.DefaultRuntime}}' 2>/dev/null || true)
-  if [ "$config_changed" = 1 ] || [ "$cur" != "runc-capfilter" ]; then
-    stop_dockerd; start_dockerd
+  if [ "$config_changed" = 1 ] || ! daemon_matches; then
+    # runtimes, default-runtime and registry-mirrors are live-reloadable:
+    # try SIGHUP first so that running containers survive; restart otherwise.
+    pid=$(cat /var/run/docker.pid 2>/dev/null || true)
+    if [ -n "$pid" ]; then
+      log "reloading dockerd configuration (SIGHUP)"
+      kill -HUP "$pid" 2>/dev/null || true
+      for _ in $(seq 1 10); do daemon_matches && break; sleep 0.3; done
+    fi
+    daemon_matches || { stop_dockerd; start_dockerd; }
   fi
 else
   # A stale pid file from a killed daemon makes dockerd refuse to start.

@@ -59,7 +59,7 @@ rf_git() {
 # that wants a docker client: CLI, docker-compose v1 (Python), `docker compose`
 # plugin.
 rf_docker_cli() {
-  rf_bin docker
+  rf_bin /usr/bin/docker   # Debian docker.io 20.10 CLI: built-in BuildKit client (DOCKER_BUILDKIT=1)
   rf_python_compose
   rf_file /images/common/docker-compose-plugin /usr/libexec/docker/cli-plugins/docker-compose 0755
   rf_ca_certs

@@ -76,6 +76,8 @@ _tls_generate_certs() {
 	cp "$dir/ca/cert.pem" "$dir/client/ca.pem"
 	openssl verify -CAfile "$dir/client/ca.pem" "$dir/client/cert.pem" >/dev/null
 	chmod 0644 "$dir/client/ca.pem" "$dir/client/cert.pem"
+	rm -f "$dir/server/csr.pem" "$dir/server/openssl.cnf" "$dir/client/csr.pem" "$dir/client/openssl.cnf" \
+	      "$dir/ca/cert.srl"
 }
 
 # no arguments, or the first one is a flag: run dockerd
@@ -113,7 +115,9 @@ if [ "$1" = 'dockerd' ]; then
 		*" --registry-mirror"*) ;;
 		*)
 			if mirror=$(runnel-mirror-addr); then
-				set -- "$@" "--registry-mirror=http://$mirror" "--insecure-registry=$mirror"
+				# (http:// form: dockerd 20.10 strips it for the classic puller, and BuildKit
+				# only uses plain HTTP for insecure registries given with the scheme)
+				set -- "$@" "--registry-mirror=http://$mirror" "--insecure-registry=http://$mirror"
 			fi
 			;;
 	esac

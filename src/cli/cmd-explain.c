@@ -12,7 +12,6 @@
 #include "util/cleanup.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
-#include "yaml/node.h"
 
 static void print_loc(const struct srcloc *l)
 {
@@ -136,13 +135,12 @@ static void suggest_from(const struct job *jobs, size_t n, const char *name, str
 
 static int unknown_job(const struct pipeline *p, const char *name)
 {
-	const struct ynode *def = p->resolved ? ynode_get(p->resolved, name) : NULL;
-	if (def && name[0] == '.') {
-		printf("'%s' is a hidden job (its name starts with '.'): a template, never run\n",
-		       name);
-		return 0;
-	}
 	fprintf(stderr, "runnel explain: no job named '%s'\n", name);
+	if (name[0] == '.') {
+		fprintf(stderr, "names starting with '.' are hidden jobs: templates for extends:, "
+				"never in a pipeline\n");
+		return 2;
+	}
 	_cleanup_(strvec_release) struct strvec sugg = STRVEC_INIT;
 	suggest_from(p->jobs, p->n_jobs, name, &sugg);
 	suggest_from(p->excluded, p->n_excluded, name, &sugg);

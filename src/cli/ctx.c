@@ -172,6 +172,16 @@ static bool valid_key(const char *k, size_t n)
 	return true;
 }
 
+/* User variables are pipeline variables: not public (they do not reach service containers)
+ * and, in the model, above the YAML variables; public_ is how the model tells them apart
+ * from the predefined ones. */
+static void set_pipeline_var(struct arena *a, struct var_list *l, const char *key,
+			     const char *value)
+{
+	struct var v = {.key = key, .value = value, .public_ = false};
+	var_list_set(a, l, &v);
+}
+
 /* Unquotes a dotenv-style value: "..." with \n \" \\ escapes, '...' literal, else trimmed. */
 static char *kv_value(const char *s, size_t n)
 {
@@ -215,7 +225,7 @@ static int read_kv_lines(const char *text, struct arena *a, struct var_list *l)
 				continue;
 			_cleanup_free_ char *key = xstrndup(line, (size_t)(eq - line));
 			_cleanup_free_ char *val = kv_value(eq + 1, len - (size_t)(eq + 1 - line));
-			var_list_set_kv(a, l, key, val);
+			set_pipeline_var(a, l, key, val);
 		}
 	}
 	return 1;
@@ -291,7 +301,7 @@ static int cli_variables(const struct cli_common *c, struct arena *a, struct var
 			return err_set(err, ERR_USAGE, "invalid --variable '%s': expected KEY=VALUE",
 				       kv);
 		_cleanup_free_ char *key = xstrndup(kv, (size_t)(eq - kv));
-		var_list_set_kv(a, l, key, eq + 1);
+		set_pipeline_var(a, l, key, eq + 1);
 	}
 	return 0;
 }

@@ -8,13 +8,13 @@
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
-static int put_archive(struct docker_client *c, const char *id, const char *path,
-		       struct dk_req *rq, struct err *err)
+static int put_archive(struct docker_client *c, const char *id, const char *path, struct dk_req *rq,
+                       struct err *err)
 {
 	_cleanup_free_ char *epath = dk_escape(path);
 	_cleanup_free_ char *url = xasprintf("/containers/%s/archive?path=%s", id, epath);
-	_cleanup_free_ char *what = xasprintf("cannot copy files to '%s' in container '%.12s'",
-					      path, id);
+	_cleanup_free_ char *what =
+	    xasprintf("cannot copy files to '%s' in container '%.12s'", path, id);
 	rq->method = "PUT";
 	rq->path = url;
 	rq->what = what;
@@ -24,7 +24,7 @@ static int put_archive(struct docker_client *c, const char *id, const char *path
 }
 
 int docker_container_put_archive(struct docker_client *c, const char *id, const char *path,
-				 const void *tar, size_t len, struct err *err)
+                                 const void *tar, size_t len, struct err *err)
 {
 	struct dk_req rq = DK_REQ_INIT;
 	rq.body = tar;
@@ -33,7 +33,7 @@ int docker_container_put_archive(struct docker_client *c, const char *id, const 
 }
 
 int docker_container_put_archive_fd(struct docker_client *c, const char *id, const char *path,
-				    int fd, struct err *err)
+                                    int fd, struct err *err)
 {
 	struct dk_req rq = DK_REQ_INIT;
 	rq.body_fd = fd;
@@ -61,13 +61,12 @@ static int write_sink(void *ud, const char *data, size_t len, struct err *err)
 }
 
 int docker_container_get_archive(struct docker_client *c, const char *id, const char *path,
-				 int out_fd, struct err *err)
+                                 int out_fd, struct err *err)
 {
 	_cleanup_free_ char *epath = dk_escape(path);
 	_cleanup_free_ char *url = xasprintf("/containers/%s/archive?path=%s", id, epath);
-	_cleanup_free_ char *what = xasprintf("cannot copy '%s' from container '%.12s'", path,
-					      id);
-	struct fd_sink s = { .fd = out_fd, .what = what };
+	_cleanup_free_ char *what = xasprintf("cannot copy '%s' from container '%.12s'", path, id);
+	struct fd_sink s = {.fd = out_fd, .what = what};
 	struct dk_req rq = DK_REQ_INIT;
 	rq.method = "GET";
 	rq.path = url;

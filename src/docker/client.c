@@ -57,11 +57,13 @@ static int setup_tls(struct docker_client *c, const struct docker_opts *o, struc
 	c->ca = xasprintf("%s/ca.pem", dir);
 	c->cert = xasprintf("%s/cert.pem", dir);
 	c->key = xasprintf("%s/key.pem", dir);
-	const char *files[] = { c->ca, c->cert, c->key };
+	const char *files[] = {c->ca, c->cert, c->key};
 	for (size_t i = 0; i < 3; i++)
 		if (access(files[i], R_OK) < 0)
-			return err_sys(err, errno, "cannot use TLS certificate '%s' for the Docker "
-				       "daemon at %s", files[i], c->endpoint);
+			return err_sys(err, errno,
+			               "cannot use TLS certificate '%s' for the Docker "
+			               "daemon at %s",
+			               files[i], c->endpoint);
 	return 0;
 }
 
@@ -115,8 +117,7 @@ static int negotiate(struct docker_client *c, struct err *err)
 	return 0;
 }
 
-static struct docker_client *client_new(const struct docker_opts *opts, bool ping,
-					struct err *err)
+static struct docker_client *client_new(const struct docker_opts *opts, bool ping, struct err *err)
 {
 	struct docker_opts def = DOCKER_OPTS_INIT;
 	struct docker_client *c = xcalloc(1, sizeof(*c));
@@ -225,8 +226,8 @@ json_t *dk_label_object(char *const *labels)
 	json_t *o = json_object();
 	for (; labels && *labels; labels++) {
 		const char *eq = strchr(*labels, '=');
-		_cleanup_free_ char *k = eq ? xstrndup(*labels, (size_t)(eq - *labels))
-					    : xstrdup(*labels);
+		_cleanup_free_ char *k =
+		    eq ? xstrndup(*labels, (size_t)(eq - *labels)) : xstrdup(*labels);
 		json_object_set_new(o, k, json_string(eq ? eq + 1 : ""));
 	}
 	return o;
@@ -259,7 +260,7 @@ static bool is_connect_failure(CURLcode rc)
 }
 
 int dk_curl_error(const struct docker_client *c, CURL *h, CURLcode rc, const char *what,
-		  const char *errbuf, struct err *err)
+                  const char *errbuf, struct err *err)
 {
 	long os_errno = 0;
 	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
@@ -267,23 +268,24 @@ int dk_curl_error(const struct docker_client *c, CURL *h, CURLcode rc, const cha
 	/* curl's text names "localhost port 80" for unix sockets; errno is clearer */
 	if (rc == CURLE_COULDNT_CONNECT && os_errno > 0)
 		detail = strerror((int)os_errno);
-	long connect_code = 0;
-	curl_easy_getinfo(h, CURLINFO_HTTP_CONNECTCODE, &connect_code);
-	double connect_time = 0;
-	curl_easy_getinfo(h, CURLINFO_CONNECT_TIME, &connect_time);
-	if (is_connect_failure(rc) || (rc == CURLE_OPERATION_TIMEDOUT && connect_time == 0.0)) {
-		int r = err_set(err, ERR_ENV, "cannot connect to the Docker daemon at %s: %s (is the "
-				"daemon running?)", c->endpoint, detail);
+	/* nothing sent: the connection itself failed (a reused connection has no connect time) */
+	long sent = 0;
+	curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
+	if (is_connect_failure(rc) || (rc == CURLE_OPERATION_TIMEDOUT && sent == 0)) {
+		int r = err_set(err, ERR_ENV,
+		                "cannot connect to the Docker daemon at %s: %s (is the "
+		                "daemon running?)",
+		                c->endpoint, detail);
 		if (err && os_errno > 0)
 			err->sys_errno = (int)os_errno;
 		return r;
 	}
 	return err_set(err, ERR_ENV, "%s at %s: connection to the daemon failed: %s", what,
-		       c->endpoint, detail);
+	               c->endpoint, detail);
 }
 
-int dk_status_error(const struct docker_client *c, const char *what, long status,
-		    const char *body, size_t len, struct err *err)
+int dk_status_error(const struct docker_client *c, const char *what, long status, const char *body,
+                    size_t len, struct err *err)
 {
 	_cleanup_free_ char *m = docker_error_message(body, len);
 	return err_set(err, ERR_ENV, "%s at %s: %s (HTTP %ld)", what, c->endpoint, m, status);
@@ -394,12 +396,12 @@ static void set_method(CURL *h, const struct dk_req *rq, const char *body, size_
 		if (rq->body_fd < 0)
 			curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)body_len);
 		else {
-			off_t cur = lseek(rq->body_fd, 0, SEEK_CUR), end = lseek(rq->body_fd, 0,
-										 SEEK_END);
+			off_t cur = lseek(rq->body_fd, 0, SEEK_CUR),
+			      end = lseek(rq->body_fd, 0, SEEK_END);
 			/* regular files go with a length, pipes chunked */
 			if (cur >= 0 && end >= cur && lseek(rq->body_fd, cur, SEEK_SET) == cur)
 				curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
-						 (curl_off_t)(end - cur));
+				                 (curl_off_t)(end - cur));
 		}
 		if (strcmp(rq->method, "PUT"))
 			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
@@ -426,7 +428,7 @@ static bool accepted(const struct dk_req *rq, long status)
 
 /* After the transfer: classify, parse JSON, set err. */
 static int finish(struct docker_client *c, const struct dk_req *rq, struct xfer *x, CURLcode rc,
-		  struct err *err)
+                  struct err *err)
 {
 	struct dk_resp *rs = x->rs;
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &rs->status);
@@ -434,7 +436,7 @@ static int finish(struct docker_client *c, const struct dk_req *rq, struct xfer 
 		return -1;
 	if (x->too_big)
 		return err_set(err, ERR_ENV, "%s at %s: answer larger than %ld bytes", rq->what,
-			       c->endpoint, BODY_MAX);
+		               c->endpoint, BODY_MAX);
 	if (x->read_errno)
 		return err_sys(err, x->read_errno, "%s: cannot read the request body", rq->what);
 	if (rc != CURLE_OK)
@@ -446,25 +448,25 @@ static int finish(struct docker_client *c, const struct dk_req *rq, struct xfer 
 		rs->json = json_loadb(rs->body.buf, rs->body.len, 0, &je);
 		if (!rs->json)
 			return err_set(err, ERR_ENV, "%s at %s: invalid JSON from the daemon: %s",
-				       rq->what, c->endpoint, je.text);
+			               rq->what, c->endpoint, je.text);
 	}
 	return 0;
 }
 
 int dk_perform(struct docker_client *c, const struct dk_req *rq, struct dk_resp *rs,
-	       struct err *err)
+               struct err *err)
 {
 	CURL *h = c->curl;
 	/* keeps the live connection: reset only drops the options */
 	curl_easy_reset(h);
 	dk_setup_conn(c, h);
 	_cleanup_free_ char *url = xasprintf("%s%s%s%s", c->base_url, rq->unversioned ? "" : "/v",
-					     rq->unversioned ? "" : c->api_version, rq->path);
+	                                     rq->unversioned ? "" : c->api_version, rq->path);
 	_cleanup_free_ char *json_body = rq->json ? json_dumps(rq->json, JSON_COMPACT) : NULL;
 	const char *body = json_body ? json_body : rq->body;
 	size_t body_len = json_body ? strlen(json_body) : rq->body_len;
 	const char *ctype = json_body ? "application/json" : rq->content_type;
-	struct xfer x = { .c = c, .rq = rq, .rs = rs, .err = err };
+	struct xfer x = {.c = c, .rq = rq, .rs = rs, .err = err};
 	struct curl_slist *hdrs = curl_slist_append(NULL, "Expect:");
 	_cleanup_free_ char *ct = ctype ? xasprintf("Content-Type: %s", ctype) : NULL;
 	if (ct)
@@ -493,7 +495,7 @@ int dk_perform(struct docker_client *c, const struct dk_req *rq, struct dk_resp 
 /* ---- raw requests ---- */
 
 int dk_do(struct docker_client *c, const struct dk_req *rq, json_t **ret_json, long *ret_status,
-	  struct err *err)
+          struct err *err)
 {
 	struct dk_req r = *rq;
 	r.want_json = r.want_json || ret_json != NULL;
@@ -508,7 +510,7 @@ int dk_do(struct docker_client *c, const struct dk_req *rq, json_t **ret_json, l
 }
 
 int docker_request(struct docker_client *c, const char *method, const char *path,
-		   const json_t *body, json_t **ret_body, long *ret_status, struct err *err)
+                   const json_t *body, json_t **ret_body, long *ret_status, struct err *err)
 {
 	_cleanup_free_ char *what = xasprintf("request '%s %s' failed", method, path);
 	struct dk_req rq = DK_REQ_INIT;

@@ -39,8 +39,8 @@ static json_t *device_json(const char *spec)
 		p = colon + 1;
 	}
 	json_t *d = json_pack("{s:s, s:s, s:s}", "PathOnHost", parts.v[0], "PathInContainer",
-			      parts.n > 1 && *parts.v[1] ? parts.v[1] : parts.v[0],
-			      "CgroupPermissions", parts.n > 2 ? parts.v[2] : "rwm");
+	                      parts.n > 1 && *parts.v[1] ? parts.v[1] : parts.v[0],
+	                      "CgroupPermissions", parts.n > 2 ? parts.v[2] : "rwm");
 	strvec_release(&parts);
 	return d;
 }
@@ -53,10 +53,10 @@ static json_t *host_config(const struct docker_container_spec *s)
 		json_t *m = json_array();
 		for (size_t i = 0; i < s->n_mounts; i++)
 			json_array_append_new(m, json_pack("{s:s, s:s, s:s, s:b}", "Type",
-							   s->mounts[i].bind ? "bind" : "volume",
-							   "Source", s->mounts[i].source, "Target",
-							   s->mounts[i].target, "ReadOnly",
-							   s->mounts[i].read_only));
+			                                   s->mounts[i].bind ? "bind" : "volume",
+			                                   "Source", s->mounts[i].source, "Target",
+			                                   s->mounts[i].target, "ReadOnly",
+			                                   s->mounts[i].read_only));
 		json_object_set_new(hc, "Mounts", m);
 	}
 	if (s->privileged)
@@ -78,14 +78,15 @@ static json_t *host_config(const struct docker_container_spec *s)
 
 static json_t *create_body(const struct docker_container_spec *s)
 {
-	json_t *b = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b}", "Image", s->image,
-			      "AttachStdin", s->open_stdin, "AttachStdout", 1, "AttachStderr", 1,
-			      "OpenStdin", s->open_stdin, "StdinOnce", s->open_stdin, "Tty", s->tty);
+	json_t *b =
+	    json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b}", "Image", s->image, "AttachStdin",
+	              s->open_stdin, "AttachStdout", 1, "AttachStderr", 1, "OpenStdin",
+	              s->open_stdin, "StdinOnce", s->open_stdin, "Tty", s->tty);
 	set_array(b, "Cmd", s->cmd);
 	if (s->entrypoint_set) {
-		static char *const clear[] = { "", NULL };
+		static char *const clear[] = {"", NULL};
 		json_object_set_new(b, "Entrypoint",
-				    dk_str_array(s->entrypoint ? s->entrypoint : clear));
+		                    dk_str_array(s->entrypoint ? s->entrypoint : clear));
 	}
 	set_array(b, "Env", s->env);
 	if (s->labels)
@@ -99,21 +100,22 @@ static json_t *create_body(const struct docker_container_spec *s)
 		if (s->network_aliases && *s->network_aliases)
 			json_object_set_new(ep, "Aliases", dk_str_array(s->network_aliases));
 		json_object_set_new(b, "NetworkingConfig",
-				    json_pack("{s:{s:o}}", "EndpointsConfig", s->network, ep));
+		                    json_pack("{s:{s:o}}", "EndpointsConfig", s->network, ep));
 	}
 	return b;
 }
 
 int docker_container_create(struct docker_client *c, const struct docker_container_spec *spec,
-			    char **ret_id, struct err *err)
+                            char **ret_id, struct err *err)
 {
-	_cleanup_free_ char *what = spec->name ? xasprintf("cannot create container '%s' for "
-							   "image '%s'", spec->name, spec->image)
-					       : xasprintf("cannot create container for image '%s'",
-							   spec->image);
+	_cleanup_free_ char *what =
+	    spec->name ? xasprintf("cannot create container '%s' for "
+	                           "image '%s'",
+	                           spec->name, spec->image)
+	               : xasprintf("cannot create container for image '%s'", spec->image);
 	_cleanup_free_ char *ename = spec->name ? dk_escape(spec->name) : NULL;
-	_cleanup_free_ char *path = ename ? xasprintf("/containers/create?name=%s", ename)
-					  : xstrdup("/containers/create");
+	_cleanup_free_ char *path =
+	    ename ? xasprintf("/containers/create?name=%s", ename) : xstrdup("/containers/create");
 	json_t *body = create_body(spec);
 	struct dk_req rq = DK_REQ_INIT;
 	rq.method = "POST";
@@ -137,7 +139,7 @@ int docker_container_create(struct docker_client *c, const struct docker_contain
 
 /* A POST without body on /containers/{id}/<verb>[?query]. */
 static int container_post(struct docker_client *c, const char *id, const char *verb,
-			  const char *what, long accept, struct err *err)
+                          const char *what, long accept, struct err *err)
 {
 	_cleanup_free_ char *path = xasprintf("/containers/%s/%s", id, verb);
 	struct dk_req rq = DK_REQ_INIT;
@@ -156,7 +158,7 @@ int docker_container_start(struct docker_client *c, const char *id, struct err *
 }
 
 int docker_container_wait(struct docker_client *c, const char *id, int *ret_exit_code,
-			  struct err *err)
+                          struct err *err)
 {
 	_cleanup_free_ char *what = xasprintf("cannot wait for container '%.12s'", id);
 	_cleanup_free_ char *path = xasprintf("/containers/%s/wait", id);
@@ -180,13 +182,25 @@ int docker_container_wait(struct docker_client *c, const char *id, int *ret_exit
 }
 
 int docker_container_kill(struct docker_client *c, const char *id, const char *signal,
-			  struct err *err)
+                          struct err *err)
 {
 	_cleanup_free_ char *sig = dk_escape(signal ? signal : "KILL");
-	_cleanup_free_ char *verb = xasprintf("kill?signal=%s", sig);
+	_cleanup_free_ char *path = xasprintf("/containers/%s/kill?signal=%s", id, sig);
 	_cleanup_free_ char *what = xasprintf("cannot kill container '%.12s'", id);
-	/* 409: not running any more, which is what a kill wants */
-	return container_post(c, id, verb, what, 409, err);
+	struct dk_req rq = DK_REQ_INIT;
+	rq.method = "POST";
+	rq.path = path;
+	rq.what = what;
+	/* not running any more is what a kill wants: dockerd says 409, podman 500 "container
+	 * state improper" */
+	rq.accept[0] = 409;
+	rq.accept[1] = 500;
+	struct dk_resp rs = DK_RESP_INIT;
+	int r = dk_perform(c, &rq, &rs, err);
+	if (r == 0 && rs.status == 500 && !strstr(rs.body.buf, "container state improper"))
+		r = dk_status_error(c, what, rs.status, rs.body.buf, rs.body.len, err);
+	dk_resp_release(&rs);
+	return r;
 }
 
 int docker_container_remove(struct docker_client *c, const char *id, struct err *err)
@@ -202,7 +216,7 @@ int docker_container_remove(struct docker_client *c, const char *id, struct err 
 }
 
 int docker_container_inspect(struct docker_client *c, const char *id, json_t **ret_info,
-			     struct err *err)
+                             struct err *err)
 {
 	_cleanup_free_ char *path = xasprintf("/containers/%s/json", id);
 	_cleanup_free_ char *what = xasprintf("cannot inspect container '%.12s'", id);
@@ -220,7 +234,7 @@ int docker_container_inspect(struct docker_client *c, const char *id, json_t **r
 }
 
 int docker_container_state(struct docker_client *c, const char *id, struct docker_state *ret,
-			   struct err *err)
+                           struct err *err)
 {
 	json_t *info = NULL;
 	if (docker_container_inspect(c, id, &info, err) < 0)
@@ -228,8 +242,10 @@ int docker_container_state(struct docker_client *c, const char *id, struct docke
 	int r = docker_parse_state(info, ret);
 	json_decref(info);
 	if (r < 0)
-		return err_set(err, ERR_ENV, "cannot inspect container '%.12s' at %s: the answer "
-			       "has no State", id, c->endpoint);
+		return err_set(err, ERR_ENV,
+		               "cannot inspect container '%.12s' at %s: the answer "
+		               "has no State",
+		               id, c->endpoint);
 	return 0;
 }
 
@@ -266,13 +282,13 @@ static int logs_sink(void *ud, const char *data, size_t len, struct err *err)
 }
 
 int docker_container_logs(struct docker_client *c, const char *id, unsigned tail,
-			  struct strbuf *out, struct err *err)
+                          struct strbuf *out, struct err *err)
 {
-	_cleanup_free_ char *path = tail ? xasprintf("/containers/%s/logs?stdout=1&stderr=1&tail=%u",
-						     id, tail)
-					 : xasprintf("/containers/%s/logs?stdout=1&stderr=1", id);
+	_cleanup_free_ char *path =
+	    tail ? xasprintf("/containers/%s/logs?stdout=1&stderr=1&tail=%u", id, tail)
+	         : xasprintf("/containers/%s/logs?stdout=1&stderr=1", id);
 	_cleanup_free_ char *what = xasprintf("cannot read the logs of container '%.12s'", id);
-	struct collect k = { .out = out, .head = STRBUF_INIT };
+	struct collect k = {.out = out, .head = STRBUF_INIT};
 	struct dk_req rq = DK_REQ_INIT;
 	rq.method = "GET";
 	rq.path = path;
@@ -290,13 +306,12 @@ int docker_container_logs(struct docker_client *c, const char *id, unsigned tail
 /* ---- exec ---- */
 
 static int exec_create(struct docker_client *c, const char *id, char *const *argv,
-		       char **ret_exec_id, struct err *err)
+                       char **ret_exec_id, struct err *err)
 {
 	_cleanup_free_ char *path = xasprintf("/containers/%s/exec", id);
-	_cleanup_free_ char *what = xasprintf("cannot exec '%s' in container '%.12s'", argv[0],
-					      id);
+	_cleanup_free_ char *what = xasprintf("cannot exec '%s' in container '%.12s'", argv[0], id);
 	json_t *body = json_pack("{s:b, s:b, s:b, s:o}", "AttachStdin", 0, "AttachStdout", 1,
-				 "AttachStderr", 1, "Cmd", dk_str_array(argv));
+	                         "AttachStderr", 1, "Cmd", dk_str_array(argv));
 	struct dk_req rq = DK_REQ_INIT;
 	rq.method = "POST";
 	rq.path = path;
@@ -319,13 +334,13 @@ static int exec_create(struct docker_client *c, const char *id, char *const *arg
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
 }
 
 /* The output ends a moment before the daemon records the exit code: poll until it has. */
 static int exec_exit_code(struct docker_client *c, const char *exec_id, int *ret_code,
-			  struct err *err)
+                          struct err *err)
 {
 	_cleanup_free_ char *path = xasprintf("/exec/%s/json", exec_id);
 	const char *what = "cannot inspect exec instance";
@@ -342,28 +357,30 @@ static int exec_exit_code(struct docker_client *c, const char *exec_id, int *ret
 		json_decref(info);
 		if (r < 0)
 			return err_set(err, ERR_ENV, "%s at %s: unexpected answer", what,
-				       c->endpoint);
+			               c->endpoint);
 		docker_state_release(&st);
 		if (!st.running && st.exit_code >= 0) {
 			*ret_code = st.exit_code;
 			return 0;
 		}
 		if (waited >= EXEC_SETTLE_MS)
-			return err_set(err, ERR_ENV, "%s at %s: still running after its output "
-				       "ended", what, c->endpoint);
+			return err_set(err, ERR_ENV,
+			               "%s at %s: still running after its output "
+			               "ended",
+			               what, c->endpoint);
 		sleep_ms(5);
 	}
 }
 
 int docker_container_exec(struct docker_client *c, const char *id, char *const *argv,
-			  struct strbuf *out, int *ret_exit_code, struct err *err)
+                          struct strbuf *out, int *ret_exit_code, struct err *err)
 {
 	_cleanup_free_ char *exec_id = NULL;
 	if (exec_create(c, id, argv, &exec_id, err) < 0)
 		return -1;
 	_cleanup_free_ char *path = xasprintf("/exec/%s/start", exec_id);
-	_cleanup_free_ char *what = xasprintf("cannot start exec '%s' in container '%.12s'",
-					      argv[0], id);
+	_cleanup_free_ char *what =
+	    xasprintf("cannot start exec '%s' in container '%.12s'", argv[0], id);
 	json_t *body = json_pack("{s:b, s:b}", "Detach", 0, "Tty", 0);
 	struct dk_hijack *hj = dk_hijack_open(c, "POST", path, body, what, err);
 	json_decref(body);

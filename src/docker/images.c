@@ -8,7 +8,7 @@
 #include "util/xalloc.h"
 
 int docker_image_inspect(struct docker_client *c, const char *image, bool *ret_found,
-			 json_t **ret_info, struct err *err)
+                         json_t **ret_info, struct err *err)
 {
 	/* the router takes the name with its slashes as is: /images/{name:.*}/json */
 	_cleanup_free_ char *path = xasprintf("/images/%s/json", image);
@@ -59,23 +59,28 @@ static int pull_sink(void *ud, const char *data, size_t len, struct err *err)
 	struct pull_ctx *p = ud;
 	if (docker_lines_feed(&p->pending, data, len, pull_line, p) < 0)
 		return err_set(err, ERR_ENV, "cannot pull image '%s' at %s: %s", p->image,
-			       p->c->endpoint, p->error);
+		               p->c->endpoint, p->error);
 	return 0;
 }
 
 int docker_image_pull(struct docker_client *c, const char *image, docker_line_fn on_line,
-		      void *userdata, struct err *err)
+                      void *userdata, struct err *err)
 {
 	_cleanup_free_ char *repo = NULL, *tag = NULL;
 	if (docker_image_ref_split(image, &repo, &tag, err) < 0)
 		return -1;
 	_cleanup_free_ char *erepo = dk_escape(repo);
 	_cleanup_free_ char *etag = tag ? dk_escape(tag) : NULL;
-	_cleanup_free_ char *path = tag ? xasprintf("/images/create?fromImage=%s&tag=%s", erepo, etag)
-					: xasprintf("/images/create?fromImage=%s", erepo);
+	_cleanup_free_ char *path =
+	    tag ? xasprintf("/images/create?fromImage=%s&tag=%s", erepo, etag)
+	        : xasprintf("/images/create?fromImage=%s", erepo);
 	_cleanup_free_ char *what = xasprintf("cannot pull image '%s'", image);
-	struct pull_ctx p = { .c = c, .image = image, .on_line = on_line, .userdata = userdata,
-			      .pending = STRBUF_INIT, .text = STRBUF_INIT };
+	struct pull_ctx p = {.c = c,
+	                     .image = image,
+	                     .on_line = on_line,
+	                     .userdata = userdata,
+	                     .pending = STRBUF_INIT,
+	                     .text = STRBUF_INIT};
 	struct dk_req rq = DK_REQ_INIT;
 	rq.method = "POST";
 	rq.path = path;
@@ -87,7 +92,7 @@ int docker_image_pull(struct docker_client *c, const char *image, docker_line_fn
 	/* a last line without newline */
 	if (r == 0 && p.pending.len && pull_line(&p, p.pending.buf, p.pending.len) < 0)
 		r = err_set(err, ERR_ENV, "cannot pull image '%s' at %s: %s", image, c->endpoint,
-			    p.error);
+		            p.error);
 	strbuf_release(&p.pending);
 	strbuf_release(&p.text);
 	free(p.error);

@@ -30,22 +30,25 @@ struct docker_client {
 typedef int (*dk_sink_fn)(void *userdata, const char *data, size_t len, struct err *err);
 
 struct dk_req {
-	const char *method;   /* GET, POST, PUT, DELETE, HEAD */
-	const char *path;     /* "/containers/create?name=x", prefixed with /vX.Y unless raw */
+	const char *method; /* GET, POST, PUT, DELETE, HEAD */
+	const char *path;   /* "/containers/create?name=x", prefixed with /vX.Y unless raw */
 	bool unversioned;
-	const char *what;     /* "cannot start container 'x'", starts every error message */
-	const json_t *json;   /* request body as JSON (borrowed), or: */
-	const char *body;     /* raw body (borrowed) */
+	const char *what;   /* "cannot start container 'x'", starts every error message */
+	const json_t *json; /* request body as JSON (borrowed), or: */
+	const char *body;   /* raw body (borrowed) */
 	size_t body_len;
-	int body_fd;          /* streamed upload when >= 0 (PUT) */
+	int body_fd; /* streamed upload when >= 0 (PUT) */
 	const char *content_type;
-	bool stream;          /* long-lived: no overall timeout */
-	dk_sink_fn sink;      /* 2xx body goes here instead of dk_resp.body */
+	bool stream;     /* long-lived: no overall timeout */
+	dk_sink_fn sink; /* 2xx body goes here instead of dk_resp.body */
 	void *sink_ud;
-	long accept[3];       /* non-2xx statuses returned as success (0-terminated) */
-	bool want_json;       /* parse a 2xx body into dk_resp.json */
+	long accept[3]; /* non-2xx statuses returned as success (0-terminated) */
+	bool want_json; /* parse a 2xx body into dk_resp.json */
 };
-#define DK_REQ_INIT { .body_fd = -1 }
+#define DK_REQ_INIT                                                                                \
+	{                                                                                          \
+		.body_fd = -1                                                                      \
+	}
 
 struct dk_resp {
 	long status;
@@ -54,7 +57,10 @@ struct dk_resp {
 	char *api_version;  /* API-Version header, owned */
 	bool libpod;        /* Libpod-API-Version header seen */
 };
-#define DK_RESP_INIT { .body = STRBUF_INIT }
+#define DK_RESP_INIT                                                                               \
+	{                                                                                          \
+		.body = STRBUF_INIT                                                                \
+	}
 void dk_resp_release(struct dk_resp *rs);
 
 /* Performs one request on the client's keep-alive handle. Returns 0 on 2xx or an accepted
@@ -62,21 +68,21 @@ void dk_resp_release(struct dk_resp *rs);
  * <daemon message> (HTTP <code>)", or the "cannot connect" message when the daemon is not
  * reachable. rs is filled in both cases (release it). */
 int dk_perform(struct docker_client *c, const struct dk_req *rq, struct dk_resp *rs,
-	       struct err *err);
+               struct err *err);
 
 /* dk_perform with the answer handled: *ret_json (if given) gets the parsed 2xx answer (owned,
  * NULL for an empty body), *ret_status (if given) the status, on success and failure. */
 int dk_do(struct docker_client *c, const struct dk_req *rq, json_t **ret_json, long *ret_status,
-	  struct err *err);
+          struct err *err);
 
 /* Sets the connection options (socket path, TLS files, keepalive) on a curl handle. */
 void dk_setup_conn(const struct docker_client *c, CURL *h);
 /* Error for a failed transfer (no HTTP status): connection refused -> "cannot connect ...". */
 int dk_curl_error(const struct docker_client *c, CURL *h, CURLcode rc, const char *what,
-		  const char *errbuf, struct err *err);
+                  const char *errbuf, struct err *err);
 /* Sets err from a non-2xx answer: "<what> at <endpoint>: <message> (HTTP <status>)". */
-int dk_status_error(const struct docker_client *c, const char *what, long status,
-		    const char *body, size_t len, struct err *err);
+int dk_status_error(const struct docker_client *c, const char *what, long status, const char *body,
+                    size_t len, struct err *err);
 
 /* Percent-encodes s for a query value (owned). */
 char *dk_escape(const char *s);
@@ -92,7 +98,7 @@ struct dk_hijack;
 /* Opens a connection, sends `method path` with an optional JSON body asking for an upgrade and
  * reads the answer's head. Returns the connection or NULL with err (status errors as above). */
 struct dk_hijack *dk_hijack_open(struct docker_client *c, const char *method, const char *path,
-				 const json_t *body, const char *what, struct err *err);
+                                 const json_t *body, const char *what, struct err *err);
 void dk_hijack_free(struct dk_hijack *hj);
 
 /* What to do on a hijacked connection: write input to stdin (then half-close when
@@ -100,17 +106,20 @@ void dk_hijack_free(struct dk_hijack *hj);
 struct dk_pump {
 	const char *input; /* borrowed, may be NULL */
 	size_t input_len;
-	bool close_stdin;  /* half-close after the input: the daemon's stdin EOF */
+	bool close_stdin; /* half-close after the input: the daemon's stdin EOF */
 	docker_output_fn on_output;
 	void *userdata;
-	int cancel_fd;     /* -1 = none */
-	long timeout_ms;   /* 0 = none */
-	bool raw;          /* tty: output not multiplexed */
-	const char *what;  /* for errors */
-	bool canceled;     /* out: stopped because cancel_fd became readable */
-	bool timed_out;    /* out: stopped because timeout_ms passed */
+	int cancel_fd;    /* -1 = none */
+	long timeout_ms;  /* 0 = none */
+	bool raw;         /* tty: output not multiplexed */
+	const char *what; /* for errors */
+	bool canceled;    /* out: stopped because cancel_fd became readable */
+	bool timed_out;   /* out: stopped because timeout_ms passed */
 };
-#define DK_PUMP_INIT { .cancel_fd = -1 }
+#define DK_PUMP_INIT                                                                               \
+	{                                                                                          \
+		.cancel_fd = -1                                                                    \
+	}
 /* Runs until the daemon closes the stream (0), cancel or timeout (0 with the flag set), or a
  * failure (-1 with err: connection error, malformed or truncated frame). */
 int dk_hijack_pump(struct dk_hijack *hj, struct dk_pump *p, struct err *err);

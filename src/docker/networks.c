@@ -9,11 +9,11 @@
 #include "util/xalloc.h"
 
 int docker_network_create(struct docker_client *c, const char *name, char *const *labels,
-			  char **ret_id, struct err *err)
+                          char **ret_id, struct err *err)
 {
 	_cleanup_free_ char *what = xasprintf("cannot create network '%s'", name);
 	json_t *body = json_pack("{s:s, s:s, s:b, s:o}", "Name", name, "Driver", "bridge",
-				 "CheckDuplicate", 1, "Labels", dk_label_object(labels));
+	                         "CheckDuplicate", 1, "Labels", dk_label_object(labels));
 	struct dk_req rq = DK_REQ_INIT;
 	rq.method = "POST";
 	rq.path = "/networks/create";
@@ -37,7 +37,7 @@ int docker_network_create(struct docker_client *c, const char *name, char *const
 
 /* DELETE that treats a missing object as done (reaping may race with another reaper). */
 static int delete_object(struct docker_client *c, const char *path, const char *what,
-			 struct err *err)
+                         struct err *err)
 {
 	struct dk_req rq = DK_REQ_INIT;
 	rq.method = "DELETE";
@@ -56,7 +56,7 @@ int docker_network_remove(struct docker_client *c, const char *id_or_name, struc
 }
 
 int docker_volume_create(struct docker_client *c, const char *name, char *const *labels,
-			 struct err *err)
+                         struct err *err)
 {
 	_cleanup_free_ char *what = xasprintf("cannot create volume '%s'", name);
 	json_t *body = json_pack("{s:s, s:o}", "Name", name, "Labels", dk_label_object(labels));
@@ -79,12 +79,12 @@ int docker_volume_remove(struct docker_client *c, const char *name, bool force, 
 }
 
 int docker_list_by_label(struct docker_client *c, const char *kind, const char *label,
-			 struct strvec *out, struct err *err)
+                         struct strvec *out, struct err *err)
 {
 	const char *base = !strcmp(kind, "containers") ? "/containers/json?all=true&"
-			   : !strcmp(kind, "networks") ? "/networks?"
-			   : !strcmp(kind, "volumes")  ? "/volumes?"
-						       : NULL;
+	                   : !strcmp(kind, "networks") ? "/networks?"
+	                   : !strcmp(kind, "volumes")  ? "/volumes?"
+	                                               : NULL;
 	if (!base)
 		return err_set(err, ERR_INTERNAL, "unknown object kind '%s'", kind);
 	_cleanup_free_ char *filter = dk_label_filter(label);

@@ -78,25 +78,31 @@ static int parse_tcp(const char *s, unsigned default_port, struct docker_host *h
 }
 
 int docker_host_parse(const char *s, unsigned default_port, struct docker_host *ret,
-		      struct err *err)
+                      struct err *err)
 {
-	struct docker_host h = { .kind = DOCKER_HOST_UNIX };
+	struct docker_host h = {.kind = DOCKER_HOST_UNIX};
 	if (!s || !*s) {
 		h.path = xstrdup(DEFAULT_SOCKET);
 	} else if (!strncmp(s, "unix://", 7)) {
 		if (s[7] != '/')
-			return err_set(err, ERR_CONFIG, "invalid Docker host '%s': the socket path "
-					"must be absolute", s);
+			return err_set(err, ERR_CONFIG,
+			               "invalid Docker host '%s': the socket path "
+			               "must be absolute",
+			               s);
 		h.path = xstrdup(s + 7);
 	} else if (!strncmp(s, "tcp://", 6) || !strncmp(s, "http://", 7)) {
 		if (parse_tcp(strstr(s, "://") + 3, default_port, &h) < 0)
-			return err_set(err, ERR_CONFIG, "invalid Docker host '%s': expected "
-					"tcp://host:port", s);
+			return err_set(err, ERR_CONFIG,
+			               "invalid Docker host '%s': expected "
+			               "tcp://host:port",
+			               s);
 	} else if (s[0] == '/') {
 		h.path = xstrdup(s);
 	} else {
-		return err_set(err, ERR_CONFIG, "unsupported Docker host '%s': use unix:///path "
-				"or tcp://host:port", s);
+		return err_set(err, ERR_CONFIG,
+		               "unsupported Docker host '%s': use unix:///path "
+		               "or tcp://host:port",
+		               s);
 	}
 	*ret = h;
 	return 0;
@@ -156,7 +162,7 @@ long docker_http_head_parse(const char *buf, size_t len, struct docker_http_head
 	const char *end = find_head_end(buf, len < HEAD_MAX ? len : HEAD_MAX);
 	if (!end)
 		return len >= HEAD_MAX ? -1 : 0;
-	struct docker_http_head h = { .content_length = -1 };
+	struct docker_http_head h = {.content_length = -1};
 	/* "HTTP/1.x NNN reason" */
 	if (end - buf < 12 || strncmp(buf, "HTTP/1.", 7) || buf[8] != ' ')
 		return -1;
@@ -276,7 +282,7 @@ int docker_image_ref_split(const char *image, char **ret_repo, char **ret_tag, s
 /* ---- progress lines ---- */
 
 int docker_lines_feed(struct strbuf *pending, const char *data, size_t len, docker_raw_line_fn fn,
-		      void *userdata)
+                      void *userdata)
 {
 	strbuf_add(pending, data, len);
 	size_t start = 0;
@@ -309,8 +315,8 @@ int docker_progress_line(const char *line, size_t len, struct strbuf *text, char
 		add_sanitized(text, line, len);
 		return 0;
 	}
-	const char *e = json_string_value(json_object_get(json_object_get(j, "errorDetail"),
-							  "message"));
+	const char *e =
+	    json_string_value(json_object_get(json_object_get(j, "errorDetail"), "message"));
 	if (!e)
 		e = json_string_value(json_object_get(j, "error"));
 	if (e) {
@@ -346,7 +352,7 @@ void docker_demux_init(struct docker_demux *d, bool raw)
 }
 
 static void deliver(struct docker_demux *d, int stream, const char *p, size_t n,
-		    docker_output_fn fn, void *userdata)
+                    docker_output_fn fn, void *userdata)
 {
 	d->bytes[stream] += n;
 	if (fn && n)
@@ -358,8 +364,10 @@ static int start_frame(struct docker_demux *d, struct err *err)
 {
 	const uint8_t *h = d->hdr;
 	if (h[0] > 3 || h[1] || h[2] || h[3])
-		return err_set(err, ERR_ENV, "malformed stream from the Docker daemon (frame header "
-				"%02x %02x %02x %02x)", h[0], h[1], h[2], h[3]);
+		return err_set(err, ERR_ENV,
+		               "malformed stream from the Docker daemon (frame header "
+		               "%02x %02x %02x %02x)",
+		               h[0], h[1], h[2], h[3]);
 	d->stream = h[0] == 0 ? 1 : h[0] == 3 ? 2 : h[0];
 	d->remaining = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | (uint32_t)h[6] << 8 | h[7];
 	d->hdr_len = 0;
@@ -367,7 +375,7 @@ static int start_frame(struct docker_demux *d, struct err *err)
 }
 
 int docker_demux_feed(struct docker_demux *d, const void *data, size_t len, docker_output_fn fn,
-		      void *userdata, struct err *err)
+                      void *userdata, struct err *err)
 {
 	const char *p = data;
 	if (d->raw) {
@@ -448,11 +456,11 @@ int docker_parse_state(const json_t *info, struct docker_state *ret)
 	if (!json_is_boolean(running) || (!int_in_range(code) && !json_is_null(code)))
 		return -1;
 	struct docker_state s = {
-		.running = json_is_true(running),
-		.oom_killed = json_is_true(json_object_get(st, "OOMKilled")),
-		.exit_code = json_is_null(code) ? -1 : (int)json_integer_value(code),
-		.status = opt_string(st, "Status"),
-		.error = opt_string(st, "Error"),
+	    .running = json_is_true(running),
+	    .oom_killed = json_is_true(json_object_get(st, "OOMKilled")),
+	    .exit_code = json_is_null(code) ? -1 : (int)json_integer_value(code),
+	    .status = opt_string(st, "Status"),
+	    .error = opt_string(st, "Error"),
 	};
 	*ret = s;
 	return 0;
@@ -482,7 +490,8 @@ int docker_parse_id_list(const json_t *list, const char *kind, struct strvec *ou
 		return -1;
 	size_t i;
 	const json_t *it;
-	json_array_foreach(list, i, it) {
+	json_array_foreach(list, i, it)
+	{
 		const char *id = json_string_value(json_object_get(it, key));
 		if (!id)
 			return -1;

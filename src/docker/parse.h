@@ -27,7 +27,7 @@ struct docker_host {
  * or "" gives the default unix socket. default_port is used when tcp has no port (2375 plain,
  * 2376 TLS). Fills *ret (release with docker_host_release) or fails with ERR_CONFIG. */
 int docker_host_parse(const char *s, unsigned default_port, struct docker_host *ret,
-		      struct err *err);
+                      struct err *err);
 void docker_host_release(struct docker_host *h);
 
 /* "1.41" -> 1041; -1 if malformed. */
@@ -35,10 +35,10 @@ int docker_api_version_parse(const char *s);
 
 /* ---- HTTP ---- */
 struct docker_http_head {
-	int status;             /* e.g. 101, 200, 404 */
+	int status;               /* e.g. 101, 200, 404 */
 	long long content_length; /* -1 when absent */
-	bool chunked;           /* Transfer-Encoding: chunked */
-	bool upgraded;          /* 101 or "Upgrade:" present */
+	bool chunked;             /* Transfer-Encoding: chunked */
+	bool upgraded;            /* 101 or "Upgrade:" present */
 };
 
 /* Parses a response head in buf[0..len). Returns the head's length (through the blank line)
@@ -64,7 +64,7 @@ int docker_image_ref_split(const char *image, char **ret_repo, char **ret_tag, s
  * bytes stay in pending. fn returns 0 to go on, -1 to stop (then this returns -1). */
 typedef int (*docker_raw_line_fn)(void *userdata, const char *line, size_t len);
 int docker_lines_feed(struct strbuf *pending, const char *data, size_t len, docker_raw_line_fn fn,
-		      void *userdata);
+                      void *userdata);
 
 /* Interprets one progress line. Returns 0 with a human-readable form in text ("<id>: <status>
  * <progress>", may be empty), 1 when the line reports an error (*ret_error owned: the
@@ -80,7 +80,7 @@ struct docker_demux {
 	size_t hdr_len;     /* header bytes collected so far */
 	uint32_t remaining; /* payload bytes of the current frame still to come */
 	int stream;
-	uint64_t bytes[3];  /* payload bytes delivered per stream (0 unused), for tests/limits */
+	uint64_t bytes[3]; /* payload bytes delivered per stream (0 unused), for tests/limits */
 };
 
 void docker_demux_init(struct docker_demux *d, bool raw);
@@ -88,7 +88,7 @@ void docker_demux_init(struct docker_demux *d, bool raw);
  * delivered in pieces, never held back). Stream 0 is reported as 1 and 3 as 2. Returns 0,
  * or -1 with err (ERR_ENV) on a malformed header. fn may be NULL (payload dropped). */
 int docker_demux_feed(struct docker_demux *d, const void *data, size_t len, docker_output_fn fn,
-		      void *userdata, struct err *err);
+                      void *userdata, struct err *err);
 /* True when the bytes fed so far end in the middle of a frame. */
 bool docker_demux_partial(const struct docker_demux *d);
 

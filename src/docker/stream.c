@@ -8,6 +8,7 @@
  * TCP write side below TLS too). Every wait is a poll() with a deadline or on a socket the
  * daemon closes when it goes away, so a vanished daemon gives an error rather than a hang. */
 #include <errno.h>
+#include <stdio.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +55,9 @@ void dk_hijack_free(struct dk_hijack *hj)
 
 static int conn_error(struct dk_hijack *hj, const char *detail, struct err *err)
 {
+	fprintf(stderr, "DEBUG conn_error %s pending=%zu\n", detail, hj->pending.len);
 	return err_set(err, ERR_ENV, "%s at %s: connection to the daemon failed: %s", hj->what,
-		       hj->c->endpoint, detail);
+	               hj->c->endpoint, detail);
 }
 
 /* 1 when fd is ready, 0 when the deadline passed. */
@@ -65,7 +67,7 @@ static int wait_fd(struct dk_hijack *hj, short events, long deadline, struct err
 		long left = deadline - now_ms();
 		if (left <= 0)
 			return 0;
-		struct pollfd pfd = { .fd = hj->fd, .events = events };
+		struct pollfd pfd = {.fd = hj->fd, .events = events};
 		int r = poll(&pfd, 1, (int)(left > 1000000 ? 1000000 : left));
 		if (r > 0)
 			return 1;
@@ -83,6 +85,8 @@ static int hj_connect(struct dk_hijack *hj, struct err *err)
 	_cleanup_free_ char *url = xasprintf("%s/", hj->c->base_url);
 	curl_easy_setopt(hj->h, CURLOPT_URL, url);
 	curl_easy_setopt(hj->h, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(hj->h, CURLOPT_VERBOSE, (long)(getenv("RN_V") != NULL));
+	if (getenv("RN_TLS12")) curl_easy_setopt(hj->h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2);
 	curl_easy_setopt(hj->h, CURLOPT_ERRORBUFFER, hj->errbuf);
 	CURLcode rc = curl_easy_perform(hj->h);
 	if (rc != CURLE_OK)
@@ -151,7 +155,8 @@ static int read_head(struct dk_hijack *hj, struct docker_http_head *head, struct
 		if (hl < 0)
 			return conn_error(hj, "malformed answer", err);
 		if (hl > 0) {
-			memmove(hj->pending.buf, hj->pending.buf + hl, hj->pending.len - (size_t)hl);
+			memmove(hj->pending.buf, hj->pending.buf + hl,
+			        hj->pending.len - (size_t)hl);
 			strbuf_setlen(&hj->pending, hj->pending.len - (size_t)hl);
 			return 0;
 		}
@@ -164,8 +169,7 @@ static int read_head(struct dk_hijack *hj, struct docker_http_head *head, struct
 }
 
 /* Reads the body of an error answer (bounded) and turns it into err. */
-static int read_error(struct dk_hijack *hj, const struct docker_http_head *head,
-		      struct err *err)
+static int read_error(struct dk_hijack *hj, const struct docker_http_head *head, struct err *err)
 {
 	long deadline = now_ms() + DRAIN_TIMEOUT_MS;
 	for (;;) {
@@ -191,31 +195,33 @@ static int read_error(struct dk_hijack *hj, const struct docker_http_head *head,
 		docker_dechunk(hj->pending.buf, hj->pending.len, &body);
 	else
 		strbuf_add(&body, hj->pending.buf,
-			   head->content_length >= 0 && (size_t)head->content_length < hj->pending.len
-				   ? (size_t)head->content_length
-				   : hj->pending.len);
+		           head->content_length >= 0 &&
+		                   (size_t)head->content_length < hj->pending.len
+		               ? (size_t)head->content_length
+		               : hj->pending.len);
 	dk_status_error(hj->c, hj->what, head->status, body.buf, body.len, err);
 	strbuf_release(&body);
 	return -1;
 }
 
 static char *request_text(const struct docker_client *c, const char *method, const char *path,
-			  const char *body)
+                          const char *body)
 {
 	struct strbuf sb = STRBUF_INIT;
-	strbuf_addf(&sb, "%s /v%s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: runnel\r\n"
-		    "Connection: Upgrade\r\nUpgrade: tcp\r\n", method, c->api_version, path,
-		    c->host_header);
+	strbuf_addf(&sb,
+	            "%s /v%s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: runnel\r\n"
+	            "Connection: Upgrade\r\nUpgrade: tcp\r\n",
+	            method, c->api_version, path, c->host_header);
 	if (body)
 		strbuf_addf(&sb, "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-			    strlen(body), body);
+		            strlen(body), body);
 	else
 		strbuf_addstr(&sb, "Content-Length: 0\r\n\r\n");
 	return strbuf_detach(&sb, NULL);
 }
 
 struct dk_hijack *dk_hijack_open(struct docker_client *c, const char *method, const char *path,
-				 const json_t *body, const char *what, struct err *err)
+                                 const json_t *body, const char *what, struct err *err)
 {
 	struct dk_hijack *hj = xcalloc(1, sizeof(*hj));
 	hj->c = c;
@@ -241,7 +247,7 @@ struct dk_hijack *dk_hijack_open(struct docker_client *c, const char *method, co
 /* ---- pumping ---- */
 
 static int feed(struct dk_hijack *hj, struct dk_pump *p, const char *data, size_t len,
-		struct err *err)
+                struct err *err)
 {
 	if (docker_demux_feed(&hj->demux, data, len, p->on_output, p->userdata, err) < 0)
 		return err_wrap(err, "%s at %s", hj->what, hj->c->endpoint);
@@ -263,8 +269,8 @@ static int pump_read(struct dk_hijack *hj, struct dk_pump *p, struct err *err)
 		}
 		if (n == 0) {
 			r = docker_demux_partial(&hj->demux)
-				    ? conn_error(hj, "closed in the middle of the output", err)
-				    : 0;
+			        ? conn_error(hj, "closed in the middle of the output", err)
+			        : 0;
 			break;
 		}
 	}
@@ -314,8 +320,8 @@ int dk_hijack_pump(struct dk_hijack *hj, struct dk_pump *p, struct err *err)
 	long deadline = p->timeout_ms > 0 ? now_ms() + p->timeout_ms : 0;
 	for (;;) {
 		struct pollfd pfd[2] = {
-			{ .fd = hj->fd, .events = (short)(POLLIN | (open ? POLLOUT : 0)) },
-			{ .fd = p->cancel_fd, .events = POLLIN },
+		    {.fd = hj->fd, .events = (short)(POLLIN | (open ? POLLOUT : 0))},
+		    {.fd = p->cancel_fd, .events = POLLIN},
 		};
 		int t = poll_timeout(deadline);
 		if (t == 0) {
@@ -345,7 +351,7 @@ int dk_hijack_pump(struct dk_hijack *hj, struct dk_pump *p, struct err *err)
 
 /* After a timeout: kill, then collect what the container wrote until the stream ends. */
 static int finish_timed_out(struct docker_client *c, const char *id, struct dk_hijack *hj,
-			    const struct docker_run_io *io, struct err *err)
+                            const struct docker_run_io *io, struct err *err)
 {
 	if (docker_container_kill(c, id, "KILL", err) < 0)
 		return -1;
@@ -358,11 +364,12 @@ static int finish_timed_out(struct docker_client *c, const char *id, struct dk_h
 }
 
 int docker_container_run_attached(struct docker_client *c, const char *id,
-				  const struct docker_run_io *io, int *ret_exit_code,
-				  bool *ret_timed_out, struct err *err)
+                                  const struct docker_run_io *io, int *ret_exit_code,
+                                  bool *ret_timed_out, struct err *err)
 {
 	_cleanup_free_ char *path = xasprintf("/containers/%s/attach?stream=1&stdin=1&stdout=1&"
-					      "stderr=1", id);
+	                                      "stderr=1",
+	                                      id);
 	_cleanup_free_ char *what = xasprintf("cannot attach to container '%.12s'", id);
 	/* attach before start, so that no output is lost */
 	struct dk_hijack *hj = dk_hijack_open(c, "POST", path, NULL, what, err);

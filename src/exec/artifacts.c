@@ -9,7 +9,7 @@
  *    warning), and matched with doublestar semantics against every path of the tree;
  *  - every match brings itself and, for a directory, everything below it;
  *  - each of those is dropped when an `exclude` glob matches it (exactly as the runner does:
- *    excluding "dir" drops only the directory entry, "dir/**" drops its content);
+ *    excluding "dir" drops only the directory entry, a "**" segment after "dir" drops its content);
  *  - `untracked: true` adds the files the caller lists as untracked;
  *  - a pattern that brings nothing is a warning "<pattern>: no matching files...".
  * Copying keeps modes, symlinks and mtimes; directory modes are applied last (libarchive's
@@ -123,6 +123,18 @@ static const char *seg_end(const char *s)
 	return e ? e : s + strlen(s);
 }
 
+/* Whether the rest of a pattern is only "**" segments (which may match nothing). */
+static bool only_globstars(const char *p)
+{
+	while (*p) {
+		const char *pe = seg_end(p);
+		if (!(pe - p == 2 && p[0] == '*' && p[1] == '*'))
+			return false;
+		p = *pe ? pe + 1 : pe;
+	}
+	return true;
+}
+
 /* Pattern and path as '/'-separated segments; a "**" segment matches zero or more path
  * segments. */
 static bool path_match(const char *p, const char *s)
@@ -145,6 +157,8 @@ static bool path_match(const char *p, const char *s)
 		const char *se = seg_end(s);
 		if (!segment_match(p, pe, s, se))
 			return false;
+		if (!*se && *pe)
+			return only_globstars(pe + 1); /* trailing globstars match nothing */
 		if (!*pe || !*se)
 			return !*pe && !*se;
 		p = pe + 1;
@@ -195,8 +209,9 @@ static bool brace_match(const char *pattern, const char *path, int depth)
 		else if (*q == '}' && q < close)
 			level--;
 		if ((*q == ',' && level == 0) || q == close) {
-			_cleanup_free_ char *one = xasprintf("%.*s%.*s%s", (int)(open - pattern),
-							     pattern, (int)(q - alt), alt, close + 1);
+			_cleanup_free_ char *one =
+			    xasprintf("%.*s%.*s%s", (int)(open - pattern), pattern, (int)(q - alt),
+			              alt, close + 1);
 			if (brace_match(one, path, depth + 1))
 				return true;
 			alt = q + 1;
@@ -218,7 +233,7 @@ static bool has_glob_meta(const char *s)
 /* ---- warnings ---- */
 
 static void warn_add(struct string_list *w, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void warn_add(struct string_list *w, const char *fmt, ...)
 {
 	if (!w)
@@ -245,8 +260,8 @@ void artifacts_warnings_release(struct string_list *w)
 /* ---- the tree: sorted paths relative to its root ---- */
 
 struct tree_entry {
-	char *path;     /* relative, no leading "./", no trailing '/' */
-	mode_t mode;    /* file type bits matter */
+	char *path;  /* relative, no leading "./", no trailing '/' */
+	mode_t mode; /* file type bits matter */
 	bool selected;
 };
 
@@ -280,7 +295,8 @@ static int cmp_entry(const void *a, const void *b)
 
 static void tree_sort(struct tree *t)
 {
-	qsort(t->v, t->n, sizeof(*t->v), cmp_entry);
+	if (t->n > 1)
+		qsort(t->v, t->n, sizeof(*t->v), cmp_entry);
 }
 
 /* Index of the first entry >= key. */
@@ -432,7 +448,7 @@ static void select_pattern(struct selector *s, const char *pattern)
 	_cleanup_free_ char *rel = relative_in_project(pattern, s->project_dir);
 	if (!rel) {
 		warn_add(s->warnings, "%s: artifact path is not a subpath of project directory: %s",
-			 pattern, s->project_dir);
+		         pattern, s->project_dir);
 		return;
 	}
 	size_t found = 0;
@@ -454,9 +470,9 @@ static void select_pattern(struct selector *s, const char *pattern)
 	}
 	if (found == 0)
 		warn_add(s->warnings,
-			 "%s: no matching files. Ensure that the artifact path is relative to the "
-			 "working directory (%s)",
-			 rel[0] ? rel : pattern, s->project_dir);
+		         "%s: no matching files. Ensure that the artifact path is relative to the "
+		         "working directory (%s)",
+		         rel[0] ? rel : pattern, s->project_dir);
 }
 
 static void select_untracked(struct selector *s, const struct string_list *untracked)
@@ -476,8 +492,8 @@ static void select_untracked(struct selector *s, const struct string_list *untra
 
 /* Marks the entries of t that the spec selects. */
 static void tree_select(struct tree *t, const struct artifacts_spec *spec,
-			const struct var_list *vars, const char *project_dir,
-			const struct string_list *untracked, struct string_list *warnings)
+                        const struct var_list *vars, const char *project_dir,
+                        const struct string_list *untracked, struct string_list *warnings)
 {
 	struct selector s = {.t = t, .project_dir = project_dir, .warnings = warnings};
 	s.exclude = xcalloc(spec->exclude.n + 1, sizeof(*s.exclude));
@@ -487,7 +503,7 @@ static void tree_select(struct tree *t, const struct artifacts_spec *spec,
 		char *rel = relative_in_project(x.buf, project_dir);
 		if (!rel)
 			warn_add(warnings, "%s: exclude path is not a subpath of project directory",
-				 x.buf);
+			         x.buf);
 		else
 			s.exclude[s.n_exclude++] = rel;
 		strbuf_release(&x);
@@ -513,23 +529,21 @@ static struct archive *disk_reader(void)
 {
 	struct archive *d = archive_read_disk_new();
 	archive_read_disk_set_behavior(d, ARCHIVE_READDISK_NO_XATTR | ARCHIVE_READDISK_NO_ACL |
-						  ARCHIVE_READDISK_NO_FFLAGS);
+	                                      ARCHIVE_READDISK_NO_FFLAGS);
 	return d;
 }
 
 static struct archive *disk_writer(void)
 {
 	struct archive *w = archive_write_disk_new();
-	archive_write_disk_set_options(w, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-					       ARCHIVE_EXTRACT_UNLINK |
-					       ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-					       ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+	archive_write_disk_set_options(
+	    w, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_UNLINK |
+	           ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
 	archive_write_disk_set_standard_lookup(w);
 	return w;
 }
 
-static int copy_data(struct archive *in, struct archive *out, const char *what,
-		     struct err *err)
+static int copy_data(struct archive *in, struct archive *out, const char *what, struct err *err)
 {
 	const void *buf;
 	size_t size;
@@ -540,17 +554,17 @@ static int copy_data(struct archive *in, struct archive *out, const char *what,
 			return 0;
 		if (r < ARCHIVE_WARN)
 			return err_set(err, ERR_ENV, "cannot read '%s': %s", what,
-				       archive_error_string(in));
+			               archive_error_string(in));
 		if (archive_write_data_block(out, buf, size, off) < ARCHIVE_WARN)
 			return err_set(err, ERR_ENV, "cannot write '%s': %s", what,
-				       archive_error_string(out));
+			               archive_error_string(out));
 	}
 }
 
 /* Streams one file of the host tree into the archive writer `out` (a disk or a tar) under
  * the name `name`. */
 static int copy_host_entry(struct archive *disk, const char *root, const char *rel,
-			   const char *name, struct archive *out, bool as_root, struct err *err)
+                           const char *name, struct archive *out, bool as_root, struct err *err)
 {
 	_cleanup_free_ char *src = xasprintf("%s/%s", root, rel);
 	struct archive_entry *e = archive_entry_new();
@@ -582,7 +596,8 @@ static int copy_host_entry(struct archive *disk, const char *root, const char *r
 		archive_entry_set_gname(e, "root");
 	}
 	if (archive_write_header(out, e) < ARCHIVE_WARN) {
-		rc = err_set(err, ERR_ENV, "cannot write '%s': %s", name, archive_error_string(out));
+		rc =
+		    err_set(err, ERR_ENV, "cannot write '%s': %s", name, archive_error_string(out));
 		goto out;
 	}
 	if (fd >= 0) {
@@ -591,7 +606,7 @@ static int copy_host_entry(struct archive *disk, const char *root, const char *r
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
 			if (archive_write_data(out, buf, (size_t)n) < 0) {
 				rc = err_set(err, ERR_ENV, "cannot write '%s': %s", name,
-					     archive_error_string(out));
+				             archive_error_string(out));
 				goto out;
 			}
 		if (n < 0)
@@ -602,6 +617,16 @@ out:
 	return rc;
 }
 
+/* A directory already at the destination that we cannot write into (a read-only dir from
+ * an earlier copy, Go's module cache...) is opened up before its content is written; the
+ * archive's own mode for it is applied again when the writer closes. */
+static void open_up_existing_dir(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & S_IRWXU) != S_IRWXU)
+		chmod(path, (st.st_mode & 07777) | S_IRWXU);
+}
+
 static bool copyable(mode_t m)
 {
 	return S_ISREG(m) || S_ISDIR(m) || S_ISLNK(m);
@@ -609,7 +634,7 @@ static bool copyable(mode_t m)
 
 /* Copies the selected entries of a host tree below dest_dir (NULL: all entries). */
 static int copy_tree(const char *root, const struct tree *t, bool only_selected,
-		     const char *dest_dir, size_t *ret_count, struct err *err)
+                     const char *dest_dir, size_t *ret_count, struct err *err)
 {
 	struct archive *disk = disk_reader();
 	struct archive *w = disk_writer();
@@ -620,6 +645,8 @@ static int copy_tree(const char *root, const struct tree *t, bool only_selected,
 		if ((only_selected && !e->selected) || !copyable(e->mode))
 			continue;
 		_cleanup_free_ char *name = xasprintf("%s/%s", dest_dir, e->path);
+		if (S_ISDIR(e->mode))
+			open_up_existing_dir(name);
 		rc = copy_host_entry(disk, root, e->path, name, w, false, err);
 		if (!S_ISDIR(e->mode))
 			count++;
@@ -627,7 +654,7 @@ static int copy_tree(const char *root, const struct tree *t, bool only_selected,
 	/* close applies the deferred directory modes */
 	if (archive_write_close(w) < ARCHIVE_WARN && rc == 0)
 		rc = err_set(err, ERR_ENV, "cannot finish copy into '%s': %s", dest_dir,
-			     archive_error_string(w));
+		             archive_error_string(w));
 	archive_write_free(w);
 	archive_read_free(disk);
 	if (rc == 0 && ret_count)
@@ -652,17 +679,17 @@ static int ensure_dir(const char *dir, struct err *err)
 }
 
 int artifacts_collect_dir(const struct artifacts_spec *spec, const struct var_list *vars,
-			  const char *dir, const char *dest_dir, size_t *ret_count,
-			  struct string_list *warnings, struct err *err)
+                          const char *dir, const char *dest_dir, size_t *ret_count,
+                          struct string_list *warnings, struct err *err)
 {
-	return artifacts_collect_dir_untracked(spec, vars, dir, NULL, dest_dir, ret_count,
-					       warnings, err);
+	return artifacts_collect_dir_untracked(spec, vars, dir, NULL, dest_dir, ret_count, warnings,
+	                                       err);
 }
 
-int artifacts_collect_dir_untracked(const struct artifacts_spec *spec,
-				    const struct var_list *vars, const char *dir,
-				    const struct string_list *untracked_files, const char *dest_dir,
-				    size_t *ret_count, struct string_list *warnings, struct err *err)
+int artifacts_collect_dir_untracked(const struct artifacts_spec *spec, const struct var_list *vars,
+                                    const char *dir, const struct string_list *untracked_files,
+                                    const char *dest_dir, size_t *ret_count,
+                                    struct string_list *warnings, struct err *err)
 {
 	struct tree t = {0};
 	int rc = tree_from_dir(dir, &t, err);
@@ -698,7 +725,7 @@ static int temp_fd(struct err *err)
 	int fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0)
 		return err_sys(err, errno, "cannot create a temporary file in '%s'",
-			       tmp && *tmp ? tmp : "/tmp");
+		               tmp && *tmp ? tmp : "/tmp");
 	unlink(path);
 	return fd;
 }
@@ -716,13 +743,13 @@ int artifacts_tar_dir(const char *src_dir, int out_fd, struct err *err)
 	int rc = 0;
 	if (archive_write_open_fd(w, out_fd) != ARCHIVE_OK)
 		rc = err_set(err, ERR_ENV, "cannot start tar of '%s': %s", src_dir,
-			     archive_error_string(w));
+		             archive_error_string(w));
 	for (size_t i = 0; rc == 0 && i < t.n; i++)
 		if (copyable(t.v[i].mode))
 			rc = copy_host_entry(disk, src_dir, t.v[i].path, t.v[i].path, w, true, err);
 	if (archive_write_close(w) != ARCHIVE_OK && rc == 0)
 		rc = err_set(err, ERR_ENV, "cannot finish tar of '%s': %s", src_dir,
-			     archive_error_string(w));
+		             archive_error_string(w));
 	archive_write_free(w);
 	archive_read_free(disk);
 	tree_release(&t);
@@ -859,8 +886,9 @@ static char *extract_name(struct extract_ctx *x, struct archive_entry *e)
 		if (!tree_selected(x->t, clean))
 			return NULL;
 		const char *trel = tar_rel(link);
-		const char *to = trel && tree_selected(x->t, trel) ? trel : trel ? alias_of(x, trel)
-										 : NULL;
+		const char *to = trel && tree_selected(x->t, trel) ? trel
+		                 : trel                            ? alias_of(x, trel)
+		                                                   : NULL;
 		if (!to || strcmp(to, clean) == 0)
 			return NULL; /* this link's content came with its aliased target */
 		_cleanup_free_ char *lt = xasprintf("%s/%s", x->dest_dir, to);
@@ -891,9 +919,11 @@ static int extract_selected(int fd, struct extract_ctx *x, struct err *err)
 		if (!name)
 			continue;
 		archive_entry_set_pathname(e, name);
+		if (type == AE_IFDIR)
+			open_up_existing_dir(name);
 		if (archive_write_header(w, e) < ARCHIVE_WARN) {
 			rc = err_set(err, ERR_ENV, "cannot extract '%s': %s", name,
-				     archive_error_string(w));
+			             archive_error_string(w));
 			break;
 		}
 		if (type == AE_IFREG && archive_entry_size(e) > 0)
@@ -903,16 +933,16 @@ static int extract_selected(int fd, struct extract_ctx *x, struct err *err)
 	}
 	if (archive_write_close(w) < ARCHIVE_WARN && rc == 0)
 		rc = err_set(err, ERR_ENV, "cannot finish extraction into '%s': %s", x->dest_dir,
-			     archive_error_string(w));
+		             archive_error_string(w));
 	archive_write_free(w);
 	archive_read_free(a);
 	return rc;
 }
 
 int artifacts_collect_tar(int tar_fd, const struct artifacts_spec *spec,
-			  const struct var_list *vars, const char *project_dir,
-			  const struct string_list *untracked_files, const char *dest_dir,
-			  size_t *ret_count, struct string_list *warnings, struct err *err)
+                          const struct var_list *vars, const char *project_dir,
+                          const struct string_list *untracked_files, const char *dest_dir,
+                          size_t *ret_count, struct string_list *warnings, struct err *err)
 {
 	struct tree t = {0};
 	struct extract_ctx x = {.t = &t, .dest_dir = dest_dir};
@@ -939,9 +969,9 @@ int artifacts_collect_tar(int tar_fd, const struct artifacts_spec *spec,
 /* ---- containers ---- */
 
 int artifacts_collect_container(struct docker_client *c, const char *container_id,
-				const char *project_dir, const struct artifacts_spec *spec,
-				const struct var_list *vars, const char *dest_dir,
-				size_t *ret_count, struct string_list *warnings, struct err *err)
+                                const char *project_dir, const struct artifacts_spec *spec,
+                                const struct var_list *vars, const char *dest_dir,
+                                size_t *ret_count, struct string_list *warnings, struct err *err)
 {
 	_cleanup_close_ int fd = temp_fd(err);
 	if (fd < 0)
@@ -949,11 +979,11 @@ int artifacts_collect_container(struct docker_client *c, const char *container_i
 	if (docker_container_get_archive(c, container_id, project_dir, fd, err) < 0)
 		return err_wrap(err, "cannot fetch artifacts of '%s'", project_dir);
 	return artifacts_collect_tar(fd, spec, vars, project_dir, NULL, dest_dir, ret_count,
-				     warnings, err);
+	                             warnings, err);
 }
 
-int artifacts_put_container(struct docker_client *c, const char *container_id,
-			    const char *src_dir, const char *dest, struct err *err)
+int artifacts_put_container(struct docker_client *c, const char *container_id, const char *src_dir,
+                            const char *dest, struct err *err)
 {
 	_cleanup_close_ int fd = temp_fd(err);
 	if (fd < 0)

@@ -61,12 +61,19 @@ int artifacts_collect_tar(int tar_fd, const struct artifacts_spec *spec,
  * modes, symlinks and mtimes kept, owner root (as the runner's helper extracts). */
 int artifacts_tar_dir(const char *src_dir, int out_fd, struct err *err);
 /* doublestar matching of a '/'-separated relative path: '*' and '?' within a segment,
- * '**' as a whole segment for any depth (also zero: "a/**" matches "a"), [classes] with
+ * '**' as a whole segment for any depth (also zero: "a" followed by a "**" segment matches "a"), [classes] with
  * ranges and '!'/'^' negation, {alt,ernatives}, '\' escapes. */
 bool artifacts_glob_match(const char *pattern, const char *path);
 /* Frees the warning strings the functions above append to a string_list (each v[i] is an
  * owned char*, and v itself) and empties it. */
 void artifacts_warnings_release(struct string_list *w);
 
-/* Parses a dotenv report file into vars (KEY=VALUE lines, GitLab's rules). */
+/* Git's blob id (what `git hash-object <path>` prints) of a file or symlink into hex[41].
+ * Returns -1 when path is not a readable regular file or symlink. */
+int cache_git_blob_id(const char *path, char hex[41]);
+
+/* Parses a dotenv report file into vars (KEY=VALUE lines, GitLab's rules: see dotenv.c;
+ * < 5120 bytes, <= 20 variables, no blank or comment lines, quotes kept). Nothing is added
+ * to out on error. out is a list built with a == NULL (strings strdup'ed). Errors are
+ * ERR_JOB naming the file and line. */
 int dotenv_parse_file(const char *path, struct var_list *out, struct err *err);

@@ -77,7 +77,7 @@ int cache_git_blob_id(const char *path, char hex[41])
 
 /* Adds to out the project-relative files matching a glob pattern. */
 static void glob_files(const char *root, struct strbuf *rel, const char *pattern,
-		       struct strvec *out)
+                       struct strvec *out)
 {
 	_cleanup_free_ char *abs = rel->len ? xasprintf("%s/%s", root, rel->buf) : xstrdup(root);
 	DIR *d = opendir(abs);
@@ -168,7 +168,7 @@ static int check_key(const char *key, struct err *err)
 }
 
 char *cache_key_compute(const struct cache_spec *spec, size_t index, const struct var_list *vars,
-			const char *project_dir, struct err *err)
+                        const char *project_dir, struct err *err)
 {
 	struct strbuf raw = STRBUF_INIT, key = STRBUF_INIT;
 	if (spec && spec->key_files.n > 0) {

@@ -241,6 +241,11 @@ struct exec_signals {
 	int count;
 };
 
+static void ignore_signal(int sig)
+{
+	(void)sig;
+}
+
 static void poke(int fd)
 {
 	char c = 1;
@@ -288,6 +293,12 @@ struct exec_signals *exec_signals_start(exec_signal_fn on_cancel, exec_signal_fn
 		err_sys(err, errno, "cannot create a pipe");
 		return NULL;
 	}
+	/* An inherited SIG_IGN (a shell's background job) would discard the signal even though
+	 * it is blocked for sigwait: take the signals back with an empty handler. */
+	struct sigaction sa = {.sa_handler = ignore_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	sigemptyset(&s->set);
 	sigaddset(&s->set, SIGINT);
 	sigaddset(&s->set, SIGTERM);

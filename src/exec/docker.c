@@ -72,8 +72,6 @@ static int ensure_image(struct djob *d, struct err *err)
 		r = docker_image_pull(d->c, jc->image, pull_line, NULL, err);
 	}
 	jc->t->pull += exec_now() - t;
-	if (r < 0 && err->kind != ERR_ENV)
-		return -1;
 	if (r < 0)
 		jc->failure = FAILURE_IMAGE_PULL;
 	return r;
@@ -94,6 +92,10 @@ static int make_network(struct djob *d, struct err *err)
 	struct exec_job_ctx *jc = d->jc;
 	const struct runner_settings *s = jc->run->settings;
 	if (s && s->network_mode && *s->network_mode)
+		return 0;
+	/* Only services need a network of their own (gitlab-runner's default is the default
+	 * bridge too); creating and removing one costs ~0.3 s, more than the trivial job. */
+	if (!jc->job->n_services)
 		return 0;
 	double t = exec_now();
 	_cleanup_free_ char *name = xasprintf("runnel-%s-%s", jc->run->pipeline_id, jc->slug);

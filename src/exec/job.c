@@ -505,13 +505,9 @@ static bool artifacts_wanted(enum artifacts_when w, bool ok)
 
 static void print_warnings(struct exec_job_ctx *jc, struct string_list *w)
 {
-	for (size_t i = 0; i < w->n; i++) {
+	for (size_t i = 0; i < w->n; i++)
 		report_job_printf(jc->log, "WARNING: %s", w->v[i]);
-		free((char *)w->v[i]);
-	}
-	free(w->v);
-	w->v = NULL;
-	w->n = 0;
+	artifacts_warnings_release(w);
 }
 
 static void collect_reports(struct exec_job_ctx *jc, struct exec_job_state *st)
@@ -646,6 +642,7 @@ void exec_job(struct exec_run *run, size_t index, unsigned attempt, struct sched
 	struct exec_job_ctx jc = {.run = run, .job = run->plan->nodes[index].job, .index = index,
 				  .failure = FAILURE_NONE, .exit_code = -1, .t = &st->timings};
 	struct err err = ERR_INIT;
+	_cleanup_free_ char *adest = NULL;
 	double t0 = exec_now();
 	arena_init(&jc.arena);
 	memset(&st->timings, 0, sizeof(st->timings));
@@ -655,7 +652,7 @@ void exec_job(struct exec_run *run, size_t index, unsigned attempt, struct sched
 			report_job_printf(jc.log, "ERROR: Job failed: %s", err.msg);
 		goto out;
 	}
-	_cleanup_free_ char *adest = artifacts_dir(run, jc.job->name);
+	adest = artifacts_dir(run, jc.job->name);
 	rm_rf(adest);
 	int r = jc.image ? exec_docker_run(&jc, &err) : exec_shell_run(&jc, &err);
 	if (r < 0) {
@@ -684,8 +681,7 @@ out:
 	if (jc.job->coverage && st->log_path)
 		report_coverage(jc.job->coverage, st->log_path, &st->coverage);
 	err_release(&err);
-	var_list_release(&jc.vars);
-	arena_release(&jc.arena);
+	arena_release(&jc.arena); /* jc.vars lives in the arena */
 	out->failure = jc.failure;
 	out->exit_code = jc.exit_code;
 }

@@ -58,8 +58,9 @@ static void regex_init(void)
 	int errcode;
 	PCRE2_SIZE erroff;
 
-	lexeme_pattern = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
-				       PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &errcode, &erroff, NULL);
+	lexeme_pattern =
+	    pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+	                  PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &errcode, &erroff, NULL);
 	match_ctx = pcre2_match_context_create(NULL);
 	if (!lexeme_pattern || !match_ctx)
 		abort();
@@ -69,7 +70,8 @@ static void regex_init(void)
 
 static bool is_word(unsigned char c)
 {
-	return c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+	return c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z');
 }
 
 static bool is_octal(char c)
@@ -168,15 +170,15 @@ static int re_escape(struct re_scan *s, bool in_class)
 		if (in_class && c == 'S')
 			strbuf_addstr(s->out, "\\S");
 		else
-			strbuf_addstr(s->out, c == 's' ? (in_class ? "\\t\\n\\f\\r " : "[\\t\\n\\f\\r ]")
-							: "[^\\t\\n\\f\\r ]");
+			strbuf_addstr(s->out, c == 's'
+			                          ? (in_class ? "\\t\\n\\f\\r " : "[\\t\\n\\f\\r ]")
+			                          : "[^\\t\\n\\f\\r ]");
 		s->i += 2;
 		return 0;
 	}
 	if ((unsigned char)c >= 0x80)
 		return -1;
-	if (is_word((unsigned char)c) &&
-	    !strchr(in_class ? "afnrtdDwWpP" : "afnrtdDwWpPbBAzC", c))
+	if (is_word((unsigned char)c) && !strchr(in_class ? "afnrtdDwWpP" : "afnrtdDwWpPbBAzC", c))
 		return -1; /* \Z \G \K \R \X \h \k \g \e \c \N \1 ... are not RE2 */
 	strbuf_add(s->out, p + s->i, 2);
 	s->i += 2;
@@ -383,7 +385,7 @@ static int re_step(struct re_scan *s)
 /* Appends to out a pcre2 pattern meaning what `p` means to RE2; -1 if RE2 rejects `p`. */
 static int re2_translate(const char *p, size_t n, struct strbuf *out)
 {
-	struct re_scan s = { .p = p, .n = n, .i = 0, .prev = RP_NONE, .out = out };
+	struct re_scan s = {.p = p, .n = n, .i = 0, .prev = RP_NONE, .out = out};
 
 	while (s.i < n) {
 		if (re_step(&s) < 0)
@@ -399,8 +401,11 @@ static bool utf8_valid(const char *s, size_t n)
 
 	while (i < n) {
 		unsigned char c = p[i];
-		size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-			     : (c & 0xF8) == 0xF0 ? 4 : 0;
+		size_t len = c < 0x80             ? 1
+		             : (c & 0xE0) == 0xC0 ? 2
+		             : (c & 0xF0) == 0xE0 ? 3
+		             : (c & 0xF8) == 0xF0 ? 4
+		                                  : 0;
 		uint32_t cp;
 		if (len == 0 || i + len > n)
 			return false;
@@ -410,8 +415,8 @@ static bool utf8_valid(const char *s, size_t n)
 				return false;
 			cp = (cp << 6) | (p[i + k] & 0x3F);
 		}
-		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+		    (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
 			return false;
 		i += len;
 	}
@@ -433,8 +438,11 @@ struct expr_regex *expr_regex_compile(const char *body, size_t len, const char *
 	if (!utf8_valid(body, len) || re2_translate(body, len, &pat) < 0)
 		return NULL;
 	for (const char *f = flags; *f; f++)
-		opts |= *f == 'i' ? PCRE2_CASELESS : *f == 'm' ? PCRE2_MULTILINE
-			: *f == 's' ? PCRE2_DOTALL : *f == 'U' ? PCRE2_UNGREEDY : 0;
+		opts |= *f == 'i'   ? PCRE2_CASELESS
+		        : *f == 'm' ? PCRE2_MULTILINE
+		        : *f == 's' ? PCRE2_DOTALL
+		        : *f == 'U' ? PCRE2_UNGREEDY
+		                    : 0;
 	cctx = pcre2_compile_context_create(NULL);
 	if (!cctx)
 		abort();
@@ -453,7 +461,7 @@ struct expr_regex *expr_regex_compile(const char *body, size_t len, const char *
  * are line anchors and '.' stops at newlines, so the first line of that shape counts. The
  * greedy body ends at the '/' just before the trailing run of flag letters. */
 static bool ruby_syntax_find(const char *s, size_t n, size_t *ret_body, size_t *ret_len,
-			     size_t *ret_flags, size_t *ret_flags_len)
+                             size_t *ret_flags, size_t *ret_flags_len)
 {
 	size_t start = 0;
 
@@ -658,8 +666,8 @@ static size_t scan_operator(const char *s, size_t n, enum tok *ret_kind)
 		const char *text;
 		enum tok kind;
 	} ops[] = {
-		{ "==", TOK_EQ }, { "=~", TOK_MATCH }, { "!=", TOK_NE },  { "!~", TOK_NMATCH },
-		{ "&&", TOK_AND }, { "||", TOK_OR },   { "!", TOK_NOT },
+	    {"==", TOK_EQ},  {"=~", TOK_MATCH}, {"!=", TOK_NE}, {"!~", TOK_NMATCH},
+	    {"&&", TOK_AND}, {"||", TOK_OR},    {"!", TOK_NOT},
 	};
 
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
@@ -731,7 +739,7 @@ static struct srcloc loc_of(const struct lexer *lx, size_t off)
 static int syntax_error(const struct lexer *lx, size_t off, const char *what, struct err *err)
 {
 	return err_at(err, loc_of(lx, off), "invalid expression syntax: %s at column %u", what,
-		      column_of(lx->s, off));
+	              column_of(lx->s, off));
 }
 
 static int unknown_lexeme(const struct lexer *lx, struct err *err)
@@ -744,8 +752,9 @@ static int unknown_lexeme(const struct lexer *lx, struct err *err)
 		len++;
 	while (lx->pos + len < lx->n && ((unsigned char)s[len] & 0xC0) == 0x80)
 		len++;
-	return err_at(err, loc_of(lx, lx->pos), "invalid expression syntax: unknown lexeme '%.*s' at column %u",
-		      (int)len, s, column_of(lx->s, lx->pos));
+	return err_at(err, loc_of(lx, lx->pos),
+	              "invalid expression syntax: unknown lexeme '%.*s' at column %u", (int)len, s,
+	              column_of(lx->s, lx->pos));
 }
 
 static int lex(struct lexer *lx, struct err *err)
@@ -770,18 +779,18 @@ static int lex(struct lexer *lx, struct err *err)
 	}
 	/* GitLab stops after MAX_TOKENS rounds even when the text ends right there */
 	return syntax_error(lx, lx->tok[MAX_TOKENS - 1].off, "too many tokens (the limit is 99)",
-			    err);
+	                    err);
 }
 
 /* ---- parser ------------------------------------------------------------------------------- */
 
 struct enode {
-	enum tok kind;           /* a value kind, TOK_NOT, or a binary operator */
-	char *str;               /* variable/input name or string contents; owned */
-	bool b;                  /* TOK_BOOL */
-	struct expr_regex *re;   /* regex literal, or a string literal of the /body/flags form */
+	enum tok kind;         /* a value kind, TOK_NOT, or a binary operator */
+	char *str;             /* variable/input name or string contents; owned */
+	bool b;                /* TOK_BOOL */
+	struct expr_regex *re; /* regex literal, or a string literal of the /body/flags form */
 	const struct enode *l, *r;
-	size_t start;            /* offset of the subtree's first token, for messages */
+	size_t start; /* offset of the subtree's first token, for messages */
 };
 
 struct expr {
@@ -849,7 +858,8 @@ static int to_rpn(const struct lexer *lx, size_t *rpn, size_t *ret_n, struct err
 				rpn[n++] = ops[--nops];
 			if (k == TOK_RPAREN) {
 				if (nops == 0)
-					return syntax_error(lx, lx->tok[i].off, "unmatched ')'", err);
+					return syntax_error(lx, lx->tok[i].off, "unmatched ')'",
+					                    err);
 				nops--; /* the '(' */
 			} else {
 				ops[nops++] = i;
@@ -868,7 +878,7 @@ static int to_rpn(const struct lexer *lx, size_t *rpn, size_t *ret_n, struct err
 }
 
 static int build_value(const struct lexer *lx, const struct token *t, struct enode *node,
-		       struct err *err)
+                       struct err *err)
 {
 	node->kind = t->kind;
 	node->start = t->off;
@@ -901,8 +911,8 @@ static int build_value(const struct lexer *lx, const struct token *t, struct eno
 static const char *tok_text(enum tok k)
 {
 	static const char *const names[] = {
-		[TOK_NOT] = "!",   [TOK_EQ] = "==",    [TOK_MATCH] = "=~", [TOK_NE] = "!=",
-		[TOK_NMATCH] = "!~", [TOK_AND] = "&&", [TOK_OR] = "||",    [TOK_LPAREN] = "(",
+	    [TOK_NOT] = "!",     [TOK_EQ] = "==",  [TOK_MATCH] = "=~", [TOK_NE] = "!=",
+	    [TOK_NMATCH] = "!~", [TOK_AND] = "&&", [TOK_OR] = "||",    [TOK_LPAREN] = "(",
 	};
 	return k < sizeof(names) / sizeof(names[0]) && names[k] ? names[k] : "?";
 }
@@ -915,7 +925,7 @@ static int missing_operand(const struct lexer *lx, const struct token *t, struct
 
 /* Evaluates the RPN into a tree, with GitLab's Parser#tree checks. */
 static int build_tree(struct expr *e, const struct lexer *lx, const size_t *rpn, size_t n,
-		      struct err *err)
+                      struct err *err)
 {
 	const struct enode *stack[MAX_TOKENS];
 	size_t depth = 0;
@@ -938,7 +948,8 @@ static int build_tree(struct expr *e, const struct lexer *lx, const size_t *rpn,
 			return missing_operand(lx, t, err);
 		node->r = stack[--depth];
 		node->l = tc == TC_UNARY ? NULL : stack[--depth];
-		node->start = node->l && node->l->start < node->r->start ? node->l->start : node->r->start;
+		node->start =
+		    node->l && node->l->start < node->r->start ? node->l->start : node->r->start;
 		if (t->off < node->start)
 			node->start = t->off;
 		stack[depth++] = node;
@@ -1149,18 +1160,18 @@ static struct value eval_binary(const struct enode *n, struct eval_ctx *c)
 		return r;
 	case TOK_EQ:
 	case TOK_NE:
-		return (struct value){ .k = V_BOOL, .b = equals(l, r) == (n->kind == TOK_EQ) };
+		return (struct value){.k = V_BOOL, .b = equals(l, r) == (n->kind == TOK_EQ)};
 	default:
 		break;
 	}
 	if (!truthy(r)) /* nil/false pattern: =~ is false, !~ is true */
-		return (struct value){ .k = V_BOOL, .b = n->kind == TOK_NMATCH };
+		return (struct value){.k = V_BOOL, .b = n->kind == TOK_NMATCH};
 	m = match(l, r);
 	if (m < 0) {
 		c->failed = true;
 		m = 0;
 	}
-	return (struct value){ .k = V_BOOL, .b = (m == 1) == (n->kind == TOK_MATCH) };
+	return (struct value){.k = V_BOOL, .b = (m == 1) == (n->kind == TOK_MATCH)};
 }
 
 static struct value eval_node(const struct enode *n, struct eval_ctx *c)
@@ -1171,21 +1182,21 @@ static struct value eval_node(const struct enode *n, struct eval_ctx *c)
 	switch (n->kind) {
 	case TOK_VAR:
 		s = lookup(c, n->str);
-		return s ? (struct value){ .k = V_STR, .s = s } : (struct value){ .k = V_NIL };
+		return s ? (struct value){.k = V_STR, .s = s} : (struct value){.k = V_NIL};
 	case TOK_INPUT:
 		name = xasprintf("inputs.%s", n->str);
 		s = lookup(c, name);
-		return s ? (struct value){ .k = V_STR, .s = s } : (struct value){ .k = V_NIL };
+		return s ? (struct value){.k = V_STR, .s = s} : (struct value){.k = V_NIL};
 	case TOK_STRING:
-		return (struct value){ .k = V_STR, .s = n->str, .re = n->re, .re_known = true };
+		return (struct value){.k = V_STR, .s = n->str, .re = n->re, .re_known = true};
 	case TOK_REGEX:
-		return (struct value){ .k = V_RE, .re = n->re };
+		return (struct value){.k = V_RE, .re = n->re};
 	case TOK_NULL:
-		return (struct value){ .k = V_NIL };
+		return (struct value){.k = V_NIL};
 	case TOK_BOOL:
-		return (struct value){ .k = V_BOOL, .b = n->b };
+		return (struct value){.k = V_BOOL, .b = n->b};
 	case TOK_NOT:
-		return (struct value){ .k = V_BOOL, .b = !present(eval_node(n->r, c)) };
+		return (struct value){.k = V_BOOL, .b = !present(eval_node(n->r, c))};
 	default:
 		return eval_binary(n, c);
 	}
@@ -1193,7 +1204,7 @@ static struct value eval_node(const struct enode *n, struct eval_ctx *c)
 
 bool expr_eval(const struct expr *e, const struct expr_env *env)
 {
-	struct eval_ctx c = { .env = env, .failed = false };
+	struct eval_ctx c = {.env = env, .failed = false};
 	struct value v = eval_node(e->root, &c);
 
 	return !c.failed && present(v);
@@ -1204,11 +1215,10 @@ static const char *var_list_lookup(void *data, const char *name)
 	return var_list_value(data, name);
 }
 
-int expr_eval_text(const char *text, const struct var_list *vars, bool *ret_result,
-		   struct err *err)
+int expr_eval_text(const char *text, const struct var_list *vars, bool *ret_result, struct err *err)
 {
-	struct expr *e = expr_parse(text, (struct srcloc){ 0 }, err);
-	struct expr_env env = { .lookup = var_list_lookup, .lookup_data = (void *)vars };
+	struct expr *e = expr_parse(text, (struct srcloc){0}, err);
+	struct expr_env env = {.lookup = var_list_lookup, .lookup_data = (void *)vars};
 
 	if (!e)
 		return -1;

@@ -6,7 +6,7 @@
 
 #include "util/err.h"
 
-struct expr;          /* a parsed expression (opaque, heap-owned) */
+struct expr; /* a parsed expression (opaque, heap-owned) */
 struct var_list;
 
 /* Parses `text`. Returns an owned expression or NULL with err set (ERR_CONFIG, message like
@@ -38,7 +38,7 @@ bool expr_eval(const struct expr *e, const struct expr_env *env);
 
 /* Convenience: parse + eval against a var_list (last occurrence of a key wins). */
 int expr_eval_text(const char *text, const struct var_list *vars, bool *ret_result,
-		   struct err *err);
+                   struct err *err);
 
 /* Regexes with GitLab's (RE2) semantics, for other users of GitLab's "/body/flags" syntax
  * (only/except refs, coverage). Backed by pcre2; patterns RE2 would reject are rejected. */

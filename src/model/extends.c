@@ -1,7 +1,9 @@
 /* extends: depth-first resolution with memoisation, so a template shared by thousands of jobs
- * is merged once. Cycles are caught by the "visiting" state, depth by the recursion path. */
+ * is merged once. Cycles are caught by the "visiting" state, depth by the ancestor levels
+ * recorded per entry (and the recursion path, which bounds the stack). */
 #include "model/extends.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,8 +13,8 @@
 #include "util/xalloc.h"
 #include "yaml/node.h"
 
-/* GitLab allows 10 ancestors (11 levels counting the job itself). */
-#define MAX_EXTENDS_LEVELS 11
+/* GitLab allows 10 levels of ancestors above an entry. */
+#define MAX_EXTENDS_LEVELS 10
 
 enum ext_state { EXT_NEW, EXT_VISITING, EXT_DONE };
 
@@ -22,6 +24,7 @@ struct ext_ctx {
 	struct strmap index;       /* name -> entry index + 1 */
 	enum ext_state *state;
 	struct ynode **resolved;
+	unsigned *levels;          /* ancestor levels above each resolved entry */
 };
 
 static const char *const reserved[] = { "default", "include",  "before_script", "image",
@@ -57,10 +60,14 @@ static int merge_parent(struct ext_ctx *x, size_t i, const struct ynode *pn, uns
 	if (x->state[pi] == EXT_VISITING)
 		return mload_error(x->L, pn->loc, "%s: circular dependency detected in `extends`",
 				   key);
-	if (depth + 1 >= MAX_EXTENDS_LEVELS)
+	if (depth + 1 > MAX_EXTENDS_LEVELS) /* the path alone is too deep: stop recursing */
 		return mload_error(x->L, pn->loc, "%s: nesting too deep in `extends`", key);
 	if (resolve_entry(x, pi, depth + 1) < 0)
 		return -1;
+	if (x->levels[pi] + 1 > x->levels[i])
+		x->levels[i] = x->levels[pi] + 1;
+	if (x->levels[i] > MAX_EXTENDS_LEVELS)
+		return mload_error(x->L, pn->loc, "%s: nesting too deep in `extends`", key);
 	*base = ynode_deep_merge(x->L->a, *base, x->resolved[pi]);
 	return 0;
 }
@@ -94,6 +101,8 @@ int extends_resolve(struct mload *L, const struct ynode *root, struct ynode **re
 	struct ext_ctx x = { .L = L, .root = root };
 	_cleanup_free_ enum ext_state *state = xcalloc(root->n + 1, sizeof(*state));
 	_cleanup_free_ struct ynode **resolved = xcalloc(root->n + 1, sizeof(*resolved));
+	_cleanup_free_ unsigned *levels = xcalloc(root->n + 1, sizeof(*levels));
+	x.levels = levels;
 	x.state = state;
 	x.resolved = resolved;
 	strmap_init(&x.index);

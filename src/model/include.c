@@ -314,7 +314,7 @@ static int apply_inputs(struct mload *L, const struct ydoc *doc, const struct yn
 					   "included configuration file");
 		return 0;
 	}
-	struct ynode *values;
+	struct ynode *values = NULL;
 	if (collect_inputs(L, doc, given, at, &values) < 0)
 		return -1;
 	struct inputs_ctx ic = { .L = L, .values = values };
@@ -666,8 +666,8 @@ static int process_includes(struct mload *L, const struct ynode *inc, const stru
 			return -1;
 		if (!pass)
 			continue;
-		struct inc_file *files;
-		size_t nf;
+		struct inc_file *files = NULL;
+		size_t nf = 0;
 		if (resolve_entry(L, e, base, &files, &nf) < 0) {
 			if (mload_stop(L))
 				return -1;

@@ -60,6 +60,11 @@ struct mload {
 	struct string_list repo_files; /* ctx->repo_files or a scan of project_dir */
 	bool has_workflow_rules;
 	struct var_list global_vars; /* global YAML variables (after workflow rule variables) */
+	/* ctx->vars split by precedence: predefined (public_) rank below YAML variables,
+	 * pipeline/CLI/settings variables (not public_) above them. */
+	struct var_list pre_vars, pipe_vars;
+	struct ydoc **docs;         /* loaded files, kept alive for the pipeline's lifetime */
+	size_t n_docs, docs_alloc;
 	struct job_group *groups;
 	size_t n_groups;
 	struct strmap group_index;  /* name -> struct job_group * */

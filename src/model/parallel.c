@@ -267,6 +267,8 @@ static int need_entry(struct need_acc *na, const struct ynode *e, bool validate)
 {
 	struct mload *L = na->L;
 	const struct ynode *jn = mnode_is_map(e) ? ynode_get(e, "job") : e;
+	if (!e || e->kind == YNODE_NULL)
+		return 0; /* GitLab ignores unspecified (null) entries, e.g. from an empty anchor */
 	na->tmpl = (struct job_need){ .artifacts = true, .loc = e->loc };
 	if (mnode_is_map(e) && (ynode_get(e, "project") || ynode_get(e, "pipeline")))
 		return 0; /* cross-project/pipeline needs: nothing to wait for locally */
@@ -289,6 +291,21 @@ static int need_entry(struct need_acc *na, const struct ynode *e, bool validate)
 	return need_target(na, e);
 }
 
+/* needs: lists may nest (an alias of a list inside the list): GitLab flattens them. */
+static void flatten_needs(const struct ynode *n, const struct ynode ***v, size_t *cnt,
+			  size_t *alloc, int depth)
+{
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ynode *it = n->items[i];
+		if (mnode_is_seq(it) && depth < 10) {
+			flatten_needs(it, v, cnt, alloc, depth + 1);
+			continue;
+		}
+		XGROW(*v, *alloc, *cnt + 1);
+		(*v)[(*cnt)++] = it;
+	}
+}
+
 int job_needs_parse(struct mload *L, const struct job_group *g, const struct ynode *needs,
 		    bool validate, struct job_need **ret_needs, size_t *ret_n)
 {
@@ -301,14 +318,21 @@ int job_needs_parse(struct mload *L, const struct job_group *g, const struct yno
 	if (!mnode_is_seq(needs) && !mnode_is_map(needs) && !mnode_is_str(needs))
 		return mload_error(L, needs->loc, "jobs:%s:needs config can only be a hash or an "
 						  "array", g->name);
-	size_t n = mnode_is_seq(needs) ? needs->n : 1;
+	_cleanup_free_ const struct ynode **items = NULL;
+	size_t n = 0, alloc = 0;
+	if (mnode_is_seq(needs)) {
+		flatten_needs(needs, &items, &n, &alloc, 0);
+	} else {
+		XGROW(items, alloc, 1);
+		items[n++] = needs;
+	}
 	if (n > NEEDS_LIMIT)
 		return mload_error(L, needs->loc,
 				   "jobs:%s:needs config has too many entries (maximum %d)", g->name,
 				   NEEDS_LIMIT);
 	strmap_init(&na.seen);
 	for (size_t i = 0; i < n; i++) {
-		if (need_entry(&na, mnode_is_seq(needs) ? needs->items[i] : needs, validate) < 0) {
+		if (need_entry(&na, items[i], validate) < 0) {
 			rc = -1;
 			if (mload_stop(L))
 				break;

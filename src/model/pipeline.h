@@ -9,6 +9,7 @@
 #include "util/err.h"
 
 struct arena;
+struct pipeline_priv;
 struct ydoc;
 struct ynode;
 
@@ -42,6 +43,7 @@ struct pipeline {
 	size_t n_excluded;
 	struct ynode *resolved;     /* the fully resolved config, for `runnel config` */
 	struct diag_list warnings;
+	struct pipeline_priv *priv; /* owned: loaded documents and the job-name index */
 };
 
 struct pipeline_opts {
@@ -55,5 +57,6 @@ struct pipeline_opts {
 struct pipeline *pipeline_load(const char *file, const struct pipeline_ctx *ctx,
 			       const struct pipeline_opts *opts, struct err *err);
 void pipeline_free(struct pipeline *p);
-/* The job instance named `name`, or NULL. */
+/* The job instance named `name` (in p->jobs, else in p->excluded: check
+ * job->decision.included), or NULL. O(1). */
 const struct job *pipeline_find_job(const struct pipeline *p, const char *name);

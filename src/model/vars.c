@@ -85,7 +85,7 @@ void var_list_set(struct arena *a, struct var_list *l, const struct var *v)
 
 void var_list_set_kv(struct arena *a, struct var_list *l, const char *key, const char *value)
 {
-	struct var v = { .key = key, .value = value, .public_ = true };
+	struct var v = {.key = key, .value = value, .public_ = true};
 
 	var_list_set(a, l, &v);
 }
@@ -129,7 +129,8 @@ void var_list_release(struct var_list *l)
 
 static bool is_alnum_(char c)
 {
-	return c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+	return c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z');
 }
 
 static bool is_shell_special(char c)
@@ -172,7 +173,7 @@ static void shell_name(const char *s, size_t n, size_t *name_off, size_t *name_l
 /* gitlab-runner's Variables.Get: specials, then the last occurrence; a file variable gives
  * the path of its file, RUNNER_TEMP_PROJECT_DIR/KEY (Go's path.Join). */
 static void add_runner_value(struct strbuf *out, const struct var_list *vars, const char *name,
-			     size_t len)
+                             size_t len)
 {
 	long i;
 
@@ -197,12 +198,16 @@ static void add_runner_value(struct strbuf *out, const struct var_list *vars, co
 		strbuf_addstr(out, vars->v[i].key);
 		return;
 	}
-	strbuf_addstr(out, vars->v[i].value);
+	if (vars->v[i].value) /* lists built by hand may hold NULL values */
+		strbuf_addstr(out, vars->v[i].value);
 }
 
 void vars_expand_runner(const char *s, const struct var_list *vars, struct strbuf *out)
 {
 	size_t n = strlen(s);
+	const char *last_brace = strrchr(s, '}');
+	/* past the last '}', "${" can be known unclosed without Go's scan (quadratic otherwise) */
+	size_t brace_end = last_brace ? (size_t)(last_brace - s) : 0;
 
 	for (size_t j = 0; j < n; j++) {
 		size_t off, len, w;
@@ -210,7 +215,10 @@ void vars_expand_runner(const char *s, const struct var_list *vars, struct strbu
 			strbuf_addch(out, s[j]);
 			continue;
 		}
-		shell_name(s + j + 1, n - j - 1, &off, &len, &w);
+		if (s[j + 1] == '{' && (!last_brace || j + 1 > brace_end))
+			off = len = 0, w = 1;
+		else
+			shell_name(s + j + 1, n - j - 1, &off, &len, &w);
 		if (len > 0)
 			add_runner_value(out, vars, s + j + 1 + off, len);
 		else if (w == 0)
@@ -245,7 +253,7 @@ static size_t name_len_at(const char *s)
 
 static struct gl_ref gitlab_ref_at(const char *s)
 {
-	struct gl_ref r = { 0 };
+	struct gl_ref r = {0};
 	size_t k;
 
 	if ((s[0] == '$' && s[1] == '$') || (s[0] == '%' && s[1] == '%')) {
@@ -253,17 +261,17 @@ static struct gl_ref gitlab_ref_at(const char *s)
 		return r;
 	}
 	if (s[0] == '$' && (k = name_len_at(s + 1))) {
-		r = (struct gl_ref){ .len = k + 1, .key_off = 1, .key_len = k };
+		r = (struct gl_ref){.len = k + 1, .key_off = 1, .key_len = k};
 		return r;
 	}
 	if (s[0] == '$' && s[1] == '{') {
 		k = name_len_at(s + 2);
 		if (s[2 + k] == '}')
-			r = (struct gl_ref){ .len = k + 3, .key_off = 2, .key_len = k };
+			r = (struct gl_ref){.len = k + 3, .key_off = 2, .key_len = k};
 		return r;
 	}
 	if (s[0] == '%' && (k = name_len_at(s + 1)) && s[1 + k] == '%')
-		r = (struct gl_ref){ .len = k + 2, .key_off = 1, .key_len = k };
+		r = (struct gl_ref){.len = k + 2, .key_off = 1, .key_len = k};
 	return r;
 }
 
@@ -271,23 +279,28 @@ static struct gl_ref gitlab_ref_at(const char *s)
 typedef const struct var *(*gl_lookup_fn)(void *ctx, const char *key, size_t len);
 
 /* Collection#expand_value with keep_undefined, and raw and file references deferred to the
- * runner (as GitLab's runner presenter calls it). */
-static void gitlab_expand(const char *s, gl_lookup_fn lookup, void *ctx, struct strbuf *out)
+ * runner (as GitLab's runner presenter calls it). Returns -1 when the output would exceed
+ * `limit` bytes (it is then incomplete). */
+static int gitlab_expand(const char *s, gl_lookup_fn lookup, void *ctx, size_t limit,
+                         struct strbuf *out)
 {
 	while (*s) {
 		struct gl_ref r = gitlab_ref_at(s);
 		const struct var *v;
+		if (out->len > limit)
+			return -1;
 		if (r.len == 0) {
 			strbuf_addch(out, *s++);
 			continue;
 		}
 		v = r.key_len ? lookup(ctx, s + r.key_off, r.key_len) : NULL;
 		if (v && !v->raw && !v->file)
-			strbuf_addstr(out, v->value);
+			strbuf_addstr(out, v->value ? v->value : "");
 		else
 			strbuf_add(out, s, r.len);
 		s += r.len;
 	}
+	return out->len > limit ? -1 : 0;
 }
 
 static const struct var *list_lookup(void *ctx, const char *key, size_t len)
@@ -300,7 +313,7 @@ static const struct var *list_lookup(void *ctx, const char *key, size_t len)
 
 void vars_expand_gitlab(const char *s, const struct var_list *vars, struct strbuf *out)
 {
-	gitlab_expand(s, list_lookup, (void *)vars, out);
+	gitlab_expand(s, list_lookup, (void *)vars, SIZE_MAX, out);
 }
 
 /* ---- resolve_all: GitLab's Collection#sort_and_expand_all --------------------------------- */
@@ -315,16 +328,16 @@ struct resolver {
 	/* dependency graph */
 	size_t **adj, *nadj;
 	/* Ruby TSort state */
-	long *id;        /* -1 unvisited, -2 done, else discovery id */
+	long *id; /* -1 unvisited, -2 done, else discovery id */
 	size_t next_id;
 	size_t *stack, nstack;
 	size_t *order, norder; /* components of size 1 in completion order */
 	struct strbuf cycles;
 	size_t ncycles;
 	/* expansion */
-	long *latest;        /* group -> last processed var of that key, -1 none */
-	struct var *cur;     /* var views with their (possibly expanded) value */
-	char **expanded;     /* new values, owned */
+	long *latest;    /* group -> last processed var of that key, -1 none */
+	struct var *cur; /* var views with their (possibly expanded) value */
+	char **expanded; /* new values, owned */
 };
 
 static size_t hash_n(const char *s, size_t len)
@@ -469,25 +482,32 @@ static const struct var *res_lookup(void *ctx, const char *key, size_t len)
 	return &r->cur[r->latest[f]];
 }
 
-static void res_expand(struct resolver *r)
+/* Expands in sorted order. References can double a value at every level, so a value that
+ * grows past VARS_MAX_EXPANDED stops the expansion (index returned) instead of eating the
+ * machine; -1 when all went well. */
+static long res_expand(struct resolver *r)
 {
 	for (size_t k = 0; k < r->norder; k++) {
 		size_t i = r->order[k];
 		if (depends(&r->l->v[i])) {
 			struct strbuf sb = STRBUF_INIT;
-			gitlab_expand(r->l->v[i].value, res_lookup, r, &sb);
+			int rc =
+			    gitlab_expand(r->l->v[i].value, res_lookup, r, VARS_MAX_EXPANDED, &sb);
 			r->expanded[i] = strbuf_detach(&sb, NULL);
 			r->cur[i].value = r->expanded[i];
+			if (rc < 0)
+				return (long)i;
 		}
 		r->latest[r->group[i]] = (long)i;
 	}
+	return -1;
 }
 
 static void res_init(struct resolver *r, const struct var_list *l)
 {
 	size_t n = l->n, m = n ? n : 1;
 
-	*r = (struct resolver){ .l = l, .n = n, .cycles = STRBUF_INIT };
+	*r = (struct resolver){.l = l, .n = n, .cycles = STRBUF_INIT};
 	r->group = xcalloc(m, sizeof(*r->group));
 	r->next_same = xcalloc(m, sizeof(*r->next_same));
 	r->adj = xcalloc(m, sizeof(*r->adj));
@@ -531,6 +551,7 @@ static void res_release(struct resolver *r)
 int vars_resolve_all(struct arena *a, struct var_list *l, struct err *err)
 {
 	struct resolver r;
+	long big;
 
 	res_init(&r, l);
 	for (size_t i = 0; i < r.n; i++) {
@@ -542,7 +563,13 @@ int vars_resolve_all(struct arena *a, struct var_list *l, struct err *err)
 		res_release(&r);
 		return -1;
 	}
-	res_expand(&r);
+	big = res_expand(&r);
+	if (big >= 0) {
+		err_set(err, ERR_CONFIG, "variable '%s' is larger than %d MiB after expansion",
+		        l->v[big].key, VARS_MAX_EXPANDED >> 20);
+		res_release(&r);
+		return -1;
+	}
 	for (size_t i = 0; i < r.n; i++) {
 		if (r.expanded[i]) {
 			const char *old = l->v[i].value;
@@ -559,8 +586,11 @@ int vars_resolve_all(struct arena *a, struct var_list *l, struct err *err)
 /* Decodes one UTF-8 character; an invalid byte counts as one (non-ASCII) character. */
 static size_t utf8_next(const unsigned char *p, uint32_t *ret_cp)
 {
-	size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3
-		     : (p[0] & 0xF8) == 0xF0 ? 4 : 0;
+	size_t len = p[0] < 0x80             ? 1
+	             : (p[0] & 0xE0) == 0xC0 ? 2
+	             : (p[0] & 0xF0) == 0xE0 ? 3
+	             : (p[0] & 0xF8) == 0xF0 ? 4
+	                                     : 0;
 	uint32_t cp;
 
 	if (len <= 1) {
@@ -680,7 +710,7 @@ bool vars_maskable(const char *value, bool raw)
 		size_t len = utf8_next(p, &cp);
 		bool ascii = cp < 0x80;
 		if (raw ? ascii && strchr(" \t\n\v\f\r", (int)cp)
-			: !(ascii && (is_alnum_((char)cp) || strchr("+=/@:.~-", (int)cp))))
+		        : !(ascii && (is_alnum_((char)cp) || strchr("+=/@:.~-", (int)cp))))
 			return false;
 		p += len;
 		chars++;

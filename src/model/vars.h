@@ -28,7 +28,11 @@ void vars_expand_runner(const char *s, const struct var_list *vars, struct strbu
  * $$ and %% untouched, raw variables not expanded. Appends to out. */
 void vars_expand_gitlab(const char *s, const struct var_list *vars, struct strbuf *out);
 /* Expands every non-raw value of l in place, GitLab style, in dependency order; a cycle is an
- * error "circular variable reference detected" naming the variables. */
+ * error "circular variable reference detected" naming the variables (GitLab's format:
+ * `circular variable reference detected: ["A", "B"], ["C", "D"]`). A value growing past
+ * VARS_MAX_EXPANDED bytes (references can double it at each level) is an error too. On
+ * error l is unchanged. With a == NULL the list must own its strings (var_list_set(NULL,..)). */
+#define VARS_MAX_EXPANDED (1 << 20)
 int vars_resolve_all(struct arena *a, struct var_list *l, struct err *err);
 
 /* CI_COMMIT_REF_SLUG-style slug: lowercase, [^a-z0-9] -> '-', first 63, trim '-'. */

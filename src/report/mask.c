@@ -34,13 +34,13 @@ struct secret {
 struct masker {
 	struct secret *secrets; /* sorted by length, longest first */
 	size_t n;
-	bool first[256];        /* bytes that start a secret or the token prefix */
+	bool first[256]; /* bytes that start a secret or the token prefix */
 	/* secrets by first byte: by_first[start[c] .. start[c + 1]) index secrets[], longest
 	 * first, so a candidate byte only compares the secrets that can start there */
 	size_t *by_first;
 	size_t start[257];
-	struct strbuf pending;  /* held-back tail of earlier chunks */
-	bool in_token;          /* swallowing the characters of a redacted glpat- token */
+	struct strbuf pending; /* held-back tail of earlier chunks */
+	bool in_token;         /* swallowing the characters of a redacted glpat- token */
 };
 
 static int cmp_secret_len_desc(const void *a, const void *b)
@@ -121,7 +121,7 @@ enum match { MATCH_NONE, MATCH_PARTIAL, MATCH_SECRET, MATCH_TOKEN };
 /* What starts at p (avail bytes left)? MATCH_PARTIAL when the bytes left are a proper prefix
  * of a candidate that outranks every full match, so the caller must wait for more data. */
 static enum match match_at(const struct masker *m, const char *p, size_t avail, bool final,
-			   size_t *ret_len)
+                           size_t *ret_len)
 {
 	unsigned char c0 = (unsigned char)p[0];
 	for (size_t k = m->start[c0]; k < m->start[c0 + 1]; k++) {
@@ -150,7 +150,7 @@ static enum match match_at(const struct masker *m, const char *p, size_t avail, 
 
 /* Masks buf[0..len) into out; returns how many bytes were consumed (the rest is held back). */
 static size_t mask_scan(struct masker *m, const char *buf, size_t len, bool final,
-			struct strbuf *out)
+                        struct strbuf *out)
 {
 	size_t i = 0, run = 0; /* run: start of bytes not yet copied to out */
 	while (i < len) {
@@ -231,7 +231,7 @@ bool report_value_maskable(const char *value, bool raw)
 			continue;
 		}
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || strchr("_+=/@:.~-", c);
+		          (c >= '0' && c <= '9') || strchr("_+=/@:.~-", c);
 		if (!ok)
 			return false;
 	}
@@ -242,9 +242,8 @@ bool report_value_maskable(const char *value, bool raw)
  * variables would refuse the value. */
 static bool always_masked(const char *key)
 {
-	static const char *const keys[] = {"CI_JOB_TOKEN", "CI_BUILD_TOKEN",
-					   "CI_REGISTRY_PASSWORD", "CI_DEPLOY_PASSWORD",
-					   "CI_DEPENDENCY_PROXY_PASSWORD"};
+	static const char *const keys[] = {"CI_JOB_TOKEN", "CI_BUILD_TOKEN", "CI_REGISTRY_PASSWORD",
+	                                   "CI_DEPLOY_PASSWORD", "CI_DEPENDENCY_PROXY_PASSWORD"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (strcmp(key, keys[i]) == 0)
 			return true;

@@ -36,21 +36,21 @@
 
 struct report {
 	struct report_opts opts;
-	char *log_dir;             /* owned copy of opts.log_dir */
-	pthread_mutex_t out_lock;  /* one write(2) at a time on out_fd */
+	char *log_dir;            /* owned copy of opts.log_dir */
+	pthread_mutex_t out_lock; /* one write(2) at a time on out_fd */
 	pthread_mutex_t files_lock;
-	struct strvec log_files;   /* log files already opened in this run (later attempts append) */
+	struct strvec log_files; /* log files already opened in this run (later attempts append) */
 };
 
 struct job_log {
 	struct report *r;
 	char *name;
-	char *log_path;            /* owned, NULL without log_dir */
+	char *log_path; /* owned, NULL without log_dir */
 	int log_fd;
-	const char *color;         /* ANSI colour of the name prefix, "" without colour */
-	pthread_mutex_t lock;      /* the executor may write from several threads */
-	struct masker *mask[3];    /* one per stream: a secret never spans two streams */
-	struct strbuf line[3];     /* partial line per stream */
+	const char *color;      /* ANSI colour of the name prefix, "" without colour */
+	pthread_mutex_t lock;   /* the executor may write from several threads */
+	struct masker *mask[3]; /* one per stream: a secret never spans two streams */
+	struct strbuf line[3];  /* partial line per stream */
 	struct strbuf scratch;
 };
 
@@ -113,7 +113,7 @@ char *report_log_file_name(const char *job_name)
 	for (const char *p = job_name; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+		          (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
 		/* collapse runs of unsafe characters into one '_' */
 		if (!ok && sb.len > 0 && sb.buf[sb.len - 1] == '_')
 			continue;
@@ -136,7 +136,7 @@ char *report_log_file_name(const char *job_name)
 static const char *job_color(const char *name)
 {
 	static const char *const palette[] = {"\033[36m", "\033[33m", "\033[35m", "\033[34m",
-					      "\033[32m", "\033[96m", "\033[93m", "\033[95m"};
+	                                      "\033[32m", "\033[96m", "\033[93m", "\033[95m"};
 	/* FNV-1a: the same job keeps its colour across retries and runs */
 	uint32_t h = 2166136261u;
 	for (const char *p = name; *p; p++)
@@ -163,7 +163,7 @@ static int open_log_file(struct report *r, struct job_log *jl, struct err *err)
 }
 
 struct job_log *report_job_open(struct report *r, const char *job_name,
-				const struct var_list *masked, struct err *err)
+                                const struct var_list *masked, struct err *err)
 {
 	struct job_log *jl = xcalloc(1, sizeof(*jl));
 	jl->r = r;
@@ -203,7 +203,7 @@ static void add_prefix(const struct job_log *jl, struct strbuf *out)
 		gettimeofday(&tv, NULL);
 		localtime_r(&tv.tv_sec, &tm);
 		strbuf_addf(out, "%02d:%02d:%02d.%03ld ", tm.tm_hour, tm.tm_min, tm.tm_sec,
-			    (long)(tv.tv_usec / 1000));
+		            (long)(tv.tv_usec / 1000));
 	}
 	size_t w = r->opts.name_width;
 	size_t nlen = strlen(jl->name);
@@ -216,7 +216,7 @@ static void add_prefix(const struct job_log *jl, struct strbuf *out)
 
 /* Appends one finished line (without its '\n') in terminal form. */
 static void add_terminal_line(const struct job_log *jl, const char *line, size_t len,
-			      struct strbuf *out)
+                              struct strbuf *out)
 {
 	add_prefix(jl, out);
 	strbuf_add(out, line, len);

@@ -25,7 +25,7 @@ static void strip_ansi(struct strbuf *line)
 		if (line->buf[i] == '\033' && i + 1 < line->len && line->buf[i + 1] == '[') {
 			i += 2;
 			while (i < line->len && !((unsigned char)line->buf[i] >= 0x40 &&
-						  (unsigned char)line->buf[i] <= 0x7e))
+			                          (unsigned char)line->buf[i] <= 0x7e))
 				i++;
 			continue;
 		}
@@ -58,7 +58,7 @@ static bool first_number(const char *s, size_t len, double *ret)
 /* GitLab scans every match of the line and keeps the last one ("matches.flatten.last"): with
  * capture groups that is the last group of the last match. */
 static bool line_coverage(const pcre2_code *re, pcre2_match_data *md, const struct strbuf *line,
-			  double *ret)
+                          double *ret)
 {
 	size_t off = 0;
 	bool found = false;
@@ -142,11 +142,11 @@ enum xml_state { X_TEXT, X_TAG, X_COMMENT, X_CDATA, X_PI };
 
 struct junit_scan {
 	enum xml_state st;
-	char name[16];     /* start of the current tag ("testcase", "/testcase", "!--", ...) */
+	char name[16]; /* start of the current tag ("testcase", "/testcase", "!--", ...) */
 	size_t nlen;
 	bool name_done;
-	char prev[2];      /* last two bytes, to find "-->" / "]]>" / "?>" */
-	char quote;        /* inside an attribute value of a tag */
+	char prev[2]; /* last two bytes, to find "-->" / "]]>" / "?>" */
+	char quote;   /* inside an attribute value of a tag */
 	bool in_case, case_failed;
 	unsigned tests, failures;
 };
@@ -175,7 +175,7 @@ static void tag_named(struct junit_scan *s)
 	} else if (name_is(s, "/testcase")) {
 		s->in_case = false;
 	} else if ((name_is(s, "failure") || name_is(s, "error")) && s->in_case &&
-		   !s->case_failed) {
+	           !s->case_failed) {
 		s->failures++;
 		s->case_failed = true;
 	}
@@ -246,8 +246,7 @@ static void junit_byte(struct junit_scan *s, char c)
 	s->prev[1] = c;
 }
 
-int report_junit_summary(const char *xml_path, unsigned *tests, unsigned *failures,
-			 struct err *err)
+int report_junit_summary(const char *xml_path, unsigned *tests, unsigned *failures, struct err *err)
 {
 	_cleanup_close_ int fd = open(xml_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

@@ -12,7 +12,6 @@
 #include "report/report-internal.h"
 #include "util/strbuf.h"
 
-
 const char *job_status_name(enum job_status s)
 {
 	switch (s) {
@@ -127,8 +126,7 @@ static void add_row(struct strbuf *sb, const struct job_result *jr, struct width
 	strbuf_release(&cell);
 }
 
-void report_summary(struct report *r, const struct job_result *results, size_t n,
-		    double total_s)
+void report_summary(struct report *r, const struct job_result *results, size_t n, double total_s)
 {
 	bool color = report_color(r);
 	struct widths w = column_widths(results, n);
@@ -148,10 +146,10 @@ void report_summary(struct report *r, const struct job_result *results, size_t n
 			count[results[i].status]++;
 	}
 	strbuf_addf(&sb, "\n%zu job%s: %zu succeeded", n, n == 1 ? "" : "s", count[JOB_SUCCESS]);
-	static const enum job_status extra[] = {JOB_WARNING, JOB_FAILED,  JOB_TIMEDOUT,
-						JOB_CANCELED, JOB_SKIPPED, JOB_PENDING};
+	static const enum job_status extra[] = {JOB_WARNING,  JOB_FAILED,  JOB_TIMEDOUT,
+	                                        JOB_CANCELED, JOB_SKIPPED, JOB_PENDING};
 	static const char *const label[] = {"allowed to fail", "failed",  "timed out",
-					    "canceled",        "skipped", "not run"};
+	                                    "canceled",        "skipped", "not run"};
 	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
 		if (count[extra[i]])
 			strbuf_addf(&sb, ", %zu %s", count[extra[i]], label[i]);
@@ -162,6 +160,14 @@ void report_summary(struct report *r, const struct job_result *results, size_t n
 	strbuf_release(&sb);
 }
 
+/* Seconds to the millisecond: more digits are noise in a report. */
+static json_t *json_seconds(double s)
+{
+	if (s < 0)
+		s = 0;
+	return json_real((double)(long long)(s * 1000.0 + 0.5) / 1000.0);
+}
+
 static json_t *job_json(const struct job_result *jr)
 {
 	json_t *o = json_object();
@@ -169,19 +175,20 @@ static json_t *job_json(const struct job_result *jr)
 	json_object_set_new(o, "stage", jr->stage ? json_string(jr->stage) : json_null());
 	json_object_set_new(o, "status", json_string(job_status_name(jr->status)));
 	json_object_set_new(o, "exit_code",
-			    jr->exit_code >= 0 ? json_integer(jr->exit_code) : json_null());
-	json_object_set_new(o, "duration_s", json_real(jr->duration_s));
+	                    jr->exit_code >= 0 ? json_integer(jr->exit_code) : json_null());
+	json_object_set_new(o, "duration_s", json_seconds(jr->duration_s));
 	json_object_set_new(o, "reason", jr->reason ? json_string(jr->reason) : json_null());
 	json_object_set_new(o, "log", jr->log_path ? json_string(jr->log_path) : json_null());
-	json_object_set_new(o, "coverage", jr->coverage >= 0 ? json_real(jr->coverage) : json_null());
+	json_object_set_new(o, "coverage",
+	                    jr->coverage >= 0 ? json_real(jr->coverage) : json_null());
 	json_object_set_new(o, "junit",
-			    json_pack("{s:I,s:I}", "tests", (json_int_t)jr->junit_tests,
-				      "failures", (json_int_t)jr->junit_failures));
+	                    json_pack("{s:I,s:I}", "tests", (json_int_t)jr->junit_tests, "failures",
+	                              (json_int_t)jr->junit_failures));
 	return o;
 }
 
-int report_write_json(const char *path, const struct job_result *results, size_t n,
-		      double total_s, bool pipeline_ok, struct err *err)
+int report_write_json(const char *path, const struct job_result *results, size_t n, double total_s,
+                      bool pipeline_ok, struct err *err)
 {
 	json_t *root = json_object();
 	json_t *jobs = json_array();
@@ -192,11 +199,12 @@ int report_write_json(const char *path, const struct job_result *results, size_t
 		failures += results[i].junit_failures;
 	}
 	json_object_set_new(root, "status", json_string(pipeline_ok ? "success" : "failed"));
-	json_object_set_new(root, "duration_s", json_real(total_s));
-	json_object_set_new(root, "junit", json_pack("{s:I,s:I}", "tests", tests, "failures",
-						     failures));
+	json_object_set_new(root, "duration_s", json_seconds(total_s));
+	json_object_set_new(root, "junit",
+	                    json_pack("{s:I,s:I}", "tests", tests, "failures", failures));
 	json_object_set_new(root, "jobs", jobs);
-	int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	int rc = json_dump_file(root, path,
+	                        JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	json_decref(root);
 	if (rc < 0)
 		return err_sys(err, errno ? errno : EIO, "cannot write JSON report '%s'", path);

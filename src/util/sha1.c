@@ -49,8 +49,7 @@ static void sha1_block(struct sha1_ctx *c, const unsigned char *p)
 
 void sha1_init(struct sha1_ctx *c)
 {
-	static const uint32_t iv[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476,
-				       0xC3D2E1F0};
+	static const uint32_t iv[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
 	memcpy(c->h, iv, sizeof(iv));
 	c->len = 0;
 	c->buf_len = 0;

@@ -6,7 +6,7 @@
 
 struct sha1_ctx {
 	uint32_t h[5];
-	uint64_t len;        /* bytes hashed so far */
+	uint64_t len; /* bytes hashed so far */
 	unsigned char buf[64];
 	size_t buf_len;
 };

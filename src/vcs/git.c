@@ -116,7 +116,9 @@ static void parse_log(struct vcs_repo *r, const struct strbuf *sb)
 	r->author_email = xstrdup(fields[2]);
 	r->commit_time = strtoll(fields[3], NULL, 10);
 	free(r->message);
-	r->message = xstrdup(fields[4]);
+	/* --format is a terminator format: drop the newline git adds after the message */
+	size_t n = strlen(fields[4]);
+	r->message = xstrndup(fields[4], n && fields[4][n - 1] == '\n' ? n - 1 : n);
 }
 
 struct ref_facts {

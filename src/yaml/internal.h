@@ -38,7 +38,7 @@ enum yscalar_class yscalar_classify(const char *s, size_t len);
  * selects str/float/binary conversions. Strings are copied into `a`. Returns 0, or -1 with err
  * set at n->loc when Psych would raise (dates, times, `0x_`, bad !!float). */
 int yscalar_resolve(struct arena *a, struct ynode *n, const char *s, size_t len, bool quoted,
-		    const char *tag, struct err *err);
+                    const char *tag, struct err *err);
 
 /* Ruby's Float#to_s into buf (at least 32 bytes): "1.5", "1000.0", "1.0e+16", "Infinity". */
 void yfloat_to_s(double d, char *buf, size_t size);

@@ -85,22 +85,22 @@ struct loader {
 
 static struct srcloc mark_loc(const struct loader *l, yaml_mark_t m)
 {
-	return (struct srcloc){ .file = l->doc->file, .line = (unsigned)m.line + 1,
-				.col = (unsigned)m.column + 1 };
+	return (struct srcloc){
+	    .file = l->doc->file, .line = (unsigned)m.line + 1, .col = (unsigned)m.column + 1};
 }
 
 static int too_big(struct loader *l, struct srcloc loc, const char *what, size_t limit,
-		   struct err *err)
+                   struct err *err)
 {
 	return err_at(err, loc, "the parsed YAML is too big: %s exceeds the limit of %zu", what,
-		      limit);
+	              limit);
 }
 
 static int count_nodes(struct loader *l, size_t n, struct srcloc loc, struct err *err)
 {
 	if (n > l->opts.max_nodes || l->budget > l->opts.max_nodes - n)
 		return too_big(l, loc, "the number of nodes after expanding aliases",
-			       l->opts.max_nodes, err);
+		               l->opts.max_nodes, err);
 	l->budget += n;
 	return 0;
 }
@@ -129,6 +129,8 @@ static void fidx_rebuild(struct loader *l, struct frame *f)
 
 static struct sentry *frame_find(struct loader *l, struct frame *f, const char *key)
 {
+	if (!f->count)
+		return NULL;
 	struct sentry *base = l->ents + f->start;
 	if (!f->ix) {
 		for (size_t i = 0; i < f->count; i++)
@@ -144,22 +146,22 @@ static struct sentry *frame_find(struct loader *l, struct frame *f, const char *
 
 /* Ruby's hash[key] = value: replaces in place (first position kept) or appends. */
 static void map_put(struct loader *l, struct frame *f, const char *key, struct srcloc key_loc,
-		    struct ynode *value, bool explicit_key)
+                    struct ynode *value, bool explicit_key)
 {
 	struct sentry *e = frame_find(l, f, key);
 	if (e) {
 		if (explicit_key && e->explicit_key)
 			diag_list_add(&l->doc->warnings, key_loc, 1,
-				      "duplicate key '%s' (first at line %u column %u): the last "
-				      "value wins",
-				      key, e->key_loc.line, e->key_loc.col);
+			              "duplicate key '%s' (first at line %u column %u): the last "
+			              "value wins",
+			              key, e->key_loc.line, e->key_loc.col);
 		e->value = value;
 		e->key_loc = key_loc;
 		e->explicit_key |= explicit_key;
 		return;
 	}
 	XGROW(l->ents, l->aents, l->nents + 1);
-	l->ents[l->nents++] = (struct sentry){ key, key_loc, value, explicit_key };
+	l->ents[l->nents++] = (struct sentry){key, key_loc, value, explicit_key};
 	f->count++;
 	if (f->count > YMAP_INDEX_MIN && (!f->ix || f->count * 2 > f->ix_mask + 1))
 		fidx_rebuild(l, f);
@@ -178,8 +180,7 @@ static bool is_hash(const struct ynode *n)
 static void merge_map(struct loader *l, struct frame *f, const struct ynode *m)
 {
 	for (size_t i = 0; i < m->n; i++)
-		map_put(l, f, m->entries[i].key, m->entries[i].key_loc, m->entries[i].value,
-			false);
+		map_put(l, f, m->entries[i].key, m->entries[i].key_loc, m->entries[i].value, false);
 }
 
 /* Psych's revive_hash for `<<`: an alias or inline mapping of a Hash is merged in place; an
@@ -203,7 +204,7 @@ static void merge_value(struct loader *l, struct frame *f, struct ynode *v, enum
 		const struct ynode *m = v->items[i];
 		for (size_t k = 0; k < m->n; k++)
 			ynode_map_set(l->a, h, m->entries[k].key, m->entries[k].key_loc,
-				      m->entries[k].value);
+			              m->entries[k].value);
 	}
 	merge_map(l, f, h);
 }
@@ -224,7 +225,7 @@ static const char *key_string(struct loader *l, const struct ynode *k)
 
 /* Hands a completed node to the open collection (or makes it the document root). */
 static void add_node(struct loader *l, struct ynode *n, unsigned height, enum src_kind src,
-		     bool key_is_str)
+                     bool key_is_str)
 {
 	if (!l->nfr) {
 		l->root = n;
@@ -255,7 +256,7 @@ static void add_node(struct loader *l, struct ynode *n, unsigned height, enum sr
 }
 
 static int define_anchor(struct loader *l, const char *name, struct ynode *n, size_t size,
-			 unsigned height)
+                         unsigned height)
 {
 	struct anchor *an = arena_alloc(l->a, sizeof(*an));
 	an->node = n;
@@ -274,7 +275,7 @@ static int on_scalar(struct loader *l, yaml_event_t *ev, struct err *err)
 	/* Psych's `quoted`: libyaml sets quoted_implicit only for untagged non-plain scalars */
 	bool quoted = ev->data.scalar.quoted_implicit;
 	if (yscalar_resolve(l->a, n, (const char *)ev->data.scalar.value, ev->data.scalar.length,
-			    quoted, tag, err) < 0)
+	                    quoted, tag, err) < 0)
 		return -1;
 	if (ev->data.scalar.anchor)
 		define_anchor(l, (const char *)ev->data.scalar.anchor, n, 1, 0);
@@ -301,7 +302,7 @@ static int on_alias(struct loader *l, yaml_event_t *ev, struct err *err)
 }
 
 static int on_collection_start(struct loader *l, yaml_event_t *ev, enum ynode_kind kind,
-			       struct err *err)
+                               struct err *err)
 {
 	struct srcloc loc = mark_loc(l, ev->start_mark);
 	if (l->nfr + 1 > l->opts.max_depth)
@@ -322,7 +323,7 @@ static int on_collection_start(struct loader *l, yaml_event_t *ev, enum ynode_ki
 		n->tag = arena_strdup(l->a, tag);
 	XGROW(l->fr, l->afr, l->nfr + 1);
 	struct frame *f = &l->fr[l->nfr++];
-	*f = (struct frame){ .node = n, .budget_start = budget_start };
+	*f = (struct frame){.node = n, .budget_start = budget_start};
 	f->start = kind == YNODE_SEQ ? l->nitems : l->nents;
 	if (anchor) {
 		/* Registered as "being defined" so that an alias inside it is caught. */
@@ -339,13 +340,14 @@ static void on_collection_end(struct loader *l)
 	n->n = f->count;
 	if (n->kind == YNODE_SEQ) {
 		n->items = arena_alloc(l->a, f->count * sizeof(*n->items));
-		memcpy(n->items, l->items + f->start, f->count * sizeof(*n->items));
+		if (f->count)
+			memcpy(n->items, l->items + f->start, f->count * sizeof(*n->items));
 		l->nitems = f->start;
 	} else {
 		n->entries = arena_alloc(l->a, f->count * sizeof(*n->entries));
 		for (size_t i = 0; i < f->count; i++) {
 			const struct sentry *e = &l->ents[f->start + i];
-			n->entries[i] = (struct ymap_entry){ e->key, e->key_loc, e->value };
+			n->entries[i] = (struct ymap_entry){e->key, e->key_loc, e->value};
 		}
 		l->nents = f->start;
 		ymap_index_build(l->a, n);
@@ -396,8 +398,8 @@ static int on_document_end(struct loader *l, struct err *err)
 		return 0;
 	if (l->ndocs == 2)
 		return err_at(err, l->doc_loc,
-			      "too many YAML documents: at most 2 are allowed (a `spec:` header "
-			      "and the configuration)");
+		              "too many YAML documents: at most 2 are allowed (a `spec:` header "
+		              "and the configuration)");
 	l->docs[l->ndocs++] = l->root;
 	return 0;
 }
@@ -431,7 +433,7 @@ static int on_event(struct loader *l, yaml_event_t *ev, struct err *err)
 /* 1-based line and column (in characters) of a byte offset, for reader errors. */
 static struct srcloc offset_loc(const struct loader *l, size_t off)
 {
-	struct srcloc loc = { .file = l->doc->file, .line = 1, .col = 1 };
+	struct srcloc loc = {.file = l->doc->file, .line = 1, .col = 1};
 	for (size_t i = 0; i < off && i < l->len; i++) {
 		if (l->buf[i] == '\n') {
 			loc.line++;
@@ -467,7 +469,7 @@ static int parser_error(struct loader *l, struct err *err)
 	if (ctx.line == loc.line && ctx.col == loc.col)
 		return err_at(err, loc, "%s %s", problem, p->context);
 	return err_at(err, loc, "%s %s at line %u column %u", problem, p->context, ctx.line,
-		      ctx.col);
+	              ctx.col);
 }
 
 static int parse_all(struct loader *l, struct err *err)
@@ -517,18 +519,19 @@ static struct ydoc *ydoc_new(const char *name)
 }
 
 struct ydoc *ydoc_load_mem(const char *name, const char *buf, size_t len,
-			   const struct yload_opts *opts, struct err *err)
+                           const struct yload_opts *opts, struct err *err)
 {
 	struct yload_opts def = YLOAD_OPTS_INIT;
 	if (!opts)
 		opts = &def;
 	if (len > opts->max_bytes) {
-		err_set(err, ERR_CONFIG, "'%s' is too big: %zu bytes exceeds the limit of %zu bytes",
-			name ? name : "<input>", len, opts->max_bytes);
+		err_set(err, ERR_CONFIG,
+		        "'%s' is too big: %zu bytes exceeds the limit of %zu bytes",
+		        name ? name : "<input>", len, opts->max_bytes);
 		return NULL;
 	}
 	struct ydoc *doc = ydoc_new(name);
-	struct loader l = { .doc = doc, .a = doc->arena, .opts = *opts, .buf = buf, .len = len };
+	struct loader l = {.doc = doc, .a = doc->arena, .opts = *opts, .buf = buf, .len = len};
 	strmap_init(&l.anchors);
 	if (!yaml_parser_initialize(&l.parser))
 		abort();
@@ -536,6 +539,9 @@ struct ydoc *ydoc_load_mem(const char *name, const char *buf, size_t len,
 	int r = parse_all(&l, err);
 	loader_release(&l);
 	if (r < 0) {
+		/* the arena copy of the name dies with doc: point at the caller's string */
+		if (err && err->loc.file == doc->file)
+			err->loc.file = name ? name : "<input>";
 		ydoc_free(doc);
 		return NULL;
 	}

@@ -178,7 +178,7 @@ static void *grow(struct arena *a, void *arr, size_t n, size_t *alloc, size_t el
 }
 
 void ynode_map_set(struct arena *a, struct ynode *map, const char *key, struct srcloc key_loc,
-		   struct ynode *value)
+                   struct ynode *value)
 {
 	long pos = ymap_find(map, key);
 	if (pos >= 0) {
@@ -189,7 +189,7 @@ void ynode_map_set(struct arena *a, struct ynode *map, const char *key, struct s
 	struct ymap_index *ix = map->index;
 	bool index_current = ix && ix->entries == map->entries && ix->n == map->n;
 	map->entries = grow(a, map->entries, map->n, &map->alloc, sizeof(*map->entries));
-	map->entries[map->n] = (struct ymap_entry){ .key = key, .key_loc = key_loc, .value = value };
+	map->entries[map->n] = (struct ymap_entry){.key = key, .key_loc = key_loc, .value = value};
 	map->n++;
 	if (index_current && (map->n * 2) <= ix->mask + 1) {
 		ix->entries = map->entries;
@@ -208,7 +208,7 @@ void ynode_map_del(struct ynode *map, const char *key)
 	if (pos < 0)
 		return;
 	memmove(&map->entries[pos], &map->entries[pos + 1],
-		(map->n - (size_t)pos - 1) * sizeof(*map->entries));
+	        (map->n - (size_t)pos - 1) * sizeof(*map->entries));
 	map->n--;
 	/* Rebuild in place: the table is big enough for fewer entries, so no arena is needed. */
 	struct ymap_index *ix = map->index;

@@ -55,7 +55,7 @@ struct ynode {
 struct ydoc {
 	struct arena *arena; /* owned */
 	const char *file;    /* path as given, arena-owned */
-	struct ynode *root;  /* the content document; NULL for an empty file */
+	struct ynode *root;  /* the content document; NULL when every document is blank */
 	struct ynode *header; /* the `spec:` header document if the file has two, else NULL */
 	struct diag_list warnings; /* duplicate keys etc. */
 };
@@ -68,7 +68,10 @@ struct yload_opts {
 #define YLOAD_OPTS_INIT { .max_bytes = 1024 * 1024, .max_depth = 100, .max_nodes = 1000000 }
 
 /* Loads `path` (display name `path` in every srcloc). Returns an owned doc, or NULL with err
- * set (ERR_CONFIG with file:line:col for syntax errors and limits; ERR_ENV for I/O). */
+ * set (ERR_CONFIG with file:line:col for syntax errors and limits; ERR_ENV for I/O). On
+ * error err->loc.file is `path` itself (borrowed: keep it alive while using err).
+ * Blank documents (empty, null, {}, [], "", false) are dropped as GitLab does; of the rest,
+ * one is the content (root), two are the `spec:` header and the content, more is an error. */
 struct ydoc *ydoc_load_file(const char *path, const struct yload_opts *opts, struct err *err);
 /* Same from memory; `name` is used as the file name in locations. */
 struct ydoc *ydoc_load_mem(const char *name, const char *buf, size_t len,

@@ -14,6 +14,7 @@
 #include "yaml/internal.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -115,9 +116,9 @@ static bool line_is(const char *s, size_t len, const char *const *words)
 /* The short-word branch: strings of at most 5 characters starting like y/t/o/n/f/~. */
 static enum yscalar_class classify_word(const char *s, size_t len)
 {
-	static const char *const nulls[] = { "null", NULL };
-	static const char *const trues[] = { "yes", "true", "on", NULL };
-	static const char *const falses[] = { "no", "false", "off", NULL };
+	static const char *const nulls[] = {"null", NULL};
+	static const char *const trues[] = {"yes", "true", "on", NULL};
+	static const char *const falses[] = {"no", "false", "off", NULL};
 	if (char_count(s, len) > 5)
 		return YSC_STRING;
 	/* /^[^ytonf~]/i at any line start */
@@ -329,7 +330,8 @@ static bool is_int(const char *s, size_t len)
 	for (i++; i < len; i++) {
 		if (is_digit((unsigned char)s[i]))
 			continue;
-		if ((s[i] == ',' || s[i] == '_') && i + 1 < len && is_digit((unsigned char)s[i + 1])) {
+		if ((s[i] == ',' || s[i] == '_') && i + 1 < len &&
+		    is_digit((unsigned char)s[i + 1])) {
 			i++;
 			continue;
 		}
@@ -534,7 +536,7 @@ static int int_value(struct arena *a, struct ynode *n, const char *s, struct err
 	}
 	if (strlen(p) > MAX_RADIX_DIGITS)
 		return err_at(err, n->loc, "integer literal too long: %zu digits", strlen(p));
-	struct bignum b = { 0 };
+	struct bignum b = {0};
 	for (; *p; p++)
 		big_mul_add(&b, base, (uint32_t)digit_value((unsigned char)*p));
 	n->str = big_to_s(a, &b, neg, &n->v.i);
@@ -552,21 +554,21 @@ static void to_i_digits(const char *s, size_t len, struct bignum *b, bool *neg)
 	for (; i < len; i++) {
 		if (is_digit((unsigned char)s[i]))
 			big_mul_add(b, 10, (uint32_t)(s[i] - '0'));
-		else if (!(s[i] == '_' && i > 0 && is_digit((unsigned char)s[i - 1]) && i + 1 < len &&
-			   is_digit((unsigned char)s[i + 1])))
+		else if (!(s[i] == '_' && i > 0 && is_digit((unsigned char)s[i - 1]) &&
+		           i + 1 < len && is_digit((unsigned char)s[i + 1])))
 			break;
 	}
 }
 
 /* Psych: i += part.to_i * 60 ** (index - 2).abs, so `1:30` is 1*3600 + 30*60. */
 static int sexagesimal_int(struct arena *a, struct ynode *n, const char *s, size_t len,
-			   struct err *err)
+                           struct err *err)
 {
 	const char *colon = memchr(s, ':', len);
 	if ((size_t)(colon - s) > MAX_RADIX_DIGITS)
 		return err_at(err, n->loc, "integer literal too long: %zu digits",
-			      (size_t)(colon - s));
-	struct bignum first = { 0 };
+		              (size_t)(colon - s));
+	struct bignum first = {0};
 	bool neg;
 	to_i_digits(s, (size_t)(colon - s), &first, &neg);
 	uint32_t rest = 0; /* value of the later parts, at most 59*60+59 */
@@ -627,8 +629,9 @@ static void sexagesimal_float(struct arena *a, struct ynode *n, const char *s, s
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && s[i] != ':')
 			continue;
-		long e = labs((long)idx - 2);
-		sum += ruby_to_f(s + start, i - start) * pow(60, (double)e);
+		/* 60 ** (index - 2).abs */
+		double scale = idx == 0 ? 3600 : idx == 1 ? 60 : 1;
+		sum += ruby_to_f(s + start, i - start) * scale;
 		idx++;
 		start = i + 1;
 	}
@@ -651,8 +654,7 @@ static int ruby_float(const char *t, double *ret, struct srcloc loc, struct err 
 }
 
 /* Psych FLOAT branch: Float(string.delete(',_').gsub(/\.([Ee]|$)/, '\1')). */
-static int float_value(struct arena *a, struct ynode *n, const char *s, size_t len,
-		       struct err *err)
+static int float_value(struct arena *a, struct ynode *n, const char *s, size_t len, struct err *err)
 {
 	char *t = xmalloc(len + 1);
 	size_t k = 0;
@@ -772,7 +774,7 @@ static int to_float(struct arena *a, struct ynode *n, const char *s, size_t len,
 	}
 	default:
 		return err_at(err, n->loc, "can't convert %s into Float",
-			      n->kind == YNODE_NULL ? "nil" : n->str);
+		              n->kind == YNODE_NULL ? "nil" : n->str);
 	}
 }
 
@@ -782,7 +784,7 @@ static bool tag_is(const char *tag, const char *local, const char *global)
 }
 
 int yscalar_resolve(struct arena *a, struct ynode *n, const char *s, size_t len, bool quoted,
-		    const char *tag, struct err *err)
+                    const char *tag, struct err *err)
 {
 	n->tag = NULL;
 	if (tag && strncmp(tag, "tag:yaml.org,2002:", 18) != 0)

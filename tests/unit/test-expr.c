@@ -20,25 +20,31 @@
 
 /* The variables of spec §5 plus a few for regex and unicode cases. */
 static const char *const test_vars[][2] = {
-	{ "A", "my value" },
-	{ "E", "" },
-	{ "W", "   " },
-	{ "P", "/^my/" },
-	{ "PI", "/^MY/i" },
-	{ "T", "true" },
-	{ "U8", "\xc3\x9c" "n" "\xc3\xaf" "c" "\xc3\xb6" "d" "\xc3\xa9" }, /* Ünïcödé */
-	{ "ML", "a\nb" },
-	{ "NL", "a\n" },
-	{ "VT", "a\vb" },
-	{ "PATH", "a/b" },
-	{ "BR", "/(m)\\1/" },
-	{ "ML2", "junk\n/^my/" },
-	{ "Q", "say \"hi\"" },
-	{ "NBSP", "\xc2\xa0" },
-	{ "IDSP", "\xe3\x80\x80 " },
-	{ "BAD", "\xff x" },
-	{ "inputs.deploy", "yes" },
-	{ "inputs.x-y", "z" },
+    {"A", "my value"},
+    {"E", ""},
+    {"W", "   "},
+    {"P", "/^my/"},
+    {"PI", "/^MY/i"},
+    {"T", "true"},
+    {"U8", "\xc3\x9c"
+           "n"
+           "\xc3\xaf"
+           "c"
+           "\xc3\xb6"
+           "d"
+           "\xc3\xa9"}, /* Ünïcödé */
+    {"ML", "a\nb"},
+    {"NL", "a\n"},
+    {"VT", "a\vb"},
+    {"PATH", "a/b"},
+    {"BR", "/(m)\\1/"},
+    {"ML2", "junk\n/^my/"},
+    {"Q", "say \"hi\""},
+    {"NBSP", "\xc2\xa0"},
+    {"IDSP", "\xe3\x80\x80 "},
+    {"BAD", "\xff x"},
+    {"inputs.deploy", "yes"},
+    {"inputs.x-y", "z"},
 };
 
 static const char *lookup(void *data, const char *name)
@@ -55,8 +61,8 @@ static const char *lookup(void *data, const char *name)
 static int eval(const char *text)
 {
 	struct err err = ERR_INIT;
-	struct expr *e = expr_parse(text, (struct srcloc){ "f", 1, 1 }, &err);
-	struct expr_env env = { .lookup = lookup };
+	struct expr *e = expr_parse(text, (struct srcloc){"f", 1, 1}, &err);
+	struct expr_env env = {.lookup = lookup};
 	int r;
 
 	if (!e) {
@@ -91,41 +97,41 @@ static void check_rows(const struct row *rows, size_t n)
 static void test_spec_examples(void **state)
 {
 	static const struct row rows[] = {
-		{ "$A == \"my value\"", 1 },
-		{ "$A == 'my value'", 1 },
-		{ "\"my value\" == $A", 1 },
-		{ "$U == null", 1 },
-		{ "$E == null", 0 },
-		{ "$E == \"\"", 1 },
-		{ "$U == \"\"", 0 },
-		{ "$A", 1 },
-		{ "$E", 0 },
-		{ "$U", 0 },
-		{ "$W", 0 },
-		{ "$A =~ /^my/", 1 },
-		{ "$A =~ /^MY/", 0 },
-		{ "$A =~ /^MY/i", 1 },
-		{ "$A =~ /value$/", 1 },
-		{ "$U =~ /^$/", 1 },
-		/* the spec writes /x/ here, but a one-character body does not lex in GitLab */
-		{ "$U =~ /xy/", 0 },
-		{ "$U !~ /xy/", 1 },
-		{ "$U =~ /x/", -1 },
-		{ "$A =~ $P", 1 },
-		{ "$A =~ \"/^my/\"", 1 },
-		{ "$A =~ \"my value and more\"", 1 },
-		{ "$A =~ \"my\"", 0 },
-		{ "$A =~ $U", 0 },
-		{ "$A !~ $U", 1 },
-		{ "$E && \"x\"", 1 },
-		{ "$E || \"x\"", 0 },
-		{ "$U || $A", 1 },
-		{ "$A == \"x\" || $A == \"my value\" && $E", 0 },
-		{ "($A == \"x\" || $A == \"my value\") && $A", 1 },
-		{ "$T == true", 1 },
-		{ "!$U", 1 },
-		{ "$A =~ /./", -1 },
-		{ "${A} == \"x\"", -1 },
+	    {"$A == \"my value\"", 1},
+	    {"$A == 'my value'", 1},
+	    {"\"my value\" == $A", 1},
+	    {"$U == null", 1},
+	    {"$E == null", 0},
+	    {"$E == \"\"", 1},
+	    {"$U == \"\"", 0},
+	    {"$A", 1},
+	    {"$E", 0},
+	    {"$U", 0},
+	    {"$W", 0},
+	    {"$A =~ /^my/", 1},
+	    {"$A =~ /^MY/", 0},
+	    {"$A =~ /^MY/i", 1},
+	    {"$A =~ /value$/", 1},
+	    {"$U =~ /^$/", 1},
+	    /* the spec writes /x/ here, but a one-character body does not lex in GitLab */
+	    {"$U =~ /xy/", 0},
+	    {"$U !~ /xy/", 1},
+	    {"$U =~ /x/", -1},
+	    {"$A =~ $P", 1},
+	    {"$A =~ \"/^my/\"", 1},
+	    {"$A =~ \"my value and more\"", 1},
+	    {"$A =~ \"my\"", 0},
+	    {"$A =~ $U", 0},
+	    {"$A !~ $U", 1},
+	    {"$E && \"x\"", 1},
+	    {"$E || \"x\"", 0},
+	    {"$U || $A", 1},
+	    {"$A == \"x\" || $A == \"my value\" && $E", 0},
+	    {"($A == \"x\" || $A == \"my value\") && $A", 1},
+	    {"$T == true", 1},
+	    {"!$U", 1},
+	    {"$A =~ /./", -1},
+	    {"${A} == \"x\"", -1},
 	};
 	(void)state;
 	CHECK(rows);
@@ -134,24 +140,24 @@ static void test_spec_examples(void **state)
 static void test_precedence(void **state)
 {
 	static const struct row rows[] = {
-		/* && binds tighter than ||: $A || ($U && $U) */
-		{ "$A || $U && $U", 1 },
-		{ "($A || $U) && $U", 0 },
-		/* comparisons bind tighter than &&, and ! tighter than comparisons */
-		{ "$U == null && $A == \"my value\"", 1 },
-		{ "!$A == \"x\"", 0 },
-		{ "!$A == \"false\"", 1 }, /* (!$A) == "false": boolean vs string */
-		{ "!($A == \"x\")", 1 },
-		{ "!!$A", 1 },
-		{ "! $A", 0 },
-		{ "$A && !$U", 1 },
-		{ "$A && !$U == true", 1 },
-		/* left associative: ($E || $U) || $A */
-		{ "$E || $U || $A", 0 },
-		{ "$U || $U || $A", 1 },
-		{ "(($A))", 1 },
-		{ "((($U || ($A == 'my value'))))", 1 },
-		{ "($U) || ($E) || ($A)", 0 },
+	    /* && binds tighter than ||: $A || ($U && $U) */
+	    {"$A || $U && $U", 1},
+	    {"($A || $U) && $U", 0},
+	    /* comparisons bind tighter than &&, and ! tighter than comparisons */
+	    {"$U == null && $A == \"my value\"", 1},
+	    {"!$A == \"x\"", 0},
+	    {"!$A == \"false\"", 1}, /* (!$A) == "false": boolean vs string */
+	    {"!($A == \"x\")", 1},
+	    {"!!$A", 1},
+	    {"! $A", 0},
+	    {"$A && !$U", 1},
+	    {"$A && !$U == true", 1},
+	    /* left associative: ($E || $U) || $A */
+	    {"$E || $U || $A", 0},
+	    {"$U || $U || $A", 1},
+	    {"(($A))", 1},
+	    {"((($U || ($A == 'my value'))))", 1},
+	    {"($U) || ($E) || ($A)", 0},
 	};
 	(void)state;
 	CHECK(rows);
@@ -160,41 +166,41 @@ static void test_precedence(void **state)
 static void test_values_and_truth(void **state)
 {
 	static const struct row rows[] = {
-		{ "true", 1 },
-		{ "false", 0 },
-		{ "null", 0 },
-		{ "\"x\"", 1 },
-		{ "\"\"", 0 },
-		{ "''", 0 },
-		{ "\" \"", 0 },
-		{ "$NBSP", 0 },   /* Rails blank? knows Unicode spaces */
-		{ "$IDSP", 0 },
-		{ "$E == ''", 1 },
-		{ "$A != \"x\"", 1 },
-		{ "$U != null", 0 },
-		{ "null == null", 1 },
-		{ "$U == $NOPE", 1 },
-		{ "$E == $U", 0 },
-		{ "true == \"true\"", 1 },
-		{ "\"false\" == false", 1 },
-		{ "true == true", 1 },
-		{ "true == false", 0 },
-		{ "true != \"true\"", 0 },
-		{ "$A == true", 0 },
-		{ "null == false", 0 },
-		{ "/ab/ == /ab/", 1 },
-		{ "/ab/ == \"ab\"", 0 },
-		{ "$Q == 'say \"hi\"'", 1 },
-		{ "$A && /xy/", 1 },      /* a regex is truthy */
-		{ "$U !", 1 },            /* GitLab's RPN takes a postfix ! as well */
-		{ "true =~ /tr/", 1 },    /* to_s of true */
-		{ "$A =~ true", 0 },      /* an evaluation error: false */
-		{ "!($A =~ true)", 0 },   /* ... for the whole clause */
-		{ "$A =~ false", 0 },
-		{ "$A !~ false", 1 },
-		{ "$[[ inputs.deploy ]] == \"yes\"", 1 },
-		{ "$[[inputs.x-y]] == 'z'", 1 },
-		{ "$[[ inputs.none ]]", 0 },
+	    {"true", 1},
+	    {"false", 0},
+	    {"null", 0},
+	    {"\"x\"", 1},
+	    {"\"\"", 0},
+	    {"''", 0},
+	    {"\" \"", 0},
+	    {"$NBSP", 0}, /* Rails blank? knows Unicode spaces */
+	    {"$IDSP", 0},
+	    {"$E == ''", 1},
+	    {"$A != \"x\"", 1},
+	    {"$U != null", 0},
+	    {"null == null", 1},
+	    {"$U == $NOPE", 1},
+	    {"$E == $U", 0},
+	    {"true == \"true\"", 1},
+	    {"\"false\" == false", 1},
+	    {"true == true", 1},
+	    {"true == false", 0},
+	    {"true != \"true\"", 0},
+	    {"$A == true", 0},
+	    {"null == false", 0},
+	    {"/ab/ == /ab/", 1},
+	    {"/ab/ == \"ab\"", 0},
+	    {"$Q == 'say \"hi\"'", 1},
+	    {"$A && /xy/", 1},    /* a regex is truthy */
+	    {"$U !", 1},          /* GitLab's RPN takes a postfix ! as well */
+	    {"true =~ /tr/", 1},  /* to_s of true */
+	    {"$A =~ true", 0},    /* an evaluation error: false */
+	    {"!($A =~ true)", 0}, /* ... for the whole clause */
+	    {"$A =~ false", 0},
+	    {"$A !~ false", 1},
+	    {"$[[ inputs.deploy ]] == \"yes\"", 1},
+	    {"$[[inputs.x-y]] == 'z'", 1},
+	    {"$[[ inputs.none ]]", 0},
 	};
 	(void)state;
 	CHECK(rows);
@@ -203,73 +209,75 @@ static void test_values_and_truth(void **state)
 static void test_regex(void **state)
 {
 	static const struct row rows[] = {
-		/* unicode: '.' is one character, case folding beyond ASCII */
-		{ "$U8 =~ /^.n/", 1 },
-		{ "$U8 =~ /^\xc3\x9c.\xc3\xaf" "c/", 1 },
-		{ "$U8 =~ /^\xc3\xbcn/i", 1 },
-		{ "$U8 =~ /d\xc3\xa9$/", 1 },
-		/* RE2 anchors and flags */
-		{ "$ML =~ /^b/", 0 },
-		{ "$ML =~ /^b/m", 1 },
-		{ "$ML =~ /a.b/", 0 },
-		{ "$ML =~ /a.b/s", 1 },
-		{ "$ML =~ /a$/", 0 },
-		{ "$ML =~ /a$/m", 1 },
-		{ "$NL =~ /a$/", 0 }, /* RE2's $ is the end of the text only */
-		{ "$A =~ /m(y)/U", 1 },
-		{ "$A =~ /MY/im", 1 },
-		{ "$A =~ /(?i)MY VALUE/", 1 },
-		{ "$A =~ /(?i:MY) value/", 1 },
-		{ "$A =~ /(?P<n>my)/", 1 },
-		{ "$A =~ /(?<n>my)/", 1 },
-		{ "$A =~ /a{2,1000}/", 0 },
-		{ "$A =~ /my\\x20value/", 1 },
-		{ "$A =~ /my\\x{20}value/", 1 },
-		{ "$A =~ /my\\040value/", 1 }, /* octal, not a backreference */
-		{ "$A =~ /\\Amy\\svalue\\z/", 1 },
-		{ "$A =~ /\\bvalue\\b/", 1 },
-		{ "$A =~ /\\pL+ \\p{Latin}/", 1 },
-		{ "$A =~ /[[:alpha:]]+ [^\\d]/", 1 },
-		{ "$A =~ /[]a]/", 1 },
-		{ "$A =~ /\\Qy v\\E/", 1 },
-		{ "$A =~ /my.*?e/", 1 },
-		{ "$A =~ /x{/", 0 },
-		{ "$VT =~ /a\\sb/", 0 }, /* RE2's \s has no vertical tab */
-		{ "$VT =~ /a\\vb/", 1 },
-		{ "$BAD =~ / x/", 1 },   /* invalid UTF-8 in the text still matches */
-		/* \/ in a literal, and where a literal ends */
-		{ "$PATH =~ /a\\/b/", 1 },
-		{ "$PATH =~ /\\//", 1 },
-		{ "$A =~ /ab//", 0 },
-		{ "\"xab/\" =~ /ab//", 1 },
-		/* constructs RE2 rejects are syntax errors in a literal */
-		{ "$A =~ /(m)\\1/", -1 },
-		{ "$A =~ /my(?= )/", -1 },
-		{ "$A =~ /(?<!x)my/", -1 },
-		{ "$A =~ /(?>my)/", -1 },
-		{ "$A =~ /my*+/", -1 },
-		{ "$A =~ /my**/", -1 },
-		{ "$A =~ /a{1001}/", -1 },
-		{ "$A =~ /a{3,2}/", -1 },
-		{ "$A =~ /my\\Z/", -1 },
-		{ "$A =~ /(?#c)my/", -1 },
-		{ "$A =~ /(*UTF)my/", -1 },
-		{ "$A =~ /*my/", -1 },
-		{ "$A =~ /my(/", -1 },
-		{ "$A =~ /my[/", -1 },
-		{ "$A =~ /my/g", -1 },
-		{ "$A =~ /a/", -1 }, /* a one-character body does not lex */
-		/* regex strings: from variables and quoted literals */
-		{ "$A =~ $PI", 1 },
-		{ "$A =~ $ML2", 1 },        /* Ruby's ^...$ find the regex on the second line */
-		{ "$A =~ $BR", 0 },         /* not RE2: compared as a plain string */
-		{ "\"(m)\" =~ $BR", 1 },    /* "(m)" is a substring of "/(m)\1/" */
-		{ "$A =~ \"/^MY/i\"", 1 },
-		{ "$A !~ \"/^MY/i\"", 0 },
-		{ "$A =~ \"//\"", 1 },      /* the string path has no 2-char minimum */
-		{ "$E =~ \"abc\"", 1 },     /* "" is a substring of anything */
-		{ "$A =~ \"/^x/\"", 0 },
-		{ "\"/x/\" =~ \"a/x/b\"", 1 },
+	    /* unicode: '.' is one character, case folding beyond ASCII */
+	    {"$U8 =~ /^.n/", 1},
+	    {"$U8 =~ /^\xc3\x9c.\xc3\xaf"
+	     "c/",
+	     1},
+	    {"$U8 =~ /^\xc3\xbcn/i", 1},
+	    {"$U8 =~ /d\xc3\xa9$/", 1},
+	    /* RE2 anchors and flags */
+	    {"$ML =~ /^b/", 0},
+	    {"$ML =~ /^b/m", 1},
+	    {"$ML =~ /a.b/", 0},
+	    {"$ML =~ /a.b/s", 1},
+	    {"$ML =~ /a$/", 0},
+	    {"$ML =~ /a$/m", 1},
+	    {"$NL =~ /a$/", 0}, /* RE2's $ is the end of the text only */
+	    {"$A =~ /m(y)/U", 1},
+	    {"$A =~ /MY/im", 1},
+	    {"$A =~ /(?i)MY VALUE/", 1},
+	    {"$A =~ /(?i:MY) value/", 1},
+	    {"$A =~ /(?P<n>my)/", 1},
+	    {"$A =~ /(?<n>my)/", 1},
+	    {"$A =~ /a{2,1000}/", 0},
+	    {"$A =~ /my\\x20value/", 1},
+	    {"$A =~ /my\\x{20}value/", 1},
+	    {"$A =~ /my\\040value/", 1}, /* octal, not a backreference */
+	    {"$A =~ /\\Amy\\svalue\\z/", 1},
+	    {"$A =~ /\\bvalue\\b/", 1},
+	    {"$A =~ /\\pL+ \\p{Latin}/", 1},
+	    {"$A =~ /[[:alpha:]]+ [^\\d]/", 1},
+	    {"$A =~ /[]a]/", 1},
+	    {"$A =~ /\\Qy v\\E/", 1},
+	    {"$A =~ /my.*?e/", 1},
+	    {"$A =~ /x{/", 0},
+	    {"$VT =~ /a\\sb/", 0}, /* RE2's \s has no vertical tab */
+	    {"$VT =~ /a\\vb/", 1},
+	    {"$BAD =~ / x/", 1}, /* invalid UTF-8 in the text still matches */
+	    /* \/ in a literal, and where a literal ends */
+	    {"$PATH =~ /a\\/b/", 1},
+	    {"$PATH =~ /\\//", 1},
+	    {"$A =~ /ab//", 0},
+	    {"\"xab/\" =~ /ab//", 1},
+	    /* constructs RE2 rejects are syntax errors in a literal */
+	    {"$A =~ /(m)\\1/", -1},
+	    {"$A =~ /my(?= )/", -1},
+	    {"$A =~ /(?<!x)my/", -1},
+	    {"$A =~ /(?>my)/", -1},
+	    {"$A =~ /my*+/", -1},
+	    {"$A =~ /my**/", -1},
+	    {"$A =~ /a{1001}/", -1},
+	    {"$A =~ /a{3,2}/", -1},
+	    {"$A =~ /my\\Z/", -1},
+	    {"$A =~ /(?#c)my/", -1},
+	    {"$A =~ /(*UTF)my/", -1},
+	    {"$A =~ /*my/", -1},
+	    {"$A =~ /my(/", -1},
+	    {"$A =~ /my[/", -1},
+	    {"$A =~ /my/g", -1},
+	    {"$A =~ /a/", -1}, /* a one-character body does not lex */
+	    /* regex strings: from variables and quoted literals */
+	    {"$A =~ $PI", 1},
+	    {"$A =~ $ML2", 1},     /* Ruby's ^...$ find the regex on the second line */
+	    {"$A =~ $BR", 0},      /* not RE2: compared as a plain string */
+	    {"\"(m)\" =~ $BR", 1}, /* "(m)" is a substring of "/(m)\1/" */
+	    {"$A =~ \"/^MY/i\"", 1},
+	    {"$A !~ \"/^MY/i\"", 0},
+	    {"$A =~ \"//\"", 1},  /* the string path has no 2-char minimum */
+	    {"$E =~ \"abc\"", 1}, /* "" is a substring of anything */
+	    {"$A =~ \"/^x/\"", 0},
+	    {"\"/x/\" =~ \"a/x/b\"", 1},
 	};
 	(void)state;
 	CHECK(rows);
@@ -278,10 +286,35 @@ static void test_regex(void **state)
 static void test_syntax_errors(void **state)
 {
 	static const char *const bad[] = {
-		"", "   ", "$A $B", "$A ==", "== $A", "($A", "$A)", "()", "!", "=",
-		"$A = \"x\"", "1", "$A == 1", "%A%", "$", "\"unterminated", "'a\nb' == $A",
-		"nullx", "truex", "$A & $B", "$A | $B", "/x/g", "$A =~", "(", ")", "$A ! $B", "$A == !",
-		"true false", "nulltrue",
+	    "",
+	    "   ",
+	    "$A $B",
+	    "$A ==",
+	    "== $A",
+	    "($A",
+	    "$A)",
+	    "()",
+	    "!",
+	    "=",
+	    "$A = \"x\"",
+	    "1",
+	    "$A == 1",
+	    "%A%",
+	    "$",
+	    "\"unterminated",
+	    "'a\nb' == $A",
+	    "nullx",
+	    "truex",
+	    "$A & $B",
+	    "$A | $B",
+	    "/x/g",
+	    "$A =~",
+	    "(",
+	    ")",
+	    "$A ! $B",
+	    "$A == !",
+	    "true false",
+	    "nulltrue",
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -291,7 +324,7 @@ static void test_syntax_errors(void **state)
 }
 
 static void expect_error(const char *text, struct srcloc loc, const char *msg, unsigned line,
-			 unsigned col)
+                         unsigned col)
 {
 	struct err err = ERR_INIT;
 
@@ -305,25 +338,25 @@ static void expect_error(const char *text, struct srcloc loc, const char *msg, u
 
 static void test_error_columns(void **state)
 {
-	struct srcloc loc = { "ci.yml", 3, 10 };
+	struct srcloc loc = {"ci.yml", 3, 10};
 
 	(void)state;
-	expect_error("$A == 1", loc,
-		     "invalid expression syntax: unknown lexeme '1' at column 7", 3, 16);
+	expect_error("$A == 1", loc, "invalid expression syntax: unknown lexeme '1' at column 7", 3,
+	             16);
 	expect_error("${A} == \"x\"", loc,
-		     "invalid expression syntax: unknown lexeme '${A}' at column 1", 3, 10);
+	             "invalid expression syntax: unknown lexeme '${A}' at column 1", 3, 10);
 	/* columns count characters, not bytes */
 	expect_error("\"\xc3\xbc\" == x", loc,
-		     "invalid expression syntax: unknown lexeme 'x' at column 8", 3, 17);
+	             "invalid expression syntax: unknown lexeme 'x' at column 8", 3, 17);
 	/* a newline in the text moves the location to the next line */
-	expect_error("$A ==\n  @", loc,
-		     "invalid expression syntax: unknown lexeme '@' at column 9", 4, 3);
+	expect_error("$A ==\n  @", loc, "invalid expression syntax: unknown lexeme '@' at column 9",
+	             4, 3);
 	expect_error("$A =~ /(x/", loc,
-		     "invalid expression syntax: invalid regular expression at column 7", 3, 16);
+	             "invalid expression syntax: invalid regular expression at column 7", 3, 16);
 	expect_error("$A $B", loc, "invalid expression syntax: missing operator at column 4", 3,
-		     13);
+	             13);
 	expect_error("$A ==", loc,
-		     "invalid expression syntax: missing operand for '==' at column 4", 3, 13);
+	             "invalid expression syntax: missing operand for '==' at column 4", 3, 13);
 	expect_error("($A", loc, "invalid expression syntax: unmatched '(' at column 1", 3, 10);
 	expect_error("$A)", loc, "invalid expression syntax: unmatched ')' at column 3", 3, 12);
 	expect_error("", loc, "invalid expression syntax: empty expression", 3, 10);
@@ -372,20 +405,20 @@ static void on_read(void *data, const char *name, const char *value)
 
 static void test_on_read(void **state)
 {
-	struct reads r = { STRBUF_INIT };
-	struct expr_env env = { .lookup = lookup, .on_read = on_read, .read_data = &r };
+	struct reads r = {STRBUF_INIT};
+	struct expr_env env = {.lookup = lookup, .on_read = on_read, .read_data = &r};
 	struct err err = ERR_INIT;
 	struct expr *e;
 
 	(void)state;
-	e = expr_parse("$A == \"x\" || $NOPE || $[[ inputs.deploy ]]", (struct srcloc){ 0 }, &err);
+	e = expr_parse("$A == \"x\" || $NOPE || $[[ inputs.deploy ]]", (struct srcloc){0}, &err);
 	assert_non_null(e);
 	assert_true(expr_eval(e, &env));
 	assert_string_equal(r.log.buf, "A=my value;NOPE=(nil);inputs.deploy=yes;");
 	expr_free(e);
 	/* short-circuit: the right side of a decided || is not read */
 	strbuf_reset(&r.log);
-	e = expr_parse("$A || $B", (struct srcloc){ 0 }, &err);
+	e = expr_parse("$A || $B", (struct srcloc){0}, &err);
 	assert_true(expr_eval(e, &env));
 	assert_string_equal(r.log.buf, "A=my value;");
 	expr_free(e);
@@ -394,7 +427,7 @@ static void test_on_read(void **state)
 
 static void test_eval_text(void **state)
 {
-	struct var_list vars = { 0 };
+	struct var_list vars = {0};
 	struct err err = ERR_INIT;
 	bool result = false;
 
@@ -403,10 +436,10 @@ static void test_eval_text(void **state)
 	var_list_set_kv(NULL, &vars, "CI_DEFAULT_BRANCH", "main");
 	var_list_set_kv(NULL, &vars, "CI_COMMIT_BRANCH", "main"); /* last wins */
 	assert_int_equal(
-		expr_eval_text("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH", &vars, &result, &err), 0);
+	    expr_eval_text("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH", &vars, &result, &err), 0);
 	assert_true(result);
 	assert_int_equal(expr_eval_text("$CI_COMMIT_BRANCH =~ /^release\\//", &vars, &result, &err),
-			 0);
+	                 0);
 	assert_false(result);
 	assert_int_equal(expr_eval_text("$CI_COMMIT_TAG", &vars, &result, &err), 0);
 	assert_false(result);
@@ -448,11 +481,11 @@ static void test_regex_api(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_spec_examples), cmocka_unit_test(test_precedence),
-		cmocka_unit_test(test_values_and_truth), cmocka_unit_test(test_regex),
-		cmocka_unit_test(test_syntax_errors), cmocka_unit_test(test_error_columns),
-		cmocka_unit_test(test_token_limit), cmocka_unit_test(test_on_read),
-		cmocka_unit_test(test_eval_text), cmocka_unit_test(test_regex_api),
+	    cmocka_unit_test(test_spec_examples),    cmocka_unit_test(test_precedence),
+	    cmocka_unit_test(test_values_and_truth), cmocka_unit_test(test_regex),
+	    cmocka_unit_test(test_syntax_errors),    cmocka_unit_test(test_error_columns),
+	    cmocka_unit_test(test_token_limit),      cmocka_unit_test(test_on_read),
+	    cmocka_unit_test(test_eval_text),        cmocka_unit_test(test_regex_api),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,8 +28,8 @@ static char *mask_whole(const char *const *secrets, size_t n, const char *text)
 }
 
 /* Feeds text in chunks cut at every position in cuts[] (sorted). */
-static char *mask_split(const char *const *secrets, size_t n, const char *text,
-			const size_t *cuts, size_t ncuts)
+static char *mask_split(const char *const *secrets, size_t n, const char *text, const size_t *cuts,
+                        size_t ncuts)
 {
 	struct masker *m = masker_new(secrets, n);
 	struct strbuf out = STRBUF_INIT;
@@ -45,7 +45,7 @@ static char *mask_split(const char *const *secrets, size_t n, const char *text,
 }
 
 static void expect_all_splits(const char *const *secrets, size_t n, const char *text,
-			      const char *expected)
+                              const char *expected)
 {
 	char *whole = mask_whole(secrets, n, text);
 	assert_string_equal(whole, expected);
@@ -113,7 +113,7 @@ static void test_mask_glpat_tokens(void **state)
 {
 	(void)state;
 	expect_all_splits(NULL, 0, "token glpat-abcDEF0123456789_-xy done",
-			  "token glpat-[MASKED] done");
+	                  "token glpat-[MASKED] done");
 	/* "glpat-" alone is not a token */
 	expect_all_splits(NULL, 0, "see glpat- docs", "see glpat- docs");
 	const char *secrets[] = {"glpat-exactsecret"};
@@ -165,12 +165,12 @@ static void test_mask_collect_secrets(void **state)
 {
 	(void)state;
 	struct var v[] = {
-		{.key = "TOKEN", .value = "abcdefgh123", .masked = true},
-		{.key = "SHORT", .value = "abc", .masked = true},
-		{.key = "PUBLIC", .value = "visible-value", .masked = false},
-		{.key = "CI_JOB_TOKEN", .value = "tok", .masked = true},
-		{.key = "CI_REGISTRY_PASSWORD", .value = "p w!", .masked = true},
-		{.key = "EMPTY", .value = "", .masked = true},
+	    {.key = "TOKEN", .value = "abcdefgh123", .masked = true},
+	    {.key = "SHORT", .value = "abc", .masked = true},
+	    {.key = "PUBLIC", .value = "visible-value", .masked = false},
+	    {.key = "CI_JOB_TOKEN", .value = "tok", .masked = true},
+	    {.key = "CI_REGISTRY_PASSWORD", .value = "p w!", .masked = true},
+	    {.key = "EMPTY", .value = "", .masked = true},
 	};
 	struct var_list l = {.v = v, .n = sizeof(v) / sizeof(v[0])};
 	struct strvec out = STRVEC_INIT;
@@ -225,15 +225,15 @@ static void test_mask_throughput(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mask_every_split_point),
-		cmocka_unit_test(test_mask_prefix_of_another),
-		cmocka_unit_test(test_mask_overlapping),
-		cmocka_unit_test(test_mask_glpat_tokens),
-		cmocka_unit_test(test_mask_empty_and_no_secrets),
-		cmocka_unit_test(test_mask_binary_data),
-		cmocka_unit_test(test_mask_maskable_rule),
-		cmocka_unit_test(test_mask_collect_secrets),
-		cmocka_unit_test(test_mask_throughput),
+	    cmocka_unit_test(test_mask_every_split_point),
+	    cmocka_unit_test(test_mask_prefix_of_another),
+	    cmocka_unit_test(test_mask_overlapping),
+	    cmocka_unit_test(test_mask_glpat_tokens),
+	    cmocka_unit_test(test_mask_empty_and_no_secrets),
+	    cmocka_unit_test(test_mask_binary_data),
+	    cmocka_unit_test(test_mask_maskable_rule),
+	    cmocka_unit_test(test_mask_collect_secrets),
+	    cmocka_unit_test(test_mask_throughput),
 	};
 	return cmocka_run_group_tests(tests, 0, NULL);
 }

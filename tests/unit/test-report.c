@@ -77,7 +77,7 @@ static void *writer_main(void *arg)
 	struct strbuf all = STRBUF_INIT;
 	for (int i = 0; i < NLINES; i++)
 		strbuf_addf(&all, "job%d line %d %.*s\n", w->id, i, (i * 7) % 50,
-			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+		            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
 	size_t off = 0, step = 1;
 	while (off < all.len) {
 		size_t n = step < all.len - off ? step : all.len - off;
@@ -181,16 +181,16 @@ static void test_report_log_file_masked_and_styled(void **state)
 
 	_cleanup_free_ char *log = read_file(want_path);
 	assert_string_equal(log, "\033[32;1mPulling docker image alpine ...\033[0;m\n"
-				 "key=[MASKED] ok\n"
-				 "\033[0;33mWARNING: something odd\033[0;m\n"
-				 "\033[31;1mERROR: Job failed: exit code 1\033[0;m\n"
-				 "partial\n");
+	                         "key=[MASKED] ok\n"
+	                         "\033[0;33mWARNING: something odd\033[0;m\n"
+	                         "\033[31;1mERROR: Job failed: exit code 1\033[0;m\n"
+	                         "partial\n");
 	_cleanup_free_ char *term = read_file(out_path);
 	assert_string_equal(term, "test 1/3 | Pulling docker image alpine ...\n"
-				  "test 1/3 | key=[MASKED] ok\n"
-				  "test 1/3 | WARNING: something odd\n"
-				  "test 1/3 | ERROR: Job failed: exit code 1\n"
-				  "test 1/3 | partial\n");
+	                          "test 1/3 | key=[MASKED] ok\n"
+	                          "test 1/3 | WARNING: something odd\n"
+	                          "test 1/3 | ERROR: Job failed: exit code 1\n"
+	                          "test 1/3 | partial\n");
 	assert_null(strstr(term, "supersecret99"));
 	tmp_remove(&t);
 }
@@ -255,13 +255,13 @@ static void test_report_log_file_names(void **state)
 {
 	(void)state;
 	static const char *const cases[][2] = {
-		{"build", "build.log"},
-		{"test 1/3", "test_1_3.log"},
-		{"build: [linux, amd64]", "build_linux_amd64.log"},
-		{"..", "_...log"},
-		{"/", "_.log"},
-		{"", "_.log"},
-		{"a.b-c_d", "a.b-c_d.log"},
+	    {"build", "build.log"},
+	    {"test 1/3", "test_1_3.log"},
+	    {"build: [linux, amd64]", "build_linux_amd64.log"},
+	    {"..", "_...log"},
+	    {"/", "_.log"},
+	    {"", "_.log"},
+	    {"a.b-c_d", "a.b-c_d.log"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *n = report_log_file_name(cases[i][0]);
@@ -273,15 +273,35 @@ static void test_report_log_file_names(void **state)
 /* ---- summary and JSON ---- */
 
 static const struct job_result results[] = {
-	{.name = "build", .stage = "build", .status = JOB_SUCCESS, .exit_code = 0,
-	 .duration_s = 1.25, .coverage = -1},
-	{.name = "test-long-name", .stage = "test", .status = JOB_FAILED, .exit_code = 2,
-	 .duration_s = 125, .reason = "script_failure", .log_path = "logs/test-long-name.log",
-	 .coverage = 87.5, .junit_tests = 10, .junit_failures = 2},
-	{.name = "lint", .stage = "test", .status = JOB_WARNING, .exit_code = 1,
-	 .duration_s = 0.5, .coverage = -1, .junit_tests = 3},
-	{.name = "deploy", .stage = "deploy", .status = JOB_SKIPPED, .exit_code = -1,
-	 .reason = "when: manual", .coverage = -1},
+    {.name = "build",
+     .stage = "build",
+     .status = JOB_SUCCESS,
+     .exit_code = 0,
+     .duration_s = 1.25,
+     .coverage = -1},
+    {.name = "test-long-name",
+     .stage = "test",
+     .status = JOB_FAILED,
+     .exit_code = 2,
+     .duration_s = 125,
+     .reason = "script_failure",
+     .log_path = "logs/test-long-name.log",
+     .coverage = 87.5,
+     .junit_tests = 10,
+     .junit_failures = 2},
+    {.name = "lint",
+     .stage = "test",
+     .status = JOB_WARNING,
+     .exit_code = 1,
+     .duration_s = 0.5,
+     .coverage = -1,
+     .junit_tests = 3},
+    {.name = "deploy",
+     .stage = "deploy",
+     .status = JOB_SKIPPED,
+     .exit_code = -1,
+     .reason = "when: manual",
+     .coverage = -1},
 };
 
 static void test_report_summary_table(void **state)
@@ -299,14 +319,15 @@ static void test_report_summary_table(void **state)
 	report_free(r);
 	close(fd);
 	_cleanup_free_ char *s = read_file(out_path);
-	assert_string_equal(s, "\n"
-			       "JOB             STAGE   STATUS    DURATION  EXIT\n"
-			       "build           build   success   1.2s      0\n"
-			       "test-long-name  test    failed    2m05s     2     script_failure\n"
-			       "lint            test    warning   0.5s      1\n"
-			       "deploy          deploy  skipped   0.0s      -     when: manual\n"
-			       "\n"
-			       "4 jobs: 1 succeeded, 1 allowed to fail, 1 failed, 1 skipped in 2m10s\n");
+	assert_string_equal(
+	    s, "\n"
+	       "JOB             STAGE   STATUS    DURATION  EXIT\n"
+	       "build           build   success   1.2s      0\n"
+	       "test-long-name  test    failed    2m05s     2     script_failure\n"
+	       "lint            test    warning   0.5s      1\n"
+	       "deploy          deploy  skipped   0.0s      -     when: manual\n"
+	       "\n"
+	       "4 jobs: 1 succeeded, 1 allowed to fail, 1 failed, 1 skipped in 2m10s\n");
 	tmp_remove(&t);
 }
 
@@ -322,7 +343,10 @@ static void test_report_json(void **state)
 	json_t *root = json_load_file(p, 0, &je);
 	assert_non_null(root);
 	assert_string_equal(json_string_value(json_object_get(root, "status")), "failed");
-	assert_true(json_real_value(json_object_get(root, "duration_s")) > 130.1);
+	assert_true(json_real_value(json_object_get(root, "duration_s")) == 130.2);
+	/* no binary noise like 130.19999999999999 in the file */
+	_cleanup_free_ char *text = read_file(p);
+	assert_non_null(strstr(text, "\"duration_s\": 130.2,"));
 	json_t *junit = json_object_get(root, "junit");
 	assert_int_equal(json_integer_value(json_object_get(junit, "tests")), 13);
 	assert_int_equal(json_integer_value(json_object_get(junit, "failures")), 2);
@@ -342,7 +366,7 @@ static void test_report_json(void **state)
 
 	/* an unwritable path is an error naming it */
 	assert_int_equal(report_write_json("/nonexistent-dir/r.json", results, 1, 1, true, &err),
-			 -1);
+	                 -1);
 	assert_non_null(strstr(err.msg, "/nonexistent-dir/r.json"));
 	err_release(&err);
 	tmp_remove(&t);
@@ -366,10 +390,10 @@ static void test_report_coverage(void **state)
 	tmp_make(&t);
 	_cleanup_free_ char *p = xasprintf("%s/job.log", t.dir);
 	write_file(p, "Coverage: 10.5%\n"
-		      "noise\n"
-		      "\033[32mCoverage: \033[1m87.25%\033[0m of lines\n"
-		      "Coverage: n/a\n"
-		      "tail\n");
+	              "noise\n"
+	              "\033[32mCoverage: \033[1m87.25%\033[0m of lines\n"
+	              "Coverage: n/a\n"
+	              "tail\n");
 	double cov = -1;
 	/* last line that yields a number wins; ANSI colours are ignored */
 	assert_int_equal(report_coverage("/Coverage: \\d+\\.\\d+%/", p, &cov), 1);
@@ -408,17 +432,18 @@ static void test_report_junit(void **state)
 	struct tmp t;
 	tmp_make(&t);
 	_cleanup_free_ char *p = xasprintf("%s/junit.xml", t.dir);
-	write_file(p, "<?xml version=\"1.0\"?>\n"
-		      "<!-- <testcase name=\"commented\"/> -->\n"
-		      "<testsuites><testsuite name=\"s\" tests=\"5\">\n"
-		      "  <testcase name=\"ok\" classname=\"a>b\"/>\n"
-		      "  <testcase name=\"fail\"><failure message=\"x\">trace &lt;testcase</failure>"
-		      "<error/></testcase>\n"
-		      "  <testcase name=\"err\">\n<error type=\"E\"/></testcase>\n"
-		      "  <testcase name=\"cdata\"><system-out><![CDATA[<failure>]]></system-out>"
-		      "</testcase>\n"
-		      "  <testcase\tname=\"skipped\"><skipped/></testcase>\n"
-		      "</testsuite></testsuites>\n");
+	write_file(p,
+	           "<?xml version=\"1.0\"?>\n"
+	           "<!-- <testcase name=\"commented\"/> -->\n"
+	           "<testsuites><testsuite name=\"s\" tests=\"5\">\n"
+	           "  <testcase name=\"ok\" classname=\"a>b\"/>\n"
+	           "  <testcase name=\"fail\"><failure message=\"x\">trace &lt;testcase</failure>"
+	           "<error/></testcase>\n"
+	           "  <testcase name=\"err\">\n<error type=\"E\"/></testcase>\n"
+	           "  <testcase name=\"cdata\"><system-out><![CDATA[<failure>]]></system-out>"
+	           "</testcase>\n"
+	           "  <testcase\tname=\"skipped\"><skipped/></testcase>\n"
+	           "</testsuite></testsuites>\n");
 	unsigned tests = 0, failures = 0;
 	struct err err = ERR_INIT;
 	assert_int_equal(report_junit_summary(p, &tests, &failures, &err), 0);
@@ -430,9 +455,15 @@ static void test_report_junit(void **state)
 	assert_int_equal(failures, 4);
 
 	/* malformed input never crashes and counts what it can */
-	static const char *const bad[] = {"<", "<testcase", "<testcase name=\"unterminated",
-					  "<!--", "<![CDATA[", "<<<>>>/<//>", "<testcase><failure",
-					  "\0\0\0", "<testcaseXYZ/><failureX/>"};
+	static const char *const bad[] = {"<",
+	                                  "<testcase",
+	                                  "<testcase name=\"unterminated",
+	                                  "<!--",
+	                                  "<![CDATA[",
+	                                  "<<<>>>/<//>",
+	                                  "<testcase><failure",
+	                                  "\0\0\0",
+	                                  "<testcaseXYZ/><failureX/>"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		write_file(p, bad[i]);
 		tests = failures = 0;
@@ -454,16 +485,16 @@ static void test_report_junit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_report_parallel_lines_never_interleave),
-		cmocka_unit_test(test_report_log_file_masked_and_styled),
-		cmocka_unit_test(test_report_retry_appends_log),
-		cmocka_unit_test(test_report_colour_and_timestamps),
-		cmocka_unit_test(test_report_log_file_names),
-		cmocka_unit_test(test_report_summary_table),
-		cmocka_unit_test(test_report_json),
-		cmocka_unit_test(test_report_status_names),
-		cmocka_unit_test(test_report_coverage),
-		cmocka_unit_test(test_report_junit),
+	    cmocka_unit_test(test_report_parallel_lines_never_interleave),
+	    cmocka_unit_test(test_report_log_file_masked_and_styled),
+	    cmocka_unit_test(test_report_retry_appends_log),
+	    cmocka_unit_test(test_report_colour_and_timestamps),
+	    cmocka_unit_test(test_report_log_file_names),
+	    cmocka_unit_test(test_report_summary_table),
+	    cmocka_unit_test(test_report_json),
+	    cmocka_unit_test(test_report_status_names),
+	    cmocka_unit_test(test_report_coverage),
+	    cmocka_unit_test(test_report_junit),
 	};
 	return cmocka_run_group_tests(tests, 0, NULL);
 }

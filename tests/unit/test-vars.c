@@ -25,14 +25,14 @@ static void set(struct var_list *l, const char *k, const char *v)
 
 static void set_flags(struct var_list *l, const char *k, const char *v, bool raw, bool file)
 {
-	struct var var = { .key = k, .value = v, .raw = raw, .file = file };
+	struct var var = {.key = k, .value = v, .raw = raw, .file = file};
 
 	var_list_set(NULL, l, &var);
 }
 
 static void test_list_last_wins(void **state)
 {
-	struct var_list l = { 0 };
+	struct var_list l = {0};
 	char key[16];
 
 	(void)state;
@@ -71,7 +71,7 @@ static void test_list_last_wins(void **state)
 static void test_list_arena_and_merge(void **state)
 {
 	struct arena a = ARENA_INIT;
-	struct var_list dst = { 0 }, src = { 0 };
+	struct var_list dst = {0}, src = {0};
 	char key[16];
 
 	(void)state;
@@ -99,7 +99,7 @@ struct xcase {
 
 static struct var_list expansion_vars(void)
 {
-	struct var_list l = { 0 };
+	struct var_list l = {0};
 
 	set(&l, "A", "va");
 	set(&l, "B", "$A");
@@ -111,7 +111,7 @@ static struct var_list expansion_vars(void)
 }
 
 static void check_expand(void (*fn)(const char *, const struct var_list *, struct strbuf *),
-			 const struct var_list *l, const struct xcase *c, size_t n)
+                         const struct var_list *l, const struct xcase *c, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct strbuf sb = STRBUF_INIT;
@@ -126,33 +126,17 @@ static void check_expand(void (*fn)(const char *, const struct var_list *, struc
 static void test_expand_runner(void **state)
 {
 	static const struct xcase cases[] = {
-		{ "$A", "va" },
-		{ "${A}", "va" },
-		{ "x${A}y$A.z", "xvayva.z" },
-		{ "$U", "" },
-		{ "${U}", "" },
-		{ "$$", "$" },
-		{ "$$A", "$A" },
-		{ "$1x", "x" },
-		{ "$*$#$@$!$?$0", "" },
-		{ "$-", "dash" }, /* Go treats '-' as special, the runner then looks it up */
-		{ "$", "$" },
-		{ "a$", "a$" },
-		{ "$ x", "$ x" },
-		{ "$/", "$/" },
-		{ "${}", "" },
-		{ "${", "" },
-		{ "${A", "A" },
-		{ "${A}B", "vaB" },
-		{ "${A B}", "" },
-		{ "${$}", "$" },
-		{ "${1}", "" },
-		{ "${10}", "" },
-		{ "$B", "$A" },        /* one pass, no re-expansion */
-		{ "$R", "raw-$A" },
-		{ "$EMPTY.", "." },
-		{ "\xc3\xa9$A\xc3\xa9", "\xc3\xa9va\xc3\xa9" },
-		{ "", "" },
+	    {"$A", "va"},     {"${A}", "va"},   {"x${A}y$A.z", "xvayva.z"},
+	    {"$U", ""},       {"${U}", ""},     {"$$", "$"},
+	    {"$$A", "$A"},    {"$1x", "x"},     {"$*$#$@$!$?$0", ""},
+	    {"$-", "dash"}, /* Go treats '-' as special, the runner then looks it up */
+	    {"$", "$"},       {"a$", "a$"},     {"$ x", "$ x"},
+	    {"$/", "$/"},     {"${}", ""},      {"${", ""},
+	    {"${A", "A"},     {"${A}B", "vaB"}, {"${A B}", ""},
+	    {"${$}", "$"},    {"${1}", ""},     {"${10}", ""},
+	    {"$B", "$A"}, /* one pass, no re-expansion */
+	    {"$R", "raw-$A"}, {"$EMPTY.", "."}, {"\xc3\xa9$A\xc3\xa9", "\xc3\xa9va\xc3\xa9"},
+	    {"", ""},
 	};
 	struct var_list l = expansion_vars();
 
@@ -160,8 +144,8 @@ static void test_expand_runner(void **state)
 	check_expand(vars_expand_runner, &l, cases, sizeof(cases) / sizeof(cases[0]));
 	/* a file variable expands to the path of its file */
 	{
-		static const struct xcase no_dir[] = { { "$F", "F" } };
-		static const struct xcase dir[] = { { "$F", "/builds/p.tmp/F" } };
+		static const struct xcase no_dir[] = {{"$F", "F"}};
+		static const struct xcase dir[] = {{"$F", "/builds/p.tmp/F"}};
 		check_expand(vars_expand_runner, &l, no_dir, 1);
 		set(&l, "RUNNER_TEMP_PROJECT_DIR", "/builds/p.tmp/");
 		check_expand(vars_expand_runner, &l, dir, 1);
@@ -172,21 +156,21 @@ static void test_expand_runner(void **state)
 static void test_expand_gitlab(void **state)
 {
 	static const struct xcase cases[] = {
-		{ "$A ${A} %A%", "va va va" },
-		{ "$U ${U} %U%", "$U ${U} %U%" }, /* unknown: kept for the runner */
-		{ "$$A", "$$A" },
-		{ "%%A%", "%%A%" },
-		{ "%A%%", "va%" },
-		{ "${}", "${}" },
-		{ "$R", "$R" }, /* raw and file references are left to the runner */
-		{ "$F", "$F" },
-		{ "%A", "%A" },
-		{ "$1", "$1" },
-		{ "${A", "${A" },
-		{ "$B", "$A" }, /* the value as it is now, not re-expanded */
-		{ "$A_", "$A_" },
-		{ "$A-", "va-" },
-		{ "100%", "100%" },
+	    {"$A ${A} %A%", "va va va"},
+	    {"$U ${U} %U%", "$U ${U} %U%"}, /* unknown: kept for the runner */
+	    {"$$A", "$$A"},
+	    {"%%A%", "%%A%"},
+	    {"%A%%", "va%"},
+	    {"${}", "${}"},
+	    {"$R", "$R"}, /* raw and file references are left to the runner */
+	    {"$F", "$F"},
+	    {"%A", "%A"},
+	    {"$1", "$1"},
+	    {"${A", "${A"},
+	    {"$B", "$A"}, /* the value as it is now, not re-expanded */
+	    {"$A_", "$A_"},
+	    {"$A-", "va-"},
+	    {"100%", "100%"},
 	};
 	struct var_list l = expansion_vars();
 
@@ -197,7 +181,7 @@ static void test_expand_gitlab(void **state)
 
 static void test_resolve_all(void **state)
 {
-	struct var_list l = { 0 };
+	struct var_list l = {0};
 	struct err err = ERR_INIT;
 
 	(void)state;
@@ -228,10 +212,28 @@ static void test_resolve_all(void **state)
 	var_list_release(&l);
 }
 
+/* gitlab-ci-local's variable-escaping case: both passes together. */
+static void test_two_passes(void **state)
+{
+	struct var_list l = {0};
+	struct err err = ERR_INIT;
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	set(&l, "FLAGS", "-al");
+	set(&l, "LS_CMD", "ls \"$FLAGS\" $$TMP_DIR");
+	assert_int_equal(vars_resolve_all(NULL, &l, &err), 0);
+	assert_string_equal(var_list_value(&l, "LS_CMD"), "ls \"-al\" $$TMP_DIR");
+	vars_expand_runner(var_list_value(&l, "LS_CMD"), &l, &sb);
+	assert_string_equal(sb.buf, "ls \"-al\" $TMP_DIR");
+	strbuf_release(&sb);
+	var_list_release(&l);
+}
+
 static void test_resolve_cycles(void **state)
 {
 	struct arena a = ARENA_INIT;
-	struct var_list l = { 0 };
+	struct var_list l = {0};
 	struct err err = ERR_INIT;
 
 	(void)state;
@@ -247,7 +249,7 @@ static void test_resolve_cycles(void **state)
 	assert_int_equal(err.kind, ERR_CONFIG);
 	/* GitLab's message: each cycle as a Ruby array, in discovery order */
 	assert_string_equal(err.msg, "circular variable reference detected: "
-				     "[\"A\", \"B\", \"C\"], [\"D\", \"E\"]");
+	                             "[\"A\", \"B\", \"C\"], [\"D\", \"E\"]");
 	err_release(&err);
 	assert_string_equal(var_list_value(&l, "G"), "$OK"); /* nothing expanded */
 	/* breaking the cycles makes it resolvable, in the arena */
@@ -262,7 +264,7 @@ static void test_resolve_cycles(void **state)
 
 static void test_resolve_long_chain(void **state)
 {
-	struct var_list l = { 0 };
+	struct var_list l = {0};
 	struct err err = ERR_INIT;
 	char key[16], val[16];
 
@@ -279,21 +281,48 @@ static void test_resolve_long_chain(void **state)
 	var_list_release(&l);
 }
 
+static void test_resolve_size_cap(void **state)
+{
+	struct var_list l = {0};
+	struct err err = ERR_INIT;
+	char key[16], val[32];
+
+	(void)state;
+	/* each level doubles: L17 is exactly 1 MiB, L18 is past the cap */
+	set(&l, "L0", "12345678");
+	for (int i = 1; i <= 20; i++) {
+		snprintf(key, sizeof(key), "L%d", i);
+		snprintf(val, sizeof(val), "$L%d$L%d", i - 1, i - 1);
+		set(&l, key, val);
+	}
+	assert_int_equal(vars_resolve_all(NULL, &l, &err), -1);
+	assert_string_equal(err.msg, "variable 'L18' is larger than 1 MiB after expansion");
+	err_release(&err);
+	assert_string_equal(var_list_value(&l, "L1"), "$L0$L0"); /* unchanged */
+	var_list_release(&l);
+}
+
 static void test_slugify(void **state)
 {
 	static const struct xcase cases[] = {
-		{ "main", "main" },
-		{ "Feature/ABC_123", "feature-abc-123" },
-		{ "release/v1.2.3", "release-v1-2-3" },
-		{ "-Fix--it-", "fix--it" },
-		{ "\xc3\x9c" "ber.\xc3\x9f", "ber" }, /* Über.ß */
-		{ "test 1/3", "test-1-3" },
-		{ "build: [aws, app1]", "build---aws--app1" },
-		{ "", "" },
-		{ "---", "" },
-		{ "\xe2\x84\xaa" "elvin", "kelvin" },   /* KELVIN SIGN downcases to k */
-		{ "\xc4\xb0x", "i-x" },             /* I WITH DOT ABOVE: i + combining dot */
-		{ "a\xff" "b", "a-b" },
+	    {"main", "main"},
+	    {"Feature/ABC_123", "feature-abc-123"},
+	    {"release/v1.2.3", "release-v1-2-3"},
+	    {"-Fix--it-", "fix--it"},
+	    {"\xc3\x9c"
+	     "ber.\xc3\x9f",
+	     "ber"}, /* Über.ß */
+	    {"test 1/3", "test-1-3"},
+	    {"build: [aws, app1]", "build---aws--app1"},
+	    {"", ""},
+	    {"---", ""},
+	    {"\xe2\x84\xaa"
+	     "elvin",
+	     "kelvin"},           /* KELVIN SIGN downcases to k */
+	    {"\xc4\xb0x", "i-x"}, /* I WITH DOT ABOVE: i + combining dot */
+	    {"a\xff"
+	     "b",
+	     "a-b"},
 	};
 	char long_in[80], long_want[64];
 
@@ -301,7 +330,8 @@ static void test_slugify(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *s = vars_slugify(cases[i].in);
 		if (strcmp(s, cases[i].want) != 0)
-			fail_msg("slugify '%s': got '%s', want '%s'", cases[i].in, s, cases[i].want);
+			fail_msg("slugify '%s': got '%s', want '%s'", cases[i].in, s,
+			         cases[i].want);
 		free(s);
 	}
 	/* 63 characters kept, then trimmed: a dash at position 63 disappears */
@@ -328,22 +358,25 @@ static void test_env_slugify(void **state)
 {
 	/* expected values computed independently (sha256 -> base 36) */
 	static const struct xcase cases[] = {
-		{ "production", "production" },
-		{ "Production", "production-iis43c" },
-		{ "review/feature-x", "review-feature-x-bjrazc" },
-		{ "123", "env-123-7j7izn" },
-		{ "a--b", "a-b-m3ql0o" },
-		{ "staging-", "staging" },
-		{ "", "env-qhkd3p" },
-		{ "review/a-very-long-branch-name-for-testing", "review-a-very-lon-af5get" },
-		{ "\xc3\xbcn\xc3\xaf" "code env", "env-n-code-env-zttswn" },
+	    {"production", "production"},
+	    {"Production", "production-iis43c"},
+	    {"review/feature-x", "review-feature-x-bjrazc"},
+	    {"123", "env-123-7j7izn"},
+	    {"a--b", "a-b-m3ql0o"},
+	    {"staging-", "staging"},
+	    {"", "env-qhkd3p"},
+	    {"review/a-very-long-branch-name-for-testing", "review-a-very-lon-af5get"},
+	    {"\xc3\xbcn\xc3\xaf"
+	     "code env",
+	     "env-n-code-env-zttswn"},
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *s = vars_env_slugify(cases[i].in);
 		if (strcmp(s, cases[i].want) != 0)
-			fail_msg("env slug '%s': got '%s', want '%s'", cases[i].in, s, cases[i].want);
+			fail_msg("env slug '%s': got '%s', want '%s'", cases[i].in, s,
+			         cases[i].want);
 		free(s);
 	}
 }
@@ -361,9 +394,10 @@ static void test_maskable(void **state)
 	assert_false(vars_maskable("", false));
 	/* raw: any 8 non-whitespace characters (counted as characters) */
 	assert_true(vars_maskable("abc$%^&*", true));
-	assert_true(vars_maskable("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
-				  true));
-	assert_false(vars_maskable("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", true)); /* 8 bytes, 4 chars */
+	assert_true(vars_maskable(
+	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", true));
+	assert_false(
+	    vars_maskable("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", true)); /* 8 bytes, 4 chars */
 	assert_false(vars_maskable("abc def gh", true));
 	assert_false(vars_maskable("abcdefgh\t", true));
 	assert_false(vars_maskable("abcdefg", true));
@@ -372,11 +406,12 @@ static void test_maskable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_list_last_wins),   cmocka_unit_test(test_list_arena_and_merge),
-		cmocka_unit_test(test_expand_runner),    cmocka_unit_test(test_expand_gitlab),
-		cmocka_unit_test(test_resolve_all),      cmocka_unit_test(test_resolve_cycles),
-		cmocka_unit_test(test_resolve_long_chain), cmocka_unit_test(test_slugify),
-		cmocka_unit_test(test_env_slugify),      cmocka_unit_test(test_maskable),
+	    cmocka_unit_test(test_list_last_wins),   cmocka_unit_test(test_list_arena_and_merge),
+	    cmocka_unit_test(test_expand_runner),    cmocka_unit_test(test_expand_gitlab),
+	    cmocka_unit_test(test_resolve_all),      cmocka_unit_test(test_two_passes),
+	    cmocka_unit_test(test_resolve_cycles),   cmocka_unit_test(test_resolve_long_chain),
+	    cmocka_unit_test(test_resolve_size_cap), cmocka_unit_test(test_slugify),
+	    cmocka_unit_test(test_env_slugify),      cmocka_unit_test(test_maskable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

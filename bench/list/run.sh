@@ -1,0 +1,100 @@
+#!/bin/sh
+# Listing benchmark: `runnel list` against `gitlab-ci-local --list` on generated pipelines of
+# 1000 and 3000 jobs over 10 stages. Every job extends a hidden template, has a rules:if with
+# && and a regex, and needs a job of the previous stage. Each tool runs RUNS times per size
+# (after one warm-up); the script prints median wall time, peak RSS (GNU time's %M) and the
+# ratio. Targets (docs/benchmarks.md): 1000 jobs < 20 ms and < 16 MiB; 3000 jobs <= 3.2x the
+# 1000-job time.
+#
+#   bench/list/run.sh [RUNNEL] [RUNS]
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+RUNNEL=${1:-$HERE/../../build/src/runnel}
+RUNS=${2:-15}
+case $RUNNEL in /*) ;; *) RUNNEL=$(pwd)/$RUNNEL ;; esac
+GCL=
+for c in gcl gitlab-ci-local; do
+	if command -v "$c" >/dev/null 2>&1; then GCL=$c; break; fi
+done
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/runnel-bench.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+# gen N DIR: a git repository holding the N-job pipeline
+gen() {
+	n=$1
+	dir=$2
+	mkdir -p "$dir"
+	awk -v n="$n" 'BEGIN {
+		printf "stages: ["
+		for (s = 0; s < 10; s++) printf "%ss%d", (s ? ", " : ""), s
+		print "]\n"
+		print "variables:\n  DEPLOY_ENV: staging\n"
+		print ".tmpl:\n  image: alpine:3.19\n  before_script:\n    - echo setup"
+		print "  script:\n    - echo run\n  variables:\n    KIND: bench\n"
+		per = n / 10
+		for (i = 0; i < n; i++) {
+			s = int(i / per)
+			printf "job-%d:\n  extends: .tmpl\n  stage: s%d\n", i, s
+			print "  rules:"
+			printf "    - if: $CI_COMMIT_BRANCH == \"main\" && $CI_COMMIT_REF_NAME =~ /^(main|release\\/.*)$/\n"
+			print "    - if: $DEPLOY_ENV =~ /^prod/"
+			print "      when: manual"
+			if (s > 0) printf "  needs: [job-%d]\n", i - per
+			print ""
+		}
+	}' >"$dir/.gitlab-ci.yml"
+	(cd "$dir" && git init -q -b main . && git add -A &&
+		GIT_AUTHOR_NAME=b GIT_AUTHOR_EMAIL=b@example.org GIT_COMMITTER_NAME=b \
+		GIT_COMMITTER_EMAIL=b@example.org git commit -q -m bench &&
+		git remote add origin git@gitlab.com:bench/list.git)
+}
+
+# measure DIR CMD...: prints "median_ms peak_rss_kib" over RUNS runs
+measure() {
+	dir=$1
+	shift
+	(cd "$dir" && "$@" >/dev/null 2>&1) || { echo "command failed: $*" >&2; return 1; }
+	: >"$TMP/samples"
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		(cd "$dir" && /usr/bin/time -f '%e %M' -o "$TMP/one" "$@" >/dev/null 2>&1)
+		# %e has 10 ms resolution: time with date(1) nanoseconds as well
+		i=$((i + 1))
+		cat "$TMP/one" >>"$TMP/samples"
+	done
+	: >"$TMP/ns"
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		t0=$(date +%s%N)
+		(cd "$dir" && "$@" >/dev/null 2>&1)
+		t1=$(date +%s%N)
+		echo $(((t1 - t0) / 1000)) >>"$TMP/ns"
+		i=$((i + 1))
+	done
+	med_us=$(sort -n "$TMP/ns" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	rss=$(awk '{ print $2 }' "$TMP/samples" | sort -n | tail -1)
+	echo "$med_us $rss"
+}
+
+printf '%-6s %-16s %12s %12s\n' jobs tool median_ms peak_rss_MiB
+for n in 1000 3000; do
+	gen "$n" "$TMP/p$n"
+	set -- $(measure "$TMP/p$n" "$RUNNEL" list)
+	eval "r_us_$n=$1"
+	printf '%-6s %-16s %12.1f %12.1f\n' "$n" runnel "$(echo "$1 / 1000" | bc -l)" \
+		"$(echo "$2 / 1024" | bc -l)"
+	if [ -n "$GCL" ]; then
+		set -- $(measure "$TMP/p$n" "$GCL" --list)
+		eval "g_us_$n=$1"
+		printf '%-6s %-16s %12.1f %12.1f\n' "$n" gitlab-ci-local \
+			"$(echo "$1 / 1000" | bc -l)" "$(echo "$2 / 1024" | bc -l)"
+	fi
+done
+eval "a=\$r_us_1000 b=\$r_us_3000"
+printf 'runnel 3000/1000 time ratio: %.2f\n' "$(echo "$b / $a" | bc -l)"
+if [ -n "$GCL" ]; then
+	eval "g=\$g_us_1000"
+	printf 'gitlab-ci-local / runnel at 1000 jobs: %.1fx\n' "$(echo "$g / $a" | bc -l)"
+else
+	echo "gitlab-ci-local not installed (scripts/setup-gcl.sh): runnel figures only"
+fi

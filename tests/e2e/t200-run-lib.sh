@@ -1,0 +1,143 @@
+#!/bin/sh
+# Shared helpers of the `runnel run` end-to-end tests (t2xx-run-*.sh source this file).
+# Run on its own it is the first test of the series: it checks the engine and builds the
+# tiny local test image (busybox, `docker import`; nothing is ever pulled).
+#
+# Helpers: need_engine, make_project (stdin = .gitlab-ci.yml), run_runnel, expect,
+# expect_not, snapshot_objects / assert_no_leftovers, test_done.
+
+RUNNEL=${RUNNEL_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/build/src/runnel}
+TEST_IMAGE=runnel-test/sh:latest
+T_FAILED=0
+T_COUNT=0
+T_TMP=$(mktemp -d /tmp/runnel-e2e.XXXXXX)
+
+say() { printf '%s\n' "$*"; }
+fail() { say "not ok - $*"; T_FAILED=$((T_FAILED + 1)); }
+pass() { say "ok - $*"; }
+
+need_engine() {
+	if ! docker version >/dev/null 2>&1; then
+		if [ "${CI:-}" = true ]; then
+			say "Bail out! no container engine in CI"
+			exit 1
+		fi
+		say "1..0 # SKIP no container engine"
+		exit 77
+	fi
+	[ -x "$RUNNEL" ] || { say "Bail out! no runnel binary at $RUNNEL"; exit 1; }
+	ensure_image
+}
+
+# A static busybox rootfs imported as an image: enough for sh, sleep, grep, date.
+ensure_image() {
+	docker image inspect "$TEST_IMAGE" >/dev/null 2>&1 && return 0
+	bb=$(command -v busybox) || { say "Bail out! busybox needed to build $TEST_IMAGE"; exit 1; }
+	root=$T_TMP/rootfs
+	mkdir -p "$root/bin" "$root/tmp" "$root/etc"
+	cp "$bb" "$root/bin/busybox"
+	for a in sh ls cat echo sleep env printf mkdir rm true false test tr seq wc grep sed \
+		date kill id pwd cp mv touch head tail sort uname hostname ps xargs find expr awk; do
+		ln -s busybox "$root/bin/$a"
+	done
+	tar -C "$root" -c . | docker import - "$TEST_IMAGE" >/dev/null
+}
+
+# make_project NAME < .gitlab-ci.yml: a committed git repository; prints its path.
+make_project() {
+	d=$T_TMP/$1
+	mkdir -p "$d"
+	cat >"$d/.gitlab-ci.yml"
+	(
+		cd "$d" && git init -q && echo tracked >tracked.txt &&
+			git add . && git -c user.email=t@e.st -c user.name=t commit -qm init
+	) >/dev/null 2>&1
+	printf '%s\n' "$d"
+}
+
+# run_runnel DIR ARGS...: runs `runnel run` in DIR; output in $OUT (file), status in $RC.
+run_runnel() {
+	dir=$1
+	shift
+	OUT=$T_TMP/out.$T_COUNT
+	T_COUNT=$((T_COUNT + 1))
+	(cd "$dir" && NO_COLOR=1 "$RUNNEL" run "$@") >"$OUT" 2>&1
+	RC=$?
+}
+
+expect() { # expect DESC PATTERN [FILE]: grep -E
+	if grep -Eq -- "$2" "${3:-$OUT}"; then pass "$1"; else
+		fail "$1 (no /$2/ in ${3:-$OUT})"
+		sed 's/^/#   /' "${3:-$OUT}"
+	fi
+}
+expect_not() {
+	if grep -Eq -- "$2" "${3:-$OUT}"; then
+		fail "$1 (/$2/ found in ${3:-$OUT})"
+		sed 's/^/#   /' "${3:-$OUT}"
+	else pass "$1"; fi
+}
+expect_rc() { # expect_rc DESC WANT
+	if [ "$RC" -eq "$2" ]; then pass "$1 (exit $2)"; else
+		fail "$1: exit $RC, want $2"
+		sed 's/^/#   /' "$OUT"
+	fi
+}
+
+runnel_objects() {
+	{
+		docker ps -aq --no-trunc --filter label=runnel.pipeline
+		docker network ls -q --no-trunc --filter label=runnel.pipeline
+		docker volume ls -q --filter label=runnel.pipeline
+	} 2>/dev/null | sort
+}
+# Objects that existed before the test (another run on the same engine) are not ours.
+snapshot_objects() { runnel_objects >"$T_TMP/before"; }
+assert_no_leftovers() {
+	runnel_objects >"$T_TMP/after"
+	left=$(comm -13 "$T_TMP/before" "$T_TMP/after")
+	if [ -z "$left" ]; then pass "nothing labelled runnel.pipeline left${1:+ $1}"; else
+		fail "leftovers labelled runnel.pipeline: $left"
+	fi
+}
+
+cleanup() {
+	if [ -f "$T_TMP/before" ]; then
+		runnel_objects >"$T_TMP/after"
+		for id in $(comm -13 "$T_TMP/before" "$T_TMP/after"); do
+			docker rm -f "$id" >/dev/null 2>&1 || docker network rm "$id" >/dev/null 2>&1 ||
+				docker volume rm -f "$id" >/dev/null 2>&1
+		done
+	fi
+	rm -rf "$T_TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+test_done() {
+	if [ "$T_FAILED" -ne 0 ]; then
+		say "# $T_FAILED failed"
+		exit 1
+	fi
+	exit 0
+}
+
+# Executed (not sourced): check the helpers themselves.
+case $0 in
+*t200-run-lib.sh)
+	need_engine
+	snapshot_objects
+	docker image inspect "$TEST_IMAGE" >/dev/null 2>&1 && pass "test image $TEST_IMAGE"
+	p=$(make_project lib <<'YML'
+job:
+  image: runnel-test/sh:latest
+  script: [echo lib-ok]
+YML
+)
+	run_runnel "$p"
+	expect_rc "trivial pipeline" 0
+	expect "job output" "^job +\| lib-ok"
+	assert_no_leftovers
+	test_done
+	;;
+esac

@@ -1,0 +1,92 @@
+#!/bin/sh
+# runnel run, Docker executor: job output, exit codes, variables and their precedence,
+# dotenv between jobs, the project copy (working tree vs --committed, never written back),
+# and nothing left behind.
+. "$(dirname "$0")/t200-run-lib.sh"
+need_engine
+snapshot_objects
+
+p=$(make_project basic <<'YML'
+image: runnel-test/sh:latest
+variables:
+  GLOBAL: global
+  OVER: from-global
+stages: [build, test]
+build:
+  stage: build
+  variables:
+    OVER: from-job
+    REF: "x-${GLOBAL}-y"
+  script:
+    - echo "dir=$CI_PROJECT_DIR pwd=$(pwd)"
+    - echo "over=$OVER ref=$REF cli=$CLIVAR stage=$CI_JOB_STAGE slug=$CI_JOB_NAME_SLUG"
+    - cat tracked.txt untracked.txt
+    - echo "generated" > generated.txt
+    - echo "FROM_DOTENV=hello-dotenv" > build.env
+    - |
+      if true; then
+        echo multi-line-ran
+      fi
+  artifacts:
+    reports:
+      dotenv: build.env
+test:
+  stage: test
+  script:
+    - echo "dotenv=$FROM_DOTENV"
+    - echo "disposable=$CI_DISPOSABLE_ENVIRONMENT"
+YML
+)
+echo "uncommitted" >"$p/untracked.txt"
+echo "changed" >"$p/tracked.txt"
+
+run_runnel "$p" --variable CLIVAR=cli-wins --variable OVER=cli
+expect_rc "passing pipeline" 0
+expect "CI_PROJECT_DIR is /builds/<project>" "dir=/builds/[^ ]*basic pwd=/builds/[^ ]*basic"
+expect "CLI variables win, YAML expanded" "over=cli ref=x-global-y cli=cli-wins stage=build slug=build"
+expect "working tree copied with uncommitted changes" "^build +\| changed"
+expect "untracked file copied" "^build +\| uncommitted"
+expect "command echoed" '^build +\| \$ echo "dir='
+expect "multi-line command collapsed" '\$ if true; then # collapsed multi-line command'
+expect "multi-line command ran" "multi-line-ran"
+expect "dotenv of the dependency" "dotenv=hello-dotenv"
+expect "disposable environment" "disposable=true"
+expect "job verdict" "^test +\| Job succeeded"
+[ ! -e "$p/generated.txt" ] && pass "jobs never write into the working tree" ||
+	fail "generated.txt appeared in the working tree"
+[ -f "$p/.runnel/logs/build.log" ] && pass "job log file" || fail "no .runnel/logs/build.log"
+
+run_runnel "$p" --committed build
+expect_rc "--committed run" 1
+expect "--committed gives HEAD" "^build +\| tracked"
+expect "untracked file absent with --committed" "untracked.txt.*No such file"
+
+p2=$(make_project fail <<'YML'
+first:
+  image: runnel-test/sh:latest
+  script:
+    - echo before
+    - sh -c 'exit 42'
+    - echo not-reached
+YML
+)
+run_runnel "$p2"
+expect_rc "failing pipeline" 1
+expect "exit code reported" "ERROR: Job failed: exit code 42"
+expect_not "errexit stops the script" "not-reached"
+expect "summary" "first +test +failed"
+
+p3=$(make_project noimage <<'YML'
+job:
+  image: runnel-test/missing:none
+  script: [true]
+YML
+)
+run_runnel "$p3"
+expect_rc "missing image fails the job" 1
+
+run_runnel "$p2" nosuchjob
+expect_rc "unknown job is a usage error" 2
+
+assert_no_leftovers
+test_done

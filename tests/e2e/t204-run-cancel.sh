@@ -1,0 +1,56 @@
+#!/bin/sh
+# Ctrl-C in the middle of a run: running jobs are canceled, their after_script still runs with
+# CI_JOB_STATUS=canceled, pending jobs never start, runnel exits 130 (143 for SIGTERM) and
+# leaves nothing behind.
+. "$(dirname "$0")/t200-run-lib.sh"
+need_engine
+snapshot_objects
+
+p=$(make_project cancel <<'YML'
+image: runnel-test/sh:latest
+stages: [build, test]
+long:
+  stage: build
+  script: [echo long-started, sleep 60]
+  after_script: ['echo "after-status=$CI_JOB_STATUS"']
+later:
+  stage: test
+  script: [echo later-ran]
+YML
+)
+
+# start_and_signal SIG: runs runnel in the background, waits for the job's output, signals it
+start_and_signal() {
+	OUT=$T_TMP/cancel.$1
+	(cd "$p" && NO_COLOR=1 exec "$RUNNEL" run) >"$OUT" 2>&1 &
+	pid=$!
+	i=0
+	while ! grep -q "^long +| long-started" "$OUT" 2>/dev/null && [ $i -lt 200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -"$1" "$pid"
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		fail "runnel still running 30 s after SIG$1"
+		kill -9 "$pid"
+	fi
+	wait "$pid"
+	RC=$?
+}
+
+start_and_signal INT
+expect_rc "SIGINT" 130
+expect "after_script ran with canceled" "after-status=canceled"
+expect_not "pending job never started" "later-ran"
+expect "canceled in the summary" "long +build +canceled"
+assert_no_leftovers "after SIGINT"
+
+start_and_signal TERM
+expect_rc "SIGTERM" 143
+assert_no_leftovers "after SIGTERM"
+test_done

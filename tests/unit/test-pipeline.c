@@ -1,0 +1,1071 @@
+/* Unit tests for model/pipeline: GitLab's semantics from .gitlab-ci.yml to the job list.
+ * Each case writes its files into a fresh folder under a temporary root and loads them with a
+ * fixed context (a push to branch main); fixtures under tests/fixtures/seed and the real-world
+ * corpus in /work/shared/corpus/real are loaded too. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "model/load.h"
+#include "model/pipeline.h"
+#include "model/vars.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+static char g_root[PATH_MAX];
+static int g_counter;
+
+/* ---- fixtures helpers -------------------------------------------------------------------- */
+
+static void mkdirs(const char *path)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		mkdir(p, 0755);
+		*s = '/';
+	}
+	mkdir(p, 0755);
+}
+
+static void put(const char *dir, const char *rel, const char *content)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", dir, rel);
+	_cleanup_free_ char *parent = xstrdup(path);
+	*strrchr(parent, '/') = '\0';
+	mkdirs(parent);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(content, f);
+	fclose(f);
+}
+
+static char *new_dir(void)
+{
+	char *d = xasprintf("%s/case%d", g_root, ++g_counter);
+	mkdirs(d);
+	return d;
+}
+
+static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+struct tctx {
+	struct pipeline_ctx ctx;
+	struct var_list vars;
+	struct string_list changed;
+	const char *changed_v[8];
+};
+
+static void tctx_init(struct tctx *t, const char *dir)
+{
+	memset(t, 0, sizeof(*t));
+	static const char *const kv[][2] = {
+		{ "CI_PIPELINE_SOURCE", "push" }, { "CI_COMMIT_BRANCH", "main" },
+		{ "CI_COMMIT_REF_NAME", "main" }, { "CI_DEFAULT_BRANCH", "main" },
+		{ "CI_PROJECT_PATH", "grp/proj" },
+	};
+	for (size_t i = 0; i < sizeof(kv) / sizeof(*kv); i++) {
+		struct var v = { .key = kv[i][0], .value = kv[i][1], .public_ = true };
+		var_list_set(NULL, &t->vars, &v);
+	}
+	t->ctx.project_dir = dir;
+}
+
+static void tctx_set(struct tctx *t, const char *k, const char *v, bool public_)
+{
+	struct var var = { .key = k, .value = v, .public_ = public_ };
+	var_list_set(NULL, &t->vars, &var);
+}
+
+static void tctx_unset(struct tctx *t, const char *k)
+{
+	struct var_list nl = { 0 };
+	for (size_t i = 0; i < t->vars.n; i++)
+		if (strcmp(t->vars.v[i].key, k) != 0)
+			var_list_set(NULL, &nl, &t->vars.v[i]);
+	var_list_release(&t->vars);
+	t->vars = nl;
+}
+
+static struct pipeline *tload(struct tctx *t, const char *dir, struct err *err)
+{
+	t->ctx.vars = t->vars;
+	_cleanup_free_ char *file = xasprintf("%s/.gitlab-ci.yml", dir);
+	return pipeline_load(file, &t->ctx, NULL, err);
+}
+
+/* Loads yaml as the main file of a fresh project with the default context. */
+static struct pipeline *load_yaml(const char *yaml, struct err *err)
+{
+	_cleanup_free_ char *dir = new_dir();
+	put(dir, ".gitlab-ci.yml", yaml);
+	struct tctx t;
+	tctx_init(&t, dir);
+	struct pipeline *p = tload(&t, dir, err);
+	var_list_release(&t.vars);
+	return p;
+}
+
+static struct pipeline *load_ok(const char *yaml)
+{
+	struct err err = ERR_INIT;
+	struct pipeline *p = load_yaml(yaml, &err);
+	if (!p)
+		fail_msg("unexpected error: %s:%u:%u: %s", err.loc.file ? err.loc.file : "-",
+			 err.loc.line, err.loc.col, err.msg);
+	return p;
+}
+
+static void expect_error(const char *yaml, const char *msg, unsigned line, unsigned col)
+{
+	struct err err = ERR_INIT;
+	struct pipeline *p = load_yaml(yaml, &err);
+	if (p) {
+		pipeline_free(p);
+		fail_msg("expected error '%s'", msg);
+	}
+	if (!strstr(err.msg, msg))
+		fail_msg("error '%s' does not contain '%s'", err.msg, msg);
+	assert_int_equal(err.kind, ERR_CONFIG);
+	if (line) {
+		if (err.loc.line != line || err.loc.col != col)
+			fail_msg("'%s' at %u:%u, expected %u:%u", err.msg, err.loc.line, err.loc.col,
+				 line, col);
+		assert_non_null(err.loc.file);
+		assert_non_null(strstr(err.loc.file, ".gitlab-ci.yml"));
+	}
+	err_release(&err);
+}
+
+/* "name@stage<need,need>" for each job, joined by " | ". */
+static char *summary(const struct pipeline *p)
+{
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < p->n_jobs; i++) {
+		const struct job *j = &p->jobs[i];
+		strbuf_addf(&sb, "%s%s@%s", i ? " | " : "", j->name, j->stage);
+		if (j->has_needs) {
+			strbuf_addch(&sb, '<');
+			for (size_t k = 0; k < j->n_needs; k++)
+				strbuf_addf(&sb, "%s%s", k ? "," : "", j->needs[k].job);
+			strbuf_addch(&sb, '>');
+		}
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+static void assert_jobs(const struct pipeline *p, const char *expected)
+{
+	_cleanup_free_ char *s = summary(p);
+	if (strcmp(s, expected) != 0)
+		fail_msg("jobs:\n  got      %s\n  expected %s", s, expected);
+}
+
+static const char *var_of(const struct job *j, const char *k)
+{
+	return var_list_value(&j->variables, k);
+}
+
+static const char *str_join(const struct string_list *l)
+{
+	static char buf[1024];
+	buf[0] = '\0';
+	for (size_t i = 0; i < l->n; i++) {
+		strncat(buf, i ? "," : "", sizeof(buf) - strlen(buf) - 1);
+		strncat(buf, l->v[i], sizeof(buf) - strlen(buf) - 1);
+	}
+	return buf;
+}
+
+/* ---- basics ------------------------------------------------------------------------------ */
+
+static void test_basic_order_and_stages(void **state)
+{
+	(void)state;
+	struct pipeline *p = load_ok("deploy_it:\n  stage: deploy\n  script: d\n"
+				     "t1:\n  script: [a, [b, [c]]]\n"
+				     "b1:\n  stage: build\n  script: b\n"
+				     "t2:\n  stage: test\n  script: x\n");
+	assert_int_equal(p->n_stages, 5);
+	assert_string_equal(p->stages[0], ".pre");
+	assert_string_equal(p->stages[4], ".post");
+	assert_jobs(p, "b1@build | t1@test | t2@test | deploy_it@deploy");
+	assert_string_equal(str_join(&p->jobs[1].script), "a,b,c");
+	assert_int_equal(p->jobs[0].stage_index, 1);
+	assert_true(p->created);
+	assert_ptr_equal(pipeline_find_job(p, "t2"), &p->jobs[2]);
+	assert_null(pipeline_find_job(p, "nope"));
+	assert_non_null(p->resolved);
+	pipeline_free(p);
+}
+
+static void test_user_stages(void **state)
+{
+	(void)state;
+	struct pipeline *p = load_ok("stages: [.post, [one, two], .pre, three]\n"
+				     "a:\n  stage: three\n  script: x\n"
+				     "b:\n  stage: .pre\n  script: x\n"
+				     "c:\n  stage: one\n  script: x\n");
+	assert_int_equal(p->n_stages, 5);
+	const char *want[] = { ".pre", "one", "two", "three", ".post" };
+	for (int i = 0; i < 5; i++)
+		assert_string_equal(p->stages[i], want[i]);
+	assert_jobs(p, "b@.pre | c@one | a@three");
+	pipeline_free(p);
+}
+
+static void test_hidden_and_reserved(void **state)
+{
+	(void)state;
+	struct pipeline *p = load_ok("variables:\n  G: g\n  N: 012\n  B: yes\n"
+				     ".hidden:\n  script: x\n  foo: bar\n"
+				     "job:\n  script: x\n  variables:\n    J: \"1\"\n"
+				     "    R: {value: $G, expand: false}\n");
+	assert_int_equal(p->n_jobs, 1);
+	const struct job *j = &p->jobs[0];
+	assert_string_equal(var_of(j, "G"), "g");
+	assert_string_equal(var_of(j, "N"), "10");
+	assert_string_equal(var_of(j, "B"), "true");
+	assert_string_equal(var_of(j, "R"), "$G");
+	assert_true(var_list_get(&j->variables, "R")->raw);
+	assert_string_equal(var_of(j, "J"), "1");
+	pipeline_free(p);
+	expect_error("job:\n  script: x\n  variables:\n    D: {value: v, description: d}\n",
+		     "jobs:job variables config uses invalid data keys: description", 4, 8);
+}
+
+static void test_job_fields(void **state)
+{
+	(void)state;
+	struct pipeline *p = load_ok(
+		"job:\n  script: x\n"
+		"  image:\n    name: img:1\n    entrypoint: [\"\"]\n    pull_policy: [always, never]\n"
+		"    docker: {user: u, platform: linux/arm64}\n"
+		"  services:\n    - redis:7\n"
+		"    - name: postgres:15\n      alias: db, pg  sql\n      command: [\"--x\"]\n"
+		"      entrypoint: [sh]\n      variables: {A: b}\n"
+		"  allow_failure: {exit_codes: [3, 4]}\n"
+		"  retry: {max: 2, when: [script_failure], exit_codes: 137}\n"
+		"  timeout: 1h 30m\n  interruptible: true\n  resource_group: rg\n"
+		"  coverage: '/\\d+%/'\n  tags: [t1, t2]\n"
+		"  environment: {name: prod, url: 'https://x', action: stop}\n"
+		"  artifacts:\n    paths: [a, b]\n    exclude: [c]\n    when: always\n"
+		"    expire_in: 1 week\n    untracked: true\n    reports: {junit: r.xml}\n"
+		"  cache:\n    - key: k1\n      paths: [p]\n      policy: pull\n"
+		"    - key: {files: [Gemfile.lock], prefix: pre}\n      when: on_failure\n"
+		"trig:\n  trigger: grp/other\n");
+	const struct job *j = pipeline_find_job(p, "job");
+	assert_string_equal(j->image.name, "img:1");
+	assert_true(j->image.has_entrypoint);
+	assert_int_equal(j->image.entrypoint.n, 1);
+	assert_string_equal(j->image.entrypoint.v[0], "");
+	assert_string_equal(str_join(&j->image.pull_policy), "always,never");
+	assert_string_equal(j->image.user, "u");
+	assert_string_equal(j->image.platform, "linux/arm64");
+	assert_int_equal(j->n_services, 2);
+	assert_string_equal(j->services[0].image.name, "redis:7");
+	assert_string_equal(str_join(&j->services[1].aliases), "db,pg,sql");
+	assert_string_equal(str_join(&j->services[1].command), "--x");
+	assert_string_equal(var_list_value(&j->services[1].variables, "A"), "b");
+	assert_false(j->allow_failure);
+	assert_int_equal(j->n_allow_failure_exit_codes, 2);
+	assert_int_equal(j->allow_failure_exit_codes[1], 4);
+	assert_int_equal(j->retry.max, 2);
+	assert_int_equal(j->retry.n_exit_codes, 1);
+	assert_int_equal(j->retry.exit_codes[0], 137);
+	assert_string_equal(str_join(&j->retry.when), "script_failure");
+	assert_int_equal(j->timeout_seconds, 5400);
+	assert_true(j->interruptible);
+	assert_string_equal(j->resource_group, "rg");
+	assert_string_equal(j->coverage, "/\\d+%/");
+	assert_string_equal(str_join(&j->tags), "t1,t2");
+	assert_string_equal(j->environment.name, "prod");
+	assert_string_equal(j->environment.action, "stop");
+	assert_true(j->artifacts.present);
+	assert_int_equal(j->artifacts.when, ART_ALWAYS);
+	assert_string_equal(str_join(&j->artifacts.reports_junit), "r.xml");
+	assert_int_equal(j->n_caches, 2);
+	assert_string_equal(j->caches[0].policy, "pull");
+	assert_string_equal(j->caches[1].key_prefix, "pre");
+	assert_int_equal(j->caches[1].when, ART_ON_FAILURE);
+	assert_string_equal(j->caches[1].key, "default");
+	const struct job *t = pipeline_find_job(p, "trig");
+	assert_true(t->is_trigger);
+	pipeline_free(p);
+}
+
+static void test_durations(void **state)
+{
+	(void)state;
+	assert_int_equal(mduration_parse("90"), 90);
+	assert_int_equal(mduration_parse("1h 30m"), 5400);
+	assert_int_equal(mduration_parse("2 hours"), 7200);
+	assert_int_equal(mduration_parse("3 mins"), 180);
+	assert_int_equal(mduration_parse("1 hour and 10 minutes"), 4200);
+	assert_int_equal(mduration_parse("1.5h"), 5400);
+	assert_int_equal(mduration_parse("1 week"), 604800);
+	assert_int_equal(mduration_parse("01:30:00"), 5400);
+	assert_int_equal(mduration_parse("10 parsecs"), -1);
+	assert_int_equal(mduration_parse(""), -1);
+}
+
+static void test_globs(void **state)
+{
+	(void)state;
+	assert_true(mglob_match("*.md", "README.md"));
+	assert_false(mglob_match("*.md", "docs/a.md"));
+	assert_true(mglob_match("docs/**/*.md", "docs/a.md"));
+	assert_true(mglob_match("docs/**/*.md", "docs/x/y/a.md"));
+	assert_true(mglob_match("**/*.{c,h}", "src/x.h"));
+	assert_false(mglob_match("**/*.{c,h}", "src/x.o"));
+	assert_true(mglob_match("*", ".hidden"));
+	assert_true(mglob_match("src/?.c", "src/a.c"));
+	assert_true(mglob_match("[ab]*.c", "b1.c"));
+	assert_false(mglob_match("[!ab]*.c", "b1.c"));
+	assert_true(mglob_match("Dockerfile", "Dockerfile"));
+	assert_false(mglob_match("src/*", "src/a/b"));
+}
+
+/* ---- validation errors ------------------------------------------------------------------ */
+
+static void test_errors_keys_and_types(void **state)
+{
+	(void)state;
+	expect_error("job:\n  script: x\n  foo: 1\n  bar: 2\n",
+		     "jobs:job config contains unknown keys: foo, bar", 3, 3);
+	expect_error("job:\n  script:\n    - echo\n    - a: b\n",
+		     "jobs:job script should be a string or a nested array of strings up to 10 "
+		     "levels deep",
+		     3, 5);
+	expect_error("job:\n  stage: build\n",
+		     "jobs:job config should implement the script:, run:, or trigger: keyword", 1,
+		     1);
+	expect_error("job:\n  stage: lint\n  script: x\n",
+		     "job job: chosen stage lint does not exist; available stages are .pre, build, "
+		     "test, deploy, .post",
+		     2, 10);
+	expect_error("job: [1]\n", "jobs:job config should be a hash", 1, 1);
+	expect_error(".h:\n  script: x\n", "jobs config should contain at least one visible job",
+		     0, 0);
+	expect_error("job:\n  script: x\n  when: sometimes\n",
+		     "jobs:job when should be one of: on_success, on_failure, always, manual, "
+		     "delayed",
+		     3, 9);
+	expect_error("job:\n  script: x\n  when: delayed\n", "jobs:job start in should be a duration",
+		     3, 9);
+	expect_error("job:\n  script: x\n  when: delayed\n  start_in: 2 weeks\n",
+		     "jobs:job start in should be a duration", 4, 13);
+	expect_error("job:\n  script: x\n  timeout: soon\n",
+		     "jobs:job timeout config should be a duration", 3, 12);
+	expect_error("job:\n  script: x\n  retry: 3\n",
+		     "jobs:job:retry config must be less than or equal to 2", 3, 10);
+	expect_error("job:\n  script: x\n  retry: {max: -1}\n",
+		     "jobs:job:retry max must be greater than or equal to 0", 3, 16);
+	expect_error("job:\n  script: x\n  parallel: 201\n",
+		     "jobs:job:parallel config must be less than or equal to 200", 3, 13);
+	expect_error("job:\n  script: x\n  parallel: 0\n",
+		     "jobs:job:parallel config must be greater than or equal to 1", 3, 13);
+	expect_error("job:\n  script: x\n  rules:\n    - if: $A\n      foo: x\n",
+		     "jobs:job:rules:rule config contains unknown keys: foo", 5, 7);
+	expect_error("job:\n  script: x\n  rules:\n    - when: sometimes\n",
+		     "jobs:job:rules:rule when unknown value: sometimes", 4, 13);
+	expect_error("job:\n  script: x\n  rules:\n    - if: $A = 1\n",
+		     "jobs:job:rules:rule if", 0, 0);
+	expect_error("job:\n  script: x\n  only: [main]\n  rules:\n    - when: always\n",
+		     "jobs:job config key may not be used with `rules`: only", 3, 3);
+	expect_error("default:\n  script: x\njob:\n  script: x\n",
+		     "default config contains unknown keys: script", 2, 3);
+	expect_error("image: a\ndefault:\n  image: b\njob:\n  script: x\n",
+		     "image is defined in both the top level and default:", 1, 1);
+	expect_error("workflow:\n  rules:\n    - when: on_success\njob:\n  script: x\n",
+		     "workflow:rules:rule when unknown value: on_success", 3, 13);
+}
+
+static void test_errors_needs(void **state)
+{
+	(void)state;
+	expect_error("a:\n  script: x\n  needs: [zz]\n", "a job: undefined need: zz", 3, 11);
+	expect_error("a:\n  stage: build\n  script: x\n  needs: [b]\nb:\n  script: x\n",
+		     "a job: need b is not defined in current or prior stages", 4, 11);
+	expect_error("a:\n  script: x\nb:\n  script: x\n  needs: [a, {job: a}]\n",
+		     "b has duplicate entries in the needs section.", 5, 14);
+	expect_error("a:\n  stage: build\n  script: x\nc:\n  stage: build\n  script: x\n"
+		     "b:\n  script: x\n  needs: [a]\n  dependencies: [c]\n",
+		     "b job: dependencies the c should be part of needs", 10, 18);
+	expect_error("b:\n  script: x\n  dependencies: [nope]\n", "b job: undefined dependency: nope",
+		     3, 18);
+	/* optional needs on a missing job are fine */
+	struct pipeline *p = load_ok("a:\n  script: x\n  needs: [{job: zz, optional: true}]\n");
+	assert_jobs(p, "a@test<>");
+	pipeline_free(p);
+}
+
+static void test_collect_all_errors(void **state)
+{
+	(void)state;
+	_cleanup_free_ char *dir = new_dir();
+	put(dir, ".gitlab-ci.yml",
+	    "a:\n  script: x\n  foo: 1\nb:\n  stage: nope\n  script: x\nc:\n  script: [{}]\n");
+	struct tctx t;
+	tctx_init(&t, dir);
+	t.ctx.vars = t.vars;
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct pipeline_opts opts = { .collect_all_errors = true, .diags = &dl };
+	_cleanup_free_ char *file = xasprintf("%s/.gitlab-ci.yml", dir);
+	struct err err = ERR_INIT;
+	struct pipeline *p = pipeline_load(file, &t.ctx, &opts, &err);
+	assert_null(p);
+	assert_int_equal(diag_list_errors(&dl), 3);
+	assert_non_null(strstr(dl.v[0].msg, "unknown keys: foo"));
+	assert_int_equal(dl.v[1].loc.line, 5);
+	assert_non_null(strstr(dl.v[2].msg, "jobs:c script should be"));
+	assert_non_null(strstr(err.msg, "unknown keys: foo"));
+	err_release(&err);
+	diag_list_release(&dl);
+	var_list_release(&t.vars);
+}
+
+/* ---- includes ---------------------------------------------------------------------------- */
+
+static struct pipeline *load_dir(const char *dir, const char *include_dir, struct err *err)
+{
+	struct tctx t;
+	tctx_init(&t, dir);
+	t.ctx.include_dir = include_dir;
+	struct pipeline *p = tload(&t, dir, err);
+	var_list_release(&t.vars);
+	return p;
+}
+
+static void test_include_local_nested_and_merge(void **state)
+{
+	(void)state;
+	_cleanup_free_ char *dir = new_dir();
+	put(dir, ".gitlab-ci.yml",
+	    "include:\n  - local: /ci/a.yml\n  - ci/b.yml\n"
+	    "variables:\n  V: main\n"
+	    "job:\n  variables: {J: main}\n");
+	put(dir, "ci/a.yml",
+	    "include: ci/nested/c.yml\nvariables:\n  V: a\n  A: a\n"
+	    "job:\n  script: [from-a]\n  variables: {J: a, K: a}\n");
+	put(dir, "ci/b.yml", "other:\n  script: [b]\n  stage: build\n");
+	put(dir, "ci/nested/c.yml", "variables:\n  C: c\n  A: c\n");
+	struct err err = ERR_INIT;
+	struct pipeline *p = load_dir(dir, NULL, &err);
+	assert_non_null(p);
+	assert_jobs(p, "other@build | job@test");
+	const struct job *j = pipeline_find_job(p, "job");
+	assert_string_equal(str_join(&j->script), "from-a");
+	assert_string_equal(var_of(j, "J"), "main");
+	assert_string_equal(var_of(j, "K"), "a");
+	assert_string_equal(var_of(j, "V"), "main");
+	assert_string_equal(var_of(j, "A"), "a");
+	assert_string_equal(var_of(j, "C"), "c");
+	pipeline_free(p);
+}
+
+static void test_include_wildcards_and_rules(void **state)
+{
+	(void)state;
+	_cleanup_free_ char *dir = new_dir();
+	put(dir, ".gitlab-ci.yml",
+	    "include:\n  - local: 'ci/*.yml'\n  - local: 'deep/**.yml'\n"
+	    "  - local: never.yml\n    rules:\n      - if: $CI_COMMIT_BRANCH == \"other\"\n"
+	    "  - local: always.yml\n    rules:\n      - exists: [ci/x.yml]\n");
+	put(dir, "ci/x.yml", "x:\n  script: x\n");
+	put(dir, "ci/y.yml", "y:\n  script: y\n");
+	put(dir, "ci/sub/z.yml", "z:\n  script: z\n");
+	put(dir, "deep/a/b/w.yml", "w:\n  script: w\n");
+	put(dir, "never.yml", "never:\n  script: n\n");
+	put(dir, "always.yml", "always:\n  script: n\n");
+	struct err err = ERR_INIT;
+	struct pipeline *p = load_dir(dir, NULL, &err);
+	assert_non_null(p);
+	assert_jobs(p, "x@test | y@test | w@test | always@test");
+	pipeline_free(p);
+}
+
+static void test_include_errors(void **state)
+{
+	(void)state;
+	expect_error("include: missing.yml\njob:\n  script: x\n",
+		     "Local file `missing.yml` does not exist!", 1, 10);
+	expect_error("include: file.txt\njob:\n  script: x\n",
+		     "Included file `file.txt` does not have YAML extension!", 1, 10);
+	expect_error("include: 'https://example.com/ci/t.yml'\njob:\n  script: x\n",
+		     "remote include 'https://example.com/ci/t.yml' cannot be fetched offline; pass "
+		     "--include-dir DIR holding it as DIR/remote/example.com/ci/t.yml",
+		     1, 10);
+	expect_error("include:\n  - project: grp/lib\n    file: /ci.yml\n    ref: v1\n"
+		     "job:\n  script: x\n",
+		     "project include 'grp/lib:ci.yml' cannot be fetched offline; pass "
+		     "--include-dir DIR holding it as DIR/project/grp/lib/v1/ci.yml",
+		     3, 11);
+	expect_error("include:\n  - template: Auto-DevOps.gitlab-ci.yml\njob:\n  script: x\n",
+		     "template include 'Auto-DevOps.gitlab-ci.yml' cannot be fetched offline", 2,
+		     15);
+	expect_error("include:\n  - component: gitlab.com/comp/go/build@1.0\njob:\n  script: x\n",
+		     "component include 'gitlab.com/comp/go/build@1.0' cannot be fetched offline",
+		     2, 16);
+	/* an error inside an included file points into that file */
+	_cleanup_free_ char *dir = new_dir();
+	put(dir, ".gitlab-ci.yml", "include: ci/bad.yml\n");
+	put(dir, "ci/bad.yml", "job:\n  script: x\n  nope: 1\n");
+	struct err err = ERR_INIT;
+	assert_null(load_dir(dir, NULL, &err));
+	assert_non_null(strstr(err.loc.file, "ci/bad.yml"));
+	assert_int_equal(err.loc.line, 3);
+	assert_int_equal(err.loc.col, 3);
+	err_release(&err);
+}
+
+static void test_include_dir_offline(void **state)
+{
+	(void)state;
+	_cleanup_free_ char *dir = new_dir();
+	_cleanup_free_ char *inc = xasprintf("%s/incdir", dir);
+	put(dir, ".gitlab-ci.yml",
+	    "include:\n  - remote: 'https://example.com/ci/r.yml'\n"
+	    "  - project: grp/lib\n    file: [a.yml]\n"
+	    "  - template: Tpl.gitlab-ci.yml\n"
+	    "  - component: gitlab.com/comp/go/build@1.0\n    inputs: {stage: deploy}\n");
+	put(inc, "remote/example.com/ci/r.yml", "r:\n  script: r\n");
+	put(inc, "project/grp/lib/HEAD/a.yml", "include: local-in-lib.yml\np:\n  script: p\n");
+	put(inc, "project/grp/lib/HEAD/local-in-lib.yml", "pl:\n  script: pl\n");
+	put(inc, "template/Tpl.gitlab-ci.yml", "t:\n  script: t\n");
+	put(inc, "component/gitlab.com/comp/go@1.0/templates/build.yml",
+	    "spec:\n  inputs:\n    stage:\n      default: test\n    name:\n      default: c\n---\n"
+	    "$[[ inputs.name ]]-job:\n  stage: $[[ inputs.stage ]]\n  script: c\n");
+	struct err err = ERR_INIT;
+	struct pipeline *p = load_dir(dir, inc, &err);
+	if (!p)
+		fail_msg("%s", err.msg);
+	assert_jobs(p, "r@test | pl@test | p@test | t@test | c-job@deploy");
+	pipeline_free(p);
+}
+
+static void test_spec_inputs(void **state)
+{
+	(void)state;
+	struct pipeline *p = load_ok("spec:\n  inputs:\n    who:\n      default: world\n"
+				     "    n:\n      default: 3\n      type: number\n---\n"
+				     "job:\n  script: echo hello $[[ inputs.who ]]\n"
+				     "  parallel: $[[ inputs.n ]]\n");
+	assert_int_equal(p->n_jobs, 3);
+	assert_string_equal(p->jobs[0].script.v[0], "echo hello world");
+	pipeline_free(p);
+	expect_error("spec:\n  inputs:\n    who:\n---\njob:\n  script: $[[ inputs.who ]]\n",
+		     "`who` input: required value has not been provided", 0, 0);
+	expect_error("spec:\n  inputs:\n    who:\n      default: x\n---\njob:\n"
+		     "  script: $[[ inputs.foo ]]\n",
+		     "unknown interpolation key: `foo`", 7, 11);
+}
+
+/* ---- extends, !reference, default --------------------------------------------------------- */
+
+static void test_extends(void **state)
+{
+	(void)state;
+	struct pipeline *p = load_ok(".p:\n  variables: {A: \"1\", B: \"2\"}\n  script: [x]\n"
+				     "  tags: [t1]\n  image: img\n"
+				     ".q:\n  extends: .p\n  stage: build\n"
+				     "job:\n  extends: [.q]\n  variables: {B: \"3\"}\n  tags: [t2]\n"
+				     "  image: null\n");
+	const struct job *j = pipeline_find_job(p, "job");
+	assert_string_equal(var_of(j, "A"), "1");
+	assert_string_equal(var_of(j, "B"), "3");
+	assert_string_equal(str_join(&j->script), "x");
+	assert_string_equal(str_join(&j->tags), "t2");
+	assert_string_equal(j->stage, "build");
+	assert_null(j->image.name);
+	pipeline_free(p);
+	expect_error("a:\n  extends: b\n  script: x\nb:\n  extends: a\n  script: y\n",
+		     "circular dependency detected in `extends`", 0, 0);
+	expect_error("a:\n  extends: .nope\n  script: x\n",
+		     "a: unknown keys in `extends` (.nope)", 2, 12);
+	expect_error("a:\n  extends: .v\n  script: x\n.v: [1]\n",
+		     "a: invalid base hashes in `extends` (.v)", 2, 12);
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, ".l0:\n  script: x\n");
+	for (int i = 1; i <= 12; i++)
+		strbuf_addf(&sb, ".l%d:\n  extends: .l%d\n", i, i - 1);
+	strbuf_addstr(&sb, "job:\n  extends: .l12\n");
+	expect_error(sb.buf, "nesting too deep in `extends`", 0, 0);
+	strbuf_release(&sb);
+}
+
+static void test_reference(void **state)
+{
+	(void)state;
+	struct pipeline *p = load_ok(".setup:\n  script: [a, b]\n  vars: {X: x}\n"
+				     ".r:\n  rules:\n    - if: $CI_COMMIT_BRANCH == \"main\"\n"
+				     "job:\n  script:\n    - !reference [.setup, script]\n    - c\n"
+				     "  variables:\n    X: !reference [.setup, vars, X]\n"
+				     "  rules:\n    - !reference [.r, rules]\n");
+	const struct job *j = pipeline_find_job(p, "job");
+	assert_string_equal(str_join(&j->script), "a,b,c");
+	assert_string_equal(var_of(j, "X"), "x");
+	assert_true(j->decision.included);
+	pipeline_free(p);
+	expect_error("job:\n  script: !reference [.nope, script]\n", "could not be found", 0, 0);
+}
+
+static void test_default_and_inherit(void **state)
+{
+	(void)state;
+	struct pipeline *p = load_ok(
+		"image: legacy\n"
+		"default:\n  before_script: [d]\n  tags: [dt]\n  retry: 1\n"
+		"variables: {G1: a, G2: b}\n"
+		"a:\n  script: x\n"
+		"b:\n  script: x\n  before_script: [own]\n  inherit: {default: false, variables: false}\n"
+		"c:\n  script: x\n  inherit: {default: [tags], variables: [G2]}\n");
+	const struct job *a = pipeline_find_job(p, "a"), *b = pipeline_find_job(p, "b"),
+			 *c = pipeline_find_job(p, "c");
+	assert_string_equal(str_join(&a->before_script), "d");
+	assert_string_equal(a->image.name, "legacy");
+	assert_int_equal(a->retry.max, 1);
+	assert_string_equal(var_of(a, "G1"), "a");
+	assert_string_equal(str_join(&b->before_script), "own");
+	assert_null(b->image.name);
+	assert_int_equal(b->tags.n, 0);
+	assert_null(var_of(b, "G1"));
+	assert_int_equal(c->before_script.n, 0);
+	assert_string_equal(str_join(&c->tags), "dt");
+	assert_null(c->image.name);
+	assert_null(var_of(c, "G1"));
+	assert_string_equal(var_of(c, "G2"), "b");
+	pipeline_free(p);
+}
+
+/* ---- parallel ------------------------------------------------------------------------------ */
+
+static void test_parallel(void **state)
+{
+	(void)state;
+	struct pipeline *p = load_ok(
+		"build:\n  stage: build\n  script: x\n  parallel: 3\n"
+		"mx:\n  stage: build\n  script: x\n  variables: {OS: none}\n  parallel:\n    matrix:\n"
+		"      - OS: [linux, mac]\n        ARCH: [amd64, arm]\n      - OS: win\n"
+		"all:\n  script: x\n  needs: [build]\n"
+		"some:\n  script: x\n  needs:\n    - job: mx\n      parallel:\n        matrix:\n"
+		"          - OS: linux\n            ARCH: [arm]\n"
+		"deps:\n  script: x\n  dependencies: [build]\n");
+	assert_jobs(p, "build 1/3@build | build 2/3@build | build 3/3@build | "
+		       "mx: [linux, amd64]@build | mx: [linux, arm]@build | mx: [mac, amd64]@build | "
+		       "mx: [mac, arm]@build | mx: [win]@build | "
+		       "all@test<build 1/3,build 2/3,build 3/3> | some@test<mx: [linux, arm]> | "
+		       "deps@test");
+	const struct job *j = pipeline_find_job(p, "build 2/3");
+	assert_int_equal(j->node_index, 2);
+	assert_int_equal(j->node_total, 3);
+	assert_string_equal(j->group_name, "build");
+	j = pipeline_find_job(p, "mx: [mac, arm]");
+	assert_string_equal(var_of(j, "OS"), "mac");
+	assert_string_equal(var_of(j, "ARCH"), "arm");
+	assert_int_equal(j->node_index, 4);
+	assert_int_equal(j->node_total, 5);
+	j = pipeline_find_job(p, "deps");
+	assert_string_equal(str_join(&j->dependencies), "build 1/3,build 2/3,build 3/3");
+	pipeline_free(p);
+	expect_error("a:\n  script: x\n  parallel:\n    matrix:\n      - X: [1,2,3,4,5,6,7,8,9,10]\n"
+		     "        Y: [1,2,3,4,5,6,7,8,9,10]\n        Z: [1,2,3]\n",
+		     "jobs:a:parallel:matrix config generates too many jobs (maximum is 200)", 5, 7);
+}
+
+/* ---- workflow, rules, only/except --------------------------------------------------------- */
+
+static struct pipeline *load_with(const char *yaml, void (*setup)(struct tctx *), struct err *err)
+{
+	_cleanup_free_ char *dir = new_dir();
+	put(dir, ".gitlab-ci.yml", yaml);
+	put(dir, "docs/readme.md", "x");
+	put(dir, "src/main.c", "x");
+	struct tctx t;
+	tctx_init(&t, dir);
+	if (setup)
+		setup(&t);
+	struct pipeline *p = tload(&t, dir, err);
+	var_list_release(&t.vars);
+	return p;
+}
+
+static void setup_mr(struct tctx *t)
+{
+	tctx_set(t, "CI_PIPELINE_SOURCE", "merge_request_event", true);
+	tctx_unset(t, "CI_COMMIT_BRANCH");
+	tctx_set(t, "CI_COMMIT_REF_NAME", "feature", true);
+}
+
+static void setup_tag(struct tctx *t)
+{
+	tctx_unset(t, "CI_COMMIT_BRANCH");
+	tctx_set(t, "CI_COMMIT_TAG", "v1.2", true);
+	tctx_set(t, "CI_COMMIT_REF_NAME", "v1.2", true);
+}
+
+static void setup_changes(struct tctx *t)
+{
+	t->changed_v[0] = "src/main.c";
+	t->changed = (struct string_list){ t->changed_v, 1 };
+	t->ctx.changed_files = &t->changed;
+	tctx_set(t, "DEPLOY", "yes", false);
+}
+
+static void test_workflow(void **state)
+{
+	(void)state;
+	const char *y = "variables: {V: global, W: w}\n"
+			"workflow:\n  name: 'pipe $V $CI_COMMIT_BRANCH'\n  rules:\n"
+			"    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n"
+			"      variables: {V: mr}\n"
+			"    - if: $CI_COMMIT_TAG\n      when: never\n"
+			"    - if: $CI_COMMIT_BRANCH == \"main\"\n      variables: {V: main}\n"
+			"job:\n  script: x\n";
+	struct err err = ERR_INIT;
+	struct pipeline *p = load_with(y, NULL, &err);
+	assert_true(p->created);
+	assert_string_equal(var_of(&p->jobs[0], "V"), "main");
+	assert_string_equal(var_list_value(&p->variables, "V"), "main");
+	assert_string_equal(p->name, "pipe main main");
+	assert_int_equal(p->workflow_loc.line, 9);
+	pipeline_free(p);
+	p = load_with(y, setup_mr, &err);
+	assert_true(p->created);
+	/* workflow:rules drops the implicit only: the plain job runs in MR pipelines */
+	assert_int_equal(p->n_jobs, 1);
+	assert_string_equal(var_of(&p->jobs[0], "V"), "mr");
+	pipeline_free(p);
+	p = load_with(y, setup_tag, &err);
+	assert_false(p->created);
+	assert_int_equal(p->n_jobs, 0);
+	assert_int_equal(p->n_excluded, 1);
+	pipeline_free(p);
+	p = load_with("workflow:\n  rules:\n    - if: $NOPE\njob:\n  script: x\n", NULL, &err);
+	assert_false(p->created);
+	pipeline_free(p);
+}
+
+static void test_rules_matrix(void **state)
+{
+	(void)state;
+	const char *y =
+		"variables: {G: gv, REF: \"$CI_COMMIT_BRANCH\"}\n"
+		"a:\n  script: x\n  rules:\n    - if: $CI_COMMIT_BRANCH == \"other\"\n"
+		"    - if: $G == \"gv\" && $CI_COMMIT_BRANCH =~ /^ma/\n      when: manual\n"
+		"b:\n  script: x\n  when: manual\n"
+		"c:\n  script: x\n  rules:\n    - if: $NOPE\n"
+		"d:\n  script: x\n  rules:\n    - changes: [docs/**/*]\n    - exists: ['src/*.c']\n"
+		"      when: delayed\n      start_in: 5 min\n      allow_failure: true\n"
+		"      variables: {R: rv}\n"
+		"e:\n  script: x\n  rules:\n    - changes: ['docs/*']\n      when: never\n    - when: always\n"
+		"f:\n  script: x\n  variables: {J: jv}\n  rules:\n    - if: $J == \"jv\" && $REF == \"main\"\n"
+		"g:\n  script: x\n  rules:\n    - if: $DEPLOY\n";
+	struct err err = ERR_INIT;
+	struct pipeline *p = load_with(y, setup_changes, &err);
+	if (!p)
+		fail_msg("%s", err.msg);
+	assert_jobs(p, "a@test | b@test | d@test | e@test | f@test | g@test");
+	const struct job *a = pipeline_find_job(p, "a");
+	assert_int_equal(a->when, WHEN_MANUAL);
+	assert_true(a->manual);
+	assert_false(a->allow_failure);
+	assert_int_equal(a->decision.rule_index, 1);
+	assert_int_equal(a->decision.rule_loc.line, 6);
+	assert_string_equal(a->decision.reason, "rule 2 matched");
+	assert_string_equal(var_list_value(&a->decision.read_vars, "G"), "gv");
+	assert_string_equal(var_list_value(&a->decision.read_vars, "CI_COMMIT_BRANCH"), "main");
+	const struct job *b = pipeline_find_job(p, "b");
+	assert_true(b->allow_failure);
+	assert_true(b->manual);
+	const struct job *c = pipeline_find_job(p, "c");
+	assert_false(c->decision.included);
+	assert_string_equal(c->decision.reason, "no rule matched");
+	assert_non_null(var_list_get(&c->decision.read_vars, "NOPE"));
+	assert_null(var_list_value(&c->decision.read_vars, "NOPE"));
+	const struct job *d = pipeline_find_job(p, "d");
+	assert_int_equal(d->when, WHEN_DELAYED);
+	assert_int_equal(d->start_in_seconds, 300);
+	assert_true(d->allow_failure);
+	assert_string_equal(var_of(d, "R"), "rv");
+	assert_int_equal(d->decision.rule_index, 1);
+	const struct job *e = pipeline_find_job(p, "e");
+	assert_int_equal(e->when, WHEN_ALWAYS);
+	/* f reads REF, a global that references $CI_COMMIT_BRANCH: expanded before evaluation */
+	assert_true(pipeline_find_job(p, "f")->decision.included);
+	pipeline_free(p);
+}
+
+static void test_only_except(void **state)
+{
+	(void)state;
+	const char *y = "plain:\n  script: x\n"
+			"ronly:\n  script: x\n  rules:\n    - when: on_success\n"
+			"mr:\n  script: x\n  only: [merge_requests]\n"
+			"tags:\n  script: x\n  only: [tags]\n"
+			"rx:\n  script: x\n  only: ['/^v\\d/']\n"
+			"main:\n  script: x\n  only: [main, pushes]\n"
+			"noint:\n  script: x\n  except: [main]\n"
+			"vars:\n  script: x\n  only:\n    variables: [$CI_COMMIT_REF_NAME == \"main\"]\n"
+			"chg:\n  script: x\n  only:\n    refs: [branches]\n    changes: [\"*.md\"]\n";
+	struct err err = ERR_INIT;
+	struct pipeline *p = load_with(y, NULL, &err);
+	assert_jobs(p, "plain@test | ronly@test | main@test | vars@test | chg@test");
+	assert_string_equal(pipeline_find_job(p, "noint")->decision.reason, "except:refs matched");
+	pipeline_free(p);
+	p = load_with(y, setup_mr, &err);
+	/* except: alone keeps the implicit only: [branches, tags] */
+	assert_jobs(p, "ronly@test | mr@test");
+	assert_string_equal(pipeline_find_job(p, "plain")->decision.reason,
+			    "implicit only: [branches, tags] did not match");
+	pipeline_free(p);
+	p = load_with(y, setup_tag, &err);
+	assert_jobs(p, "plain@test | ronly@test | tags@test | rx@test | main@test | noint@test");
+	pipeline_free(p);
+	p = load_with(y, setup_changes, &err);
+	assert_null(pipeline_find_job(p, "chg")->decision.included ? "chg" : NULL);
+	pipeline_free(p);
+}
+
+static void test_needs_on_excluded(void **state)
+{
+	(void)state;
+	expect_error("a:\n  stage: build\n  script: x\n  rules:\n    - if: $NOPE\n"
+		     "b:\n  script: x\n  needs: [a]\n",
+		     "'b' job needs 'a' job, but 'a' does not exist in the pipeline", 8, 11);
+	struct pipeline *p = load_ok("a:\n  stage: build\n  script: x\n  rules:\n    - if: $NOPE\n"
+				     "b:\n  script: x\n  needs: [{job: a, optional: true}]\n"
+				     "c:\n  script: x\n  rules:\n    - needs: [b]\n");
+	assert_jobs(p, "b@test<> | c@test<b>");
+	pipeline_free(p);
+}
+
+/* ---- fixtures: seed document and real-world corpus ------------------------------------- */
+
+static const char *srcdir(void)
+{
+	const char *s = getenv("RUNNEL_SRCDIR");
+	return s ? s : ".";
+}
+
+static struct pipeline *load_fixture(const char *dir, struct err *err)
+{
+	return load_dir(dir, NULL, err);
+}
+
+static void test_seed_fixtures(void **state)
+{
+	(void)state;
+	static const char *const cases[][2] = {
+		{ "dind-basic", "build@test" },
+		{ "dind-tls", "build@test" },
+		{ "dind-build-push", "build@build | deploy@deploy" },
+		{ "dind-multistage", "build@test" },
+		{ "dind-buildkit-cache", "build@test" },
+		{ "dind-compose", "integration_test@test" },
+		{ "socket-binding", "build@test" },
+		{ "kaniko", "build@test" },
+		{ "buildah", "build@test" },
+		{ "parallel-builds", "build_api@build | build_worker@build | build_frontend@build" },
+		{ "security-scan", "build@build | scan@scan" },
+		{ "complete-pipeline", "build@build | test@test<build> | integration_test@test<build> | "
+				       "security_scan@scan<build> | push@push<test,integration_test>" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		_cleanup_free_ char *dir = xasprintf("%s/tests/fixtures/seed/%s", srcdir(),
+						     cases[i][0]);
+		struct err err = ERR_INIT;
+		struct pipeline *p = load_fixture(dir, &err);
+		if (!p)
+			fail_msg("%s: %s", cases[i][0], err.msg);
+		assert_jobs(p, cases[i][1]);
+		pipeline_free(p);
+	}
+	/* spot checks of fields */
+	_cleanup_free_ char *dir = xasprintf("%s/tests/fixtures/seed/complete-pipeline", srcdir());
+	struct err err = ERR_INIT;
+	struct pipeline *p = load_fixture(dir, &err);
+	const struct job *j = pipeline_find_job(p, "integration_test");
+	assert_string_equal(j->image.name, "docker:24");
+	assert_string_equal(j->services[0].image.name, "docker:24-dind");
+	assert_string_equal(j->before_script.v[0], "apk add --no-cache docker-compose");
+	assert_string_equal(var_list_value(&p->variables, "DOCKER_TLS_VERIFY"), "1");
+	j = pipeline_find_job(p, "security_scan");
+	assert_true(j->allow_failure);
+	assert_true(j->image.has_entrypoint);
+	pipeline_free(p);
+	/* the seed's docker-compose file is not a pipeline */
+	free(dir);
+	dir = xasprintf("%s/tests/fixtures/seed/compose-file-not-a-pipeline", srcdir());
+	assert_null(load_fixture(dir, &err));
+	err_release(&err);
+}
+
+/* Configs of the corpus that GitLab itself rejects, with the error it gives. */
+static const char *const corpus_invalid[][2] = {
+	/* extends a template that no file defines */
+	{ "NVIDIA__nvidia-container-toolkit",
+	  "test-toolkit-ubuntu20.04: unknown keys in `extends` (.test:toolkit)" },
+};
+
+static bool expected_corpus_error(const char *name, const char *msg)
+{
+	if (strstr(msg, "cannot be fetched offline"))
+		return true;
+	for (size_t i = 0; i < sizeof(corpus_invalid) / sizeof(*corpus_invalid); i++)
+		if (strcmp(name, corpus_invalid[i][0]) == 0 && strstr(msg, corpus_invalid[i][1]))
+			return true;
+	return false;
+}
+
+static void test_real_corpus(void **state)
+{
+	(void)state;
+	const char *root = "/work/shared/corpus/real";
+	DIR *d = opendir(root);
+	if (!d) {
+		print_message("corpus not present, skipped\n");
+		return;
+	}
+	struct dirent *de;
+	int loaded = 0, offline = 0, bad = 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *dir = xasprintf("%s/%s", root, de->d_name);
+		struct err err = ERR_INIT;
+		struct pipeline *p = load_fixture(dir, &err);
+		if (p) {
+			loaded++;
+			assert_true(p->n_jobs + p->n_excluded > 0);
+			pipeline_free(p);
+			continue;
+		}
+		if (!expected_corpus_error(de->d_name, err.msg)) {
+			print_error("%s: %s:%u:%u: %s\n", de->d_name, err.loc.file ? err.loc.file : "",
+				    err.loc.line, err.loc.col, err.msg);
+			bad++;
+		}
+		offline++;
+		err_release(&err);
+	}
+	closedir(d);
+	print_message("corpus: %d loaded, %d rejected as expected\n", loaded, offline - bad);
+	assert_int_equal(bad, 0);
+	assert_true(loaded > 0);
+}
+
+/* ---- performance --------------------------------------------------------------------------- */
+
+static double load_generated(int n_jobs)
+{
+	_cleanup_free_ char *dir = new_dir();
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, "stages: [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9]\n"
+			   ".tpl:\n  image: alpine\n  script: [echo hi]\n  variables: {T: t}\n");
+	int per = n_jobs / 10;
+	for (int i = 0; i < n_jobs; i++) {
+		int s = i / per;
+		strbuf_addf(&sb, "job%d:\n  extends: .tpl\n  stage: s%d\n", i, s);
+		strbuf_addf(&sb, "  rules:\n    - if: $CI_COMMIT_BRANCH == \"main\" && "
+				 "$CI_COMMIT_REF_NAME =~ /^ma/\n");
+		if (s > 0)
+			strbuf_addf(&sb, "  needs: [job%d]\n", i - per);
+	}
+	put(dir, ".gitlab-ci.yml", sb.buf);
+	strbuf_release(&sb);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct err err = ERR_INIT;
+	struct pipeline *p = load_dir(dir, NULL, &err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!p)
+		fail_msg("%s", err.msg);
+	assert_int_equal(p->n_jobs, n_jobs);
+	pipeline_free(p);
+	return (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+}
+
+static void test_performance(void **state)
+{
+	(void)state;
+	/* best of 3 runs: the machine may be busy */
+	double t1 = 1e9, t3 = 1e9;
+	for (int i = 0; i < 3; i++) {
+		double a = load_generated(1000), b = load_generated(3000);
+		t1 = a < t1 ? a : t1;
+		t3 = b < t3 ? b : t3;
+	}
+	print_message("1000 jobs: %.1f ms, 3000 jobs: %.1f ms\n", t1, t3);
+	/* Linear: 3x the jobs must not cost much more than 3x (quadratic would be 9x). Generous
+	 * bound for sanitizer and valgrind runs. */
+	assert_true(t3 < t1 * 6 + 50);
+}
+
+/* ---- main ---------------------------------------------------------------------------------- */
+
+static int group_setup(void **state)
+{
+	(void)state;
+	snprintf(g_root, sizeof(g_root), "/tmp/rn-pipeline-XXXXXX");
+	return mkdtemp(g_root) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	return nftw(g_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_basic_order_and_stages),
+		cmocka_unit_test(test_user_stages),
+		cmocka_unit_test(test_hidden_and_reserved),
+		cmocka_unit_test(test_job_fields),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_globs),
+		cmocka_unit_test(test_errors_keys_and_types),
+		cmocka_unit_test(test_errors_needs),
+		cmocka_unit_test(test_collect_all_errors),
+		cmocka_unit_test(test_include_local_nested_and_merge),
+		cmocka_unit_test(test_include_wildcards_and_rules),
+		cmocka_unit_test(test_include_errors),
+		cmocka_unit_test(test_include_dir_offline),
+		cmocka_unit_test(test_spec_inputs),
+		cmocka_unit_test(test_extends),
+		cmocka_unit_test(test_reference),
+		cmocka_unit_test(test_default_and_inherit),
+		cmocka_unit_test(test_parallel),
+		cmocka_unit_test(test_workflow),
+		cmocka_unit_test(test_rules_matrix),
+		cmocka_unit_test(test_only_except),
+		cmocka_unit_test(test_needs_on_excluded),
+		cmocka_unit_test(test_seed_fixtures),
+		cmocka_unit_test(test_real_corpus),
+		cmocka_unit_test(test_performance),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,377 @@
+/* Tests for vcs/: remote URL parsing, commit title/description, reading real throwaway git
+ * repositories (branch, tag, detached, default branch, files, changed files) and the
+ * predefined variables derived from them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model/vars.h"
+#include "util/arena.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+#include "vcs/context.h"
+#include "vcs/git.h"
+
+/* ---- remote URLs ---- */
+
+static void check_remote(const char *url, const char *proto, const char *host, int port,
+			 const char *path)
+{
+	struct vcs_remote r;
+	assert_int_equal(vcs_parse_remote(url, &r), 0);
+	assert_string_equal(r.protocol, proto);
+	assert_string_equal(r.host, host);
+	assert_int_equal(r.port, port);
+	assert_string_equal(r.path, path);
+	vcs_remote_release(&r);
+}
+
+static void test_remote_forms(void **state)
+{
+	(void)state;
+	check_remote("git@gitlab.com:group/proj.git", "https", "gitlab.com", 443, "group/proj");
+	check_remote("git@GitLab.Example.com:a/b/c", "https", "gitlab.example.com", 443, "a/b/c");
+	check_remote("ssh://git@host.io:2222/g/sub/p.git", "https", "host.io", 443, "g/sub/p");
+	check_remote("https://user:tok@gl.corp:8443/g/p.git/", "https", "gl.corp", 8443, "g/p");
+	check_remote("http://gl.local/g/p", "http", "gl.local", 80, "g/p");
+	check_remote("https://gitlab.com/gitlab-org/gitlab", "https", "gitlab.com", 443,
+		     "gitlab-org/gitlab");
+}
+
+static void test_remote_rejects(void **state)
+{
+	(void)state;
+	struct vcs_remote r = {0};
+	assert_int_equal(vcs_parse_remote("/srv/git/proj.git", &r), -1);
+	assert_int_equal(vcs_parse_remote("file:///srv/git/proj.git", &r), -1);
+	assert_int_equal(vcs_parse_remote("./rel/path:x", &r), -1);
+	assert_int_equal(vcs_parse_remote("https://host", &r), -1);
+	assert_null(r.host);
+}
+
+/* ---- commit messages ---- */
+
+static void check_split(const char *msg, const char *title, const char *desc)
+{
+	char *t = vcs_commit_title(msg), *d = vcs_commit_description(msg);
+	assert_string_equal(t, title);
+	assert_string_equal(d, desc);
+	free(t);
+	free(d);
+}
+
+static void test_commit_split(void **state)
+{
+	(void)state;
+	check_split("Fix it\n", "Fix it", "");
+	check_split("Fix it\n\nBecause.\n", "Fix it", "\nBecause.");
+	check_split("Title\r\nbody\n", "Title", "body");
+	char long_title[120];
+	memset(long_title, 'x', 110);
+	strcpy(long_title + 110, "\nbody");
+	char expect_title[111];
+	memset(expect_title, 'x', 110);
+	expect_title[110] = '\0';
+	check_split(long_title, expect_title, long_title);
+}
+
+/* ---- real repositories ---- */
+
+struct repo_fixture {
+	char dir[64];
+};
+
+static int sh(const char *dir, const char *script)
+{
+	char *cmd = xasprintf("cd '%s' && (%s) >/dev/null 2>&1", dir, script);
+	int r = system(cmd);
+	free(cmd);
+	return r;
+}
+
+#define GIT_ENV                                                                                    \
+	"export GIT_AUTHOR_NAME='Ann Author' GIT_AUTHOR_EMAIL=ann@example.org "                     \
+	"GIT_COMMITTER_NAME=C GIT_COMMITTER_EMAIL=c@example.org "                                   \
+	"GIT_AUTHOR_DATE='2024-02-03T04:05:06+02:00' "                                              \
+	"GIT_COMMITTER_DATE='2024-02-03T04:05:06+02:00' GIT_CONFIG_NOSYSTEM=1 HOME=$PWD/.home; "
+
+static int repo_setup(void **state)
+{
+	struct repo_fixture *f = xcalloc(1, sizeof(*f));
+	strcpy(f->dir, "/tmp/runnel-test-vcs-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(sh(f->dir, GIT_ENV "git init -q -b main . && "
+					    "git config user.name 'Una User' && "
+					    "git config user.email una@example.org && "
+					    "printf 'a\\n' > a.txt && mkdir sub && printf 'b\\n' > sub/b.txt && "
+					    "printf 'ign\\n' > .gitignore && printf x > ign && "
+					    "git add . && git commit -q -m 'First commit' -m 'Body text.'"),
+			 0);
+	*state = f;
+	return 0;
+}
+
+static int repo_teardown(void **state)
+{
+	struct repo_fixture *f = *state;
+	char *cmd = xasprintf("rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(f);
+	return 0;
+}
+
+static void test_repo_basic(void **state)
+{
+	struct repo_fixture *f = *state;
+	struct vcs_repo r;
+	struct err err = ERR_INIT;
+	assert_int_equal(vcs_repo_open(f->dir, VCS_FILES, &r, &err), 0);
+	assert_true(r.in_repo);
+	assert_string_equal(r.branch, "main");
+	assert_non_null(r.sha);
+	assert_int_equal(strlen(r.sha), 40);
+	assert_string_equal(r.author_name, "Ann Author");
+	assert_string_equal(r.author_email, "ann@example.org");
+	assert_int_equal(r.commit_time, 1706925906); /* 2024-02-03T02:05:06Z */
+	assert_string_equal(r.message, "First commit\n\nBody text.\n");
+	assert_null(r.tag);
+	assert_string_equal(r.default_branch, "main");
+	assert_string_equal(r.default_ref, "refs/heads/main");
+	assert_null(r.remote_url);
+	assert_string_equal(r.user_name, "Una User");
+	assert_true(strvec_find(&r.files, "a.txt") >= 0);
+	assert_true(strvec_find(&r.files, "sub/b.txt") >= 0);
+	assert_true(strvec_find(&r.files, "ign") < 0);
+	assert_int_equal(r.untracked.n, 0);
+	vcs_repo_release(&r);
+}
+
+static void test_repo_from_subdir_and_tag(void **state)
+{
+	struct repo_fixture *f = *state;
+	assert_int_equal(sh(f->dir, GIT_ENV "git tag -a v1.0 -m release && git tag light && "
+					    "git remote add origin git@gl.example:grp/Proj.git && "
+					    "git checkout -q --detach"),
+			 0);
+	char *sub = xasprintf("%s/sub", f->dir);
+	struct vcs_repo r;
+	struct err err = ERR_INIT;
+	assert_int_equal(vcs_repo_open(sub, VCS_FILES, &r, &err), 0);
+	assert_null(r.branch);
+	/* both tags point at HEAD; the annotated one is peeled, the first by name wins */
+	assert_string_equal(r.tag, "light");
+	assert_string_equal(r.remote_url, "git@gl.example:grp/Proj.git");
+	assert_true(strvec_find(&r.files, "a.txt") >= 0); /* whole tree, relative to the root */
+	vcs_repo_release(&r);
+	free(sub);
+}
+
+static void test_repo_master_default_and_changes(void **state)
+{
+	struct repo_fixture *f = *state;
+	assert_int_equal(sh(f->dir, GIT_ENV "git branch -m main master && "
+					    "git checkout -q -b feature && printf c > c.txt && "
+					    "git add c.txt && git commit -q -m c && printf z >> a.txt && "
+					    "printf n > new.txt"),
+			 0);
+	struct vcs_repo r;
+	struct err err = ERR_INIT;
+	assert_int_equal(vcs_repo_open(f->dir, VCS_FILES, &r, &err), 0);
+	assert_string_equal(r.branch, "feature");
+	assert_string_equal(r.default_branch, "master");
+	assert_string_equal(r.default_ref, "refs/heads/master");
+	struct strvec ch = STRVEC_INIT;
+	assert_int_equal(vcs_changed_files(&r, &ch, &err), 1);
+	assert_int_equal(ch.n, 3);
+	assert_true(strvec_find(&ch, "c.txt") >= 0);
+	assert_true(strvec_find(&ch, "a.txt") >= 0);
+	assert_true(strvec_find(&ch, "new.txt") >= 0);
+	assert_int_equal(r.untracked.n, 1);
+	strvec_release(&ch);
+	vcs_repo_release(&r);
+}
+
+static void test_not_a_repo(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/runnel-test-novcs-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct vcs_repo r;
+	struct err err = ERR_INIT;
+	assert_int_equal(vcs_repo_open(dir, VCS_FILES, &r, &err), 0);
+	assert_false(r.in_repo);
+	assert_string_equal(r.default_branch, "main");
+	assert_null(r.sha);
+	assert_non_null(strstr(r.root, "runnel-test-novcs-"));
+	struct strvec ch = STRVEC_INIT;
+	assert_int_equal(vcs_changed_files(&r, &ch, &err), 0);
+	vcs_repo_release(&r);
+	rmdir(dir);
+}
+
+static void test_vcs_git_status(void **state)
+{
+	(void)state;
+	struct strbuf out = STRBUF_INIT;
+	struct err err = ERR_INIT;
+	const char *args[] = {"version", NULL};
+	assert_int_equal(vcs_git("/", args, &out, &err), 0);
+	assert_non_null(strstr(out.buf, "git version"));
+	strbuf_reset(&out);
+	const char *bad[] = {"no-such-subcommand-xyz", NULL};
+	assert_int_not_equal(vcs_git("/", bad, &out, &err), 0);
+	assert_false(err_is_set(&err));
+	strbuf_release(&out);
+}
+
+/* ---- predefined variables ---- */
+
+static struct vcs_repo fake_repo(void)
+{
+	struct vcs_repo r = {0};
+	r.in_repo = true;
+	r.root = xstrdup("/home/u/My Proj");
+	r.branch = xstrdup("Feature/ABC_123");
+	r.sha = xstrdup("0123456789abcdef0123456789abcdef01234567");
+	r.message = xstrdup("Title line\n\nMore.\n");
+	r.author_name = xstrdup("Ann");
+	r.author_email = xstrdup("ann@example.org");
+	r.commit_time = 1706925906;
+	r.default_branch = xstrdup("main");
+	r.remote_url = xstrdup("ssh://git@GitLab.Corp:2222/Group/Sub/App.git");
+	r.user_email = xstrdup("una@example.org");
+	r.user_name = xstrdup("Una");
+	strvec_init(&r.files);
+	strvec_init(&r.untracked);
+	return r;
+}
+
+#define V(k) var_list_value(&vars, k)
+
+static void test_predefined_branch(void **state)
+{
+	(void)state;
+	struct vcs_repo r = fake_repo();
+	struct arena a = ARENA_INIT;
+	struct var_list vars = {0}, job = {0};
+	struct vcs_ref_opts o = {.branch = r.branch, .now = 0};
+	vcs_predefined_vars(&r, &o, &a, &vars, &job);
+	assert_string_equal(V("CI_COMMIT_BRANCH"), "Feature/ABC_123");
+	assert_string_equal(V("CI_COMMIT_REF_NAME"), "Feature/ABC_123");
+	assert_string_equal(V("CI_COMMIT_REF_SLUG"), "feature-abc-123");
+	assert_null(V("CI_COMMIT_TAG"));
+	assert_string_equal(V("CI_COMMIT_SHORT_SHA"), "01234567");
+	assert_string_equal(V("CI_COMMIT_TITLE"), "Title line");
+	assert_string_equal(V("CI_COMMIT_DESCRIPTION"), "\nMore.");
+	assert_string_equal(V("CI_COMMIT_TIMESTAMP"), "2024-02-03T02:05:06Z");
+	assert_string_equal(V("CI_COMMIT_AUTHOR"), "Ann <ann@example.org>");
+	assert_string_equal(V("CI_COMMIT_BEFORE_SHA"), "0000000000000000000000000000000000000000");
+	assert_string_equal(V("CI_COMMIT_REF_PROTECTED"), "false");
+	assert_string_equal(V("CI_SERVER_URL"), "https://gitlab.corp");
+	assert_string_equal(V("CI_SERVER_FQDN"), "gitlab.corp");
+	assert_string_equal(V("CI_API_V4_URL"), "https://gitlab.corp/api/v4");
+	assert_string_equal(V("CI_PROJECT_PATH"), "Group/Sub/App");
+	assert_string_equal(V("CI_PROJECT_PATH_SLUG"), "group-sub-app");
+	assert_string_equal(V("CI_PROJECT_NAMESPACE"), "Group/Sub");
+	assert_string_equal(V("CI_PROJECT_ROOT_NAMESPACE"), "Group");
+	assert_string_equal(V("CI_PROJECT_NAME"), "App");
+	assert_string_equal(V("CI_PROJECT_URL"), "https://gitlab.corp/Group/Sub/App");
+	assert_string_equal(V("CI_REGISTRY_IMAGE"), "registry.gitlab.corp/group/sub/app");
+	assert_string_equal(V("CI_PIPELINE_SOURCE"), "push");
+	assert_string_equal(V("CI_PIPELINE_CREATED_AT"), "1970-01-01T00:00:00Z");
+	assert_string_equal(V("GITLAB_USER_LOGIN"), "una");
+	assert_string_equal(V("CI"), "true");
+	/* job-only variables stay out of what rules can read */
+	assert_null(V("CI_PIPELINE_ID"));
+	assert_string_equal(var_list_value(&job, "CI_PIPELINE_ID"), "1");
+	assert_string_equal(var_list_value(&job, "CI_PROJECT_DIR"), "/builds/Group/Sub/App");
+	arena_release(&a);
+	vcs_repo_release(&r);
+}
+
+static void test_predefined_tag_and_mr(void **state)
+{
+	(void)state;
+	struct vcs_repo r = fake_repo();
+	struct arena a = ARENA_INIT;
+	struct var_list vars = {0}, job = {0};
+	struct vcs_ref_opts o = {.tag = "v1.2.3", .source = "web"};
+	vcs_predefined_vars(&r, &o, &a, &vars, &job);
+	assert_null(V("CI_COMMIT_BRANCH"));
+	assert_string_equal(V("CI_COMMIT_TAG"), "v1.2.3");
+	assert_string_equal(V("CI_COMMIT_REF_NAME"), "v1.2.3");
+	assert_string_equal(V("CI_COMMIT_REF_SLUG"), "v1-2-3");
+	assert_string_equal(V("CI_PIPELINE_SOURCE"), "web");
+	assert_null(V("CI_MERGE_REQUEST_IID"));
+
+	struct var_list mr = {0}, mrjob = {0};
+	struct vcs_ref_opts m = {.branch = "feat", .source = "merge_request_event"};
+	vcs_predefined_vars(&r, &m, &a, &mr, &mrjob);
+	assert_null(var_list_value(&mr, "CI_COMMIT_BRANCH"));
+	assert_string_equal(var_list_value(&mr, "CI_COMMIT_REF_NAME"), "feat");
+	assert_string_equal(var_list_value(&mr, "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"), "feat");
+	assert_string_equal(var_list_value(&mr, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME"), "main");
+	assert_string_equal(var_list_value(&mr, "CI_MERGE_REQUEST_IID"), "1");
+	assert_string_equal(var_list_value(&mr, "CI_MERGE_REQUEST_TITLE"), "Title line");
+	arena_release(&a);
+	vcs_repo_release(&r);
+}
+
+static void test_predefined_no_remote(void **state)
+{
+	(void)state;
+	struct vcs_repo r = fake_repo();
+	free(r.remote_url);
+	r.remote_url = NULL;
+	struct arena a = ARENA_INIT;
+	struct var_list vars = {0}, job = {0};
+	struct vcs_ref_opts o = {.branch = "main"};
+	vcs_predefined_vars(&r, &o, &a, &vars, &job);
+	assert_string_equal(V("CI_PROJECT_PATH"), "local/My Proj");
+	assert_string_equal(V("CI_PROJECT_PATH_SLUG"), "local-my-proj");
+	assert_string_equal(V("CI_SERVER_HOST"), "gitlab.example.com");
+	assert_string_equal(V("CI_REGISTRY_IMAGE"), "registry.gitlab.example.com/local/my proj");
+	assert_string_equal(V("CI_COMMIT_REF_PROTECTED"), "true");
+	assert_string_equal(V("CI_DEFAULT_BRANCH"), "main");
+	arena_release(&a);
+	vcs_repo_release(&r);
+}
+
+static void test_sources(void **state)
+{
+	(void)state;
+	assert_true(vcs_source_valid("push"));
+	assert_true(vcs_source_valid("merge_request_event"));
+	assert_true(vcs_source_valid("schedule"));
+	assert_false(vcs_source_valid("pushh"));
+	assert_false(vcs_source_valid(""));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_remote_forms),
+		cmocka_unit_test(test_remote_rejects),
+		cmocka_unit_test(test_commit_split),
+		cmocka_unit_test_setup_teardown(test_repo_basic, repo_setup, repo_teardown),
+		cmocka_unit_test_setup_teardown(test_repo_from_subdir_and_tag, repo_setup,
+						repo_teardown),
+		cmocka_unit_test_setup_teardown(test_repo_master_default_and_changes, repo_setup,
+						repo_teardown),
+		cmocka_unit_test(test_not_a_repo),
+		cmocka_unit_test(test_vcs_git_status),
+		cmocka_unit_test(test_predefined_branch),
+		cmocka_unit_test(test_predefined_tag_and_mr),
+		cmocka_unit_test(test_predefined_no_remote),
+		cmocka_unit_test(test_sources),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
