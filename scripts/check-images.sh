@@ -100,7 +100,17 @@ version: '3.8'
 services:
   app:
     image: postgres:15
-    command: ["sh", "-c", "for i in $$(seq 1 60); do pg_isready -h db -U test && redis-cli -h redis ping && PGPASSWORD=test psql -h db -U test -d test -tAc 'select 42' && exit 0; sleep 1; done; exit 1"]
+    entrypoint: ["bash", "-c"]
+    command:
+      - |
+        for i in $$(seq 1 60); do
+          if pg_isready -h db -U test && PGPASSWORD=test psql -h db -U test -d test -tAc 'select 42' \
+             && exec 3<>/dev/tcp/redis/6379 && printf 'PING\r\n' >&3 && read -r -t 2 r <&3 && [ "$${r%?}" = +PONG ]; then
+            echo all-services-ok; exit 0
+          fi
+          sleep 1
+        done
+        exit 1
     depends_on: [db, redis]
   db:
     image: postgres:15
@@ -133,11 +143,16 @@ if want services; then
   run -d --name "$ID-pg" --network "$NET" --network-alias postgres -e POSTGRES_USER=u -e POSTGRES_PASSWORD=p -e POSTGRES_DB=d postgres:15 >/dev/null
   run -d --name "$ID-redis" --network "$NET" --network-alias redis redis:7 >/dev/null
   run -d --name "$ID-reg" --network "$NET" --network-alias registry registry:2 >/dev/null
-  check "services: postgres:15 / redis:7 / registry:2 reachable by alias" \
+  check "services: postgres:15 reachable by alias, user/db from env" \
     run --rm --network "$NET" postgres:15 bash -c 'for i in $(seq 1 60); do
-        PGPASSWORD=p psql -h postgres -U u -d d -tAc "select 1" >/dev/null 2>&1 \
-          && { exec 3<>/dev/tcp/redis/6379 && printf "PING\r\n" >&3 && read -r -t 2 r <&3 && [ "${r%$'"'"'\r'"'"'}" = +PONG ]; } \
-          && curl -fsS http://registry:5000/v2/ >/dev/null 2>&1 && exit 0; sleep 0.5; done; exit 1'
+        [ "$(PGPASSWORD=p psql -h postgres -U u -d d -tAc "select current_user || current_database()" 2>/dev/null)" = ud ] && exit 0
+        sleep 0.5; done; exit 1'
+  check "services: redis:7 reachable by alias" \
+    run --rm --network "$NET" redis:7 sh -c 'for i in $(seq 1 60); do
+        [ "$(redis-cli -h redis ping 2>/dev/null)" = PONG ] && exit 0; sleep 0.5; done; exit 1'
+  check "services: registry:2 reachable by alias" \
+    run --rm --network "$NET" alpine:latest sh -c 'for i in $(seq 1 60); do
+        wget -qO- http://registry:5000/v2/ >/dev/null 2>&1 && exit 0; sleep 0.5; done; exit 1'
   docker rm -f -v "$ID-pg" "$ID-redis" "$ID-reg" >/dev/null 2>&1 || true
 fi
 

@@ -93,3 +93,29 @@ rf_node() {
   rf_link ../lib/node_modules/npm/bin/npm-cli.js /usr/bin/npm
   rf_link ../lib/node_modules/npm/bin/npx-cli.js /usr/bin/npx
 }
+
+# buildah / skopeo with /etc/containers configuration: vfs storage, docker.io
+# through runnel's mirror (a wrapper in /usr/local/bin writes the mirror
+# drop-in before running the real binary in /usr/bin).
+rf_containers_tools() {
+  local t
+  for t in "$@"; do
+    rf_bin "$t"
+    rf_file /images/common/containers-mirror "/usr/local/bin/$t" 0755
+  done
+  rf_bin runc
+  rf_file /images/common/runnel-mirror-addr /usr/local/bin/runnel-mirror-addr 0755
+  rf_path /etc/containers/policy.json /usr/share/containers/containers.conf \
+    /usr/share/containers/seccomp.json /etc/containers/registries.conf.d/shortnames.conf
+  rf_text /etc/containers/registries.conf <<'CONF'
+unqualified-search-registries = ["docker.io"]
+CONF
+  rf_text /etc/containers/storage.conf <<'CONF'
+[storage]
+driver = "vfs"
+runroot = "/run/containers/storage"
+graphroot = "/var/lib/containers/storage"
+CONF
+  rf_dir /var/lib/containers/storage
+  rf_ca_certs
+}

@@ -12,12 +12,12 @@
 int cmd_config(int argc, char **argv)
 {
 	const struct cli_verb verb = {
-		.name = "config",
-		.synopsis = "[options]",
-		.summary = "Print the fully resolved configuration (includes, extends, !reference, "
-			   "anchors and default: applied) as YAML.",
-		.min_args = 0,
-		.max_args = 0,
+	    .name = "config",
+	    .synopsis = "[options]",
+	    .summary = "Print the fully resolved configuration (includes, extends, !reference, "
+	               "anchors and default: applied) as YAML.",
+	    .min_args = 0,
+	    .max_args = 0,
 	};
 	_cleanup_(cli_common_release) struct cli_common c = CLI_COMMON_INIT;
 	int argi = cli_parse_args(argc, argv, &verb, &c);

@@ -138,7 +138,7 @@ static int unknown_job(const struct pipeline *p, const char *name)
 	fprintf(stderr, "runnel explain: no job named '%s'\n", name);
 	if (name[0] == '.') {
 		fprintf(stderr, "names starting with '.' are hidden jobs: templates for extends:, "
-				"never in a pipeline\n");
+		                "never in a pipeline\n");
 		return 2;
 	}
 	_cleanup_(strvec_release) struct strvec sugg = STRVEC_INIT;
@@ -154,12 +154,12 @@ static int unknown_job(const struct pipeline *p, const char *name)
 int cmd_explain(int argc, char **argv)
 {
 	const struct cli_verb verb = {
-		.name = "explain",
-		.synopsis = "JOB [options]",
-		.summary = "Tell why JOB is or is not in the pipeline: the rule that decided, the "
-			   "variables it read, the resulting when, allow_failure and needs.",
-		.min_args = 1,
-		.max_args = 1,
+	    .name = "explain",
+	    .synopsis = "JOB [options]",
+	    .summary = "Tell why JOB is or is not in the pipeline: the rule that decided, the "
+	               "variables it read, the resulting when, allow_failure and needs.",
+	    .min_args = 1,
+	    .max_args = 1,
 	};
 	_cleanup_(cli_common_release) struct cli_common c = CLI_COMMON_INIT;
 	int argi = cli_parse_args(argc, argv, &verb, &c);
@@ -178,7 +178,7 @@ int cmd_explain(int argc, char **argv)
 			print_loc(&p->workflow_loc);
 			printf("\n");
 			diag_print_excerpt(stdout, p->workflow_loc.file, p->workflow_loc.line,
-					   p->workflow_loc.col, 0);
+			                   p->workflow_loc.col, 0);
 		} else {
 			printf("\n");
 		}

@@ -18,8 +18,8 @@ struct graph_opts {
 };
 
 static const struct cli_option graph_opts_table[] = {
-	{"format", OPT_FORMAT, true, "FORMAT", "mermaid (default) or dot"},
-	{NULL, 0, false, NULL, NULL},
+    {"format", OPT_FORMAT, true, "FORMAT", "mermaid (default) or dot"},
+    {NULL, 0, false, NULL, NULL},
 };
 
 static int graph_on_opt(void *data, int key, const char *arg)
@@ -105,15 +105,15 @@ int cmd_graph(int argc, char **argv)
 {
 	struct graph_opts o = {FMT_MERMAID};
 	const struct cli_verb verb = {
-		.name = "graph",
-		.synopsis = "[--format mermaid|dot] [options]",
-		.summary = "Print the pipeline as a graph: stages as subgraphs, an edge for each "
-			   "need (or to the previous stage for jobs without needs:).",
-		.opts = graph_opts_table,
-		.on_opt = graph_on_opt,
-		.data = &o,
-		.min_args = 0,
-		.max_args = 0,
+	    .name = "graph",
+	    .synopsis = "[--format mermaid|dot] [options]",
+	    .summary = "Print the pipeline as a graph: stages as subgraphs, an edge for each "
+	               "need (or to the previous stage for jobs without needs:).",
+	    .opts = graph_opts_table,
+	    .on_opt = graph_on_opt,
+	    .data = &o,
+	    .min_args = 0,
+	    .max_args = 0,
 	};
 	_cleanup_(cli_common_release) struct cli_common c = CLI_COMMON_INIT;
 	int argi = cli_parse_args(argc, argv, &verb, &c);
@@ -126,8 +126,8 @@ int cmd_graph(int argc, char **argv)
 		return rc;
 	_cleanup_(strbuf_release) struct strbuf sb = STRBUF_INIT;
 	strbuf_addstr(&sb, o.format == FMT_MERMAID ? "flowchart LR\n"
-						   : "digraph pipeline {\n  rankdir=LR;\n"
-						     "  node [shape=box];\n");
+	                                           : "digraph pipeline {\n  rankdir=LR;\n"
+	                                             "  node [shape=box];\n");
 	nodes(p, o.format, &sb);
 	edges(p, o.format, &sb);
 	if (o.format == FMT_DOT)

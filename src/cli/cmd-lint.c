@@ -16,9 +16,9 @@ struct lint_opts {
 };
 
 static const struct cli_option lint_opts_table[] = {
-	{"json", OPT_JSON, false, NULL,
-	 "print {\"valid\": bool, \"errors\": [...], \"warnings\": [...]} on stdout"},
-	{NULL, 0, false, NULL, NULL},
+    {"json", OPT_JSON, false, NULL,
+     "print {\"valid\": bool, \"errors\": [...], \"warnings\": [...]} on stdout"},
+    {NULL, 0, false, NULL, NULL},
 };
 
 static int lint_on_opt(void *data, int key, const char *arg)
@@ -100,15 +100,15 @@ int cmd_lint(int argc, char **argv)
 {
 	struct lint_opts o = {0};
 	const struct cli_verb verb = {
-		.name = "lint",
-		.synopsis = "[--json] [options]",
-		.summary = "Check the configuration; print `valid`, or every error as "
-			   "file:line:col with the source line (exit 3).",
-		.opts = lint_opts_table,
-		.on_opt = lint_on_opt,
-		.data = &o,
-		.min_args = 0,
-		.max_args = 0,
+	    .name = "lint",
+	    .synopsis = "[--json] [options]",
+	    .summary = "Check the configuration; print `valid`, or every error as "
+	               "file:line:col with the source line (exit 3).",
+	    .opts = lint_opts_table,
+	    .on_opt = lint_on_opt,
+	    .data = &o,
+	    .min_args = 0,
+	    .max_args = 0,
 	};
 	_cleanup_(cli_common_release) struct cli_common c = CLI_COMMON_INIT;
 	int argi = cli_parse_args(argc, argv, &verb, &c);

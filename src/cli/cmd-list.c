@@ -18,8 +18,8 @@ struct list_opts {
 };
 
 static const struct cli_option list_opts_table[] = {
-	{"json", OPT_JSON, false, NULL, "print a JSON array of job objects"},
-	{NULL, 0, false, NULL, NULL},
+    {"json", OPT_JSON, false, NULL, "print a JSON array of job objects"},
+    {NULL, 0, false, NULL, NULL},
 };
 
 static int list_on_opt(void *data, int key, const char *arg)
@@ -41,7 +41,7 @@ static void needs_text(const struct job *j, struct strbuf *sb)
 		strbuf_addstr(sb, "[]");
 	for (size_t i = 0; i < j->n_needs; i++)
 		strbuf_addf(sb, "%s%s%s", i ? ", " : "", j->needs[i].job,
-			    j->needs[i].optional ? " (optional)" : "");
+		            j->needs[i].optional ? " (optional)" : "");
 }
 
 static void allow_failure_text(const struct job *j, struct strbuf *sb)
@@ -134,15 +134,15 @@ int cmd_list(int argc, char **argv)
 {
 	struct list_opts o = {0};
 	const struct cli_verb verb = {
-		.name = "list",
-		.synopsis = "[--json] [options]",
-		.summary = "List the jobs of the pipeline for the current context (branch, tag, "
-			   "source, variables) in stage order.",
-		.opts = list_opts_table,
-		.on_opt = list_on_opt,
-		.data = &o,
-		.min_args = 0,
-		.max_args = 0,
+	    .name = "list",
+	    .synopsis = "[--json] [options]",
+	    .summary = "List the jobs of the pipeline for the current context (branch, tag, "
+	               "source, variables) in stage order.",
+	    .opts = list_opts_table,
+	    .on_opt = list_on_opt,
+	    .data = &o,
+	    .min_args = 0,
+	    .max_args = 0,
 	};
 	_cleanup_(cli_common_release) struct cli_common c = CLI_COMMON_INIT;
 	int argi = cli_parse_args(argc, argv, &verb, &c);

@@ -32,19 +32,19 @@ enum {
 };
 
 static const struct cli_option common_opts[] = {
-	{"file", 'f', true, "FILE", "pipeline file (default: .gitlab-ci.yml at the repository root)"},
-	{"cwd", 'C', true, "DIR", "run as if runnel was started in DIR"},
-	{"variable", OPT_VARIABLE, true, "KEY=VALUE", "set a variable (repeatable; wins over all)"},
-	{"variables-file", OPT_VARIABLES_FILE, true, "FILE",
-	 "read variables from FILE (KEY=VALUE lines or a YAML map)"},
-	{"branch", OPT_BRANCH, true, "NAME", "evaluate as a pipeline for branch NAME"},
-	{"tag", OPT_TAG, true, "NAME", "evaluate as a pipeline for tag NAME"},
-	{"source", OPT_SOURCE, true, "SOURCE",
-	 "CI_PIPELINE_SOURCE: push (default), merge_request_event, schedule, web, api, trigger..."},
-	{"include-dir", OPT_INCLUDE_DIR, true, "DIR",
-	 "folder holding remote/project/template includes for offline use"},
-	{"help", OPT_HELP, false, NULL, "show this help"},
-	{NULL, 0, false, NULL, NULL},
+    {"file", 'f', true, "FILE", "pipeline file (default: .gitlab-ci.yml at the repository root)"},
+    {"cwd", 'C', true, "DIR", "run as if runnel was started in DIR"},
+    {"variable", OPT_VARIABLE, true, "KEY=VALUE", "set a variable (repeatable; wins over all)"},
+    {"variables-file", OPT_VARIABLES_FILE, true, "FILE",
+     "read variables from FILE (KEY=VALUE lines or a YAML map)"},
+    {"branch", OPT_BRANCH, true, "NAME", "evaluate as a pipeline for branch NAME"},
+    {"tag", OPT_TAG, true, "NAME", "evaluate as a pipeline for tag NAME"},
+    {"source", OPT_SOURCE, true, "SOURCE",
+     "CI_PIPELINE_SOURCE: push (default), merge_request_event, schedule, web, api, trigger..."},
+    {"include-dir", OPT_INCLUDE_DIR, true, "DIR",
+     "folder holding remote/project/template includes for offline use"},
+    {"help", OPT_HELP, false, NULL, "show this help"},
+    {NULL, 0, false, NULL, NULL},
 };
 
 void cli_common_release(struct cli_common *c)
@@ -81,8 +81,8 @@ void cli_usage(FILE *out, const struct cli_verb *v)
 static void add_opts(const struct cli_option *o, struct option *lo, size_t *n, struct strbuf *sh)
 {
 	for (; o && o->name; o++) {
-		lo[*n] = (struct option){o->name, o->has_arg ? required_argument : no_argument, NULL,
-					 o->key};
+		lo[*n] = (struct option){o->name, o->has_arg ? required_argument : no_argument,
+		                         NULL, o->key};
 		(*n)++;
 		if (o->key < 256) {
 			strbuf_addch(sh, o->key);
@@ -103,20 +103,37 @@ static size_t count_opts(const struct cli_option *o)
 static int common_opt(struct cli_common *c, int key, const char *arg)
 {
 	switch (key) {
-	case 'f': c->file = arg; return 1;
-	case 'C': c->cwd = arg; return 1;
-	case OPT_VARIABLE: strvec_push(&c->variables, arg); return 1;
-	case OPT_VARIABLES_FILE: c->variables_file = arg; return 1;
-	case OPT_BRANCH: c->branch = arg; return 1;
-	case OPT_TAG: c->tag = arg; return 1;
-	case OPT_SOURCE: c->source = arg; return 1;
-	case OPT_INCLUDE_DIR: c->include_dir = arg; return 1;
-	default: return 0;
+	case 'f':
+		c->file = arg;
+		return 1;
+	case 'C':
+		c->cwd = arg;
+		return 1;
+	case OPT_VARIABLE:
+		strvec_push(&c->variables, arg);
+		return 1;
+	case OPT_VARIABLES_FILE:
+		c->variables_file = arg;
+		return 1;
+	case OPT_BRANCH:
+		c->branch = arg;
+		return 1;
+	case OPT_TAG:
+		c->tag = arg;
+		return 1;
+	case OPT_SOURCE:
+		c->source = arg;
+		return 1;
+	case OPT_INCLUDE_DIR:
+		c->include_dir = arg;
+		return 1;
+	default:
+		return 0;
 	}
 }
 
 static int parse_loop(int argc, char **argv, const struct cli_verb *v, struct cli_common *c,
-		      const struct option *lo, const char *shortopts)
+                      const struct option *lo, const char *shortopts)
 {
 	int key;
 	while ((key = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
@@ -153,8 +170,8 @@ int cli_parse_args(int argc, char **argv, const struct cli_verb *v, struct cli_c
 	int npos = argc - optind;
 	if (npos < v->min_args || (v->max_args >= 0 && npos > v->max_args)) {
 		fprintf(stderr, "runnel %s: %s\nusage: runnel %s %s\n", v->name,
-			npos < v->min_args ? "missing argument" : "too many arguments", v->name,
-			v->synopsis);
+		        npos < v->min_args ? "missing argument" : "too many arguments", v->name,
+		        v->synopsis);
 		return -1;
 	}
 	return optind;
@@ -176,7 +193,7 @@ static bool valid_key(const char *k, size_t n)
  * and, in the model, above the YAML variables; public_ is how the model tells them apart
  * from the predefined ones. */
 static void set_pipeline_var(struct arena *a, struct var_list *l, const char *key,
-			     const char *value)
+                             const char *value)
 {
 	struct var v = {.key = key, .value = value, .public_ = false};
 	var_list_set(a, l, &v);
@@ -232,7 +249,7 @@ static int read_kv_lines(const char *text, struct arena *a, struct var_list *l)
 }
 
 static int yaml_var(const struct ymap_entry *e, struct arena *a, struct var_list *l,
-		    struct err *err)
+                    struct err *err)
 {
 	struct var v = {.key = e->key, .public_ = false};
 	if (ynode_is_scalar(e->value)) {
@@ -244,8 +261,8 @@ static int yaml_var(const struct ymap_entry *e, struct arena *a, struct var_list
 		v.masked = m && m->kind == YNODE_BOOL && m->v.b;
 		v.raw = x && x->kind == YNODE_BOOL && !x->v.b;
 	} else {
-		return err_at(err, e->key_loc, "variable '%s' must be a string or a map with 'value'",
-			      e->key);
+		return err_at(err, e->key_loc,
+		              "variable '%s' must be a string or a map with 'value'", e->key);
 	}
 	if (!valid_key(e->key, strlen(e->key)))
 		return err_at(err, e->key_loc, "invalid variable name '%s'", e->key);
@@ -254,12 +271,16 @@ static int yaml_var(const struct ymap_entry *e, struct arena *a, struct var_list
 }
 
 static int read_yaml_vars(const char *path, const char *text, size_t len, struct arena *a,
-			  struct var_list *l, struct err *err)
+                          struct var_list *l, struct err *err)
 {
 	struct yload_opts yo = YLOAD_OPTS_INIT;
 	struct ydoc *doc = ydoc_load_mem(path, text, len, &yo, err);
-	if (!doc)
+	if (!doc) {
+		/* the location may name the document's copy of the path, freed with it */
+		if (err->loc.file)
+			err->loc.file = arena_strdup(a, path);
 		return -1;
+	}
 	int r = 0;
 	const struct ynode *root = doc->root;
 	if (root && root->kind != YNODE_MAP)
@@ -273,8 +294,7 @@ static int read_yaml_vars(const char *path, const char *text, size_t len, struct
 	return r;
 }
 
-int cli_read_variables_file(const char *path, struct arena *a, struct var_list *l,
-			    struct err *err)
+int cli_read_variables_file(const char *path, struct arena *a, struct var_list *l, struct err *err)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	if (!f)
@@ -292,14 +312,14 @@ int cli_read_variables_file(const char *path, struct arena *a, struct var_list *
 }
 
 static int cli_variables(const struct cli_common *c, struct arena *a, struct var_list *l,
-			 struct err *err)
+                         struct err *err)
 {
 	for (size_t i = 0; i < c->variables.n; i++) {
 		const char *kv = c->variables.v[i];
 		const char *eq = strchr(kv, '=');
 		if (!eq || !valid_key(kv, (size_t)(eq - kv)))
-			return err_set(err, ERR_USAGE, "invalid --variable '%s': expected KEY=VALUE",
-				       kv);
+			return err_set(err, ERR_USAGE,
+			               "invalid --variable '%s': expected KEY=VALUE", kv);
 		_cleanup_free_ char *key = xstrndup(kv, (size_t)(eq - kv));
 		set_pipeline_var(a, l, key, eq + 1);
 	}
@@ -340,7 +360,7 @@ static int resolve_ref(struct cli_ctx *ctx, const struct cli_common *c, struct e
 	ctx->source = c->source ? c->source : "push";
 	if (!vcs_source_valid(ctx->source))
 		return err_set(err, ERR_USAGE, "unknown pipeline source '%s' (one of: %s)",
-			       ctx->source, vcs_source_names());
+		               ctx->source, vcs_source_names());
 	if (c->branch && c->tag)
 		return err_set(err, ERR_USAGE, "--branch and --tag are mutually exclusive");
 	if (c->tag && !strcmp(ctx->source, "merge_request_event"))
@@ -356,7 +376,8 @@ static int resolve_ref(struct cli_ctx *ctx, const struct cli_common *c, struct e
 		ctx->branch = ctx->repo.default_branch;
 		if (ctx->repo.in_repo)
 			log_warn("HEAD is detached and not tagged: assuming branch '%s' "
-				 "(use --branch or --tag)", ctx->branch);
+			         "(use --branch or --tag)",
+			         ctx->branch);
 	}
 	return 0;
 }
@@ -372,7 +393,8 @@ static void list_view(struct string_list *sl, const struct strvec *sv)
  * as GitLab does without a push diff. */
 static int changed_files(struct cli_ctx *ctx, struct err *err)
 {
-	bool push_like = !strcmp(ctx->source, "push") || !strcmp(ctx->source, "merge_request_event");
+	bool push_like =
+	    !strcmp(ctx->source, "push") || !strcmp(ctx->source, "merge_request_event");
 	if (!push_like || ctx->tag || !strcmp(ctx->branch, ctx->repo.default_branch))
 		return 0;
 	int r = vcs_changed_files(&ctx->repo, &ctx->changed_store, err);
@@ -399,8 +421,11 @@ static long long pipeline_time(void)
 
 static int build_vars(struct cli_ctx *ctx, const struct cli_common *c, struct err *err)
 {
-	struct vcs_ref_opts ro = {.branch = ctx->branch, .tag = ctx->tag, .source = ctx->source,
-				  .config_path = config_path(ctx), .now = pipeline_time()};
+	struct vcs_ref_opts ro = {.branch = ctx->branch,
+	                          .tag = ctx->tag,
+	                          .source = ctx->source,
+	                          .config_path = config_path(ctx),
+	                          .now = pipeline_time()};
 	vcs_predefined_vars(&ctx->repo, &ro, &ctx->arena, &ctx->pctx.vars, &ctx->job_vars);
 	if (c->variables_file &&
 	    cli_read_variables_file(c->variables_file, &ctx->arena, &ctx->pctx.vars, err) < 0)
@@ -448,7 +473,7 @@ void cli_ctx_release(struct cli_ctx *ctx)
 }
 
 struct pipeline *cli_ctx_load(struct cli_ctx *ctx, const struct pipeline_opts *opts,
-			      struct err *err)
+                              struct err *err)
 {
 	struct pipeline_opts none = {0};
 	return pipeline_load(ctx->file, &ctx->pctx, opts ? opts : &none, err);
@@ -480,12 +505,18 @@ int cli_ctx_prepare(struct cli_ctx *ctx, const struct cli_common *c, struct pipe
 const char *cli_when_name(enum job_when w)
 {
 	switch (w) {
-	case WHEN_ON_SUCCESS: return "on_success";
-	case WHEN_ON_FAILURE: return "on_failure";
-	case WHEN_ALWAYS: return "always";
-	case WHEN_MANUAL: return "manual";
-	case WHEN_DELAYED: return "delayed";
-	case WHEN_NEVER: return "never";
+	case WHEN_ON_SUCCESS:
+		return "on_success";
+	case WHEN_ON_FAILURE:
+		return "on_failure";
+	case WHEN_ALWAYS:
+		return "always";
+	case WHEN_MANUAL:
+		return "manual";
+	case WHEN_DELAYED:
+		return "delayed";
+	case WHEN_NEVER:
+		return "never";
 	}
 	return "on_success";
 }

@@ -1,7 +1,9 @@
 /* The options every verb shares (-f, -C, --variable, --variables-file, --branch, --tag,
  * --source, --include-dir), option tables that also produce --help, and the pipeline
  * context built from them and from git (vcs/). Precedence of variables, lowest first:
- * predefined < --variables-file < --variable. */
+ * predefined < --variables-file < --variable. In pctx.vars the predefined variables are
+ * public_ (var_list_set_kv) and the user's are not: the model reads public_ to put user
+ * (pipeline) variables above the YAML variables, and they never reach service containers. */
 #pragma once
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,7 +18,7 @@ struct cli_option {
 	const char *name; /* long name without "--" */
 	int key;          /* short option letter, or a value >= 256 for long-only options */
 	bool has_arg;
-	const char *arg;  /* argument name shown in --help, e.g. "FILE" */
+	const char *arg; /* argument name shown in --help, e.g. "FILE" */
 	const char *help;
 };
 
@@ -31,14 +33,17 @@ struct cli_common {
 	const char *include_dir;
 	struct strvec variables; /* "KEY=VALUE" copies, owned */
 };
-#define CLI_COMMON_INIT { .variables = STRVEC_INIT }
+#define CLI_COMMON_INIT                                                                            \
+	{                                                                                          \
+		.variables = STRVEC_INIT                                                           \
+	}
 void cli_common_release(struct cli_common *c);
 
 /* How one verb parses its command line. */
 struct cli_verb {
-	const char *name;     /* "list" */
-	const char *synopsis; /* after "runnel list ", e.g. "[--json] [options]" */
-	const char *summary;  /* one line */
+	const char *name;              /* "list" */
+	const char *synopsis;          /* after "runnel list ", e.g. "[--json] [options]" */
+	const char *summary;           /* one line */
 	const struct cli_option *opts; /* the verb's own options, or NULL */
 	/* Called for each verb option; returns 0, or -1 after printing a usage error. */
 	int (*on_opt)(void *data, int key, const char *arg);
@@ -55,14 +60,14 @@ void cli_usage(FILE *out, const struct cli_verb *v);
 
 /* Everything a verb needs to load the pipeline. */
 struct cli_ctx {
-	struct arena arena;        /* owns the variable strings below */
+	struct arena arena; /* owns the variable strings below */
 	struct vcs_repo repo;
-	char *file;                /* owned: config path as shown in messages (relative to cwd) */
-	const char *branch;        /* the resolved ref: exactly one of branch/tag is set */
+	char *file;         /* owned: config path as shown in messages (relative to cwd) */
+	const char *branch; /* the resolved ref: exactly one of branch/tag is set */
 	const char *tag;
 	const char *source;
-	struct pipeline_ctx pctx;  /* what pipeline_load evaluates rules against */
-	struct var_list job_vars;  /* predefined variables GitLab gives running jobs only */
+	struct pipeline_ctx pctx; /* what pipeline_load evaluates rules against */
+	struct var_list job_vars; /* predefined variables GitLab gives running jobs only */
 	struct string_list repo_files;
 	struct string_list changed;
 	struct strvec changed_store;
@@ -76,7 +81,7 @@ void cli_ctx_release(struct cli_ctx *ctx);
 
 /* pipeline_load() on the context's file. Returns the owned pipeline or NULL with err set. */
 struct pipeline *cli_ctx_load(struct cli_ctx *ctx, const struct pipeline_opts *opts,
-			      struct err *err);
+                              struct err *err);
 
 /* cli_ctx_init + cli_ctx_load, printing any error and the pipeline's warnings to stderr.
  * Returns 0 with *ret_p (owned) set, or the exit code the verb should return. ctx must be
@@ -92,5 +97,4 @@ const char *cli_ctx_shown_value(const struct cli_ctx *ctx, const char *key, cons
 /* Reads a variables file: KEY=VALUE lines (blank lines, # comments and `export ` allowed,
  * values optionally quoted) or a YAML map (KEY: value, or KEY: {value, masked, expand}).
  * Appends to l (strings in a). Returns 0 or -1 with err set. Exposed for tests. */
-int cli_read_variables_file(const char *path, struct arena *a, struct var_list *l,
-			    struct err *err);
+int cli_read_variables_file(const char *path, struct arena *a, struct var_list *l, struct err *err);

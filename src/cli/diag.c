@@ -59,7 +59,7 @@ void diag_print_excerpt(FILE *out, const char *file, unsigned line, unsigned col
 		chars++;
 	}
 	fprintf(out, "%s\n%s%s^%s\n", src.buf, caret.buf, color ? C_GREEN : "",
-		color ? C_RESET : "");
+	        color ? C_RESET : "");
 }
 
 void diag_print(FILE *out, const struct diag *d)
@@ -74,11 +74,11 @@ void diag_print(FILE *out, const struct diag *d)
 	}
 	if (!d->loc.line) {
 		fprintf(out, "%s%s:%s %s%s:%s %s\n", color ? C_BOLD : "", d->loc.file, reset, lc,
-			label, reset, d->msg);
+		        label, reset, d->msg);
 		return;
 	}
 	fprintf(out, "%s%s:%u:%u:%s %s%s:%s %s\n", color ? C_BOLD : "", d->loc.file, d->loc.line,
-		d->loc.col, reset, lc, label, reset, d->msg);
+	        d->loc.col, reset, lc, label, reset, d->msg);
 	diag_print_excerpt(out, d->loc.file, d->loc.line, d->loc.col, color);
 }
 

@@ -8,7 +8,6 @@
  * TCP write side below TLS too). Every wait is a poll() with a deadline or on a socket the
  * daemon closes when it goes away, so a vanished daemon gives an error rather than a hang. */
 #include <errno.h>
-#include <stdio.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +54,6 @@ void dk_hijack_free(struct dk_hijack *hj)
 
 static int conn_error(struct dk_hijack *hj, const char *detail, struct err *err)
 {
-	fprintf(stderr, "DEBUG conn_error %s pending=%zu\n", detail, hj->pending.len);
 	return err_set(err, ERR_ENV, "%s at %s: connection to the daemon failed: %s", hj->what,
 	               hj->c->endpoint, detail);
 }
@@ -85,8 +83,6 @@ static int hj_connect(struct dk_hijack *hj, struct err *err)
 	_cleanup_free_ char *url = xasprintf("%s/", hj->c->base_url);
 	curl_easy_setopt(hj->h, CURLOPT_URL, url);
 	curl_easy_setopt(hj->h, CURLOPT_CONNECT_ONLY, 1L);
-	curl_easy_setopt(hj->h, CURLOPT_VERBOSE, (long)(getenv("RN_V") != NULL));
-	if (getenv("RN_TLS12")) curl_easy_setopt(hj->h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2);
 	curl_easy_setopt(hj->h, CURLOPT_ERRORBUFFER, hj->errbuf);
 	CURLcode rc = curl_easy_perform(hj->h);
 	if (rc != CURLE_OK)

@@ -227,6 +227,7 @@ static struct ynode *interp_node(struct inputs_ctx *ic, struct ynode *n)
 	if (n->kind != YNODE_MAP)
 		return n;
 	struct ynode *c = NULL;
+	bool keys_changed = false;
 	for (size_t i = 0; i < n->n; i++) {
 		struct ynode *v = interp_node(ic, n->entries[i].value);
 		const char *k = n->entries[i].key;
@@ -239,10 +240,18 @@ static struct ynode *interp_node(struct inputs_ctx *ic, struct ynode *n)
 			c = ynode_shallow_copy(ic->L->a, n);
 		if (c) {
 			c->entries[i].value = v;
+			keys_changed = keys_changed || k != c->entries[i].key;
 			c->entries[i].key = k;
 		}
 	}
-	return c ? c : n;
+	if (!keys_changed)
+		return c ? c : n;
+	/* Interpolated keys: rebuild so the map's lookup index matches (and duplicates merge). */
+	struct ynode *m = ynode_new(ic->L->a, YNODE_MAP, n->loc);
+	for (size_t i = 0; i < c->n; i++)
+		ynode_map_set(ic->L->a, m, c->entries[i].key, c->entries[i].key_loc,
+			      c->entries[i].value);
+	return m;
 }
 
 /* Checks one input value against its spec (type, options). */

@@ -15,10 +15,21 @@
 #include "vcs/git.h"
 
 static const char *const sources[] = {
-	"push",	    "web",	       "trigger",	   "schedule", "api",
-	"external", "pipeline",	       "chat",		   "webide",   "merge_request_event",
-	"external_pull_request_event", "parent_pipeline", "ondemand_dast_scan",
-	"ondemand_dast_validation",    "security_orchestration_policy",
+    "push",
+    "web",
+    "trigger",
+    "schedule",
+    "api",
+    "external",
+    "pipeline",
+    "chat",
+    "webide",
+    "merge_request_event",
+    "external_pull_request_event",
+    "parent_pipeline",
+    "ondemand_dast_scan",
+    "ondemand_dast_validation",
+    "security_orchestration_policy",
 };
 
 bool vcs_source_valid(const char *source)
@@ -91,7 +102,7 @@ static void project_facts(const struct vcs_repo *r, struct project_facts *pf)
 		pf->port = 443;
 	}
 	bool std_port = (pf->port == 443 && !strcmp(pf->protocol, "https")) ||
-			(pf->port == 80 && !strcmp(pf->protocol, "http"));
+	                (pf->port == 80 && !strcmp(pf->protocol, "http"));
 	pf->fqdn = std_port ? xstrdup(pf->host) : xasprintf("%s:%d", pf->host, pf->port);
 	pf->server_url = xasprintf("%s://%s", pf->protocol, pf->fqdn);
 	const char *slash = strrchr(pf->path, '/');
@@ -106,7 +117,7 @@ static void set(struct arena *a, struct var_list *l, const char *k, const char *
 }
 
 static void setf(struct arena *a, struct var_list *l, const char *k, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static void setf(struct arena *a, struct var_list *l, const char *k, const char *fmt, ...)
 {
 	va_list ap;
@@ -146,8 +157,8 @@ static void server_vars(const struct project_facts *pf, struct arena *a, struct 
 	set(a, l, "CI_TEMPLATE_REGISTRY_HOST", "registry.gitlab.com");
 }
 
-static void project_vars(const struct vcs_repo *r, const struct project_facts *pf,
-			 struct arena *a, struct var_list *l)
+static void project_vars(const struct vcs_repo *r, const struct project_facts *pf, struct arena *a,
+                         struct var_list *l)
 {
 	set(a, l, "CI_PROJECT_ID", "1");
 	set(a, l, "CI_PROJECT_NAME", pf->name);
@@ -201,7 +212,7 @@ static void commit_vars(const struct vcs_repo *r, struct arena *a, struct var_li
 
 /* CI_COMMIT_BRANCH/TAG/REF_NAME/REF_SLUG/REF_PROTECTED and the merge request basics. */
 static void ref_vars(const struct vcs_repo *r, const struct vcs_ref_opts *o,
-		     const struct project_facts *pf, struct arena *a, struct var_list *l)
+                     const struct project_facts *pf, struct arena *a, struct var_list *l)
 {
 	const char *source = o->source ? o->source : "push";
 	bool mr = !strcmp(source, "merge_request_event");
@@ -247,8 +258,8 @@ static void user_vars(const struct vcs_repo *r, struct arena *a, struct var_list
 	set(a, l, "GITLAB_USER_LOGIN", login);
 }
 
-static void job_only_vars(const struct vcs_repo *r, const struct project_facts *pf,
-			  struct arena *a, struct var_list *jl)
+static void job_only_vars(const struct vcs_repo *r, const struct project_facts *pf, struct arena *a,
+                          struct var_list *jl)
 {
 	set(a, jl, "CI_PIPELINE_ID", "1");
 	setf(a, jl, "CI_PIPELINE_URL", "%s/%s/-/pipelines/1", pf->server_url, pf->path);
@@ -260,7 +271,7 @@ static void job_only_vars(const struct vcs_repo *r, const struct project_facts *
 }
 
 void vcs_predefined_vars(const struct vcs_repo *r, const struct vcs_ref_opts *o, struct arena *a,
-			 struct var_list *vars, struct var_list *job_vars)
+                         struct var_list *vars, struct var_list *job_vars)
 {
 	struct project_facts pf = {0};
 	project_facts(r, &pf);

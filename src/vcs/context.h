@@ -16,11 +16,11 @@ struct var_list;
 struct vcs_repo;
 
 struct vcs_ref_opts {
-	const char *branch; /* branch of a branch/MR pipeline (borrowed), or NULL */
-	const char *tag;    /* tag of a tag pipeline (borrowed); branch and tag exclusive */
-	const char *source; /* CI_PIPELINE_SOURCE; NULL = "push" */
+	const char *branch;      /* branch of a branch/MR pipeline (borrowed), or NULL */
+	const char *tag;         /* tag of a tag pipeline (borrowed); branch and tag exclusive */
+	const char *source;      /* CI_PIPELINE_SOURCE; NULL = "push" */
 	const char *config_path; /* CI_CONFIG_PATH relative to the root; NULL = .gitlab-ci.yml */
-	long long now;      /* pipeline creation time (epoch seconds) */
+	long long now;           /* pipeline creation time (epoch seconds) */
 };
 
 /* Whether `source` is one of GitLab's CI_PIPELINE_SOURCE values. */
@@ -34,7 +34,7 @@ const char *vcs_source_names(void);
  * merge_request_event pipeline `o->branch` is the source branch, the target is the default
  * branch and CI_COMMIT_BRANCH is absent, as in GitLab. */
 void vcs_predefined_vars(const struct vcs_repo *r, const struct vcs_ref_opts *o, struct arena *a,
-			 struct var_list *vars, struct var_list *job_vars);
+                         struct var_list *vars, struct var_list *job_vars);
 
 /* GitLab's commit title/description split of a message (owned results). */
 char *vcs_commit_title(const char *message);

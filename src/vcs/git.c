@@ -27,8 +27,7 @@ struct git_proc {
 
 #define GIT_MAX_ARGS 24
 
-static int git_start(const char *dir, const char *const *args, struct git_proc *gp,
-		     struct err *err)
+static int git_start(const char *dir, const char *const *args, struct git_proc *gp, struct err *err)
 {
 	const char *argv[GIT_MAX_ARGS + 4] = {"git", "-C", dir};
 	size_t n = 3;
@@ -122,13 +121,13 @@ static void parse_log(struct vcs_repo *r, const struct strbuf *sb)
 }
 
 struct ref_facts {
-	char *origin_head; /* owned: short name origin/HEAD points to */
+	char *origin_head;     /* owned: short name origin/HEAD points to */
 	struct strvec heads;   /* local branch short names */
 	struct strvec remotes; /* origin/<name> short names (without "origin/") */
 };
 
-static void take_ref(struct vcs_repo *r, struct ref_facts *rf, const char *name,
-		     const char *symref, const char *oid, const char *peeled)
+static void take_ref(struct vcs_repo *r, struct ref_facts *rf, const char *name, const char *symref,
+                     const char *oid, const char *peeled)
 {
 	const char *target = *peeled ? peeled : oid;
 	if (!strncmp(name, "refs/tags/", 10)) {
@@ -167,10 +166,10 @@ static void pick_default_branch(struct vcs_repo *r, const struct ref_facts *rf)
 {
 	const char *d = rf->origin_head;
 	if (!d) {
-		bool main_ = strvec_find(&rf->heads, "main") >= 0 ||
-			     strvec_find(&rf->remotes, "main") >= 0;
+		bool main_ =
+		    strvec_find(&rf->heads, "main") >= 0 || strvec_find(&rf->remotes, "main") >= 0;
 		bool master = strvec_find(&rf->heads, "master") >= 0 ||
-			      strvec_find(&rf->remotes, "master") >= 0;
+		              strvec_find(&rf->remotes, "master") >= 0;
 		d = !main_ && master ? "master" : "main";
 	}
 	r->default_branch = xstrdup(d);
@@ -235,16 +234,19 @@ static const char *const *query_args(int q)
 	static const char *const top[] = {"rev-parse", "--show-toplevel", NULL};
 	static const char *const head[] = {"symbolic-ref", "-q", "HEAD", NULL};
 	static const char *const log[] = {"log", "-1", "--no-show-signature",
-					  "--format=%H%x00%an%x00%ae%x00%ct%x00%B", NULL};
+	                                  "--format=%H%x00%an%x00%ae%x00%ct%x00%B", NULL};
 	static const char *const refs[] = {
-		"for-each-ref",
-		"--format=%(refname)%00%(symref)%00%(objectname)%00%(*objectname)%00",
-		"refs/tags", "refs/heads", "refs/remotes/origin", NULL};
-	static const char *const config[] = {
-		"config", "-z", "--get-regexp", "^(user\\.name|user\\.email|remote\\.origin\\.url)$",
-		NULL};
-	static const char *const files[] = {"ls-files", "-z", "-t", "-c", "-o",
-					    "--exclude-standard", "--full-name", "--", ":/", NULL};
+	    "for-each-ref",
+	    "--format=%(refname)%00%(symref)%00%(objectname)%00%(*objectname)%00",
+	    "refs/tags",
+	    "refs/heads",
+	    "refs/remotes/origin",
+	    NULL};
+	static const char *const config[] = {"config", "-z", "--get-regexp",
+	                                     "^(user\\.name|user\\.email|remote\\.origin\\.url)$",
+	                                     NULL};
+	static const char *const files[] = {"ls-files",           "-z",          "-t", "-c", "-o",
+	                                    "--exclude-standard", "--full-name", "--", ":/", NULL};
 	static const char *const *const all[Q_N] = {top, head, log, refs, config, files};
 	return all[q];
 }
@@ -336,8 +338,9 @@ int vcs_changed_files(const struct vcs_repo *r, struct strvec *ret, struct err *
 		return 0;
 	/* --merge-base: the work tree against merge-base(default, HEAD), i.e. what the branch
 	 * changed since it forked, committed or not (git >= 2.30) */
-	const char *args[] = {"diff",	      "--name-only", "-z", "--no-renames", "--no-ext-diff",
-			      "--merge-base", r->default_ref, "--",  NULL};
+	const char *args[] = {
+	    "diff",         "--name-only", "-z", "--no-renames", "--no-ext-diff", "--merge-base",
+	    r->default_ref, "--",          NULL};
 	_cleanup_(strbuf_release) struct strbuf out = STRBUF_INIT;
 	int rc = vcs_git(r->root, args, &out, err);
 	if (rc < 0)
@@ -405,9 +408,11 @@ int vcs_parse_remote(const char *url, struct vcs_remote *ret)
 	const char *sep = strstr(url, "://");
 	if (sep) {
 		size_t slen = (size_t)(sep - url);
-		web = (slen == 4 && !strncmp(url, "http", 4)) || (slen == 5 && !strncmp(url, "https", 5));
-		bool ssh = (slen == 3 && !strncmp(url, "ssh", 3)) || (slen == 7 && !strncmp(url, "git+ssh", 7)) ||
-			   (slen == 3 && !strncmp(url, "git", 3));
+		web = (slen == 4 && !strncmp(url, "http", 4)) ||
+		      (slen == 5 && !strncmp(url, "https", 5));
+		bool ssh = (slen == 3 && !strncmp(url, "ssh", 3)) ||
+		           (slen == 7 && !strncmp(url, "git+ssh", 7)) ||
+		           (slen == 3 && !strncmp(url, "git", 3));
 		if (!web && !ssh)
 			return -1;
 		r.protocol = xstrdup(slen == 4 && web ? "http" : "https");
@@ -418,7 +423,8 @@ int vcs_parse_remote(const char *url, struct vcs_remote *ret)
 			goto fail;
 		rest = auth + alen;
 	} else {
-		/* scp-like syntax: [user@]host:path, as git defines it (no slash before the colon) */
+		/* scp-like syntax: [user@]host:path, as git defines it (no slash before the colon)
+		 */
 		const char *colon = strchr(url, ':');
 		if (!colon || memchr(url, '/', (size_t)(colon - url)))
 			return -1;

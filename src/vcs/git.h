@@ -13,21 +13,22 @@ enum vcs_open_flags {
 };
 
 struct vcs_repo {
-	bool in_repo;         /* false: not inside a git work tree (everything below defaulted) */
-	char *root;           /* owned: work tree top level, or the absolute start dir */
-	char *branch;         /* owned: checked-out branch (short name), NULL when detached */
-	char *sha;            /* owned: HEAD commit (40 hex), NULL when there is no commit */
-	char *message;        /* owned: full commit message ("" without a commit) */
-	char *author_name;    /* owned */
-	char *author_email;   /* owned */
+	bool in_repo;          /* false: not inside a git work tree (everything below defaulted) */
+	char *root;            /* owned: work tree top level, or the absolute start dir */
+	char *branch;          /* owned: checked-out branch (short name), NULL when detached */
+	char *sha;             /* owned: HEAD commit (40 hex), NULL when there is no commit */
+	char *message;         /* owned: full commit message ("" without a commit) */
+	char *author_name;     /* owned */
+	char *author_email;    /* owned */
 	long long commit_time; /* committer date, seconds since the epoch (0 without a commit) */
-	char *tag;            /* owned: first tag (by name) pointing at HEAD, or NULL */
-	char *default_branch; /* owned: never NULL (origin/HEAD, else main, else master, else main) */
-	char *default_ref;    /* owned: full ref of the default branch to diff against, or NULL */
-	char *remote_url;     /* owned: remote.origin.url, or NULL */
-	char *user_name;      /* owned: git config user.name, or NULL */
-	char *user_email;     /* owned: git config user.email, or NULL */
-	struct strvec files;  /* with VCS_FILES: tracked + untracked-not-ignored, relative to root */
+	char *tag;             /* owned: first tag (by name) pointing at HEAD, or NULL */
+	char *
+	    default_branch; /* owned: never NULL (origin/HEAD, else main, else master, else main) */
+	char *default_ref;  /* owned: full ref of the default branch to diff against, or NULL */
+	char *remote_url;   /* owned: remote.origin.url, or NULL */
+	char *user_name;    /* owned: git config user.name, or NULL */
+	char *user_email;   /* owned: git config user.email, or NULL */
+	struct strvec files; /* with VCS_FILES: tracked + untracked-not-ignored, relative to root */
 	struct strvec untracked; /* with VCS_FILES: the untracked subset of files */
 };
 

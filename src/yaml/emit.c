@@ -191,6 +191,17 @@ static bool emit_string(const char *s, unsigned indent, struct strbuf *out)
 	return false;
 }
 
+/* Psych tokenizes a tagged scalar even when quoted, so `!t "0x_"` cannot carry the string
+ * "0x_". A Symbol can: `!t ":\":0x_\""` is :":0x_", whose to_s strips the quotes and one
+ * leading colon (Psych's $2.sub(/^:/, '')), giving back exactly the text. */
+static void emit_tagged_string(const char *s, struct strbuf *out)
+{
+	struct strbuf sym = STRBUF_INIT;
+	strbuf_addf(&sym, ":\":%s\"", s);
+	emit_double_quoted(sym.buf, out);
+	strbuf_release(&sym);
+}
+
 static bool tag_char_ok(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -257,6 +268,11 @@ static bool emit_inline(const struct ynode *n, unsigned indent, struct strbuf *o
 		}
 		return false;
 	case YNODE_STRING:
+		if (n->tag && !ytag_is_reference(n->tag) &&
+		    yscalar_classify(n->str, strlen(n->str)) != YSC_STRING) {
+			emit_tagged_string(n->str, out);
+			return false;
+		}
 		return emit_string(n->str ? n->str : "", indent, out);
 	case YNODE_SEQ:
 		strbuf_addstr(out, "[]");
@@ -300,20 +316,22 @@ static void emit_key(const char *key, unsigned indent, struct strbuf *out)
 		strbuf_addstr(out, "!!str \"<<\":");
 		return;
 	}
-	if (strlen(key) > 1000) {
-		/* libyaml limits implicit keys to 1024 characters */
+	struct strbuf k = STRBUF_INIT;
+	if (plain_ok(key))
+		strbuf_addstr(&k, key);
+	else
+		emit_double_quoted(key, &k);
+	if (k.len > 1000) {
+		/* libyaml limits implicit keys to 1024 characters: use an explicit key */
 		strbuf_addstr(out, "? ");
-		emit_double_quoted(key, out);
+		strbuf_add(out, k.buf, k.len);
 		strbuf_addch(out, '\n');
 		pad(out, indent);
-		strbuf_addch(out, ':');
-		return;
+	} else {
+		strbuf_add(out, k.buf, k.len);
 	}
-	if (plain_ok(key))
-		strbuf_addstr(out, key);
-	else
-		emit_double_quoted(key, out);
 	strbuf_addch(out, ':');
+	strbuf_release(&k);
 }
 
 static void emit_block(const struct ynode *n, unsigned indent, bool first_inline,

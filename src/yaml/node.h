@@ -91,7 +91,10 @@ struct ynode *ynode_new(struct arena *a, enum ynode_kind kind, struct srcloc loc
 struct ynode *ynode_new_string(struct arena *a, const char *s, struct srcloc loc);
 /* Shallow copy of a map or seq (new entry/item arrays, same children). */
 struct ynode *ynode_shallow_copy(struct arena *a, const struct ynode *n);
-/* Sets key in a map node that the caller created (not shared): replaces or appends. */
+/* Sets key in a map node that the caller created (not shared): replaces the value in place
+ * (keeping the key's position, as Ruby's Hash#[]= does) or appends. `key` is stored, not
+ * copied: it must live as long as the map (arena strings). Maps built this way keep their
+ * hash index; entries filled in by hand work too, with linear lookups. */
 void ynode_map_set(struct arena *a, struct ynode *map, const char *key, struct srcloc key_loc,
 		   struct ynode *value);
 void ynode_map_del(struct ynode *map, const char *key);

@@ -666,7 +666,7 @@ static int float_value(struct arena *a, struct ynode *n, const char *s, size_t l
 		t[k++] = s[i];
 	}
 	t[k] = '\0';
-	double d;
+	double d = 0;
 	int r = ruby_float(t, &d, n->loc, err);
 	free(t);
 	if (r < 0)
@@ -766,7 +766,7 @@ static int to_float(struct arena *a, struct ynode *n, const char *s, size_t len,
 		set_float(a, n, strtod(n->str, NULL));
 		return 0;
 	case YNODE_STRING: {
-		double d;
+		double d = 0;
 		if (ruby_float(n->str, &d, n->loc, err) < 0)
 			return -1;
 		set_float(a, n, d);

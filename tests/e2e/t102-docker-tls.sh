@@ -60,6 +60,9 @@ ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain("server.pem", "server-key.pem")
 ctx.load_verify_locations("ca.pem")
 ctx.verify_mode = ssl.CERT_REQUIRED
+# The client half-closes TCP under TLS for stdin EOF, as the docker CLI does; Go's TLS (dockerd)
+# takes an EOF at a record boundary as a clean EOF, OpenSSL 3 only with this option.
+ctx.options |= getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
 ls = socket.socket()
 ls.bind(("127.0.0.1", 0))
 ls.listen(16)

@@ -146,6 +146,9 @@ static void test_reference_circular(void **state)
 	(void)state;
 	expect_error("a:\n  x: !reference [b, y]\nb:\n  y: !reference [a, x]\n",
 	             "2:6: !reference [\"b\", \"y\"] is part of a circular chain");
+	/* gitlab-ci-local's reference-circular-chain case */
+	expect_error("---\ntest-job:\n  script:\n    - !reference [test-job, script]\n",
+	             "4:7: !reference [\"test-job\", \"script\"] is part of a circular chain");
 	expect_error("a:\n  x: !reference [a]\n",
 	             "2:6: !reference [\"a\"] is part of a circular chain");
 }

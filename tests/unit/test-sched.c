@@ -34,6 +34,7 @@ struct fake {
 	size_t n_finished;
 	struct sched *sched;
 	const char *cancel_after; /* cancel the run when this job starts */
+	unsigned wait_for_running; /* jobs hold until this many run at once (or 5 s) */
 };
 
 static double mono(void)
@@ -64,6 +65,15 @@ static void fake_run(void *ud, size_t index, unsigned attempt, struct sched_atte
 	pthread_mutex_unlock(&f->lock);
 	if (f->cancel_after && !strcmp(f->cancel_after, f->plan->nodes[index].job->name))
 		sched_cancel(f->sched);
+	/* hold until enough jobs run together: overlap without relying on timing */
+	for (int i = 0; i < 5000 && f->wait_for_running; i++) {
+		pthread_mutex_lock(&f->lock);
+		bool enough = f->max_running >= f->wait_for_running;
+		pthread_mutex_unlock(&f->lock);
+		if (enough)
+			break;
+		usleep(1000);
+	}
 	if (fj && fj->sleep_ms)
 		usleep(fj->sleep_ms * 1000);
 	if (fj)
@@ -146,7 +156,7 @@ static void test_concurrency_limit(void **state)
 		fix_job(&fx, names[i], 0);
 		fj[i] = (struct fake_job){names[i], 30, {OK}};
 	}
-	struct fake fk = {.jobs = fj, .n = 6};
+	struct fake fk = {.jobs = fj, .n = 6, .wait_for_running = 2};
 	struct sched_opts o = SCHED_OPTS_INIT;
 	o.concurrency = 2;
 	struct plan *p;
@@ -156,7 +166,7 @@ static void test_concurrency_limit(void **state)
 	plan_free(p);
 
 	/* without a limit (large) they all run at once */
-	struct fake fk2 = {.jobs = fj, .n = 6};
+	struct fake fk2 = {.jobs = fj, .n = 6, .wait_for_running = 6};
 	o.concurrency = 10;
 	s = run_plan(&fx, &fk2, &p, &o);
 	assert_int_equal(fk2.max_running, 6);
@@ -324,7 +334,7 @@ static void test_resource_group(void **state)
 	fix_job(&fx, "d2", 0)->resource_group = "prod";
 	fix_job(&fx, "other", 0);
 	struct fake_job fj[] = {{"d1", 60, {OK}}, {"d2", 60, {OK}}, {"other", 60, {OK}}};
-	struct fake fk = {.jobs = fj, .n = 3};
+	struct fake fk = {.jobs = fj, .n = 3, .wait_for_running = 2};
 	struct sched_opts o = SCHED_OPTS_INIT;
 	o.concurrency = 3;
 	struct plan *p;

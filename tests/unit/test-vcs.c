@@ -22,7 +22,7 @@
 /* ---- remote URLs ---- */
 
 static void check_remote(const char *url, const char *proto, const char *host, int port,
-			 const char *path)
+                         const char *path)
 {
 	struct vcs_remote r;
 	assert_int_equal(vcs_parse_remote(url, &r), 0);
@@ -42,7 +42,7 @@ static void test_remote_forms(void **state)
 	check_remote("https://user:tok@gl.corp:8443/g/p.git/", "https", "gl.corp", 8443, "g/p");
 	check_remote("http://gl.local/g/p", "http", "gl.local", 80, "g/p");
 	check_remote("https://gitlab.com/gitlab-org/gitlab", "https", "gitlab.com", 443,
-		     "gitlab-org/gitlab");
+	             "gitlab-org/gitlab");
 }
 
 static void test_remote_rejects(void **state)
@@ -97,9 +97,9 @@ static int sh(const char *dir, const char *script)
 }
 
 #define GIT_ENV                                                                                    \
-	"export GIT_AUTHOR_NAME='Ann Author' GIT_AUTHOR_EMAIL=ann@example.org "                     \
-	"GIT_COMMITTER_NAME=C GIT_COMMITTER_EMAIL=c@example.org "                                   \
-	"GIT_AUTHOR_DATE='2024-02-03T04:05:06+02:00' "                                              \
+	"export GIT_AUTHOR_NAME='Ann Author' GIT_AUTHOR_EMAIL=ann@example.org "                    \
+	"GIT_COMMITTER_NAME=C GIT_COMMITTER_EMAIL=c@example.org "                                  \
+	"GIT_AUTHOR_DATE='2024-02-03T04:05:06+02:00' "                                             \
 	"GIT_COMMITTER_DATE='2024-02-03T04:05:06+02:00' GIT_CONFIG_NOSYSTEM=1 HOME=$PWD/.home; "
 
 static int repo_setup(void **state)
@@ -107,13 +107,14 @@ static int repo_setup(void **state)
 	struct repo_fixture *f = xcalloc(1, sizeof(*f));
 	strcpy(f->dir, "/tmp/runnel-test-vcs-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(sh(f->dir, GIT_ENV "git init -q -b main . && "
-					    "git config user.name 'Una User' && "
-					    "git config user.email una@example.org && "
-					    "printf 'a\\n' > a.txt && mkdir sub && printf 'b\\n' > sub/b.txt && "
-					    "printf 'ign\\n' > .gitignore && printf x > ign && "
-					    "git add . && git commit -q -m 'First commit' -m 'Body text.'"),
-			 0);
+	assert_int_equal(sh(f->dir, GIT_ENV
+	                    "git init -q -b main . && "
+	                    "git config user.name 'Una User' && "
+	                    "git config user.email una@example.org && "
+	                    "printf 'a\\n' > a.txt && mkdir sub && printf 'b\\n' > sub/b.txt && "
+	                    "printf 'ign\\n' > .gitignore && printf x > ign && "
+	                    "git add . && git commit -q -m 'First commit' -m 'Body text.'"),
+	                 0);
 	*state = f;
 	return 0;
 }
@@ -158,9 +159,9 @@ static void test_repo_from_subdir_and_tag(void **state)
 {
 	struct repo_fixture *f = *state;
 	assert_int_equal(sh(f->dir, GIT_ENV "git tag -a v1.0 -m release && git tag light && "
-					    "git remote add origin git@gl.example:grp/Proj.git && "
-					    "git checkout -q --detach"),
-			 0);
+	                                    "git remote add origin git@gl.example:grp/Proj.git && "
+	                                    "git checkout -q --detach"),
+	                 0);
 	char *sub = xasprintf("%s/sub", f->dir);
 	struct vcs_repo r;
 	struct err err = ERR_INIT;
@@ -177,11 +178,12 @@ static void test_repo_from_subdir_and_tag(void **state)
 static void test_repo_master_default_and_changes(void **state)
 {
 	struct repo_fixture *f = *state;
-	assert_int_equal(sh(f->dir, GIT_ENV "git branch -m main master && "
-					    "git checkout -q -b feature && printf c > c.txt && "
-					    "git add c.txt && git commit -q -m c && printf z >> a.txt && "
-					    "printf n > new.txt"),
-			 0);
+	assert_int_equal(sh(f->dir,
+	                    GIT_ENV "git branch -m main master && "
+	                            "git checkout -q -b feature && printf c > c.txt && "
+	                            "git add c.txt && git commit -q -m c && printf z >> a.txt && "
+	                            "printf n > new.txt"),
+	                 0);
 	struct vcs_repo r;
 	struct err err = ERR_INIT;
 	assert_int_equal(vcs_repo_open(f->dir, VCS_FILES, &r, &err), 0);
@@ -358,20 +360,20 @@ static void test_sources(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_remote_forms),
-		cmocka_unit_test(test_remote_rejects),
-		cmocka_unit_test(test_commit_split),
-		cmocka_unit_test_setup_teardown(test_repo_basic, repo_setup, repo_teardown),
-		cmocka_unit_test_setup_teardown(test_repo_from_subdir_and_tag, repo_setup,
-						repo_teardown),
-		cmocka_unit_test_setup_teardown(test_repo_master_default_and_changes, repo_setup,
-						repo_teardown),
-		cmocka_unit_test(test_not_a_repo),
-		cmocka_unit_test(test_vcs_git_status),
-		cmocka_unit_test(test_predefined_branch),
-		cmocka_unit_test(test_predefined_tag_and_mr),
-		cmocka_unit_test(test_predefined_no_remote),
-		cmocka_unit_test(test_sources),
+	    cmocka_unit_test(test_remote_forms),
+	    cmocka_unit_test(test_remote_rejects),
+	    cmocka_unit_test(test_commit_split),
+	    cmocka_unit_test_setup_teardown(test_repo_basic, repo_setup, repo_teardown),
+	    cmocka_unit_test_setup_teardown(test_repo_from_subdir_and_tag, repo_setup,
+	                                    repo_teardown),
+	    cmocka_unit_test_setup_teardown(test_repo_master_default_and_changes, repo_setup,
+	                                    repo_teardown),
+	    cmocka_unit_test(test_not_a_repo),
+	    cmocka_unit_test(test_vcs_git_status),
+	    cmocka_unit_test(test_predefined_branch),
+	    cmocka_unit_test(test_predefined_tag_and_mr),
+	    cmocka_unit_test(test_predefined_no_remote),
+	    cmocka_unit_test(test_sources),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
