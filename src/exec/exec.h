@@ -77,6 +77,7 @@ struct exec_run {
 	pthread_mutex_t lock;
 	unsigned long next_job_id; /* under lock */
 	bool docker_local;         /* the daemon sees our files: bind mounts work */
+	int no_overlay;            /* atomic: overlay volumes failed once, copy instead */
 };
 
 /* Prepares a run: state directories, the project snapshot (working tree or HEAD), per-job
@@ -104,7 +105,12 @@ struct exec_job_ctx {
 	const char *slug;            /* CI_JOB_NAME_SLUG */
 	const char *project_dir;     /* CI_PROJECT_DIR as the job sees it */
 	const char *tmp_dir;         /* project_dir + ".tmp" */
-	const char *host_dir;        /* the job's project copy on the host */
+	const char *host_dir;        /* the job's project copy on the host (with overlay: the
+				      * directory holding upper/ and work/) */
+	bool overlay;                /* Docker: project = overlay volume over the snapshot */
+	const char *upper_dir;       /* overlay: where the job's writes land */
+	const char *volume;          /* overlay: the volume name */
+	bool artifacts_done;         /* artifacts already collected (from the container) */
 	const char *builds_dir;      /* CI_BUILDS_DIR */
 	long timeout_s;              /* job timeout */
 	double deadline;             /* monotonic seconds when the job times out */
@@ -122,6 +128,13 @@ void exec_job_script(const struct exec_job_ctx *jc, bool after, const char *stat
 		     struct strbuf *out);
 /* Copies the project snapshot (and the artifacts of dependencies) to dir. */
 int exec_job_copy_project(struct exec_job_ctx *jc, const char *dir, struct err *err);
+/* Copies only the artifacts of the job's dependencies into dir. */
+int exec_job_copy_artifacts(struct exec_job_ctx *jc, const char *dir, struct err *err);
+/* Collects the job's artifacts (paths/exclude/untracked, when:) into .runnel/artifacts/<job>/:
+ * from container_id through the archive API when given, else from jc->host_dir. Sets
+ * jc->artifacts_done. An upload error fails an otherwise successful job. */
+void exec_job_collect_artifacts(struct exec_job_ctx *jc, struct docker_client *c,
+				const char *container_id);
 /* "success", "failed", "canceled" or "timedout" for after_script. */
 const char *exec_job_status_word(const struct exec_job_ctx *jc);
 /* Seconds of the monotonic clock. */

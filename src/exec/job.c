@@ -278,13 +278,9 @@ static char *artifacts_dir(const struct exec_run *run, const char *job_name)
 	return xasprintf("%s/artifacts/%s", run->state_dir, slug);
 }
 
-int exec_job_copy_project(struct exec_job_ctx *jc, const char *dir, struct err *err)
+int exec_job_copy_artifacts(struct exec_job_ctx *jc, const char *dir, struct err *err)
 {
 	struct exec_run *run = jc->run;
-	_cleanup_free_ char *src = xasprintf("%s/.", run->snapshot_dir);
-	char *argv[] = {"cp", "-a", "--reflink=auto", "--", src, (char *)dir, NULL};
-	if (mkdir_p(dir, err) < 0 || spawn_wait(argv, err) < 0)
-		return err_wrap(err, "cannot copy the project for job '%s'", jc->job->name);
 	for (size_t i = 0; i < run->plan->n; i++) {
 		if (!artifacts_from(run, jc->job, i) || !run->jobs[i].has_artifacts)
 			continue;
@@ -295,6 +291,16 @@ int exec_job_copy_project(struct exec_job_ctx *jc, const char *dir, struct err *
 			return err_wrap(err, "artifacts of '%s'", run->plan->nodes[i].job->name);
 	}
 	return 0;
+}
+
+int exec_job_copy_project(struct exec_job_ctx *jc, const char *dir, struct err *err)
+{
+	struct exec_run *run = jc->run;
+	_cleanup_free_ char *src = xasprintf("%s/.", run->snapshot_dir);
+	char *argv[] = {"cp", "-a", "--reflink=auto", "--", src, (char *)dir, NULL};
+	if (mkdir_p(dir, err) < 0 || spawn_wait(argv, err) < 0)
+		return err_wrap(err, "cannot copy the project for job '%s'", jc->job->name);
+	return exec_job_copy_artifacts(jc, dir, err);
 }
 
 /* ---- variables ---- */
@@ -510,13 +516,37 @@ static void print_warnings(struct exec_job_ctx *jc, struct string_list *w)
 	artifacts_warnings_release(w);
 }
 
+/* A file of the finished job's project on the host: with an overlay, what the job wrote is in
+ * upper/ (a deleted file is a whiteout there, not a regular file), the rest in the snapshot.
+ * Returns an owned path or NULL. */
+static char *regular_or_null(char *p)
+{
+	struct stat st;
+	if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+		return p;
+	free(p);
+	return NULL;
+}
+
+static char *job_file(const struct exec_job_ctx *jc, const char *rel)
+{
+	if (!jc->overlay)
+		return regular_or_null(xasprintf("%s/%s", jc->host_dir, rel));
+	struct stat st;
+	char *p = xasprintf("%s/%s", jc->upper_dir, rel);
+	if (lstat(p, &st) == 0)
+		return regular_or_null(p); /* written, or a whiteout when deleted */
+	free(p);
+	return regular_or_null(xasprintf("%s/%s", jc->run->snapshot_dir, rel));
+}
+
 static void collect_reports(struct exec_job_ctx *jc, struct exec_job_state *st)
 {
 	const struct artifacts_spec *a = &jc->job->artifacts;
 	struct err err = ERR_INIT;
 	for (size_t i = 0; i < a->reports_dotenv.n; i++) {
-		_cleanup_free_ char *p = xasprintf("%s/%s", jc->host_dir, a->reports_dotenv.v[i]);
-		if (access(p, R_OK) < 0)
+		_cleanup_free_ char *p = job_file(jc, a->reports_dotenv.v[i]);
+		if (!p)
 			continue;
 		pthread_mutex_lock(&jc->run->lock);
 		int r = dotenv_parse_file(p, &st->dotenv, &err);
@@ -527,18 +557,20 @@ static void collect_reports(struct exec_job_ctx *jc, struct exec_job_state *st)
 		}
 	}
 	for (size_t i = 0; i < a->reports_junit.n; i++) {
-		_cleanup_free_ char *p = xasprintf("%s/%s", jc->host_dir, a->reports_junit.v[i]);
-		if (access(p, R_OK) == 0 &&
+		_cleanup_free_ char *p = job_file(jc, a->reports_junit.v[i]);
+		if (p &&
 		    report_junit_summary(p, &st->junit_tests, &st->junit_failures, &err) < 0)
 			err_release(&err);
 	}
 }
 
-static void collect_artifacts(struct exec_job_ctx *jc, struct exec_job_state *st)
+void exec_job_collect_artifacts(struct exec_job_ctx *jc, struct docker_client *c,
+				const char *container_id)
 {
 	const struct artifacts_spec *a = &jc->job->artifacts;
+	struct exec_job_state *st = &jc->run->jobs[jc->index];
 	bool ok = jc->failure == FAILURE_NONE;
-	collect_reports(jc, st);
+	jc->artifacts_done = true;
 	if (!a->present || (!a->paths.n && !a->untracked) || !artifacts_wanted(a->when, ok))
 		return;
 	report_job_printf(jc->log, "Uploading artifacts for %s job...", ok ? "successful" : "failed");
@@ -546,7 +578,11 @@ static void collect_artifacts(struct exec_job_ctx *jc, struct exec_job_state *st
 	struct string_list warnings = {0};
 	struct err err = ERR_INIT;
 	size_t count = 0;
-	if (artifacts_collect_dir(a, &jc->vars, jc->host_dir, dest, &count, &warnings, &err) < 0) {
+	int r = container_id ? artifacts_collect_container(c, container_id, jc->project_dir, a,
+							    &jc->vars, dest, &count, &warnings, &err)
+			     : artifacts_collect_dir(a, &jc->vars, jc->host_dir, dest, &count,
+						     &warnings, &err);
+	if (r < 0) {
 		report_job_printf(jc->log, "ERROR: uploading artifacts: %s", err.msg);
 		err_release(&err);
 		/* like the runner: an upload error fails an otherwise successful job */
@@ -661,8 +697,11 @@ void exec_job(struct exec_run *run, size_t index, unsigned attempt, struct sched
 		report_job_printf(jc.log, "ERROR: Job failed (system failure): %s", err.msg);
 	}
 	double t = exec_now();
-	if (!jc.canceled && access(jc.host_dir, F_OK) == 0)
-		collect_artifacts(&jc, st);
+	if (!jc.canceled && access(jc.host_dir, F_OK) == 0) {
+		collect_reports(&jc, st);
+		if (!jc.artifacts_done)
+			exec_job_collect_artifacts(&jc, NULL, NULL);
+	}
 	st->timings.copy_out += exec_now() - t;
 	verdict(&jc);
 	if (jc.image) {
