@@ -31,7 +31,7 @@ export RF_ROOT_DIR=$ROOT
 
 # Build order: bases first.
 ORDER=(busybox alpine debian-slim docker docker-dind registry node node-alpine
-       postgres redis trivy buildah kaniko)
+       postgres redis trivy buildah kaniko gcl-util wait-for-it)
 
 STATE=/var/lib/runnel-images
 WORK=${RUNNEL_IMAGE_WORK:-/var/tmp/runnel-images}

@@ -211,7 +211,7 @@ _rf_only_elf() {
 _rf_resolve() {
   local ctx=$1
   local -A seen=()
-  local -a pending out
+  local -a pending=() out=()
   local libs
   # ldd closure of the ELF requests (ldd handles many files in one run)
   if [ -s "$RF_WORK/$ctx.elf" ]; then

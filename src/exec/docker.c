@@ -2,12 +2,22 @@
  * bind-mounted at CI_PROJECT_DIR, one build container whose Cmd is the shell probe (the image
  * ENTRYPOINT is kept unless image:entrypoint is given), the main script fed on stdin, then
  * after_script in the same container restarted (as gitlab-runner restarts its build container
- * per stage), and removal of container and network on every path. */
+ * per stage), and removal of container, network and volume on every path.
+ *
+ * The project copy (docs/internals/project-copy.md): with a local daemon, the job's project
+ * is an overlay volume (local driver, type=overlay) whose lower layer is the run's snapshot
+ * and whose upper layer is a fresh directory, so a job gets its own writable copy in O(1)
+ * whatever the size of the repository; where the daemon cannot mount overlays, a
+ * `cp --reflink=auto` of the snapshot is bind-mounted instead (and later jobs of the run go
+ * straight to that). */
 #include "exec/exec.h"
 
+#include <errno.h>
+#include <jansson.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "docker/client.h"
 #include "exec/script.h"
@@ -15,6 +25,7 @@
 #include "model/vars.h"
 #include "report/report.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 
@@ -106,6 +117,74 @@ static int make_network(struct djob *d, struct err *err)
 	return r;
 }
 
+static bool overlay_wanted(const struct exec_job_ctx *jc)
+{
+	const struct exec_run *run = jc->run;
+	const char *mode = getenv("RUNNEL_PROJECT_COPY"); /* "copy" forces the fallback */
+	if (!run->docker_local || __atomic_load_n(&run->no_overlay, __ATOMIC_SEQ_CST) ||
+	    (mode && !strcmp(mode, "copy")))
+		return false;
+	/* ',' and ':' separate overlay mount options and lower layers */
+	return !strpbrk(run->snapshot_dir, ",:") && !strpbrk(jc->host_dir, ",:");
+}
+
+static json_t *labels_json(const struct strvec *labels)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < labels->n; i++) {
+		const char *eq = strchr(labels->v[i], '=');
+		_cleanup_free_ char *k = xstrndup(labels->v[i], eq ? (size_t)(eq - labels->v[i])
+								  : strlen(labels->v[i]));
+		json_object_set_new(o, k, json_string(eq ? eq + 1 : ""));
+	}
+	return o;
+}
+
+static int make_dir(const char *path, struct err *err)
+{
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return err_sys(err, errno, "cannot create '%s'", path);
+	return 0;
+}
+
+static int make_overlay(struct djob *d, struct err *err)
+{
+	struct exec_job_ctx *jc = d->jc;
+	struct arena *a = &jc->arena;
+	jc->upper_dir = arena_printf(a, "%s/upper", jc->host_dir);
+	const char *work = arena_printf(a, "%s/work", jc->host_dir);
+	if (make_dir(jc->host_dir, err) < 0 || make_dir(jc->upper_dir, err) < 0 ||
+	    make_dir(work, err) < 0)
+		return -1;
+	/* artifacts of dependencies go on top of the snapshot, as if extracted into it */
+	if (exec_job_copy_artifacts(jc, jc->upper_dir, err) < 0)
+		return -1;
+	const char *name = arena_printf(a, "runnel-%s-%s", jc->run->pipeline_id, jc->slug);
+	const char *opts = arena_printf(a, "lowerdir=%s,upperdir=%s,workdir=%s",
+					jc->run->snapshot_dir, jc->upper_dir, work);
+	json_t *body = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:o}", "Name", name, "Driver",
+				 "local", "DriverOpts", "type", "overlay", "device", "overlay", "o",
+				 opts, "Labels", labels_json(&d->labels));
+	int r = docker_request(d->c, "POST", "/volumes/create", body, NULL, NULL, err);
+	json_decref(body);
+	if (r < 0)
+		return -1;
+	jc->volume = name;
+	jc->overlay = true;
+	return 0;
+}
+
+/* The job's project: an overlay volume, else a copy to bind-mount. */
+static int project_copy(struct djob *d, struct err *err)
+{
+	struct exec_job_ctx *jc = d->jc;
+	double t = exec_now();
+	int r = overlay_wanted(jc) ? make_overlay(d, err)
+				   : exec_job_copy_project(jc, jc->host_dir, err);
+	jc->t->copy_in += exec_now() - t;
+	return r;
+}
+
 static void env_of(const struct exec_job_ctx *jc, struct strvec *env)
 {
 	for (size_t i = 0; i < jc->vars.n; i++) {
@@ -143,7 +222,8 @@ static int make_container(struct djob *d, struct err *err)
 		strvec_push(&entry, img->entrypoint.v[i]);
 	if (img->has_entrypoint && !entry.n)
 		strvec_push(&entry, ""); /* entrypoint: [""] clears the image's */
-	struct docker_mount m = {.source = jc->host_dir, .target = jc->project_dir, .bind = true};
+	struct docker_mount m = {.source = jc->overlay ? jc->volume : jc->host_dir,
+				 .target = jc->project_dir, .bind = !jc->overlay};
 	const struct runner_settings *s = jc->run->settings;
 	for (size_t i = 0; s && i < s->volumes.n; i++)
 		if (strchr(s->volumes.v[i], ':'))
@@ -270,6 +350,8 @@ static void remove_all(struct djob *d)
 		err_release(&err);
 	if (d->network_id && docker_network_remove(d->c, d->network_id, &err) < 0)
 		err_release(&err);
+	if (d->jc->volume && docker_volume_remove(d->c, d->jc->volume, true, &err) < 0)
+		err_release(&err);
 	d->jc->t->remove += exec_now() - t;
 }
 
@@ -280,12 +362,36 @@ static int prepare(struct djob *d, struct err *err)
 		return -1;
 	if (exec_docker_start_services(jc, d->c, d->network_id, err) < 0)
 		return -1;
-	double t = exec_now();
-	int r = exec_job_copy_project(jc, jc->host_dir, err);
-	jc->t->copy_in += exec_now() - t;
-	if (r < 0)
+	if (project_copy(d, err) < 0)
 		return -1;
 	return make_container(d, err);
+}
+
+/* The daemon could not mount the overlay when starting the container (rootless engine,
+ * podman, upper dir on an overlayfs...): copy instead, for this job and the rest of the run. */
+static int overlay_fallback(struct djob *d, struct err *err)
+{
+	struct exec_job_ctx *jc = d->jc;
+	log_debug("overlay volume not usable, copying the project: %s", err->msg);
+	err_release(err);
+	__atomic_store_n(&jc->run->no_overlay, 1, __ATOMIC_SEQ_CST);
+	struct err e2 = ERR_INIT;
+	if (docker_container_remove(d->c, d->container_id, &e2) < 0)
+		err_release(&e2);
+	free(d->container_id);
+	d->container_id = NULL;
+	if (docker_volume_remove(d->c, jc->volume, true, &e2) < 0)
+		err_release(&e2);
+	jc->volume = NULL;
+	jc->overlay = false;
+	if (project_copy(d, err) < 0 || make_container(d, err) < 0)
+		return -1;
+	return main_stage(d, err);
+}
+
+static bool is_mount_failure(const struct exec_job_ctx *jc, const struct err *err)
+{
+	return jc->overlay && err->msg && strstr(err->msg, "mount") && jc->exit_code < 0;
 }
 
 int exec_docker_run(struct exec_job_ctx *jc, struct err *err)
@@ -299,8 +405,15 @@ int exec_docker_run(struct exec_job_ctx *jc, struct err *err)
 	int r = prepare(&d, err);
 	if (r == 0)
 		r = main_stage(&d, err);
+	if (r < 0 && is_mount_failure(jc, err))
+		r = overlay_fallback(&d, err);
 	if (r == 0 || jc->canceled)
 		after_stage(&d);
+	if (r == 0 && jc->overlay && !fd_readable(jc->run->force_fd)) {
+		double t = exec_now();
+		exec_job_collect_artifacts(jc, d.c, d.container_id);
+		jc->t->copy_out += exec_now() - t;
+	}
 	remove_all(&d);
 	docker_client_free(d.c);
 	free(d.network_id);

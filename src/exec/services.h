@@ -27,6 +27,10 @@ struct services_ctx {
 	struct job_log *log;            /* where "Starting service ..." and warnings go */
 	const char *container_prefix;   /* name prefix for service containers, e.g. runnel-<id>-<job> */
 	int cancel_fd;                  /* readable = cancel; -1 none */
+	/* Added after the first API: both may be left NULL (designated initializers). */
+	const char *insecure_registry;  /* "host:port" of `runnel run --registry`: DinD daemons get
+					 * --insecure-registry for it; NULL none */
+	const char *job_name;           /* for the service log file names; NULL = "job" */
 };
 
 /* Starts every service of the job and waits until each is ready (TCP port, or /_ping when it is
@@ -46,3 +50,36 @@ void services_diagnose(struct docker_client *c, const struct service_set *s,
 /* Stops and removes every service container and the volumes this set created, writes their
  * logs to log_dir/<job>-service-<alias>.log. NULL-safe. Never fails (errors are logged). */
 void services_stop(struct docker_client *c, struct service_set *s, const char *log_dir);
+
+/* ---- pieces exposed for tests and for other modules ---- */
+
+/* GitLab's default aliases of a service image (runner-docker.md §4): tag/digest and registry
+ * port dropped, then '/' -> "__" and (if different) '/' -> "-". Appended to out. */
+void services_default_aliases(const char *image, struct strvec *out);
+/* Whether a service is a Docker daemon: the image name contains "dind", or its entrypoint or
+ * command (the service's when given, else the image's; each NULL-terminated, may be NULL)
+ * runs dockerd. */
+bool services_is_dind(const char *image, char *const *entrypoint, char *const *cmd);
+/* Value of key in the container's environment: the last "key=..." of env (job public variables
+ * then the service's own, so the service wins), else image_env's. NULL when set nowhere.
+ * Borrowed from the arrays. */
+const char *services_env_lookup(char *const *env, char *const *image_env, const char *key);
+/* Splits "tcp://host:port" into host (owned) and port; false for anything else. */
+bool services_parse_tcp_host(const char *docker_host, char **ret_host, int *ret_port);
+
+/* What services_diagnose knows about one service (all borrowed). */
+struct services_diag_svc {
+	const char *name;       /* image as written, e.g. "docker:24-dind" */
+	char *const *aliases;   /* NULL-terminated */
+	bool dind;
+	bool tls;               /* DinD with a non-empty DOCKER_TLS_CERTDIR: listens on 2376 */
+	const char *certdir;    /* effective DOCKER_TLS_CERTDIR of a DinD, "" when none */
+	bool ready;             /* answered the readiness check */
+	bool died;              /* exited */
+	int exit_code;
+	const char *log_tail;   /* last lines of its log, may be NULL */
+};
+/* The text of services_diagnose from plain data: one message (no trailing newline) appended
+ * to out, or nothing. */
+void services_diagnose_text(const struct services_diag_svc *v, size_t n, const char *job_tail,
+			    struct strbuf *out);

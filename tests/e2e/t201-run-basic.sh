@@ -23,17 +23,21 @@ build:
     - cat tracked.txt untracked.txt
     - echo "generated" > generated.txt
     - echo "FROM_DOTENV=hello-dotenv" > build.env
+    - mkdir -p out && echo "artifact-content" > out/art.txt
     - |
       if true; then
         echo multi-line-ran
       fi
   artifacts:
+    paths: [out/]
     reports:
       dotenv: build.env
 test:
   stage: test
   script:
     - echo "dotenv=$FROM_DOTENV"
+    - cat out/art.txt
+    - test ! -e generated.txt && echo "no-generated-file"
     - echo "disposable=$CI_DISPOSABLE_ENVIRONMENT"
 YML
 )
@@ -51,10 +55,20 @@ expect "multi-line command collapsed" '\$ if true; then # collapsed multi-line c
 expect "multi-line command ran" "multi-line-ran"
 expect "dotenv of the dependency" "dotenv=hello-dotenv"
 expect "disposable environment" "disposable=true"
+expect "artifacts of the dependency" "^test +\| artifact-content"
+expect "only artifacts travel between jobs" "^test +\| no-generated-file"
 expect "job verdict" "^test +\| Job succeeded"
 [ ! -e "$p/generated.txt" ] && pass "jobs never write into the working tree" ||
 	fail "generated.txt appeared in the working tree"
 [ -f "$p/.runnel/logs/build.log" ] && pass "job log file" || fail "no .runnel/logs/build.log"
+
+# the fallback project copy (cp + bind mount) behaves the same
+export RUNNEL_PROJECT_COPY=copy
+run_runnel "$p" --variable CLIVAR=cli-wins
+unset RUNNEL_PROJECT_COPY
+expect_rc "copy mode" 0
+expect "copy mode: artifacts" "^test +\| artifact-content"
+expect "copy mode: dotenv" "dotenv=hello-dotenv"
 
 run_runnel "$p" --committed build
 expect_rc "--committed run" 1
