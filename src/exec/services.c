@@ -1,0 +1,880 @@
+/* services: the service containers of one job, started on the job's network under GitLab's
+ * aliases and waited for like gitlab-runner waits (a TCP port accepting), but from runnel
+ * itself: the container's IP on a bridge network is routable from the Linux host, so a
+ * non-blocking connect every ~50 ms replaces the runner's helper container that redials each
+ * second. A service that exits while waited for is reported at once; a Docker daemon service
+ * is ready only when it answers GET /_ping (over TLS with its client certificates when
+ * DOCKER_TLS_CERTDIR is set). The DinD client certificates are shared with the job through a
+ * per-job volume mounted at <certdir>/client, which gitlab-runner needs configured by hand. */
+#include "exec/services.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "docker/client.h"
+#include "exec/dindcache.h"
+#include "exec/settings.h"
+#include "model/job.h"
+#include "model/vars.h"
+#include "report/report.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+#include "util/strvec.h"
+#include "util/xalloc.h"
+
+#define MAX_PORTS 20
+#define TICK_MS 50
+#define LOG_TAIL_LINES 40
+
+enum svc_state { SVC_WAITING, SVC_READY, SVC_DIED, SVC_TIMEOUT, SVC_NO_PORTS, SVC_SKIPPED };
+
+struct service {
+	char *name;          /* expanded image name as written */
+	char *container;     /* container name */
+	char *id;            /* container id, owned */
+	struct strvec aliases;
+	struct strvec env;
+	bool dind;
+	char *certdir;       /* effective DOCKER_TLS_CERTDIR of a DinD ("" none), owned */
+	int ports[MAX_PORTS];
+	size_t n_ports;
+	int ping_port;       /* > 0: a Docker daemon, ready when /_ping answers on this port */
+	bool ping_tls;
+	char *ip;            /* on the job network, owned */
+	enum svc_state state;
+	int exit_code;
+	struct dindcache_slot cache;
+};
+
+struct service_set {
+	struct service *v;
+	size_t n;
+	char *job_name;
+	char *certs_volume;  /* per-job volume with the DinD client certificates, owned */
+	char *certs_target;  /* where the job mounts it: <certdir>/client */
+	char *tls_dir;       /* host copy of the client certificates for /_ping, owned */
+	long timeout_s;
+};
+
+/* ---- pure helpers (unit-tested) ---- */
+
+void services_default_aliases(const char *image, struct strvec *out)
+{
+	_cleanup_free_ char *name = xstrdup(image);
+	char *at = strchr(name, '@');
+	if (at)
+		*at = '\0';
+	char *slash = strrchr(name, '/');
+	char *colon = strrchr(slash ? slash : name, ':');
+	if (colon)
+		*colon = '\0';
+	/* a registry port sits in the first component: "host:4999/ns/img" -> "host/ns/img" */
+	char *first_slash = strchr(name, '/');
+	char *port = strchr(name, ':');
+	if (port && first_slash && port < first_slash)
+		memmove(port, first_slash, strlen(first_slash) + 1);
+	if (!*name)
+		return;
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	for (const char *p = name; *p; p++) {
+		if (*p == '/')
+			strbuf_addstr(&a, "__");
+		else
+			strbuf_addch(&a, *p);
+		strbuf_addch(&b, *p == '/' ? '-' : *p);
+	}
+	strvec_push(out, a.buf);
+	if (strcmp(a.buf, b.buf))
+		strvec_push(out, b.buf);
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
+
+static bool argv_mentions(char *const *argv, const char *word)
+{
+	for (size_t i = 0; argv && argv[i]; i++)
+		if (strstr(argv[i], word))
+			return true;
+	return false;
+}
+
+bool services_is_dind(const char *image, char *const *entrypoint, char *const *cmd)
+{
+	/* the image name without the registry host: "dind.example.com/x" is not a daemon */
+	const char *slash = strchr(image, '/');
+	const char *name = image;
+	if (slash && memchr(image, '.', (size_t)(slash - image)))
+		name = slash + 1;
+	return strstr(name, "dind") || argv_mentions(entrypoint, "dockerd") ||
+	       argv_mentions(cmd, "dockerd");
+}
+
+static const char *env_find(char *const *env, const char *key)
+{
+	const char *found = NULL;
+	size_t kl = strlen(key);
+	for (size_t i = 0; env && env[i]; i++)
+		if (!strncmp(env[i], key, kl) && env[i][kl] == '=')
+			found = env[i] + kl + 1;
+	return found;
+}
+
+const char *services_env_lookup(char *const *env, char *const *image_env, const char *key)
+{
+	const char *v = env_find(env, key);
+	return v ? v : env_find(image_env, key);
+}
+
+bool services_parse_tcp_host(const char *docker_host, char **ret_host, int *ret_port)
+{
+	if (!docker_host || strncmp(docker_host, "tcp://", 6))
+		return false;
+	const char *h = docker_host + 6;
+	const char *end = h + strcspn(h, "/");
+	const char *colon = memrchr(h, ':', (size_t)(end - h));
+	if (!colon || colon == h)
+		return false;
+	char *e;
+	long port = strtol(colon + 1, &e, 10);
+	if (e != end || port <= 0 || port > 65535)
+		return false;
+	*ret_host = xstrndup(h, (size_t)(colon - h));
+	*ret_port = (int)port;
+	return true;
+}
+
+/* ---- small helpers ---- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool fd_readable(int fd)
+{
+	if (fd < 0)
+		return false;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	return poll(&p, 1, 0) > 0;
+}
+
+static void string_list_to_strvec(const struct string_list *l, struct strvec *out)
+{
+	for (size_t i = 0; i < l->n; i++)
+		strvec_push(out, l->v[i]);
+}
+
+static char *const *json_strings(const json_t *arr, struct strvec *out)
+{
+	size_t i;
+	json_t *v;
+	if (!json_is_array(arr))
+		return NULL;
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v))
+			strvec_push(out, json_string_value(v));
+	return out->v;
+}
+
+static void log_tail(struct docker_client *c, const char *id, struct strbuf *out)
+{
+	struct err err = ERR_INIT;
+	if (id && docker_container_logs(c, id, LOG_TAIL_LINES, out, &err) < 0) {
+		strbuf_addf(out, "(cannot read the logs: %s)\n", err.msg);
+		err_release(&err);
+	}
+}
+
+/* ---- building one service ---- */
+
+/* Public job variables, then the service's own (expanded against all job variables). */
+static void service_env(const struct service_spec *spec, const struct services_ctx *ctx,
+			struct strvec *env)
+{
+	for (size_t i = 0; ctx->job_vars && i < ctx->job_vars->n; i++) {
+		const struct var *v = &ctx->job_vars->v[i];
+		if (v->public_ && !v->file)
+			strvec_pushf(env, "%s=%s", v->key, v->value ? v->value : "");
+	}
+	for (size_t i = 0; i < spec->variables.n; i++) {
+		const struct var *v = &spec->variables.v[i];
+		struct strbuf val = STRBUF_INIT;
+		if (v->raw || !ctx->job_vars)
+			strbuf_addstr(&val, v->value ? v->value : "");
+		else
+			vars_expand_runner(v->value ? v->value : "", ctx->job_vars, &val);
+		strvec_pushf(env, "%s=%s", v->key, val.buf);
+		strbuf_release(&val);
+	}
+}
+
+/* Default then explicit aliases; one used by an earlier service is skipped with the runner's
+ * warning. */
+static void service_aliases(struct service_set *set, size_t idx, const struct service_spec *spec,
+			    const struct services_ctx *ctx)
+{
+	struct service *s = &set->v[idx];
+	struct strvec all = STRVEC_INIT;
+	services_default_aliases(s->name, &all);
+	string_list_to_strvec(&spec->aliases, &all);
+	for (size_t i = 0; i < all.n; i++) {
+		bool taken = false;
+		for (size_t j = 0; j < idx && !taken; j++)
+			taken = strvec_find(&set->v[j].aliases, all.v[i]) >= 0;
+		if (taken)
+			report_job_printf(ctx->log,
+					  "WARNING: Skipping alias \"%s\" for service \"%s\" "
+					  "(services[%zu]): alias is already in use by another "
+					  "service.",
+					  all.v[i], s->name, idx);
+		else if (strvec_find(&s->aliases, all.v[i]) < 0)
+			strvec_push(&s->aliases, all.v[i]);
+	}
+	strvec_release(&all);
+}
+
+static const char *service_pull_policy(const struct service_spec *spec,
+				       const struct runner_settings *st)
+{
+	if (spec->image.pull_policy.n)
+		return spec->image.pull_policy.v[0];
+	if (st && st->pull_policy && *st->pull_policy)
+		return st->pull_policy;
+	return "if-not-present";
+}
+
+/* Inspects (and pulls, per the pull policy) the image; *ret_info is its inspect JSON. */
+static int service_image(struct docker_client *c, const struct service_spec *spec,
+			 const char *image, const struct services_ctx *ctx, json_t **ret_info,
+			 struct err *err)
+{
+	const char *policy = service_pull_policy(spec, ctx->settings);
+	bool found = false;
+	if (strcmp(policy, "always") &&
+	    docker_image_inspect(c, image, &found, ret_info, err) < 0)
+		return -1;
+	if (found)
+		return 0;
+	if (!strcmp(policy, "never"))
+		return err_set(err, ERR_ENV,
+			       "service image '%s' is not present locally and the pull policy is "
+			       "never",
+			       image);
+	report_job_printf(ctx->log, "Pulling docker image %s ...", image);
+	if (docker_image_pull(c, image, NULL, NULL, err) < 0)
+		return -1;
+	json_decref(*ret_info);
+	*ret_info = NULL;
+	if (docker_image_inspect(c, image, &found, ret_info, err) < 0)
+		return -1;
+	if (!found)
+		return err_set(err, ERR_ENV, "service image '%s' is missing after its pull", image);
+	return 0;
+}
+
+static int port_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Exposed TCP ports of the image (sorted, first 20), or HEALTHCHECK_TCP_PORT alone. */
+static void service_ports(struct service *s, const json_t *config)
+{
+	const char *hc = env_find(s->env.v, "HEALTHCHECK_TCP_PORT");
+	if (hc) {
+		char *end;
+		long p = strtol(hc, &end, 10);
+		if (!*end && p > 0 && p < 65536)
+			s->ports[s->n_ports++] = (int)p;
+		return;
+	}
+	const char *key;
+	json_t *v;
+	int all[256];
+	size_t n = 0;
+	json_object_foreach(json_object_get(config, "ExposedPorts"), key, v) {
+		char *end;
+		long p = strtol(key, &end, 10);
+		if (p > 0 && p < 65536 && (!*end || !strcmp(end, "/tcp")) && n < 256)
+			all[n++] = (int)p;
+	}
+	qsort(all, n, sizeof(all[0]), port_cmp);
+	for (size_t i = 0; i < n && s->n_ports < MAX_PORTS; i++)
+		s->ports[s->n_ports++] = all[i];
+}
+
+/* Whether the job's DOCKER_HOST names this service: then it is waited for on that port even
+ * without exposed ports. */
+static void service_docker_host(struct service *s, const struct services_ctx *ctx)
+{
+	const char *dh = ctx->job_vars ? var_list_value(ctx->job_vars, "DOCKER_HOST") : NULL;
+	_cleanup_free_ char *host = NULL;
+	int port = 0;
+	bool named = services_parse_tcp_host(dh, &host, &port) &&
+		     strvec_find(&s->aliases, host) >= 0;
+	if (s->dind) {
+		/* the daemon listens where its entrypoint says, whatever DOCKER_HOST claims: a
+		 * mismatch is for the diagnosis, not a reason to wait 30 s */
+		s->ping_tls = *s->certdir != '\0';
+		s->ping_port = s->ping_tls ? 2376 : 2375;
+		return;
+	}
+	if (named && !s->n_ports)
+		s->ports[s->n_ports++] = port;
+}
+
+struct svc_build {
+	struct strvec cmd, entry, labels, binds, image_env, image_cmd, image_entry;
+	struct docker_mount mounts[2];
+	size_t n_mounts;
+};
+
+static void svc_build_release(struct svc_build *b)
+{
+	strvec_release(&b->cmd);
+	strvec_release(&b->entry);
+	strvec_release(&b->labels);
+	strvec_release(&b->binds);
+	strvec_release(&b->image_env);
+	strvec_release(&b->image_cmd);
+	strvec_release(&b->image_entry);
+}
+
+/* The per-job certificate volume, created by the first DinD with TLS. */
+static int certs_volume(struct docker_client *c, struct service_set *set, const struct service *s,
+			const struct services_ctx *ctx, const char *prefix, struct err *err)
+{
+	if (set->certs_volume)
+		return 0;
+	_cleanup_free_ char *name = xasprintf("%s-certs", prefix);
+	if (docker_volume_create(c, name, ctx->labels, err) < 0)
+		return -1;
+	set->certs_volume = TAKE_PTR(name);
+	set->certs_target = xasprintf("%s/client", s->certdir);
+	return 0;
+}
+
+/* Cmd and Entrypoint: the service's when given; a DinD running dockerd gets the runnel
+ * registry as an insecure registry (its flags are appended to dockerd's). */
+static void service_cmd(const struct service_spec *spec, const struct services_ctx *ctx,
+			struct service *s, struct svc_build *b)
+{
+	if (spec->has_command)
+		string_list_to_strvec(&spec->command, &b->cmd);
+	if (spec->image.has_entrypoint) {
+		string_list_to_strvec(&spec->image.entrypoint, &b->entry);
+		if (!b->entry.n)
+			strvec_push(&b->entry, "");
+	}
+	bool flags_only = spec->has_command ? (!b->cmd.n || b->cmd.v[0][0] == '-')
+					    : !b->image_cmd.n;
+	if (s->dind && ctx->insecure_registry && flags_only && !spec->image.has_entrypoint)
+		strvec_pushf(&b->cmd, "--insecure-registry=%s", ctx->insecure_registry);
+}
+
+static void service_binds(const struct services_ctx *ctx, struct svc_build *b)
+{
+	const struct runner_settings *st = ctx->settings;
+	for (size_t i = 0; st && i < st->volumes.n; i++)
+		if (strchr(st->volumes.v[i], ':'))
+			strvec_push(&b->binds, st->volumes.v[i]);
+}
+
+/* Image facts, environment, DinD, ports, volumes: everything before the create call. */
+static int service_prepare(struct docker_client *c, struct service_set *set, size_t idx,
+			   const struct service_spec *spec, const struct services_ctx *ctx,
+			   struct svc_build *b, struct err *err)
+{
+	struct service *s = &set->v[idx];
+	_cleanup_(json_decrefp) json_t *info = NULL;
+	if (service_image(c, spec, s->name, ctx, &info, err) < 0)
+		return -1;
+	const json_t *config = json_object_get(info, "Config");
+	json_strings(json_object_get(config, "Env"), &b->image_env);
+	json_strings(json_object_get(config, "Cmd"), &b->image_cmd);
+	json_strings(json_object_get(config, "Entrypoint"), &b->image_entry);
+	service_env(spec, ctx, &s->env);
+	service_cmd(spec, ctx, s, b);
+	s->dind = services_is_dind(s->name, spec->image.has_entrypoint ? b->entry.v
+								  : b->image_entry.v,
+				   spec->has_command ? b->cmd.v : b->image_cmd.v);
+	const char *cd = services_env_lookup(s->env.v, b->image_env.v, "DOCKER_TLS_CERTDIR");
+	s->certdir = xstrdup(s->dind && cd ? cd : "");
+	service_ports(s, config);
+	service_docker_host(s, ctx);
+	service_binds(ctx, b);
+	if (s->dind && *s->certdir) {
+		if (certs_volume(c, set, s, ctx, s->container, err) < 0)
+			return -1;
+		b->mounts[b->n_mounts++] = (struct docker_mount){
+			.source = set->certs_volume, .target = set->certs_target};
+	}
+	return 0;
+}
+
+static const char *project_slug(const struct services_ctx *ctx)
+{
+	const char *slug = ctx->job_vars ? var_list_value(ctx->job_vars, "CI_PROJECT_PATH_SLUG")
+					 : NULL;
+	return slug && *slug ? slug : "project";
+}
+
+static int service_create(struct docker_client *c, struct service_set *set, size_t idx,
+			  const struct service_spec *spec, const struct services_ctx *ctx,
+			  struct err *err)
+{
+	struct service *s = &set->v[idx];
+	struct svc_build b = {STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, STRVEC_INIT,
+			      STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, .n_mounts = 0};
+	int r = -1;
+	if (service_prepare(c, set, idx, spec, ctx, &b, err) < 0)
+		goto out;
+	const struct runner_settings *st = ctx->settings;
+	if (s->dind && st && st->dind_cache) {
+		if (dindcache_acquire(c, project_slug(ctx), &s->cache, err) < 0)
+			goto out;
+		b.mounts[b.n_mounts++] = (struct docker_mount){.source = s->cache.volume,
+							       .target = "/var/lib/docker"};
+	}
+	for (size_t i = 0; ctx->labels && ctx->labels[i]; i++)
+		strvec_push(&b.labels, ctx->labels[i]);
+	strvec_pushf(&b.labels, "runnel.service=%s", s->name);
+	bool priv = st && (st->services_privileged >= 0 ? st->services_privileged == 1
+							 : st->privileged);
+	struct docker_container_spec cs = {
+		.name = s->container,
+		.image = s->name,
+		.cmd = b.cmd.n ? b.cmd.v : NULL,
+		.entrypoint = spec->image.has_entrypoint ? b.entry.v : NULL,
+		.entrypoint_set = spec->image.has_entrypoint,
+		.env = s->env.v,
+		.labels = b.labels.v,
+		.user = spec->image.user,
+		.privileged = priv,
+		.network = ctx->network,
+		.network_aliases = ctx->network ? s->aliases.v : NULL,
+		.mounts = b.mounts,
+		.n_mounts = b.n_mounts,
+		.binds = b.binds.n ? b.binds.v : NULL,
+		.extra_hosts = st ? st->extra_hosts.v : NULL,
+		.dns = st ? st->dns.v : NULL,
+		.network_mode = st && st->network_mode && *st->network_mode ? st->network_mode
+									     : NULL,
+	};
+	struct err stale = ERR_INIT;
+	if (docker_container_remove(c, s->container, &stale) < 0) /* a stale one of that name */
+		err_release(&stale);
+	if (docker_container_create(c, &cs, &s->id, err) < 0)
+		goto out;
+	r = docker_container_start(c, s->id, err);
+out:
+	svc_build_release(&b);
+	return r;
+}
+
+/* ---- waiting ---- */
+
+/* IP of the container on the job network (the first network when the name differs). */
+static char *container_ip(const json_t *info, const char *network)
+{
+	const json_t *nets = json_object_get(json_object_get(info, "NetworkSettings"), "Networks");
+	const char *key;
+	json_t *v;
+	const char *first = NULL;
+	json_object_foreach((json_t *)nets, key, v) {
+		const char *ip = json_string_value(json_object_get(v, "IPAddress"));
+		const char *nid = json_string_value(json_object_get(v, "NetworkID"));
+		if (!ip || !*ip)
+			continue;
+		if (network && (!strcmp(key, network) || (nid && !strcmp(nid, network))))
+			return xstrdup(ip);
+		if (!first)
+			first = ip;
+	}
+	return first ? xstrdup(first) : NULL;
+}
+
+/* Inspects a waiting service: died (state set), running (IP recorded) or still starting. */
+static void poll_state(struct docker_client *c, struct service *s, const char *network)
+{
+	struct err err = ERR_INIT;
+	_cleanup_(json_decrefp) json_t *info = NULL;
+	if (docker_container_inspect(c, s->id, &info, &err) < 0) {
+		log_debug("service %s: %s", s->name, err.msg);
+		err_release(&err);
+		return;
+	}
+	const json_t *st = json_object_get(info, "State");
+	const char *status = json_string_value(json_object_get(st, "Status"));
+	if (status && (!strcmp(status, "exited") || !strcmp(status, "dead"))) {
+		s->state = SVC_DIED;
+		s->exit_code = (int)json_integer_value(json_object_get(st, "ExitCode"));
+		return;
+	}
+	if (!s->ip && status && !strcmp(status, "running"))
+		s->ip = container_ip(info, network);
+}
+
+struct probe {
+	int fd;
+	size_t svc;
+};
+
+/* One round: a non-blocking connect to every port of every waiting service with an IP, all
+ * polled together for up to TICK_MS. Returns the services whose connect succeeded in
+ * ok[] (true = a port accepted). */
+static void probe_round(struct service_set *set, bool *ok)
+{
+	struct pollfd pfd[64];
+	struct probe pr[64];
+	size_t n = 0;
+	for (size_t i = 0; i < set->n; i++) {
+		struct service *s = &set->v[i];
+		ok[i] = false;
+		if (s->state != SVC_WAITING || !s->ip)
+			continue;
+		size_t np = s->ping_port ? 1 : s->n_ports;
+		for (size_t k = 0; k < np && n < 64; k++) {
+			struct sockaddr_in sa = {.sin_family = AF_INET};
+			sa.sin_port = htons((uint16_t)(s->ping_port ? s->ping_port : s->ports[k]));
+			if (inet_pton(AF_INET, s->ip, &sa.sin_addr) != 1)
+				continue;
+			int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			if (fd < 0)
+				continue;
+			if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+				ok[i] = true;
+			else if (errno != EINPROGRESS) {
+				close(fd);
+				continue;
+			}
+			pfd[n] = (struct pollfd){.fd = fd, .events = POLLOUT};
+			pr[n++] = (struct probe){.fd = fd, .svc = i};
+		}
+	}
+	if (n)
+		poll(pfd, n, TICK_MS);
+	for (size_t k = 0; k < n; k++) {
+		int e = 0;
+		socklen_t l = sizeof(e);
+		if ((pfd[k].revents & POLLOUT) &&
+		    getsockopt(pr[k].fd, SOL_SOCKET, SO_ERROR, &e, &l) == 0 && e == 0)
+			ok[pr[k].svc] = true;
+		close(pr[k].fd);
+	}
+}
+
+/* Writes a file taken from a tar stream into dir (only the basename: no path tricks). */
+static int extract_certs(const char *tar_path, const char *dir)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_format_tar(a);
+	int found = 0;
+	if (archive_read_open_filename(a, tar_path, 16384) != ARCHIVE_OK)
+		goto out;
+	struct archive_entry *e;
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		const char *p = archive_entry_pathname(e);
+		const char *base = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
+		if (strcmp(base, "ca.pem") && strcmp(base, "cert.pem") && strcmp(base, "key.pem"))
+			continue;
+		_cleanup_free_ char *out = xasprintf("%s/%s", dir, base);
+		_cleanup_close_ int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 || archive_read_data_into_fd(a, fd) != ARCHIVE_OK)
+			goto out;
+		found++;
+	}
+out:
+	archive_read_free(a);
+	return found == 3 ? 0 : -1;
+}
+
+/* Copies <certdir>/client/{ca,cert,key}.pem out of the service through the archive API. */
+static int fetch_certs(struct docker_client *c, struct service_set *set, struct service *s)
+{
+	if (!set->tls_dir) {
+		char tmpl[] = "/tmp/runnel-certs-XXXXXX";
+		if (!mkdtemp(tmpl))
+			return -1;
+		set->tls_dir = xstrdup(tmpl);
+	}
+	_cleanup_free_ char *tar = xasprintf("%s/client.tar", set->tls_dir);
+	_cleanup_free_ char *src = xasprintf("%s/client", s->certdir);
+	int fd = open(tar, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	struct err err = ERR_INIT;
+	int r = docker_container_get_archive(c, s->id, src, fd, &err);
+	close(fd);
+	if (r < 0) {
+		log_debug("service %s: %s", s->name, err.msg);
+		err_release(&err);
+	} else {
+		r = extract_certs(tar, set->tls_dir);
+	}
+	unlink(tar);
+	return r;
+}
+
+/* GET /_ping on the daemon in the service. */
+static bool daemon_answers(struct docker_client *c, struct service_set *set, struct service *s)
+{
+	if (s->ping_tls && fetch_certs(c, set, s) < 0)
+		return false;
+	_cleanup_free_ char *host = xasprintf("tcp://%s:%d", s->ip, s->ping_port);
+	struct docker_opts o = DOCKER_OPTS_INIT;
+	o.host = host;
+	o.tls_verify = s->ping_tls;
+	o.cert_path = s->ping_tls ? set->tls_dir : NULL;
+	o.timeout_ms = 2000;
+	struct err err = ERR_INIT;
+	struct docker_client *d = docker_client_new(&o, &err);
+	if (!d) {
+		log_debug("service %s: %s", s->name, err.msg);
+		err_release(&err);
+		return false;
+	}
+	docker_client_free(d);
+	return true;
+}
+
+static void warn_block(struct docker_client *c, const struct service *s, const char *why,
+		       const struct services_ctx *ctx)
+{
+	struct strbuf logs = STRBUF_INIT;
+	log_tail(c, s->id, &logs);
+	strbuf_rtrim(&logs);
+	report_job_printf(ctx->log,
+			  "*** WARNING: Service %s probably didn't start properly.\n\n"
+			  "Health check error:\n%s\n\nHealth check container logs:\n\n"
+			  "Service container logs:\n%s\n\n*********\n",
+			  s->container, why, logs.len ? logs.buf : "");
+	strbuf_release(&logs);
+}
+
+static bool waiting_any(const struct service_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->v[i].state == SVC_WAITING)
+			return true;
+	return false;
+}
+
+/* One tick over every waiting service; a death is reported at once. */
+static void wait_tick(struct docker_client *c, struct service_set *set,
+		      const struct services_ctx *ctx)
+{
+	_cleanup_free_ bool *ok = xcalloc(set->n ? set->n : 1, sizeof(*ok));
+	for (size_t i = 0; i < set->n; i++) {
+		struct service *s = &set->v[i];
+		if (s->state != SVC_WAITING)
+			continue;
+		poll_state(c, s, ctx->network);
+		if (s->state == SVC_DIED) {
+			_cleanup_free_ char *why = xasprintf(
+			    "service \"%s\" exited with code %d while it was waited for",
+			    s->container, s->exit_code);
+			warn_block(c, s, why, ctx);
+		}
+	}
+	probe_round(set, ok);
+	for (size_t i = 0; i < set->n; i++)
+		if (ok[i] && (!set->v[i].ping_port || daemon_answers(c, set, &set->v[i])))
+			set->v[i].state = SVC_READY;
+	if (!waiting_any(set))
+		return;
+	/* nobody had an address to dial yet: don't spin */
+	bool dialed = false;
+	for (size_t i = 0; i < set->n; i++)
+		dialed |= set->v[i].state == SVC_WAITING && set->v[i].ip;
+	if (!dialed)
+		poll(NULL, 0, TICK_MS);
+}
+
+static void wait_services(struct docker_client *c, struct service_set *set,
+			  const struct services_ctx *ctx)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		struct service *s = &set->v[i];
+		if (s->n_ports || s->ping_port)
+			continue;
+		s->state = SVC_NO_PORTS;
+		_cleanup_free_ char *why = xasprintf("service \"%s\" has no exposed ports",
+						     s->container);
+		warn_block(c, s, why, ctx);
+	}
+	if (!waiting_any(set))
+		return;
+	report_job_printf(ctx->log, "Waiting for services to be up and running (timeout %ld "
+				    "seconds)...", set->timeout_s);
+	double deadline = now_s() + (double)set->timeout_s;
+	while (waiting_any(set) && now_s() < deadline && !fd_readable(ctx->cancel_fd))
+		wait_tick(c, set, ctx);
+	for (size_t i = 0; i < set->n; i++) {
+		struct service *s = &set->v[i];
+		if (s->state != SVC_WAITING)
+			continue;
+		s->state = SVC_TIMEOUT;
+		if (fd_readable(ctx->cancel_fd))
+			continue;
+		_cleanup_free_ char *why = xasprintf("service \"%s-wait-for-service\" timeout",
+						     s->container);
+		warn_block(c, s, why, ctx);
+	}
+}
+
+/* ---- the API ---- */
+
+static int set_add(struct docker_client *c, struct service_set *set, const struct job *job,
+		   const struct services_ctx *ctx, struct err *err)
+{
+	for (size_t i = 0; i < job->n_services; i++) {
+		const struct service_spec *spec = &job->services[i];
+		struct service *s = &set->v[set->n++];
+		*s = (struct service){.aliases = STRVEC_INIT, .env = STRVEC_INIT};
+		s->cache.lock_fd = -1;
+		struct strbuf name = STRBUF_INIT;
+		if (ctx->job_vars)
+			vars_expand_runner(spec->image.name ? spec->image.name : "", ctx->job_vars,
+					   &name);
+		else
+			strbuf_addstr(&name, spec->image.name ? spec->image.name : "");
+		s->name = strbuf_detach(&name, NULL);
+		s->container = xasprintf("%s-svc-%zu", ctx->container_prefix, i);
+		if (!*s->name)
+			return err_set(err, ERR_CONFIG, "services[%zu] has no image name", i);
+		if (ctx->settings && !runner_settings_image_allowed(ctx->settings, s->name, true))
+			return err_set(err, ERR_CONFIG,
+				       "the service image '%s' is not allowed by allowed_services",
+				       s->name);
+		service_aliases(set, i, spec, ctx);
+		report_job_printf(ctx->log, "Starting service %s...", s->name);
+		if (service_create(c, set, i, spec, ctx, err) < 0)
+			return err_wrap(err, "cannot start service '%s'", s->name);
+	}
+	return 0;
+}
+
+struct service_set *services_start(struct docker_client *c, const struct job *job,
+				   const struct services_ctx *ctx, struct err *err)
+{
+	struct service_set *set = xcalloc(1, sizeof(*set));
+	set->v = xcalloc(job->n_services ? job->n_services : 1, sizeof(*set->v));
+	set->job_name = xstrdup(ctx->job_name ? ctx->job_name : "job");
+	set->timeout_s = ctx->settings ? ctx->settings->wait_for_services_timeout : 30;
+	if (set_add(c, set, job, ctx, err) < 0) {
+		services_stop(c, set, NULL);
+		return NULL;
+	}
+	if (set->timeout_s > 0)
+		wait_services(c, set, ctx);
+	return set;
+}
+
+void services_job_binds(const struct service_set *s, struct strvec *out)
+{
+	if (s && s->certs_volume)
+		strvec_pushf(out, "%s:%s", s->certs_volume, s->certs_target);
+}
+
+/* File-name-safe copy: runs outside [A-Za-z0-9._-] become '_'. */
+static char *file_safe(const char *s)
+{
+	struct strbuf b = STRBUF_INIT;
+	for (; *s; s++) {
+		bool ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			  (*s >= '0' && *s <= '9') || strchr("._-", *s);
+		if (ok)
+			strbuf_addch(&b, *s);
+		else if (!b.len || b.buf[b.len - 1] != '_')
+			strbuf_addch(&b, '_');
+	}
+	return strbuf_detach(&b, NULL);
+}
+
+static void save_log(struct docker_client *c, const struct service_set *set,
+		     const struct service *s, const char *log_dir)
+{
+	if (!log_dir || !s->id)
+		return;
+	struct strbuf logs = STRBUF_INIT;
+	struct err err = ERR_INIT;
+	if (docker_container_logs(c, s->id, 0, &logs, &err) < 0) {
+		log_debug("service %s: %s", s->name, err.msg);
+		err_release(&err);
+	}
+	_cleanup_free_ char *job = file_safe(set->job_name);
+	_cleanup_free_ char *alias = file_safe(s->aliases.n ? s->aliases.v[0] : s->container);
+	_cleanup_free_ char *path = xasprintf("%s/%s-service-%s.log", log_dir, job, alias);
+	_cleanup_fclose_ FILE *f = fopen(path, "w");
+	if (f)
+		fwrite(logs.buf, 1, logs.len, f);
+	else
+		log_debug("cannot write '%s'", path);
+	strbuf_release(&logs);
+}
+
+static void remove_quiet(struct docker_client *c, const char *what, int r, struct err *err)
+{
+	if (r < 0) {
+		log_debug("%s: %s", what, err->msg);
+		err_release(err);
+	}
+}
+
+static void remove_tls_dir(char *dir)
+{
+	if (!dir)
+		return;
+	const char *files[] = {"ca.pem", "cert.pem", "key.pem", "client.tar"};
+	for (size_t i = 0; i < 4; i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, files[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+	free(dir);
+}
+
+void services_stop(struct docker_client *c, struct service_set *set, const char *log_dir)
+{
+	if (!set)
+		return;
+	struct err err = ERR_INIT;
+	for (size_t i = 0; i < set->n; i++) {
+		struct service *s = &set->v[i];
+		save_log(c, set, s, log_dir);
+		if (s->id)
+			remove_quiet(c, s->container, docker_container_remove(c, s->id, &err), &err);
+		dindcache_release(&s->cache);
+		free(s->name);
+		free(s->container);
+		free(s->id);
+		free(s->certdir);
+		free(s->ip);
+		strvec_release(&s->aliases);
+		strvec_release(&s->env);
+	}
+	if (set->certs_volume)
+		remove_quiet(c, set->certs_volume,
+			     docker_volume_remove(c, set->certs_volume, true, &err), &err);
+	remove_tls_dir(set->tls_dir);
+	free(set->certs_volume);
+	free(set->certs_target);
+	free(set->job_name);
+	free(set->v);
+	free(set);
+}
