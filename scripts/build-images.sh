@@ -155,5 +155,58 @@ names=("${ORDER[@]}")
 [ "${#only[@]}" -gt 0 ] && names=("${only[@]}")
 for n in "${names[@]}"; do
   [ -f "$ROOT/images/$n/recipe.sh" ] || { log "no recipe images/$n/recipe.sh"; exit 1; }
-  build_one "$n"
 done
+
+# Which recipe provides which tag, and each recipe's base recipe (if built here).
+declare -A provider=() base_of=() state=()
+for n in "${ORDER[@]}"; do load_recipe "$n"; for t in "${TAGS[@]}"; do provider[$t]=$n; done; done
+for n in "${names[@]}"; do
+  load_recipe "$n"
+  b=""
+  [ -n "$BASE" ] && b=${provider[$BASE]:-}
+  base_of[$n]=$b
+  state[$n]=pending
+done
+
+# Build in waves: an image starts once its base is built; up to $JOBS at once
+# (the work is mostly dockerd's, which overlaps well).
+JOBS=${RUNNEL_IMAGE_JOBS:-3}
+logs=$WORK/logs
+mkdir -p "$logs"
+failed=0
+declare -A pid_of=()
+running=0
+while :; do
+  progress=0
+  for n in "${names[@]}"; do
+    [ "${state[$n]}" = pending ] || continue
+    b=${base_of[$n]}
+    if [ -n "$b" ] && [ -n "${state[$b]:-}" ]; then
+      case "${state[$b]}" in
+        done) ;;
+        failed) state[$n]=failed; log "$n: skipped (base $b failed)"; failed=1; continue ;;
+        *) continue ;;
+      esac
+    fi
+    [ "$running" -lt "$JOBS" ] || break
+    ( build_one "$n" ) > "$logs/$n.log" 2>&1 &
+    pid_of[$n]=$!
+    state[$n]=running
+    running=$((running + 1))
+    progress=1
+  done
+  [ "$running" -gt 0 ] || break
+  # wait for one build to finish
+  wait -n || true
+  for n in "${names[@]}"; do
+    [ "${state[$n]}" = running ] || continue
+    if ! kill -0 "${pid_of[$n]}" 2>/dev/null; then
+      if wait "${pid_of[$n]}"; then state[$n]=done; else state[$n]=failed; failed=1; fi
+      cat "$logs/$n.log" >&2
+      [ "${state[$n]}" = failed ] && log "$n: FAILED"
+      running=$((running - 1))
+    fi
+  done
+done
+rm -rf "$logs"
+exit "$failed"

@@ -5,6 +5,7 @@
 #include "cli/cmds.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +135,9 @@ struct run_state {
 	struct sched *sched;        /* set before the signal thread can see it */
 	struct docker_client *docker;
 	struct docker_client *cleaner; /* used only by the signal thread */
+	struct docker_client *reaper;  /* used only by the reaper thread */
+	pthread_t reaper_thread;
+	bool reaping;
 	struct exec_signals *sig;
 	struct report *report;
 	struct var_list predefined; /* in ctx->arena */
@@ -283,6 +287,28 @@ static bool needs_docker(const struct run_state *rs)
 	return false;
 }
 
+/* Leftovers of killed runs are removed while this run goes on: they only concern objects of
+ * dead owners, so nothing here waits for it (joined before exit). */
+static void *reaper_main(void *p)
+{
+	struct run_state *rs = p;
+	exec_reap_stale(rs->reaper, rs->state_dir);
+	return NULL;
+}
+
+static void start_reaper(struct run_state *rs)
+{
+	struct err err = ERR_INIT;
+	rs->reaper = docker_client_clone(rs->docker, &err);
+	if (!rs->reaper) {
+		err_release(&err);
+		return;
+	}
+	rs->reaping = pthread_create(&rs->reaper_thread, NULL, reaper_main, rs) == 0;
+	if (!rs->reaping)
+		exec_reap_stale(rs->reaper, rs->state_dir);
+}
+
 static int connect_docker(struct run_state *rs)
 {
 	if (!needs_docker(rs)) {
@@ -299,7 +325,7 @@ static int connect_docker(struct run_state *rs)
 		err_release(&err);
 		return 4;
 	}
-	exec_reap_stale(rs->docker, rs->state_dir);
+	start_reaper(rs);
 	return 0;
 }
 
@@ -493,8 +519,12 @@ static int run_pipeline(struct run_state *rs, const struct cli_common *c, char *
 static void run_state_release(struct run_state *rs)
 {
 	exec_run_release(&rs->run);
-	if (rs->cleaner)
-		exec_remove_pipeline(rs->cleaner, rs->pipeline_id); /* safety net */
+	/* safety net after a cancel: jobs remove their own objects on every normal path */
+	if (rs->cleaner && rs->sig && exec_signals_received(rs->sig))
+		exec_remove_pipeline(rs->cleaner, rs->pipeline_id);
+	if (rs->reaping)
+		pthread_join(rs->reaper_thread, NULL);
+	docker_client_free(rs->reaper);
 	exec_signals_stop(rs->sig);
 	sched_free(rs->sched);
 	report_free(rs->report);

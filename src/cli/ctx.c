@@ -328,8 +328,10 @@ static int cli_variables(const struct cli_common *c, struct arena *a, struct var
 
 /* ---- context ---- */
 
-/* "../../.gitlab-ci.yml" from cwd up to root, or ".gitlab-ci.yml" at the root. */
-static char *default_file(const struct vcs_repo *r)
+/* The repository root as seen from the cwd: "" at the root, "../../" below it, the absolute
+ * root plus "/" elsewhere. Messages show config files through it, so an included file reads
+ * as the user wrote it ("ci/jobs.yml"), not as an absolute path. Returns an owned string. */
+static char *root_prefix(const struct vcs_repo *r)
 {
 	_cleanup_free_ char *cwd = getcwd(NULL, 0);
 	struct strbuf sb = STRBUF_INIT;
@@ -341,8 +343,26 @@ static char *default_file(const struct vcs_repo *r)
 	} else if (r->in_repo && cwd && strcmp(cwd, r->root)) {
 		strbuf_addf(&sb, "%s/", r->root);
 	}
-	strbuf_addstr(&sb, ".gitlab-ci.yml");
 	return strbuf_detach(&sb, NULL);
+}
+
+/* "../../.gitlab-ci.yml" from cwd up to root, or ".gitlab-ci.yml" at the root. */
+static char *default_file(const struct vcs_repo *r)
+{
+	_cleanup_free_ char *prefix = root_prefix(r);
+	return xasprintf("%s.gitlab-ci.yml", prefix);
+}
+
+/* project_dir for the model: the root relative to the cwd ("." at the root). */
+static const char *project_dir_shown(struct cli_ctx *ctx)
+{
+	_cleanup_free_ char *prefix = root_prefix(&ctx->repo);
+	size_t n = strlen(prefix);
+	if (!n)
+		return ".";
+	if (n > 1)
+		prefix[n - 1] = '\0';
+	return arena_strdup(&ctx->arena, prefix);
 }
 
 /* CI_CONFIG_PATH: the file relative to the repository root when it lies inside. */
@@ -449,7 +469,7 @@ int cli_ctx_init(struct cli_ctx *ctx, const struct cli_common *c, struct err *er
 		return err_sys(err, errno, "cannot open '%s'", ctx->file);
 	if (resolve_ref(ctx, c, err) < 0)
 		return -1;
-	ctx->pctx.project_dir = ctx->repo.root;
+	ctx->pctx.project_dir = project_dir_shown(ctx);
 	ctx->pctx.include_dir = c->include_dir;
 	if (ctx->repo.in_repo) {
 		list_view(&ctx->repo_files, &ctx->repo.files);

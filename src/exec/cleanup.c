@@ -19,6 +19,7 @@
 
 #include "docker/client.h"
 #include "util/cleanup.h"
+#include "util/fsutil.h"
 #include "util/log.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
@@ -158,15 +159,10 @@ static void reap_kind(struct docker_client *c, const char *kind)
 
 static void rm_rf(const char *path)
 {
-	pid_t pid = fork();
-	if (pid == 0) {
-		execlp("rm", "rm", "-rf", "--", path, (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0) {
-		int st;
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
+	struct err err = ERR_INIT;
+	if (fs_rmtree(path, &err) < 0) {
+		log_debug("reap: %s", err.msg);
+		err_release(&err);
 	}
 }
 

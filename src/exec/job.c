@@ -26,6 +26,7 @@
 #include "plan/dag.h"
 #include "report/report.h"
 #include "util/cleanup.h"
+#include "util/fsutil.h"
 #include "util/log.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
@@ -74,28 +75,16 @@ static int spawn_wait(char *const *argv, struct err *err)
 
 static void rm_rf(const char *path)
 {
-	char *argv[] = {"rm", "-rf", "--", (char *)path, NULL};
 	struct err err = ERR_INIT;
-	if (spawn_wait(argv, &err) < 0) {
-		log_debug("cannot remove '%s': %s", path, err.msg);
+	if (fs_rmtree(path, &err) < 0) {
+		log_debug("%s", err.msg);
 		err_release(&err);
 	}
 }
 
 static int mkdir_p(const char *path, struct err *err)
 {
-	_cleanup_free_ char *p = xstrdup(path);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return err_sys(err, errno, "cannot create '%s'", p);
-		*s = '/';
-	}
-	if (mkdir(p, 0755) < 0 && errno != EEXIST)
-		return err_sys(err, errno, "cannot create '%s'", p);
-	return 0;
+	return fs_mkdir_p(path, err);
 }
 
 /* ---- the project snapshot ---- */

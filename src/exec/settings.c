@@ -368,7 +368,7 @@ static bool glob_match(const char *pat, const char *s)
 		if (pat[0] == '*' && pat[1] == '*') {
 			pat += 2;
 			if (*pat == '/' && glob_match(pat + 1, s))
-				return true; /* "a/**\/b" also matches "a/b" */
+				return true; /* "a/(double star)/b" also matches "a/b" */
 			for (;; s++) {
 				if (glob_match(pat, s))
 					return true;

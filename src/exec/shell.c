@@ -16,6 +16,7 @@
 
 #include "report/report.h"
 #include "util/cleanup.h"
+#include "util/fsutil.h"
 #include "util/xalloc.h"
 
 #define AFTER_SCRIPT_TIMEOUT_MS (5L * 60 * 1000)
@@ -205,14 +206,9 @@ static void after_stage(struct exec_job_ctx *jc)
 
 static void rm_rf(const char *path)
 {
-	pid_t pid = fork();
-	if (pid == 0) {
-		execlp("rm", "rm", "-rf", "--", path, (char *)NULL);
-		_exit(127);
-	}
-	int st;
-	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	struct err err = ERR_INIT;
+	if (fs_rmtree(path, &err) < 0)
+		err_release(&err);
 }
 
 int exec_shell_run(struct exec_job_ctx *jc, struct err *err)

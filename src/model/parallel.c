@@ -273,7 +273,7 @@ static int need_entry(struct need_acc *na, const struct ynode *e, bool validate)
 	if (mnode_is_map(e) && (ynode_get(e, "project") || ynode_get(e, "pipeline")))
 		return 0; /* cross-project/pipeline needs: nothing to wait for locally */
 	if (!mnode_is_str(jn))
-		return mload_error(L, e->loc, "jobs:%s:needs config can only be a hash or an array",
+		return mload_error(L, e->loc, "jobs:%s:needs:need has an unsupported type",
 				   na->g->name);
 	const struct ynode *art = ynode_get(e, "artifacts"), *opt = ynode_get(e, "optional");
 	na->tmpl.artifacts = !(art && art->kind == YNODE_BOOL && !art->v.b);
@@ -315,9 +315,13 @@ int job_needs_parse(struct mload *L, const struct job_group *g, const struct yno
 	*ret_n = 0;
 	if (!needs || needs->kind == YNODE_NULL)
 		return 0;
-	if (!mnode_is_seq(needs) && !mnode_is_map(needs) && !mnode_is_str(needs))
-		return mload_error(L, needs->loc, "jobs:%s:needs config can only be a hash or an "
-						  "array", g->name);
+	/* GitLab's Needs entry: a Hash (one need) or an Array; a bare string is rejected */
+	if (!mnode_is_seq(needs) && !mnode_is_map(needs))
+		return mload_error(L, needs->loc, "jobs:%s:needs config can only be a Hash or an "
+						  "Array", g->name);
+	if (mnode_is_map(needs) && needs->n == 0)
+		return mload_error(L, needs->loc, "jobs:%s:needs config can not be an empty Hash",
+				   g->name);
 	_cleanup_free_ const struct ynode **items = NULL;
 	size_t n = 0, alloc = 0;
 	if (mnode_is_seq(needs)) {
@@ -359,12 +363,38 @@ static bool in_needs(const struct job *j, const struct job_group *t)
 	return false;
 }
 
+/* GitLab (Job entry, on: :composed): when needs lists jobs, every dependency must be one of
+ * them; all missing names go in one message. `needs: []` lists none, so nothing is checked. */
+static int deps_in_needs(struct mload *L, const struct job_group *g, const struct job *j)
+{
+	const struct string_list *deps = &g->proto.dependencies;
+	if (!j->n_needs || !deps->n)
+		return 0;
+	struct strbuf missing = STRBUF_INIT;
+	for (size_t i = 0; i < deps->n; i++) {
+		const struct job_group *t = strmap_get(&L->group_index, deps->v[i]);
+		if (!t || !in_needs(j, t))
+			strbuf_addf(&missing, "%s%s", missing.len ? ", " : "", deps->v[i]);
+	}
+	int rc = 0;
+	if (missing.len) {
+		const struct ynode *dn = ynode_get(g->node, "dependencies");
+		rc = mload_error(L, dn ? dn->loc : g->loc,
+				 "jobs:%s dependencies the %s should be part of needs", g->name,
+				 missing.buf);
+	}
+	strbuf_release(&missing);
+	return rc;
+}
+
 /* Each dependency names a job (all its instances) in the current or an earlier stage. */
 static int resolve_deps(struct mload *L, const struct job_group *g, const struct job *j,
 			struct string_list *out)
 {
 	const struct string_list *deps = &g->proto.dependencies;
 	const struct ynode *dn = ynode_get(g->node, "dependencies");
+	if (deps_in_needs(L, g, j) < 0)
+		return -1;
 	for (size_t i = 0; i < deps->n; i++) {
 		const struct job_group *t = strmap_get(&L->group_index, deps->v[i]);
 		struct srcloc loc = mnode_is_seq(dn) && i < dn->n ? dn->items[i]->loc : g->loc;
@@ -375,10 +405,6 @@ static int resolve_deps(struct mload *L, const struct job_group *g, const struct
 			return mload_error(L, loc,
 					   "%s job: dependency %s is not defined in current or prior "
 					   "stages",
-					   g->name, deps->v[i]);
-		if (j->has_needs && !in_needs(j, t))
-			return mload_error(L, loc,
-					   "%s job: dependencies the %s should be part of needs",
 					   g->name, deps->v[i]);
 		for (size_t k = 0; k < t->n_inst; k++)
 			mstring_list_push(L->a, out, t->inst[k].name);

@@ -136,8 +136,16 @@ static int parse_stages(struct mload *L, const struct ynode *n)
 	static const char *const dflt[] = { "build", "test", "deploy" };
 	struct string_list user = { 0 };
 	size_t alloc = 0;
-	if (n && n->kind != YNODE_NULL && mnode_string_list(L->a, n, 10, &user) < 0)
-		return mload_error(L, n->loc, "stages config should be an array of strings");
+	/* GitLab: nested_array_of_strings (max 10 levels, flattened); a bare string is an error */
+	int rc = 0;
+	if (n && n->kind != YNODE_NULL &&
+	    (!mnode_is_seq(n) || mnode_string_list(L->a, n, 10, &user) < 0)) {
+		rc = mload_error(L, n->loc, "stages config should be an array of strings or a "
+					    "nested array of strings up to 10 levels deep");
+		/* lint goes on with the default stages rather than one error per job */
+		n = NULL;
+		user.n = 0;
+	}
 	stage_push(L, ".pre", &alloc);
 	if (!n || n->kind == YNODE_NULL)
 		for (size_t i = 0; i < 3; i++)
@@ -146,7 +154,7 @@ static int parse_stages(struct mload *L, const struct ynode *n)
 		if (strcmp(user.v[i], ".pre") && strcmp(user.v[i], ".post"))
 			stage_push(L, user.v[i], &alloc);
 	stage_push(L, ".post", &alloc);
-	return 0;
+	return rc;
 }
 
 /* ---- default: ------------------------------------------------------------------------------ */
@@ -453,7 +461,7 @@ static int load_steps(struct mload *L, const char *file)
 	STEP(job_variables_parse(L, "variables", ynode_get(root, "variables"), true,
 				 &L->global_vars));
 	STEP(build_default(L, root, &dflt));
-	if (rc < 0 || !dflt)
+	if (!dflt)
 		return -1;
 	STEP(rules_workflow(L, ynode_get(root, "workflow")));
 	STEP(collect_groups(L, root, dflt));

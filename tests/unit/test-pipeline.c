@@ -412,13 +412,63 @@ static void test_errors_needs(void **state)
 		     "b has duplicate entries in the needs section.", 5, 14);
 	expect_error("a:\n  stage: build\n  script: x\nc:\n  stage: build\n  script: x\n"
 		     "b:\n  script: x\n  needs: [a]\n  dependencies: [c]\n",
-		     "b job: dependencies the c should be part of needs", 10, 18);
+		     "jobs:b dependencies the c should be part of needs", 10, 17);
+	/* every missing one in one message (GitLab's Job entry, on: :composed) */
+	expect_error("a:\n  script: x\nc:\n  script: x\nd:\n  script: x\n"
+		     "b:\n  stage: deploy\n  script: x\n  needs: [a]\n  dependencies: [c, a, d]\n",
+		     "jobs:b dependencies the c, d should be part of needs", 11, 17);
+	/* needs: a bare string or an empty hash is not a needs list */
+	expect_error("a:\n  script: x\nb:\n  script: x\n  needs: a\n",
+		     "jobs:b:needs config can only be a Hash or an Array", 5, 10);
+	expect_error("a:\n  script: x\nb:\n  script: x\n  needs: {}\n",
+		     "jobs:b:needs config can not be an empty Hash", 5, 10);
+	expect_error("a:\n  script: x\nb:\n  script: x\n  needs: [1.5]\n",
+		     "jobs:b:needs:need has an unsupported type", 5, 11);
 	expect_error("b:\n  script: x\n  dependencies: [nope]\n", "b job: undefined dependency: nope",
 		     3, 18);
 	/* optional needs on a missing job are fine */
 	struct pipeline *p = load_ok("a:\n  script: x\n  needs: [{job: zz, optional: true}]\n");
 	assert_jobs(p, "a@test<>");
 	pipeline_free(p);
+}
+
+/* GitLab flattens nested lists (from !reference) in needs, rules, stages, services and
+ * scripts; needs: [] lists no job, so dependencies are not checked against it. */
+static void test_flatten_and_empty_needs(void **state)
+{
+	(void)state;
+	struct pipeline *p = load_ok(
+		"stages: [[build, !reference [.st, extra]], deploy]\n"
+		".st:\n  extra: [test]\n"
+		".hidden:\n  needs: [b]\n  rules: [{if: $CI_COMMIT_BRANCH}]\n"
+		"  services: [{name: redis, alias: cache}]\n"
+		"pre:\n  stage: .pre\n  script: x\n"
+		"b:\n  stage: build\n  script: x\n"
+		"t:\n  stage: test\n  script: [!reference [.s, one], [two, [three]]]\n"
+		"  needs: [pre, !reference [.hidden, needs]]\n"
+		"  rules: [!reference [.hidden, rules], {when: never}]\n"
+		"  services: [postgres, !reference [.hidden, services]]\n"
+		".s:\n  one: [echo 1]\n"
+		"d:\n  stage: deploy\n  script: x\n  needs: []\n  dependencies: [b, t]\n");
+	assert_int_equal(p->n_stages, 5);
+	assert_string_equal(p->stages[2], "test");
+	const struct job *t = pipeline_find_job(p, "t");
+	assert_true(t->decision.included);
+	assert_int_equal(t->n_needs, 2);
+	assert_string_equal(t->needs[1].job, "b");
+	assert_string_equal(str_join(&t->script), "echo 1,two,three");
+	assert_int_equal(t->n_services, 2);
+	assert_string_equal(t->services[1].image.name, "redis");
+	const struct job *d = pipeline_find_job(p, "d");
+	assert_true(d->has_needs);
+	assert_int_equal(d->n_needs, 0);
+	assert_string_equal(str_join(&d->dependencies), "b,t");
+	pipeline_free(p);
+	/* a scalar stages: is GitLab's type error, not "no visible job" */
+	expect_error("stages: test\njob:\n  script: x\n",
+		     "stages config should be an array of strings or a nested array of strings up "
+		     "to 10 levels deep",
+		     1, 9);
 }
 
 static void test_collect_all_errors(void **state)
@@ -1049,6 +1099,7 @@ int main(void)
 		cmocka_unit_test(test_globs),
 		cmocka_unit_test(test_errors_keys_and_types),
 		cmocka_unit_test(test_errors_needs),
+		cmocka_unit_test(test_flatten_and_empty_needs),
 		cmocka_unit_test(test_collect_all_errors),
 		cmocka_unit_test(test_include_local_nested_and_merge),
 		cmocka_unit_test(test_include_wildcards_and_rules),

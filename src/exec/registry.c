@@ -1,0 +1,308 @@
+/* registry: one registry container per run. It runs on the host network and listens on the
+ * default bridge's gateway address: every container reaches a host address through the host's
+ * INPUT path whatever bridge it is on (a published port would be DNATed into docker0 and
+ * dropped by Docker's inter-network isolation for containers on per-job networks), and the
+ * gateway is no public interface. DinD daemons get --insecure-registry for it from
+ * services.c, so `docker login/push $CI_REGISTRY` works over plain HTTP inside jobs. */
+#include "exec/registry.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "docker/client.h"
+#include "model/vars.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+#include "util/strvec.h"
+#include "util/xalloc.h"
+
+#define REGISTRY_USER "runnel"
+#define READY_TIMEOUT_MS 15000
+
+struct registry {
+	char *id;       /* container id */
+	char *address;  /* gateway:port */
+	char *image;    /* CI_REGISTRY_IMAGE */
+	char *password;
+};
+
+/* "172.17.0.0/16" -> "172.17.0.1": where the engine puts the bridge's own address. */
+static char *subnet_first_host(const char *subnet)
+{
+	if (!subnet || strchr(subnet, ':'))
+		return NULL;
+	_cleanup_free_ char *net = xstrndup(subnet, strcspn(subnet, "/"));
+	struct in_addr a;
+	if (inet_pton(AF_INET, net, &a) != 1)
+		return NULL;
+	a.s_addr = htonl(ntohl(a.s_addr) + 1);
+	char buf[INET_ADDRSTRLEN];
+	return inet_ntop(AF_INET, &a, buf, sizeof(buf)) ? xstrdup(buf) : NULL;
+}
+
+/* Gateway of the engine's default bridge network ("bridge", or podman's "podman"). */
+static char *bridge_gateway(struct docker_client *c, struct err *err)
+{
+	static const char *const nets[] = {"/networks/bridge", "/networks/podman"};
+	for (size_t i = 0; i < 2; i++) {
+		json_t *info = NULL;
+		struct err e = ERR_INIT;
+		if (docker_request(c, "GET", nets[i], NULL, &info, NULL, &e) < 0) {
+			err_release(&e);
+			continue;
+		}
+		json_t *cfg = json_array_get(json_object_get(json_object_get(info, "IPAM"),
+							     "Config"), 0);
+		const char *gw = json_string_value(json_object_get(cfg, "Gateway"));
+		char *r = gw && *gw && !strchr(gw, ':') ? xstrdup(gw) : NULL;
+		if (!r) /* dockerd 20.10 leaves Gateway out for the default bridge */
+			r = subnet_first_host(json_string_value(json_object_get(cfg, "Subnet")));
+		json_decref(info);
+		if (r)
+			return r;
+	}
+	err_set(err, ERR_ENV, "cannot find the gateway of the engine's default bridge network");
+	return NULL;
+}
+
+/* A port free on addr (bound and released: the registry takes it a moment later). */
+static int free_port(const char *addr)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+		return -1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	socklen_t l = sizeof(sa);
+	int port = -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &l) == 0)
+		port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+static char *random_password(void)
+{
+	static const char set[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char raw[24];
+	_cleanup_fclose_ FILE *f = fopen("/dev/urandom", "rb");
+	if (!f || fread(raw, 1, sizeof(raw), f) != sizeof(raw))
+		return NULL;
+	char *p = xmalloc(sizeof(raw) + 1);
+	for (size_t i = 0; i < sizeof(raw); i++)
+		p[i] = set[raw[i] % (sizeof(set) - 1)];
+	p[sizeof(raw)] = '\0';
+	return p;
+}
+
+/* `htpasswd -niB user` with the password on stdin: "user:$2y$...". */
+static int htpasswd_line(const char *password, struct strbuf *out, struct err *err)
+{
+	char dir[] = "/tmp/runnel-htpasswd-XXXXXX";
+	if (!mkdtemp(dir))
+		return err_sys(err, errno, "cannot create a temporary directory");
+	_cleanup_free_ char *file = xasprintf("%s/htpasswd", dir);
+	_cleanup_free_ char *cmd = xasprintf("htpasswd -ciB '%s' " REGISTRY_USER " 2>/dev/null",
+					     file);
+	FILE *p = popen(cmd, "w");
+	int r = -1;
+	if (p) {
+		fprintf(p, "%s\n", password);
+		r = pclose(p) == 0 ? 0 : -1;
+	}
+	_cleanup_fclose_ FILE *f = r == 0 ? fopen(file, "r") : NULL;
+	char line[512];
+	if (f && fgets(line, sizeof(line), f))
+		strbuf_addstr(out, line);
+	unlink(file);
+	rmdir(dir);
+	if (!out->len)
+		return err_set(err, ERR_ENV,
+			       "cannot run 'htpasswd -B' for the registry password (install "
+			       "apache2-utils)");
+	return 0;
+}
+
+/* A tar stream holding auth/htpasswd. */
+static int htpasswd_tar(const struct strbuf *line, struct strbuf *tar, struct err *err)
+{
+	size_t cap = 4096 + line->len, used = 0;
+	strbuf_grow(tar, cap);
+	struct archive *a = archive_write_new();
+	archive_write_set_format_ustar(a);
+	archive_write_set_bytes_in_last_block(a, 1);
+	int ok = archive_write_open_memory(a, tar->buf, cap, &used) == ARCHIVE_OK;
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, "auth/htpasswd");
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)line->len);
+	ok = ok && archive_write_header(a, e) == ARCHIVE_OK &&
+	     archive_write_data(a, line->buf, line->len) == (la_ssize_t)line->len &&
+	     archive_write_close(a) == ARCHIVE_OK;
+	archive_entry_free(e);
+	archive_write_free(a);
+	if (!ok)
+		return err_set(err, ERR_INTERNAL, "cannot build the registry's htpasswd archive");
+	strbuf_setlen(tar, used);
+	return 0;
+}
+
+static bool port_open(const char *addr, int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+		return false;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	bool ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+static int create_container(struct docker_client *c, const struct registry_opts *o,
+			    const char *gw, int port, struct registry *r, struct err *err)
+{
+	struct strvec env = STRVEC_INIT;
+	strvec_push(&env, "REGISTRY_AUTH=htpasswd");
+	strvec_push(&env, "REGISTRY_AUTH_HTPASSWD_REALM=runnel registry");
+	strvec_push(&env, "REGISTRY_AUTH_HTPASSWD_PATH=/auth/htpasswd");
+	strvec_pushf(&env, "REGISTRY_HTTP_ADDR=%s:%d", gw, port);
+	strvec_push(&env, "REGISTRY_STORAGE_DELETE_ENABLED=true");
+	_cleanup_free_ char *name = xasprintf("runnel-%s-registry", o->pipeline_id);
+	struct docker_container_spec spec = {
+		.name = name,
+		.image = o->image ? o->image : "registry:2",
+		.env = env.v,
+		.labels = o->labels,
+		.network_mode = "host",
+	};
+	int rc = docker_container_create(c, &spec, &r->id, err);
+	strvec_release(&env);
+	return rc;
+}
+
+static int wait_ready(struct docker_client *c, const struct registry *r, const char *gw, int port,
+		      struct err *err)
+{
+	for (int waited = 0; waited < READY_TIMEOUT_MS; waited += 50) {
+		if (port_open(gw, port))
+			return 0;
+		struct docker_state st = {0};
+		if (docker_container_state(c, r->id, &st, err) < 0)
+			return -1;
+		bool dead = !st.running && st.status && strcmp(st.status, "created");
+		int code = st.exit_code;
+		docker_state_release(&st);
+		if (dead) {
+			struct strbuf logs = STRBUF_INIT;
+			struct err e = ERR_INIT;
+			if (docker_container_logs(c, r->id, 10, &logs, &e) < 0)
+				err_release(&e);
+			strbuf_rtrim(&logs);
+			err_set(err, ERR_ENV, "the registry exited with code %d: %s", code,
+				logs.buf);
+			strbuf_release(&logs);
+			return -1;
+		}
+		poll(NULL, 0, 50);
+	}
+	return err_set(err, ERR_ENV, "the registry did not listen on %s:%d within %d s", gw, port,
+		       READY_TIMEOUT_MS / 1000);
+}
+
+static int start(struct docker_client *c, const struct registry_opts *o, struct registry *r,
+		 struct err *err)
+{
+	_cleanup_free_ char *gw = bridge_gateway(c, err);
+	if (!gw)
+		return -1;
+	int port = free_port(gw);
+	if (port < 0)
+		port = free_port("0.0.0.0"); /* the engine is elsewhere: any port, best effort */
+	if (port < 0)
+		return err_sys(err, errno, "cannot find a free port for the registry");
+	r->password = random_password();
+	if (!r->password)
+		return err_set(err, ERR_ENV, "cannot read /dev/urandom");
+	struct strbuf line = STRBUF_INIT, tar = STRBUF_INIT;
+	int rc = htpasswd_line(r->password, &line, err);
+	if (rc == 0)
+		rc = htpasswd_tar(&line, &tar, err);
+	if (rc == 0)
+		rc = create_container(c, o, gw, port, r, err);
+	if (rc == 0)
+		rc = docker_container_put_archive(c, r->id, "/", tar.buf, tar.len, err);
+	strbuf_release(&line);
+	strbuf_release(&tar);
+	if (rc < 0 || docker_container_start(c, r->id, err) < 0 || wait_ready(c, r, gw, port, err) < 0)
+		return -1;
+	r->address = xasprintf("%s:%d", gw, port);
+	_cleanup_free_ char *path = xstrdup(o->project_path ? o->project_path : "project");
+	for (char *p = path; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	r->image = xasprintf("%s/%s", r->address, path);
+	return 0;
+}
+
+struct registry *registry_start(struct docker_client *c, const struct registry_opts *o,
+				struct err *err)
+{
+	struct registry *r = xcalloc(1, sizeof(*r));
+	if (start(c, o, r, err) < 0) {
+		err_wrap(err, "cannot start the local registry");
+		registry_stop(c, r);
+		return NULL;
+	}
+	return r;
+}
+
+void registry_vars(const struct registry *r, struct var_list *vars, struct arena *a)
+{
+	struct var v[] = {
+		{.key = "CI_REGISTRY", .value = r->address, .public_ = true},
+		{.key = "CI_REGISTRY_IMAGE", .value = r->image, .public_ = true},
+		{.key = "CI_REGISTRY_USER", .value = REGISTRY_USER, .public_ = true},
+		{.key = "CI_REGISTRY_PASSWORD", .value = r->password, .masked = true},
+	};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		var_list_set(a, vars, &v[i]);
+}
+
+const char *registry_address(const struct registry *r)
+{
+	return r->address;
+}
+
+void registry_stop(struct docker_client *c, struct registry *r)
+{
+	if (!r)
+		return;
+	struct err err = ERR_INIT;
+	if (r->id && docker_container_remove(c, r->id, &err) < 0) {
+		log_debug("registry: %s", err.msg);
+		err_release(&err);
+	}
+	free(r->id);
+	free(r->address);
+	free(r->image);
+	free(r->password);
+	free(r);
+}
