@@ -47,6 +47,27 @@ time_runs() {
 		i=$((i + 1))
 	done | median
 }
+# pair NAME_A NAME_B: RUNS rounds alternating `$NAME_A` and `$NAME_B` (shell functions), so a
+# load change on the machine hits both sides alike; sets A and B to the medians.
+pair() {
+	: >"$TMP/a"
+	: >"$TMP/b"
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		for side in a b; do
+			fn=$1
+			[ $side = b ] && fn=$2
+			s=$(now)
+			$fn >/dev/null 2>&1 || true
+			e=$(now)
+			echo "$e $s" | awk '{printf "%.3f\n", $1 - $2}' >>"$TMP/$side"
+		done
+		i=$((i + 1))
+	done
+	A=$(median <"$TMP/a")
+	B=$(median <"$TMP/b")
+}
+
 # peak_rss DIR CMD...: median peak RSS in KiB of CMD run in DIR
 peak_rss() {
 	dir=$1
@@ -117,20 +138,24 @@ echo
 echo "| scenario | bare docker | runnel | ratio | target | gcl |"
 echo "|---|---|---|---|---|---|"
 
-b=$(time_runs bare_one)
-r=$(time_runs in_dir "$one" "$RUNNEL" run)
+runnel_one() { in_dir "$one" "$RUNNEL" run; }
+runnel_wide() { in_dir "$wide" "$RUNNEL" run -j 20; }
+runnel_dag() { in_dir "$dag" "$RUNNEL" run -j 4; }
+
+pair bare_one runnel_one
+b=$A r=$B
 g=-
 [ -n "$GCL" ] && g=$(time_runs in_dir "$one" "$GCL")s
 echo "| one trivial job | ${b}s | ${r}s | $(ratio "$r" "$b") | <= 1.15 | $g |"
 
-b=$(time_runs bare_wide)
-r=$(time_runs in_dir "$wide" "$RUNNEL" run -j 20)
+pair bare_wide runnel_wide
+b=$A r=$B
 g=-
 [ -n "$GCL" ] && g=$(time_runs in_dir "$wide" "$GCL" --concurrency 20)s
 echo "| 20 jobs, one stage | ${b}s | ${r}s | $(ratio "$r" "$b") | <= 1.10 | $g |"
 
-b=$(time_runs bare_dag)
-r=$(time_runs in_dir "$dag" "$RUNNEL" run -j 4)
+pair bare_dag runnel_dag
+b=$A r=$B
 g=-
 [ -n "$GCL" ] && g=$(time_runs in_dir "$dag" "$GCL")s
 limit=$(echo "$b" | awk '{printf "%.3f", $1 + 0.6}')
@@ -138,4 +163,4 @@ echo "| 3-level needs DAG (sleep 1 each) | ${b}s (critical path) | ${r}s | $(rat
 
 rss=$(peak_rss "$one" "$RUNNEL" run)
 echo
-echo "peak RSS of \`runnel run\` (one job): $rss KiB (target < 8192 KiB); \`runnel --version\`: $(peak_rss "$RUNNEL" --version) KiB"
+echo "peak RSS of \`runnel run\` (one job): $rss KiB (target < 8192 KiB); \`runnel --version\`: $(peak_rss "$one" "$RUNNEL" --version) KiB"

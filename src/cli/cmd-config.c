@@ -1,5 +1,6 @@
 /* runnel config: the fully resolved configuration (includes, extends, !reference, anchors,
- * default:) as YAML, which is what GitLab's pipeline editor calls the merged YAML. */
+ * default:) as YAML, which is what GitLab's pipeline editor calls the merged YAML. Hidden jobs
+ * (`.name:`) are kept, as in GitLab's merged YAML view. */
 #include "cli/cmds.h"
 
 #include <stdio.h>

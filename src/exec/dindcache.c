@@ -61,11 +61,11 @@ static int lock_slot(const char *dir, const char *slug, unsigned *ret_slot, stru
 		close(fd);
 	}
 	return err_set(err, ERR_ENV, "all %d DinD cache slots of '%s' are in use",
-		       DINDCACHE_MAX_SLOTS, slug);
+	               DINDCACHE_MAX_SLOTS, slug);
 }
 
-int dindcache_acquire(struct docker_client *c, const char *project_slug,
-		      struct dindcache_slot *ret, struct err *err)
+int dindcache_acquire(struct docker_client *c, const char *project_slug, struct dindcache_slot *ret,
+                      struct err *err)
 {
 	_cleanup_free_ char *dir = dindcache_lock_dir();
 	if (make_dirs(dir, err) < 0)

@@ -17,8 +17,8 @@ struct dindcache_slot {
 /* Takes the first free slot of project_slug (borrowed, [a-z0-9-]), creating its volume if
  * needed. Fills *ret (release with dindcache_release). -1 with err (ERR_ENV) when the lock
  * directory or the volume cannot be made. */
-int dindcache_acquire(struct docker_client *c, const char *project_slug,
-		      struct dindcache_slot *ret, struct err *err);
+int dindcache_acquire(struct docker_client *c, const char *project_slug, struct dindcache_slot *ret,
+                      struct err *err);
 /* Frees the slot for the next job (the volume stays). NULL-safe. */
 void dindcache_release(struct dindcache_slot *slot);
 /* `runnel cache clear`: removes every volume labelled runnel.dind-cache=1 that no container

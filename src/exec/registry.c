@@ -34,9 +34,9 @@
 #define READY_TIMEOUT_MS 15000
 
 struct registry {
-	char *id;       /* container id */
-	char *address;  /* gateway:port */
-	char *image;    /* CI_REGISTRY_IMAGE */
+	char *id;      /* container id */
+	char *address; /* gateway:port */
+	char *image;   /* CI_REGISTRY_IMAGE */
 	char *password;
 };
 
@@ -65,8 +65,8 @@ static char *bridge_gateway(struct docker_client *c, struct err *err)
 			err_release(&e);
 			continue;
 		}
-		json_t *cfg = json_array_get(json_object_get(json_object_get(info, "IPAM"),
-							     "Config"), 0);
+		json_t *cfg =
+		    json_array_get(json_object_get(json_object_get(info, "IPAM"), "Config"), 0);
 		const char *gw = json_string_value(json_object_get(cfg, "Gateway"));
 		char *r = gw && *gw && !strchr(gw, ':') ? xstrdup(gw) : NULL;
 		if (!r) /* dockerd 20.10 leaves Gateway out for the default bridge */
@@ -118,8 +118,8 @@ static int htpasswd_line(const char *password, struct strbuf *out, struct err *e
 	if (!mkdtemp(dir))
 		return err_sys(err, errno, "cannot create a temporary directory");
 	_cleanup_free_ char *file = xasprintf("%s/htpasswd", dir);
-	_cleanup_free_ char *cmd = xasprintf("htpasswd -ciB '%s' " REGISTRY_USER " 2>/dev/null",
-					     file);
+	_cleanup_free_ char *cmd =
+	    xasprintf("htpasswd -ciB '%s' " REGISTRY_USER " 2>/dev/null", file);
 	FILE *p = popen(cmd, "w");
 	int r = -1;
 	if (p) {
@@ -134,8 +134,8 @@ static int htpasswd_line(const char *password, struct strbuf *out, struct err *e
 	rmdir(dir);
 	if (!out->len)
 		return err_set(err, ERR_ENV,
-			       "cannot run 'htpasswd -B' for the registry password (install "
-			       "apache2-utils)");
+		               "cannot run 'htpasswd -B' for the registry password (install "
+		               "apache2-utils)");
 	return 0;
 }
 
@@ -177,8 +177,8 @@ static bool port_open(const char *addr, int port)
 	return ok;
 }
 
-static int create_container(struct docker_client *c, const struct registry_opts *o,
-			    const char *gw, int port, struct registry *r, struct err *err)
+static int create_container(struct docker_client *c, const struct registry_opts *o, const char *gw,
+                            int port, struct registry *r, struct err *err)
 {
 	struct strvec env = STRVEC_INIT;
 	strvec_push(&env, "REGISTRY_AUTH=htpasswd");
@@ -188,11 +188,11 @@ static int create_container(struct docker_client *c, const struct registry_opts 
 	strvec_push(&env, "REGISTRY_STORAGE_DELETE_ENABLED=true");
 	_cleanup_free_ char *name = xasprintf("runnel-%s-registry", o->pipeline_id);
 	struct docker_container_spec spec = {
-		.name = name,
-		.image = o->image ? o->image : "registry:2",
-		.env = env.v,
-		.labels = o->labels,
-		.network_mode = "host",
+	    .name = name,
+	    .image = o->image ? o->image : "registry:2",
+	    .env = env.v,
+	    .labels = o->labels,
+	    .network_mode = "host",
 	};
 	int rc = docker_container_create(c, &spec, &r->id, err);
 	strvec_release(&env);
@@ -200,7 +200,7 @@ static int create_container(struct docker_client *c, const struct registry_opts 
 }
 
 static int wait_ready(struct docker_client *c, const struct registry *r, const char *gw, int port,
-		      struct err *err)
+                      struct err *err)
 {
 	for (int waited = 0; waited < READY_TIMEOUT_MS; waited += 50) {
 		if (port_open(gw, port))
@@ -218,18 +218,18 @@ static int wait_ready(struct docker_client *c, const struct registry *r, const c
 				err_release(&e);
 			strbuf_rtrim(&logs);
 			err_set(err, ERR_ENV, "the registry exited with code %d: %s", code,
-				logs.buf);
+			        logs.buf);
 			strbuf_release(&logs);
 			return -1;
 		}
 		poll(NULL, 0, 50);
 	}
 	return err_set(err, ERR_ENV, "the registry did not listen on %s:%d within %d s", gw, port,
-		       READY_TIMEOUT_MS / 1000);
+	               READY_TIMEOUT_MS / 1000);
 }
 
 static int start(struct docker_client *c, const struct registry_opts *o, struct registry *r,
-		 struct err *err)
+                 struct err *err)
 {
 	_cleanup_free_ char *gw = bridge_gateway(c, err);
 	if (!gw)
@@ -252,7 +252,8 @@ static int start(struct docker_client *c, const struct registry_opts *o, struct 
 		rc = docker_container_put_archive(c, r->id, "/", tar.buf, tar.len, err);
 	strbuf_release(&line);
 	strbuf_release(&tar);
-	if (rc < 0 || docker_container_start(c, r->id, err) < 0 || wait_ready(c, r, gw, port, err) < 0)
+	if (rc < 0 || docker_container_start(c, r->id, err) < 0 ||
+	    wait_ready(c, r, gw, port, err) < 0)
 		return -1;
 	r->address = xasprintf("%s:%d", gw, port);
 	_cleanup_free_ char *path = xstrdup(o->project_path ? o->project_path : "project");
@@ -263,7 +264,7 @@ static int start(struct docker_client *c, const struct registry_opts *o, struct 
 }
 
 struct registry *registry_start(struct docker_client *c, const struct registry_opts *o,
-				struct err *err)
+                                struct err *err)
 {
 	struct registry *r = xcalloc(1, sizeof(*r));
 	if (start(c, o, r, err) < 0) {
@@ -277,10 +278,10 @@ struct registry *registry_start(struct docker_client *c, const struct registry_o
 void registry_vars(const struct registry *r, struct var_list *vars, struct arena *a)
 {
 	struct var v[] = {
-		{.key = "CI_REGISTRY", .value = r->address, .public_ = true},
-		{.key = "CI_REGISTRY_IMAGE", .value = r->image, .public_ = true},
-		{.key = "CI_REGISTRY_USER", .value = REGISTRY_USER, .public_ = true},
-		{.key = "CI_REGISTRY_PASSWORD", .value = r->password, .masked = true},
+	    {.key = "CI_REGISTRY", .value = r->address, .public_ = true},
+	    {.key = "CI_REGISTRY_IMAGE", .value = r->image, .public_ = true},
+	    {.key = "CI_REGISTRY_USER", .value = REGISTRY_USER, .public_ = true},
+	    {.key = "CI_REGISTRY_PASSWORD", .value = r->password, .masked = true},
 	};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		var_list_set(a, vars, &v[i]);

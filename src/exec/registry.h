@@ -11,10 +11,10 @@ struct var_list;
 struct registry; /* opaque, heap-owned */
 
 struct registry_opts {
-	const char *pipeline_id;   /* names the container: runnel-<id>-registry */
-	char *const *labels;       /* "k=v", NULL-terminated (must hold runnel.pipeline=<id>) */
-	const char *project_path;  /* "group/project": CI_REGISTRY_IMAGE = CI_REGISTRY/<lowercase> */
-	const char *image;         /* NULL = "registry:2" */
+	const char *pipeline_id;  /* names the container: runnel-<id>-registry */
+	char *const *labels;      /* "k=v", NULL-terminated (must hold runnel.pipeline=<id>) */
+	const char *project_path; /* "group/project": CI_REGISTRY_IMAGE = CI_REGISTRY/<lowercase> */
+	const char *image;        /* NULL = "registry:2" */
 };
 
 /* Starts the registry (host network, listening on <bridge gateway>:<free port>, plain HTTP,
@@ -22,7 +22,7 @@ struct registry_opts {
  * Returns an owned registry or NULL with err (ERR_ENV: no image, no bridge gateway, htpasswd
  * missing, Docker errors). */
 struct registry *registry_start(struct docker_client *c, const struct registry_opts *o,
-				struct err *err);
+                                struct err *err);
 /* Appends CI_REGISTRY, CI_REGISTRY_IMAGE, CI_REGISTRY_USER and CI_REGISTRY_PASSWORD (masked,
  * not public) to vars; strings copied into a (or strdup'ed when a is NULL). */
 void registry_vars(const struct registry *r, struct var_list *vars, struct arena *a);

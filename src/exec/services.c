@@ -41,18 +41,18 @@
 enum svc_state { SVC_WAITING, SVC_READY, SVC_DIED, SVC_TIMEOUT, SVC_NO_PORTS, SVC_SKIPPED };
 
 struct service {
-	char *name;          /* expanded image name as written */
-	char *container;     /* container name */
-	char *id;            /* container id, owned */
+	char *name;      /* expanded image name as written */
+	char *container; /* container name */
+	char *id;        /* container id, owned */
 	struct strvec aliases;
 	struct strvec env;
 	bool dind;
-	char *certdir;       /* effective DOCKER_TLS_CERTDIR of a DinD ("" none), owned */
+	char *certdir; /* effective DOCKER_TLS_CERTDIR of a DinD ("" none), owned */
 	int ports[MAX_PORTS];
 	size_t n_ports;
-	int ping_port;       /* > 0: a Docker daemon, ready when /_ping answers on this port */
+	int ping_port; /* > 0: a Docker daemon, ready when /_ping answers on this port */
 	bool ping_tls;
-	char *ip;            /* on the job network, owned */
+	char *ip; /* on the job network, owned */
 	enum svc_state state;
 	int exit_code;
 	struct dindcache_slot cache;
@@ -62,9 +62,9 @@ struct service_set {
 	struct service *v;
 	size_t n;
 	char *job_name;
-	char *certs_volume;  /* per-job volume with the DinD client certificates, owned */
-	char *certs_target;  /* where the job mounts it: <certdir>/client */
-	char *tls_dir;       /* host copy of the client certificates for /_ping, owned */
+	char *certs_volume; /* per-job volume with the DinD client certificates, owned */
+	char *certs_target; /* where the job mounts it: <certdir>/client */
+	char *tls_dir;      /* host copy of the client certificates for /_ping, owned */
 	long timeout_s;
 };
 
@@ -184,9 +184,7 @@ static char *const *json_strings(const json_t *arr, struct strvec *out)
 	json_t *v;
 	if (!json_is_array(arr))
 		return NULL;
-	json_array_foreach(arr, i, v)
-		if (json_is_string(v))
-			strvec_push(out, json_string_value(v));
+	json_array_foreach(arr, i, v) if (json_is_string(v)) strvec_push(out, json_string_value(v));
 	return out->v;
 }
 
@@ -203,7 +201,7 @@ static void log_tail(struct docker_client *c, const char *id, struct strbuf *out
 
 /* Public job variables, then the service's own (expanded against all job variables). */
 static void service_env(const struct service_spec *spec, const struct services_ctx *ctx,
-			struct strvec *env)
+                        struct strvec *env)
 {
 	for (size_t i = 0; ctx->job_vars && i < ctx->job_vars->n; i++) {
 		const struct var *v = &ctx->job_vars->v[i];
@@ -225,7 +223,7 @@ static void service_env(const struct service_spec *spec, const struct services_c
 /* Default then explicit aliases; one used by an earlier service is skipped with the runner's
  * warning. */
 static void service_aliases(struct service_set *set, size_t idx, const struct service_spec *spec,
-			    const struct services_ctx *ctx)
+                            const struct services_ctx *ctx)
 {
 	struct service *s = &set->v[idx];
 	struct strvec all = STRVEC_INIT;
@@ -237,10 +235,10 @@ static void service_aliases(struct service_set *set, size_t idx, const struct se
 			taken = strvec_find(&set->v[j].aliases, all.v[i]) >= 0;
 		if (taken)
 			report_job_printf(ctx->log,
-					  "WARNING: Skipping alias \"%s\" for service \"%s\" "
-					  "(services[%zu]): alias is already in use by another "
-					  "service.",
-					  all.v[i], s->name, idx);
+			                  "WARNING: Skipping alias \"%s\" for service \"%s\" "
+			                  "(services[%zu]): alias is already in use by another "
+			                  "service.",
+			                  all.v[i], s->name, idx);
 		else if (strvec_find(&s->aliases, all.v[i]) < 0)
 			strvec_push(&s->aliases, all.v[i]);
 	}
@@ -248,7 +246,7 @@ static void service_aliases(struct service_set *set, size_t idx, const struct se
 }
 
 static const char *service_pull_policy(const struct service_spec *spec,
-				       const struct runner_settings *st)
+                                       const struct runner_settings *st)
 {
 	if (spec->image.pull_policy.n)
 		return spec->image.pull_policy.v[0];
@@ -259,21 +257,20 @@ static const char *service_pull_policy(const struct service_spec *spec,
 
 /* Inspects (and pulls, per the pull policy) the image; *ret_info is its inspect JSON. */
 static int service_image(struct docker_client *c, const struct service_spec *spec,
-			 const char *image, const struct services_ctx *ctx, json_t **ret_info,
-			 struct err *err)
+                         const char *image, const struct services_ctx *ctx, json_t **ret_info,
+                         struct err *err)
 {
 	const char *policy = service_pull_policy(spec, ctx->settings);
 	bool found = false;
-	if (strcmp(policy, "always") &&
-	    docker_image_inspect(c, image, &found, ret_info, err) < 0)
+	if (strcmp(policy, "always") && docker_image_inspect(c, image, &found, ret_info, err) < 0)
 		return -1;
 	if (found)
 		return 0;
 	if (!strcmp(policy, "never"))
 		return err_set(err, ERR_ENV,
-			       "service image '%s' is not present locally and the pull policy is "
-			       "never",
-			       image);
+		               "service image '%s' is not present locally and the pull policy is "
+		               "never",
+		               image);
 	report_job_printf(ctx->log, "Pulling docker image %s ...", image);
 	if (docker_image_pull(c, image, NULL, NULL, err) < 0)
 		return -1;
@@ -306,7 +303,8 @@ static void service_ports(struct service *s, const json_t *config)
 	json_t *v;
 	int all[256];
 	size_t n = 0;
-	json_object_foreach(json_object_get(config, "ExposedPorts"), key, v) {
+	json_object_foreach(json_object_get(config, "ExposedPorts"), key, v)
+	{
 		char *end;
 		long p = strtol(key, &end, 10);
 		if (p > 0 && p < 65536 && (!*end || !strcmp(end, "/tcp")) && n < 256)
@@ -324,8 +322,8 @@ static void service_docker_host(struct service *s, const struct services_ctx *ct
 	const char *dh = ctx->job_vars ? var_list_value(ctx->job_vars, "DOCKER_HOST") : NULL;
 	_cleanup_free_ char *host = NULL;
 	int port = 0;
-	bool named = services_parse_tcp_host(dh, &host, &port) &&
-		     strvec_find(&s->aliases, host) >= 0;
+	bool named =
+	    services_parse_tcp_host(dh, &host, &port) && strvec_find(&s->aliases, host) >= 0;
 	if (s->dind) {
 		/* the daemon listens where its entrypoint says, whatever DOCKER_HOST claims: a
 		 * mismatch is for the diagnosis, not a reason to wait 30 s */
@@ -356,7 +354,7 @@ static void svc_build_release(struct svc_build *b)
 
 /* The per-job certificate volume, created by the first DinD with TLS. */
 static int certs_volume(struct docker_client *c, struct service_set *set, const struct service *s,
-			const struct services_ctx *ctx, const char *prefix, struct err *err)
+                        const struct services_ctx *ctx, const char *prefix, struct err *err)
 {
 	if (set->certs_volume)
 		return 0;
@@ -371,7 +369,7 @@ static int certs_volume(struct docker_client *c, struct service_set *set, const 
 /* Cmd and Entrypoint: the service's when given; a DinD running dockerd gets the runnel
  * registry as an insecure registry (its flags are appended to dockerd's). */
 static void service_cmd(const struct service_spec *spec, const struct services_ctx *ctx,
-			struct service *s, struct svc_build *b)
+                        struct service *s, struct svc_build *b)
 {
 	if (spec->has_command)
 		string_list_to_strvec(&spec->command, &b->cmd);
@@ -380,8 +378,8 @@ static void service_cmd(const struct service_spec *spec, const struct services_c
 		if (!b->entry.n)
 			strvec_push(&b->entry, "");
 	}
-	bool flags_only = spec->has_command ? (!b->cmd.n || b->cmd.v[0][0] == '-')
-					    : !b->image_cmd.n;
+	bool flags_only =
+	    spec->has_command ? (!b->cmd.n || b->cmd.v[0][0] == '-') : !b->image_cmd.n;
 	if (s->dind && ctx->insecure_registry && flags_only && !spec->image.has_entrypoint)
 		strvec_pushf(&b->cmd, "--insecure-registry=%s", ctx->insecure_registry);
 }
@@ -396,8 +394,8 @@ static void service_binds(const struct services_ctx *ctx, struct svc_build *b)
 
 /* Image facts, environment, DinD, ports, volumes: everything before the create call. */
 static int service_prepare(struct docker_client *c, struct service_set *set, size_t idx,
-			   const struct service_spec *spec, const struct services_ctx *ctx,
-			   struct svc_build *b, struct err *err)
+                           const struct service_spec *spec, const struct services_ctx *ctx,
+                           struct svc_build *b, struct err *err)
 {
 	struct service *s = &set->v[idx];
 	_cleanup_(json_decrefp) json_t *info = NULL;
@@ -409,9 +407,9 @@ static int service_prepare(struct docker_client *c, struct service_set *set, siz
 	json_strings(json_object_get(config, "Entrypoint"), &b->image_entry);
 	service_env(spec, ctx, &s->env);
 	service_cmd(spec, ctx, s, b);
-	s->dind = services_is_dind(s->name, spec->image.has_entrypoint ? b->entry.v
-								  : b->image_entry.v,
-				   spec->has_command ? b->cmd.v : b->image_cmd.v);
+	s->dind =
+	    services_is_dind(s->name, spec->image.has_entrypoint ? b->entry.v : b->image_entry.v,
+	                     spec->has_command ? b->cmd.v : b->image_cmd.v);
 	const char *cd = services_env_lookup(s->env.v, b->image_env.v, "DOCKER_TLS_CERTDIR");
 	s->certdir = xstrdup(s->dind && cd ? cd : "");
 	service_ports(s, config);
@@ -420,26 +418,26 @@ static int service_prepare(struct docker_client *c, struct service_set *set, siz
 	if (s->dind && *s->certdir) {
 		if (certs_volume(c, set, s, ctx, s->container, err) < 0)
 			return -1;
-		b->mounts[b->n_mounts++] = (struct docker_mount){
-			.source = set->certs_volume, .target = set->certs_target};
+		b->mounts[b->n_mounts++] =
+		    (struct docker_mount){.source = set->certs_volume, .target = set->certs_target};
 	}
 	return 0;
 }
 
 static const char *project_slug(const struct services_ctx *ctx)
 {
-	const char *slug = ctx->job_vars ? var_list_value(ctx->job_vars, "CI_PROJECT_PATH_SLUG")
-					 : NULL;
+	const char *slug =
+	    ctx->job_vars ? var_list_value(ctx->job_vars, "CI_PROJECT_PATH_SLUG") : NULL;
 	return slug && *slug ? slug : "project";
 }
 
 static int service_create(struct docker_client *c, struct service_set *set, size_t idx,
-			  const struct service_spec *spec, const struct services_ctx *ctx,
-			  struct err *err)
+                          const struct service_spec *spec, const struct services_ctx *ctx,
+                          struct err *err)
 {
 	struct service *s = &set->v[idx];
 	struct svc_build b = {STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, STRVEC_INIT,
-			      STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, .n_mounts = 0};
+	                      STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, .n_mounts = 0};
 	int r = -1;
 	if (service_prepare(c, set, idx, spec, ctx, &b, err) < 0)
 		goto out;
@@ -447,33 +445,32 @@ static int service_create(struct docker_client *c, struct service_set *set, size
 	if (s->dind && st && st->dind_cache) {
 		if (dindcache_acquire(c, project_slug(ctx), &s->cache, err) < 0)
 			goto out;
-		b.mounts[b.n_mounts++] = (struct docker_mount){.source = s->cache.volume,
-							       .target = "/var/lib/docker"};
+		b.mounts[b.n_mounts++] =
+		    (struct docker_mount){.source = s->cache.volume, .target = "/var/lib/docker"};
 	}
 	for (size_t i = 0; ctx->labels && ctx->labels[i]; i++)
 		strvec_push(&b.labels, ctx->labels[i]);
 	strvec_pushf(&b.labels, "runnel.service=%s", s->name);
-	bool priv = st && (st->services_privileged >= 0 ? st->services_privileged == 1
-							 : st->privileged);
+	bool priv =
+	    st && (st->services_privileged >= 0 ? st->services_privileged == 1 : st->privileged);
 	struct docker_container_spec cs = {
-		.name = s->container,
-		.image = s->name,
-		.cmd = b.cmd.n ? b.cmd.v : NULL,
-		.entrypoint = spec->image.has_entrypoint ? b.entry.v : NULL,
-		.entrypoint_set = spec->image.has_entrypoint,
-		.env = s->env.v,
-		.labels = b.labels.v,
-		.user = spec->image.user,
-		.privileged = priv,
-		.network = ctx->network,
-		.network_aliases = ctx->network ? s->aliases.v : NULL,
-		.mounts = b.mounts,
-		.n_mounts = b.n_mounts,
-		.binds = b.binds.n ? b.binds.v : NULL,
-		.extra_hosts = st ? st->extra_hosts.v : NULL,
-		.dns = st ? st->dns.v : NULL,
-		.network_mode = st && st->network_mode && *st->network_mode ? st->network_mode
-									     : NULL,
+	    .name = s->container,
+	    .image = s->name,
+	    .cmd = b.cmd.n ? b.cmd.v : NULL,
+	    .entrypoint = spec->image.has_entrypoint ? b.entry.v : NULL,
+	    .entrypoint_set = spec->image.has_entrypoint,
+	    .env = s->env.v,
+	    .labels = b.labels.v,
+	    .user = spec->image.user,
+	    .privileged = priv,
+	    .network = ctx->network,
+	    .network_aliases = ctx->network ? s->aliases.v : NULL,
+	    .mounts = b.mounts,
+	    .n_mounts = b.n_mounts,
+	    .binds = b.binds.n ? b.binds.v : NULL,
+	    .extra_hosts = st ? st->extra_hosts.v : NULL,
+	    .dns = st ? st->dns.v : NULL,
+	    .network_mode = st && st->network_mode && *st->network_mode ? st->network_mode : NULL,
 	};
 	struct err stale = ERR_INIT;
 	if (docker_container_remove(c, s->container, &stale) < 0) /* a stale one of that name */
@@ -495,7 +492,8 @@ static char *container_ip(const json_t *info, const char *network)
 	const char *key;
 	json_t *v;
 	const char *first = NULL;
-	json_object_foreach((json_t *)nets, key, v) {
+	json_object_foreach((json_t *)nets, key, v)
+	{
 		const char *ip = json_string_value(json_object_get(v, "IPAddress"));
 		const char *nid = json_string_value(json_object_get(v, "NetworkID"));
 		if (!ip || !*ip)
@@ -653,16 +651,16 @@ static bool daemon_answers(struct docker_client *c, struct service_set *set, str
 }
 
 static void warn_block(struct docker_client *c, const struct service *s, const char *why,
-		       const struct services_ctx *ctx)
+                       const struct services_ctx *ctx)
 {
 	struct strbuf logs = STRBUF_INIT;
 	log_tail(c, s->id, &logs);
 	strbuf_rtrim(&logs);
 	report_job_printf(ctx->log,
-			  "*** WARNING: Service %s probably didn't start properly.\n\n"
-			  "Health check error:\n%s\n\nHealth check container logs:\n\n"
-			  "Service container logs:\n%s\n\n*********\n",
-			  s->container, why, logs.len ? logs.buf : "");
+	                  "*** WARNING: Service %s probably didn't start properly.\n\n"
+	                  "Health check error:\n%s\n\nHealth check container logs:\n\n"
+	                  "Service container logs:\n%s\n\n*********\n",
+	                  s->container, why, logs.len ? logs.buf : "");
 	strbuf_release(&logs);
 }
 
@@ -676,7 +674,7 @@ static bool waiting_any(const struct service_set *set)
 
 /* One tick over every waiting service; a death is reported at once. */
 static void wait_tick(struct docker_client *c, struct service_set *set,
-		      const struct services_ctx *ctx)
+                      const struct services_ctx *ctx)
 {
 	_cleanup_free_ bool *ok = xcalloc(set->n ? set->n : 1, sizeof(*ok));
 	for (size_t i = 0; i < set->n; i++) {
@@ -685,9 +683,9 @@ static void wait_tick(struct docker_client *c, struct service_set *set,
 			continue;
 		poll_state(c, s, ctx->network);
 		if (s->state == SVC_DIED) {
-			_cleanup_free_ char *why = xasprintf(
-			    "service \"%s\" exited with code %d while it was waited for",
-			    s->container, s->exit_code);
+			_cleanup_free_ char *why =
+			    xasprintf("service \"%s\" exited with code %d while it was waited for",
+			              s->container, s->exit_code);
 			warn_block(c, s, why, ctx);
 		}
 	}
@@ -706,21 +704,23 @@ static void wait_tick(struct docker_client *c, struct service_set *set,
 }
 
 static void wait_services(struct docker_client *c, struct service_set *set,
-			  const struct services_ctx *ctx)
+                          const struct services_ctx *ctx)
 {
 	for (size_t i = 0; i < set->n; i++) {
 		struct service *s = &set->v[i];
 		if (s->n_ports || s->ping_port)
 			continue;
 		s->state = SVC_NO_PORTS;
-		_cleanup_free_ char *why = xasprintf("service \"%s\" has no exposed ports",
-						     s->container);
+		_cleanup_free_ char *why =
+		    xasprintf("service \"%s\" has no exposed ports", s->container);
 		warn_block(c, s, why, ctx);
 	}
 	if (!waiting_any(set))
 		return;
-	report_job_printf(ctx->log, "Waiting for services to be up and running (timeout %ld "
-				    "seconds)...", set->timeout_s);
+	report_job_printf(ctx->log,
+	                  "Waiting for services to be up and running (timeout %ld "
+	                  "seconds)...",
+	                  set->timeout_s);
 	double deadline = now_s() + (double)set->timeout_s;
 	while (waiting_any(set) && now_s() < deadline && !fd_readable(ctx->cancel_fd))
 		wait_tick(c, set, ctx);
@@ -731,8 +731,8 @@ static void wait_services(struct docker_client *c, struct service_set *set,
 		s->state = SVC_TIMEOUT;
 		if (fd_readable(ctx->cancel_fd))
 			continue;
-		_cleanup_free_ char *why = xasprintf("service \"%s-wait-for-service\" timeout",
-						     s->container);
+		_cleanup_free_ char *why =
+		    xasprintf("service \"%s-wait-for-service\" timeout", s->container);
 		warn_block(c, s, why, ctx);
 	}
 }
@@ -740,7 +740,7 @@ static void wait_services(struct docker_client *c, struct service_set *set,
 /* ---- the API ---- */
 
 static int set_add(struct docker_client *c, struct service_set *set, const struct job *job,
-		   const struct services_ctx *ctx, struct err *err)
+                   const struct services_ctx *ctx, struct err *err)
 {
 	for (size_t i = 0; i < job->n_services; i++) {
 		const struct service_spec *spec = &job->services[i];
@@ -750,7 +750,7 @@ static int set_add(struct docker_client *c, struct service_set *set, const struc
 		struct strbuf name = STRBUF_INIT;
 		if (ctx->job_vars)
 			vars_expand_runner(spec->image.name ? spec->image.name : "", ctx->job_vars,
-					   &name);
+			                   &name);
 		else
 			strbuf_addstr(&name, spec->image.name ? spec->image.name : "");
 		s->name = strbuf_detach(&name, NULL);
@@ -759,8 +759,8 @@ static int set_add(struct docker_client *c, struct service_set *set, const struc
 			return err_set(err, ERR_CONFIG, "services[%zu] has no image name", i);
 		if (ctx->settings && !runner_settings_image_allowed(ctx->settings, s->name, true))
 			return err_set(err, ERR_CONFIG,
-				       "the service image '%s' is not allowed by allowed_services",
-				       s->name);
+			               "the service image '%s' is not allowed by allowed_services",
+			               s->name);
 		service_aliases(set, i, spec, ctx);
 		report_job_printf(ctx->log, "Starting service %s...", s->name);
 		if (service_create(c, set, i, spec, ctx, err) < 0)
@@ -770,7 +770,7 @@ static int set_add(struct docker_client *c, struct service_set *set, const struc
 }
 
 struct service_set *services_start(struct docker_client *c, const struct job *job,
-				   const struct services_ctx *ctx, struct err *err)
+                                   const struct services_ctx *ctx, struct err *err)
 {
 	struct service_set *set = xcalloc(1, sizeof(*set));
 	set->v = xcalloc(job->n_services ? job->n_services : 1, sizeof(*set->v));
@@ -797,7 +797,7 @@ static char *file_safe(const char *s)
 	struct strbuf b = STRBUF_INIT;
 	for (; *s; s++) {
 		bool ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-			  (*s >= '0' && *s <= '9') || strchr("._-", *s);
+		          (*s >= '0' && *s <= '9') || strchr("._-", *s);
 		if (ok)
 			strbuf_addch(&b, *s);
 		else if (!b.len || b.buf[b.len - 1] != '_')
@@ -807,7 +807,7 @@ static char *file_safe(const char *s)
 }
 
 static void save_log(struct docker_client *c, const struct service_set *set,
-		     const struct service *s, const char *log_dir)
+                     const struct service *s, const char *log_dir)
 {
 	if (!log_dir || !s->id)
 		return;
@@ -858,7 +858,8 @@ void services_stop(struct docker_client *c, struct service_set *set, const char 
 		struct service *s = &set->v[i];
 		save_log(c, set, s, log_dir);
 		if (s->id)
-			remove_quiet(c, s->container, docker_container_remove(c, s->id, &err), &err);
+			remove_quiet(c, s->container, docker_container_remove(c, s->id, &err),
+			             &err);
 		dindcache_release(&s->cache);
 		free(s->name);
 		free(s->container);
@@ -870,7 +871,7 @@ void services_stop(struct docker_client *c, struct service_set *set, const char 
 	}
 	if (set->certs_volume)
 		remove_quiet(c, set->certs_volume,
-			     docker_volume_remove(c, set->certs_volume, true, &err), &err);
+		             docker_volume_remove(c, set->certs_volume, true, &err), &err);
 	remove_tls_dir(set->tls_dir);
 	free(set->certs_volume);
 	free(set->certs_target);
@@ -882,7 +883,7 @@ void services_stop(struct docker_client *c, struct service_set *set, const char 
 /* ---- diagnosis ---- */
 
 static const struct services_diag_svc *diag_by_alias(const struct services_diag_svc *v, size_t n,
-						     const char *alias)
+                                                     const char *alias)
 {
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; v[i].aliases && v[i].aliases[k]; k++)
@@ -894,8 +895,8 @@ static const struct services_diag_svc *diag_by_alias(const struct services_diag_
 static bool privileged_trouble(const char *logs)
 {
 	return logs && (strstr(logs, "Are you running with --privileged") ||
-			strcasestr(logs, "mount: permission denied") ||
-			strcasestr(logs, "operation not permitted"));
+	                strcasestr(logs, "mount: permission denied") ||
+	                strcasestr(logs, "operation not permitted"));
 }
 
 /* "'docker' (docker:24-dind), 'postgres' (postgres:15)" */
@@ -936,59 +937,64 @@ static const char *first_alias(const struct services_diag_svc *s)
 
 static void diag_privileged(const struct services_diag_svc *s, struct strbuf *out)
 {
-	strbuf_addf(out, "service '%s' (%s) cannot run its Docker daemon: the dind service needs "
-			 "privileged mode: run with --privileged or set privileged: true in "
-			 ".runnel.yml",
-		    s->name, first_alias(s));
+	strbuf_addf(out,
+	            "service '%s' (%s) cannot run its Docker daemon: the dind service needs "
+	            "privileged mode: run with --privileged or set privileged: true in "
+	            ".runnel.yml",
+	            s->name, first_alias(s));
 	diag_tail(s->name, s->log_tail, out);
 }
 
 static bool diag_tls_mismatch(const struct services_diag_svc *s, const char *host, int port,
-			      struct strbuf *out)
+                              struct strbuf *out)
 {
 	if (s->tls && port != 2376) {
-		strbuf_addf(out, "the Docker daemon of service '%s' listens with TLS on "
-				 "tcp://%s:2376, not on port %d, because DOCKER_TLS_CERTDIR is "
-				 "'%s' for the service: either turn TLS off for both sides "
-				 "(variables: DOCKER_TLS_CERTDIR: \"\", DOCKER_HOST: tcp://%s:2375) "
-				 "or dial TLS (DOCKER_HOST: tcp://%s:2376, DOCKER_TLS_VERIFY: 1, "
-				 "DOCKER_CERT_PATH: %s/client)",
-			    s->name, host, port, s->certdir, host, host, s->certdir);
+		strbuf_addf(out,
+		            "the Docker daemon of service '%s' listens with TLS on "
+		            "tcp://%s:2376, not on port %d, because DOCKER_TLS_CERTDIR is "
+		            "'%s' for the service: either turn TLS off for both sides "
+		            "(variables: DOCKER_TLS_CERTDIR: \"\", DOCKER_HOST: tcp://%s:2375) "
+		            "or dial TLS (DOCKER_HOST: tcp://%s:2376, DOCKER_TLS_VERIFY: 1, "
+		            "DOCKER_CERT_PATH: %s/client)",
+		            s->name, host, port, s->certdir, host, host, s->certdir);
 		return true;
 	}
 	if (s->dind && !s->tls && port == 2376) {
-		strbuf_addf(out, "the Docker daemon of service '%s' listens without TLS on "
-				 "tcp://%s:2375 because DOCKER_TLS_CERTDIR is empty for the "
-				 "service: use DOCKER_HOST: tcp://%s:2375 (and unset "
-				 "DOCKER_TLS_VERIFY), or set DOCKER_TLS_CERTDIR: \"/certs\" for both",
-			    s->name, host, host);
+		strbuf_addf(out,
+		            "the Docker daemon of service '%s' listens without TLS on "
+		            "tcp://%s:2375 because DOCKER_TLS_CERTDIR is empty for the "
+		            "service: use DOCKER_HOST: tcp://%s:2375 (and unset "
+		            "DOCKER_TLS_VERIFY), or set DOCKER_TLS_CERTDIR: \"/certs\" for both",
+		            s->name, host, host);
 		return true;
 	}
 	return false;
 }
 
 static void diag_connect(const struct services_diag_svc *v, size_t n, const char *url,
-			 struct strbuf *out)
+                         struct strbuf *out)
 {
 	_cleanup_free_ char *host = NULL;
 	int port = 0;
 	if (!services_parse_tcp_host(url, &host, &port)) {
-		strbuf_addf(out, "the job's Docker client dials %s, but no Docker daemon runs "
-				 "in the job container: with a docker:dind service set DOCKER_HOST "
-				 "to tcp://docker:2375 (TLS off) or tcp://docker:2376 (TLS)",
-			    url);
+		strbuf_addf(out,
+		            "the job's Docker client dials %s, but no Docker daemon runs "
+		            "in the job container: with a docker:dind service set DOCKER_HOST "
+		            "to tcp://docker:2375 (TLS off) or tcp://docker:2376 (TLS)",
+		            url);
 		return;
 	}
 	const struct services_diag_svc *s = diag_by_alias(v, n, host);
 	if (!s && !n) {
-		strbuf_addf(out, "nothing answers at %s: the job has no services; add one such "
-				 "as 'docker:24-dind' (reachable as 'docker')",
-			    url);
+		strbuf_addf(out,
+		            "nothing answers at %s: the job has no services; add one such "
+		            "as 'docker:24-dind' (reachable as 'docker')",
+		            url);
 		return;
 	}
 	if (!s) {
 		strbuf_addf(out, "no service is reachable as '%s'; the services are reachable as ",
-			    host);
+		            host);
 		diag_aliases(v, n, out);
 		return;
 	}
@@ -998,20 +1004,22 @@ static void diag_connect(const struct services_diag_svc *v, size_t n, const char
 	}
 	if (s->died) {
 		strbuf_addf(out, "service '%s' (%s) exited with code %d", s->name, host,
-			    s->exit_code);
+		            s->exit_code);
 		diag_tail(s->name, s->log_tail, out);
 		return;
 	}
 	if (diag_tls_mismatch(s, host, port, out))
 		return;
 	if (!s->ready)
-		strbuf_addf(out, "service '%s' (%s) never answered on port %d before the job "
-				 "started (see the warning above)",
-			    s->name, host, port);
+		strbuf_addf(out,
+		            "service '%s' (%s) never answered on port %d before the job "
+		            "started (see the warning above)",
+		            s->name, host, port);
 	else
-		strbuf_addf(out, "service '%s' (%s) was ready when the job started, yet %s "
-				 "refused the connection",
-			    s->name, host, url);
+		strbuf_addf(out,
+		            "service '%s' (%s) was ready when the job started, yet %s "
+		            "refused the connection",
+		            s->name, host, url);
 	diag_tail(s->name, s->log_tail, out);
 }
 
@@ -1019,7 +1027,7 @@ static void diag_connect(const struct services_diag_svc *v, size_t n, const char
 static char *dns_name(const char *tail)
 {
 	static const char *const pre[] = {"lookup ", "Could not resolve host: ", "bad address '",
-					   "could not translate host name \""};
+	                                  "could not translate host name \""};
 	for (size_t i = 0; i < sizeof(pre) / sizeof(pre[0]); i++) {
 		const char *p = strstr(tail, pre[i]);
 		if (!p)
@@ -1033,12 +1041,14 @@ static char *dns_name(const char *tail)
 }
 
 static bool diag_dns(const struct services_diag_svc *v, size_t n, const char *tail,
-		     struct strbuf *out)
+                     struct strbuf *out)
 {
-	static const char *const pats[] = {"no such host", "Could not resolve host",
-					   "bad address", "Name or service not known",
-					   "Temporary failure in name resolution",
-					   "could not translate host name"};
+	static const char *const pats[] = {"no such host",
+	                                   "Could not resolve host",
+	                                   "bad address",
+	                                   "Name or service not known",
+	                                   "Temporary failure in name resolution",
+	                                   "could not translate host name"};
 	bool hit = false;
 	for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]) && !hit; i++)
 		hit = strstr(tail, pats[i]) != NULL;
@@ -1057,7 +1067,7 @@ static bool diag_dns(const struct services_diag_svc *v, size_t n, const char *ta
 }
 
 static bool diag_certs(const struct services_diag_svc *v, size_t n, const char *tail,
-		       struct strbuf *out)
+                       struct strbuf *out)
 {
 	if (!strstr(tail, "could not read CA certificate") &&
 	    !strstr(tail, "unable to load client") && !strstr(tail, "could not load X509 key"))
@@ -1067,19 +1077,21 @@ static bool diag_certs(const struct services_diag_svc *v, size_t n, const char *
 		if (v[i].tls)
 			s = &v[i];
 	if (s)
-		strbuf_addf(out, "the job's Docker client cannot read its TLS certificates: the "
-				 "client certificates of service '%s' are mounted at %s/client; "
-				 "set DOCKER_CERT_PATH: %s/client",
-			    s->name, s->certdir, s->certdir);
+		strbuf_addf(out,
+		            "the job's Docker client cannot read its TLS certificates: the "
+		            "client certificates of service '%s' are mounted at %s/client; "
+		            "set DOCKER_CERT_PATH: %s/client",
+		            s->name, s->certdir, s->certdir);
 	else
-		strbuf_addstr(out, "the job's Docker client wants TLS certificates but no DinD "
-				   "service generates them: set DOCKER_TLS_CERTDIR: \"/certs\" (the "
-				   "dind image's default) or turn TLS off on both sides");
+		strbuf_addstr(out,
+		              "the job's Docker client wants TLS certificates but no DinD "
+		              "service generates them: set DOCKER_TLS_CERTDIR: \"/certs\" (the "
+		              "dind image's default) or turn TLS off on both sides");
 	return true;
 }
 
 void services_diagnose_text(const struct services_diag_svc *v, size_t n, const char *job_tail,
-			    struct strbuf *out)
+                            struct strbuf *out)
 {
 	const char *tail = job_tail ? job_tail : "";
 	const char *cc = strstr(tail, "Cannot connect to the Docker daemon at ");
@@ -1104,14 +1116,14 @@ void services_diagnose_text(const struct services_diag_svc *v, size_t n, const c
 	for (size_t i = 0; i < n; i++)
 		if (v[i].died) {
 			strbuf_addf(out, "service '%s' (%s) exited with code %d", v[i].name,
-				    first_alias(&v[i]), v[i].exit_code);
+			            first_alias(&v[i]), v[i].exit_code);
 			diag_tail(v[i].name, v[i].log_tail, out);
 			return;
 		}
 }
 
 void services_diagnose(struct docker_client *c, const struct service_set *set,
-		       const char *job_output_tail, struct strbuf *out)
+                       const char *job_output_tail, struct strbuf *out)
 {
 	size_t n = set ? set->n : 0;
 	struct services_diag_svc *v = xcalloc(n ? n : 1, sizeof(*v));

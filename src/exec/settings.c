@@ -17,13 +17,21 @@
 void runner_settings_init(struct runner_settings *s)
 {
 	*s = (struct runner_settings){
-		.services_privileged = -1,
-		.wait_for_services_timeout = 30,
+	    .services_privileged = -1,
+	    .wait_for_services_timeout = 30,
 	};
-	struct strvec *lists[] = {&s->volumes,        &s->cap_add,         &s->cap_drop,
-				  &s->security_opt,   &s->devices,         &s->extra_hosts,
-				  &s->dns,            &s->allowed_images,  &s->allowed_services,
-				  &s->allowed_pull_policies, &s->environment, &s->sources};
+	struct strvec *lists[] = {&s->volumes,
+	                          &s->cap_add,
+	                          &s->cap_drop,
+	                          &s->security_opt,
+	                          &s->devices,
+	                          &s->extra_hosts,
+	                          &s->dns,
+	                          &s->allowed_images,
+	                          &s->allowed_services,
+	                          &s->allowed_pull_policies,
+	                          &s->environment,
+	                          &s->sources};
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
 		strvec_init(lists[i]);
 }
@@ -32,10 +40,18 @@ void runner_settings_release(struct runner_settings *s)
 {
 	if (!s)
 		return;
-	struct strvec *lists[] = {&s->volumes,        &s->cap_add,         &s->cap_drop,
-				  &s->security_opt,   &s->devices,         &s->extra_hosts,
-				  &s->dns,            &s->allowed_images,  &s->allowed_services,
-				  &s->allowed_pull_policies, &s->environment, &s->sources};
+	struct strvec *lists[] = {&s->volumes,
+	                          &s->cap_add,
+	                          &s->cap_drop,
+	                          &s->security_opt,
+	                          &s->devices,
+	                          &s->extra_hosts,
+	                          &s->dns,
+	                          &s->allowed_images,
+	                          &s->allowed_services,
+	                          &s->allowed_pull_policies,
+	                          &s->environment,
+	                          &s->sources};
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
 		strvec_release(lists[i]);
 	free(s->network_mode);
@@ -81,40 +97,44 @@ struct setting_key {
 	size_t offset;
 };
 
-#define KEY(n, t, field) {n, t, offsetof(struct runner_settings, field)}
+#define KEY(n, t, field)                                                                           \
+	{                                                                                          \
+		n, t, offsetof(struct runner_settings, field)                                      \
+	}
 static const struct setting_key setting_keys[] = {
-	KEY("privileged", ST_BOOL, privileged),
-	KEY("services_privileged", ST_TRISTATE, services_privileged),
-	KEY("volumes", ST_LIST, volumes),
-	KEY("cap_add", ST_LIST, cap_add),
-	KEY("cap_drop", ST_LIST, cap_drop),
-	KEY("security_opt", ST_LIST, security_opt),
-	KEY("devices", ST_LIST, devices),
-	KEY("extra_hosts", ST_LIST, extra_hosts),
-	KEY("dns", ST_LIST, dns),
-	KEY("network_mode", ST_STRING, network_mode),
-	KEY("pull_policy", ST_PULL, pull_policy),
-	KEY("allowed_images", ST_LIST, allowed_images),
-	KEY("allowed_services", ST_LIST, allowed_services),
-	KEY("allowed_pull_policies", ST_LIST, allowed_pull_policies),
-	KEY("wait_for_services_timeout", ST_INT, wait_for_services_timeout),
-	KEY("image", ST_STRING, default_image),
-	KEY("dind_cache", ST_BOOL, dind_cache),
-	KEY("environment", ST_ENV, environment),
+    KEY("privileged", ST_BOOL, privileged),
+    KEY("services_privileged", ST_TRISTATE, services_privileged),
+    KEY("volumes", ST_LIST, volumes),
+    KEY("cap_add", ST_LIST, cap_add),
+    KEY("cap_drop", ST_LIST, cap_drop),
+    KEY("security_opt", ST_LIST, security_opt),
+    KEY("devices", ST_LIST, devices),
+    KEY("extra_hosts", ST_LIST, extra_hosts),
+    KEY("dns", ST_LIST, dns),
+    KEY("network_mode", ST_STRING, network_mode),
+    KEY("pull_policy", ST_PULL, pull_policy),
+    KEY("allowed_images", ST_LIST, allowed_images),
+    KEY("allowed_services", ST_LIST, allowed_services),
+    KEY("allowed_pull_policies", ST_LIST, allowed_pull_policies),
+    KEY("wait_for_services_timeout", ST_INT, wait_for_services_timeout),
+    KEY("image", ST_STRING, default_image),
+    KEY("dind_cache", ST_BOOL, dind_cache),
+    KEY("environment", ST_ENV, environment),
 };
 #undef KEY
 
 static int set_list(struct strvec *dst, const struct ynode *v, const char *path, const char *key,
-		    struct err *err)
+                    struct err *err)
 {
 	if (v->kind != YNODE_SEQ)
-		return err_at(err, loc_in(path, v->loc), "setting '%s' must be a list of strings, not %s",
-			      key, ynode_kind_name(v->kind));
+		return err_at(err, loc_in(path, v->loc),
+		              "setting '%s' must be a list of strings, not %s", key,
+		              ynode_kind_name(v->kind));
 	for (size_t i = 0; i < v->n; i++)
 		if (!ynode_is_scalar(v->items[i]) || v->items[i]->kind == YNODE_NULL)
 			return err_at(err, loc_in(path, v->items[i]->loc),
-				      "setting '%s' must be a list of strings, item %zu is %s", key,
-				      i + 1, ynode_kind_name(v->items[i]->kind));
+			              "setting '%s' must be a list of strings, item %zu is %s", key,
+			              i + 1, ynode_kind_name(v->items[i]->kind));
 	/* a file replaces the whole list of a file read before it */
 	strvec_release(dst);
 	for (size_t i = 0; i < v->n; i++)
@@ -129,12 +149,12 @@ static int set_env(struct strvec *dst, const struct ynode *v, const char *path, 
 		for (size_t i = 0; i < v->n; i++)
 			if (!ynode_is_scalar(v->entries[i].value))
 				return err_at(err, loc_in(path, v->entries[i].value->loc),
-					      "environment value of '%s' must be a string",
-					      v->entries[i].key);
+				              "environment value of '%s' must be a string",
+				              v->entries[i].key);
 		strvec_release(dst);
 		for (size_t i = 0; i < v->n; i++)
 			strvec_pushf(dst, "%s=%s", v->entries[i].key,
-				     ynode_str(v->entries[i].value));
+			             ynode_str(v->entries[i].value));
 		return 0;
 	}
 	if (set_list(dst, v, path, "environment", err) < 0)
@@ -142,16 +162,16 @@ static int set_env(struct strvec *dst, const struct ynode *v, const char *path, 
 	for (size_t i = 0; i < v->n; i++)
 		if (!strchr(dst->v[i], '=') || dst->v[i][0] == '=')
 			return err_at(err, loc_in(path, v->items[i]->loc),
-				      "environment entry '%s' must be KEY=value", dst->v[i]);
+			              "environment entry '%s' must be KEY=value", dst->v[i]);
 	return 0;
 }
 
 static int set_string(char **dst, const struct ynode *v, const char *path, const char *key,
-		      struct err *err)
+                      struct err *err)
 {
 	if (!ynode_is_scalar(v) || v->kind == YNODE_BOOL)
 		return err_at(err, loc_in(path, v->loc), "setting '%s' must be a string, not %s",
-			      key, ynode_kind_name(v->kind));
+		              key, ynode_kind_name(v->kind));
 	free(*dst);
 	*dst = *ynode_str(v) ? xstrdup(ynode_str(v)) : NULL;
 	return 0;
@@ -169,14 +189,14 @@ static int set_pull(char **dst, const struct ynode *v, const char *path, struct 
 	}
 	if (!ynode_is_scalar(first) || !pull_policy_valid(ynode_str(first)))
 		return err_at(err, loc_in(path, first->loc),
-			      "setting 'pull_policy' must be always, if-not-present or never");
+		              "setting 'pull_policy' must be always, if-not-present or never");
 	free(*dst);
 	*dst = xstrdup(ynode_str(first));
 	return 0;
 }
 
 static int set_one(struct runner_settings *s, const struct setting_key *k, const struct ynode *v,
-		   const char *path, struct err *err)
+                   const char *path, struct err *err)
 {
 	char *field = (char *)s + k->offset;
 	switch (k->type) {
@@ -184,8 +204,8 @@ static int set_one(struct runner_settings *s, const struct setting_key *k, const
 	case ST_TRISTATE:
 		if (v->kind != YNODE_BOOL)
 			return err_at(err, loc_in(path, v->loc),
-				      "setting '%s' must be true or false, not %s", k->name,
-				      ynode_kind_name(v->kind));
+			              "setting '%s' must be true or false, not %s", k->name,
+			              ynode_kind_name(v->kind));
 		if (k->type == ST_BOOL)
 			*(bool *)(void *)field = v->v.b;
 		else
@@ -194,7 +214,8 @@ static int set_one(struct runner_settings *s, const struct setting_key *k, const
 	case ST_INT:
 		if (v->kind != YNODE_INT || v->v.i < -1 || v->v.i > LONG_MAX / 1000)
 			return err_at(err, loc_in(path, v->loc),
-				      "setting '%s' must be a number of seconds (-1 = off)", k->name);
+			              "setting '%s' must be a number of seconds (-1 = off)",
+			              k->name);
 		*(long *)(void *)field = (long)v->v.i;
 		return 0;
 	case ST_STRING:
@@ -214,13 +235,13 @@ static int check_pull_policies(const struct runner_settings *s, const char *path
 	for (size_t i = 0; i < s->allowed_pull_policies.n; i++)
 		if (!pull_policy_valid(s->allowed_pull_policies.v[i]))
 			return err_set(err, ERR_CONFIG,
-				       "%s: allowed_pull_policies: unknown pull policy '%s'", path,
-				       s->allowed_pull_policies.v[i]);
+			               "%s: allowed_pull_policies: unknown pull policy '%s'", path,
+			               s->allowed_pull_policies.v[i]);
 	return 0;
 }
 
 static int apply_doc(struct runner_settings *s, const struct ynode *root, const char *path,
-		     struct err *err)
+                     struct err *err)
 {
 	if (!root)
 		return 0; /* an empty file sets nothing */
@@ -233,7 +254,8 @@ static int apply_doc(struct runner_settings *s, const struct ynode *root, const 
 			if (!strcmp(setting_keys[j].name, e->key))
 				k = &setting_keys[j];
 		if (!k)
-			return err_at(err, loc_in(path, e->key_loc), "unknown setting '%s'", e->key);
+			return err_at(err, loc_in(path, e->key_loc), "unknown setting '%s'",
+			              e->key);
 		if (set_one(s, k, e->value, path, err) < 0)
 			return -1;
 	}
@@ -267,7 +289,7 @@ char *runner_settings_user_path(void)
 }
 
 int runner_settings_load_default(struct runner_settings *s, const char *project_dir,
-				 struct err *err)
+                                 struct err *err)
 {
 	_cleanup_free_ char *user = runner_settings_user_path();
 	if (user && runner_settings_load(s, user, err) < 0)
@@ -286,33 +308,37 @@ struct flag_def {
 	size_t offset;
 };
 
-#define FLAG(n, t, field) {n, t, offsetof(struct runner_settings, field)}
+#define FLAG(n, t, field)                                                                          \
+	{                                                                                          \
+		n, t, offsetof(struct runner_settings, field)                                      \
+	}
 static const struct flag_def flag_defs[] = {
-	FLAG("privileged", ST_BOOL, privileged),
-	FLAG("services-privileged", ST_TRISTATE, services_privileged),
-	FLAG("volume", ST_LIST, volumes),
-	FLAG("cap-add", ST_LIST, cap_add),
-	FLAG("cap-drop", ST_LIST, cap_drop),
-	FLAG("security-opt", ST_LIST, security_opt),
-	FLAG("device", ST_LIST, devices),
-	FLAG("network-mode", ST_STRING, network_mode),
-	FLAG("pull-policy", ST_PULL, pull_policy),
-	FLAG("dind-cache", ST_BOOL, dind_cache),
-	FLAG("wait-for-services-timeout", ST_INT, wait_for_services_timeout),
-	FLAG("extra-host", ST_LIST, extra_hosts),
-	FLAG("dns", ST_LIST, dns),
+    FLAG("privileged", ST_BOOL, privileged),
+    FLAG("services-privileged", ST_TRISTATE, services_privileged),
+    FLAG("volume", ST_LIST, volumes),
+    FLAG("cap-add", ST_LIST, cap_add),
+    FLAG("cap-drop", ST_LIST, cap_drop),
+    FLAG("security-opt", ST_LIST, security_opt),
+    FLAG("device", ST_LIST, devices),
+    FLAG("network-mode", ST_STRING, network_mode),
+    FLAG("pull-policy", ST_PULL, pull_policy),
+    FLAG("dind-cache", ST_BOOL, dind_cache),
+    FLAG("wait-for-services-timeout", ST_INT, wait_for_services_timeout),
+    FLAG("extra-host", ST_LIST, extra_hosts),
+    FLAG("dns", ST_LIST, dns),
 };
 #undef FLAG
 
 static int apply_flag_value(struct runner_settings *s, const struct flag_def *f, const char *value,
-			    struct err *err)
+                            struct err *err)
 {
 	char *field = (char *)s + f->offset;
 	bool b;
 	if (f->type == ST_BOOL || f->type == ST_TRISTATE) {
 		if (!parse_bool_word(value, &b))
-			return err_set(err, ERR_USAGE, "option '--%s' takes true or false, not '%s'",
-				       f->name, value);
+			return err_set(err, ERR_USAGE,
+			               "option '--%s' takes true or false, not '%s'", f->name,
+			               value);
 		if (f->type == ST_BOOL)
 			*(bool *)(void *)field = b;
 		else
@@ -322,7 +348,8 @@ static int apply_flag_value(struct runner_settings *s, const struct flag_def *f,
 	if (!value || !*value)
 		return err_set(err, ERR_USAGE, "option '--%s' needs a value", f->name);
 	if (f->type == ST_LIST) {
-		strvec_push((struct strvec *)(void *)field, value); /* flags add to the files' list */
+		strvec_push((struct strvec *)(void *)field,
+		            value); /* flags add to the files' list */
 		return 0;
 	}
 	if (f->type == ST_INT) {
@@ -331,16 +358,16 @@ static int apply_flag_value(struct runner_settings *s, const struct flag_def *f,
 		long v = strtol(value, &end, 10);
 		if (errno || *end || v < -1 || v > LONG_MAX / 1000)
 			return err_set(err, ERR_USAGE,
-				       "option '--%s' takes a number of seconds, not '%s'", f->name,
-				       value);
+			               "option '--%s' takes a number of seconds, not '%s'", f->name,
+			               value);
 		*(long *)(void *)field = v;
 		return 0;
 	}
 	if (f->type == ST_PULL && !pull_policy_valid(value))
 		return err_set(err, ERR_USAGE,
-			       "option '--pull-policy' must be always, if-not-present or never, "
-			       "not '%s'",
-			       value);
+		               "option '--pull-policy' must be always, if-not-present or never, "
+		               "not '%s'",
+		               value);
 	char **str = (char **)(void *)field;
 	free(*str);
 	*str = xstrdup(value);
@@ -348,7 +375,7 @@ static int apply_flag_value(struct runner_settings *s, const struct flag_def *f,
 }
 
 int runner_settings_apply_flag(struct runner_settings *s, const char *flag, const char *value,
-			       struct err *err)
+                               struct err *err)
 {
 	const char *name = flag;
 	while (*name == '-')
@@ -395,8 +422,7 @@ bool runner_settings_glob_match(const char *pattern, const char *name)
 	return glob_match(pattern, name);
 }
 
-bool runner_settings_image_allowed(const struct runner_settings *s, const char *image,
-				   bool service)
+bool runner_settings_image_allowed(const struct runner_settings *s, const char *image, bool service)
 {
 	const struct strvec *l = service ? &s->allowed_services : &s->allowed_images;
 	if (!l->n)

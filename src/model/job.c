@@ -83,6 +83,31 @@ int mnode_string_list(struct arena *a, const struct ynode *n, int depth, struct 
 	return 0;
 }
 
+static void flatten_into(const struct ynode *n, int depth, const struct ynode **v, size_t *cnt)
+{
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ynode *it = n->items[i];
+		if (mnode_is_seq(it) && depth > 0)
+			flatten_into(it, depth - 1, v, cnt);
+		else if (v)
+			v[(*cnt)++] = it;
+		else
+			(*cnt)++;
+	}
+}
+
+size_t mnode_flatten(struct arena *a, const struct ynode *seq, int depth,
+		     const struct ynode ***ret)
+{
+	size_t n = 0;
+	flatten_into(seq, depth, NULL, &n);
+	const struct ynode **v = arena_alloc(a, sizeof(*v) * (n + 1));
+	size_t k = 0;
+	flatten_into(seq, depth, v, &k);
+	*ret = v;
+	return n;
+}
+
 /* A string or a flat list of strings (tags, paths, entrypoint...). */
 static int str_or_list(struct mload *L, const struct ynode *n, struct string_list *out)
 {
@@ -195,9 +220,11 @@ int job_variables_parse(struct mload *L, const char *where, const struct ynode *
 {
 	if (!n || n->kind == YNODE_NULL)
 		return 0;
+	/* GitLab's location: "variables config ..." at the root, "jobs:x variables config ..." */
+	where = global ? "" : arena_printf(L->a, "%s ", where);
 	if (n->kind != YNODE_MAP)
 		return mload_error(L, n->loc,
-				   "%s variables config should be a hash of key value pairs, value can "
+				   "%svariables config should be a hash of key value pairs, value can "
 				   "be a hash",
 				   where);
 	for (size_t i = 0; i < n->n; i++) {
@@ -205,26 +232,26 @@ int job_variables_parse(struct mload *L, const char *where, const struct ynode *
 		const struct ynode *v = e->value;
 		struct var var = { .key = e->key, .public_ = true };
 		if (!valid_var_name(e->key))
-			return mload_error(L, e->key_loc, "%s variables config uses invalid name '%s'",
+			return mload_error(L, e->key_loc, "%svariables config uses invalid name '%s'",
 					   where, e->key);
 		if (v && v->kind == YNODE_MAP) {
 			const struct ynode *val = ynode_get(v, "value");
 			const struct ynode *exp = ynode_get(v, "expand");
 			if (!global && (ynode_get(v, "description") || ynode_get(v, "options")))
 				return mload_error(L, v->loc,
-						   "%s variables config uses invalid data keys: %s",
+						   "%svariables config uses invalid data keys: %s",
 						   where, ynode_get(v, "options") ? "options"
 										 : "description");
 			if (val && !ynode_is_scalar(val))
 				return mload_error(L, val->loc,
-						   "%s variables config should be a hash of key value "
+						   "%svariables config should be a hash of key value "
 						   "pairs, value can be a hash",
 						   where);
 			var.value = val ? val->str : "";
 			var.raw = exp && exp->kind == YNODE_BOOL && !exp->v.b;
 		} else if (v && v->kind == YNODE_SEQ) {
 			return mload_error(L, v->loc,
-					   "%s variables config should be a hash of key value pairs, "
+					   "%svariables config should be a hash of key value pairs, "
 					   "value can be a hash",
 					   where);
 		} else {
@@ -336,10 +363,13 @@ static int parse_services(struct mload *L, const char *name, const struct ynode 
 		return 0;
 	if (n->kind != YNODE_SEQ)
 		return mload_error(L, n->loc, "jobs:%s:services config should be a array", name);
-	j->services = arena_alloc(L->a, sizeof(*j->services) * (n->n + 1));
+	/* Services is a ComposableArray in GitLab: nested lists (!reference) are flattened */
+	const struct ynode **items;
+	size_t cnt = mnode_flatten(L->a, n, 64, &items);
+	j->services = arena_alloc(L->a, sizeof(*j->services) * (cnt + 1));
 	const char *where = arena_printf(L->a, "jobs:%s:services:service", name);
-	for (size_t i = 0; i < n->n; i++) {
-		if (parse_service(L, where, n->items[i], &j->services[i]) < 0)
+	for (size_t i = 0; i < cnt; i++) {
+		if (parse_service(L, where, items[i], &j->services[i]) < 0)
 			return -1;
 		j->n_services++;
 	}
@@ -607,13 +637,16 @@ static int parse_stage(struct mload *L, struct job_group *g, struct job *j)
 {
 	const struct ymap_entry *e = ynode_entry(g->node, "stage");
 	j->stage = "test";
+	g->bad_stage = true;
 	if (e && !mnode_is_str(e->value))
 		return mload_error(L, e->value->loc, "jobs:%s stage config should be a string",
 				   g->name);
 	if (e)
 		j->stage = e->value->str;
-	if (find_stage(L, j->stage, &j->stage_index) == 0)
+	if (find_stage(L, j->stage, &j->stage_index) == 0) {
+		g->bad_stage = false;
 		return 0;
+	}
 	struct strbuf sb = STRBUF_INIT;
 	for (size_t i = 0; i < L->p->n_stages; i++)
 		strbuf_addf(&sb, "%s%s", i ? ", " : "", L->p->stages[i]);
@@ -719,7 +752,9 @@ static int build_runtime(struct mload *L, struct job_group *g, struct job *j)
 		STEP(mload_error(L, v->loc, "jobs:%s coverage config must be a regular expression",
 				 g->name));
 	j->coverage = mnode_is_str(v) ? v->str : NULL;
-	if ((v = ynode_get(n, "tags")) && str_or_list(L, v, &j->tags) < 0)
+	/* Tags entry: array_of_strings (a bare string is rejected by GitLab) */
+	if ((v = ynode_get(n, "tags")) && v->kind != YNODE_NULL &&
+	    (!mnode_is_seq(v) || mnode_string_list(L->a, v, 1, &j->tags) < 0))
 		STEP(mload_error(L, v->loc, "jobs:%s tags config should be an array of strings",
 				 g->name));
 	if ((v = ynode_get(n, "environment")))

@@ -25,6 +25,7 @@ struct job_group {
 	struct srcloc loc;
 	const struct ynode *node;   /* job hash after extends, !reference and default: */
 	size_t order;               /* position in the file (merged root map) */
+	bool bad_stage;             /* its stage: is invalid (lint goes on without its needs) */
 	struct job proto;           /* the built job (before parallel/rules) */
 	/* parallel */
 	struct job *inst;           /* instances (1 when not parallel) */
@@ -98,6 +99,11 @@ bool mnode_is_str(const struct ynode *n); /* string scalar (any scalar but null/
  * Returns -1 if an item is not a scalar string-like value or nesting is too deep. */
 int mnode_string_list(struct arena *a, const struct ynode *n, int depth, struct string_list *out);
 void mstring_list_push(struct arena *a, struct string_list *l, const char *s);
+/* Flattens a sequence whose items may be sequences (from !reference or aliases), as Ruby's
+ * Array#flatten does for GitLab's ComposableArray entries (needs, rules, services). Nesting
+ * deeper than `depth` is kept as a sequence item. Returns the item count; *ret is arena-owned. */
+size_t mnode_flatten(struct arena *a, const struct ynode *seq, int depth,
+		     const struct ynode ***ret);
 bool mstring_list_has(const struct string_list *l, const char *s);
 
 /* Ruby File.fnmatch with FNM_PATHNAME | FNM_DOTMATCH | FNM_EXTGLOB (see rules.c). */

@@ -272,9 +272,13 @@ static int need_entry(struct need_acc *na, const struct ynode *e, bool validate)
 	na->tmpl = (struct job_need){ .artifacts = true, .loc = e->loc };
 	if (mnode_is_map(e) && (ynode_get(e, "project") || ynode_get(e, "pipeline")))
 		return 0; /* cross-project/pipeline needs: nothing to wait for locally */
-	if (!mnode_is_str(jn))
+	/* Need entry strategies: a String, or a Hash with a String job: (Psych types) */
+	if (!jn || (!mnode_is_map(e) && jn->kind != YNODE_STRING))
 		return mload_error(L, e->loc, "jobs:%s:needs:need has an unsupported type",
 				   na->g->name);
+	if (jn->kind != YNODE_STRING)
+		return mload_error(L, jn->loc,
+				   "jobs:%s:needs:need job should be a String", na->g->name);
 	const struct ynode *art = ynode_get(e, "artifacts"), *opt = ynode_get(e, "optional");
 	na->tmpl.artifacts = !(art && art->kind == YNODE_BOOL && !art->v.b);
 	na->tmpl.optional = opt && opt->kind == YNODE_BOOL && opt->v.b;
@@ -297,7 +301,7 @@ static void flatten_needs(const struct ynode *n, const struct ynode ***v, size_t
 {
 	for (size_t i = 0; i < n->n; i++) {
 		const struct ynode *it = n->items[i];
-		if (mnode_is_seq(it) && depth < 10) {
+		if (mnode_is_seq(it) && depth < 64) {
 			flatten_needs(it, v, cnt, alloc, depth + 1);
 			continue;
 		}

@@ -297,14 +297,13 @@ static int build_groups(struct mload *L)
 	int rc = 0;
 	for (size_t i = 0; i < L->n_groups; i++)
 		STEP(job_group_build(L, &L->groups[i]));
-	if (rc < 0)
-		return rc;
+	/* lint: needs and dependencies of the jobs that did build are still checked, so an
+	 * undefined need is reported with the other errors */
 	for (size_t i = 0; i < L->n_groups; i++)
 		STEP(parallel_expand(L, &L->groups[i]));
-	if (rc < 0)
-		return rc;
 	for (size_t i = 0; i < L->n_groups; i++)
-		STEP(parallel_resolve_refs(L, &L->groups[i]));
+		if (!L->groups[i].bad_stage)
+			STEP(parallel_resolve_refs(L, &L->groups[i]));
 	return rc;
 }
 
@@ -406,9 +405,15 @@ static struct ynode *build_resolved(struct mload *L, const struct ynode *root)
 		if (e)
 			ynode_map_set(L->a, out, e->key, e->key_loc, e->value);
 	}
-	for (size_t i = 0; i < L->n_groups; i++) {
-		const struct job_group *g = &L->groups[i];
-		ynode_map_set(L->a, out, g->name, g->loc, (struct ynode *)g->node);
+	/* Jobs (default: applied) and hidden jobs (as extends and !reference left them: GitLab's
+	 * merged YAML keeps them), in the merged file's order. */
+	for (size_t i = 0; i < root->n; i++) {
+		const struct ymap_entry *e = &root->entries[i];
+		const struct job_group *g = strmap_get(&L->group_index, e->key);
+		if (g)
+			ynode_map_set(L->a, out, g->name, g->loc, (struct ynode *)g->node);
+		else if (e->key[0] == '.')
+			ynode_map_set(L->a, out, e->key, e->key_loc, e->value);
 	}
 	return out;
 }

@@ -208,13 +208,11 @@ static const char *scope_lookup(void *data, const char *name)
 	const struct var *v = NULL;
 	for (size_t i = s->n_layers; i-- > 0 && !v;)
 		v = layer_find(s->layers[i], name);
-	if (!v)
-		return NULL;
-	if (v->raw || (!strchr(v->value, '$') && !strchr(v->value, '%')))
-		return v->value;
-	build_merged(s);
-	const char *ev = var_list_value(&s->merged, name);
-	return ev ? ev : v->value;
+	/* GitLab evaluates rules:if (and only/except:variables) against context.variables_hash:
+	 * the values as defined, never expanded (Clause::If, Lexeme::Variable). `B: "$A"`
+	 * compares as the text "$A". changes:/exists: paths do use the expanded hash
+	 * (rscope_expand). */
+	return v ? v->value : NULL;
 }
 
 static void scope_read(void *data, const char *name, const char *value)

@@ -9,8 +9,10 @@ struct ynode;
 struct expr_env;
 
 /* The variables an evaluation sees: up to 4 lists, lowest precedence first (the last
- * occurrence of a name wins). Values containing references are expanded GitLab-style against
- * the union, as GitLab does before evaluating rules. Reads are recorded into `read`. */
+ * occurrence of a name wins). Expressions (rules:if, only/except:variables) read the values as
+ * defined, unexpanded, as GitLab's context.variables_hash does; changes:/exists: paths are
+ * expanded against the expanded union (variables_hash_expanded). Reads are recorded into
+ * `read`. */
 struct rscope {
 	const struct var_list *layers[4];
 	size_t n_layers;

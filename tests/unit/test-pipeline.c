@@ -831,12 +831,13 @@ static void test_rules_matrix(void **state)
 		"      variables: {R: rv}\n"
 		"e:\n  script: x\n  rules:\n    - changes: ['docs/*']\n      when: never\n    - when: always\n"
 		"f:\n  script: x\n  variables: {J: jv}\n  rules:\n    - if: $J == \"jv\" && $REF == \"main\"\n"
-		"g:\n  script: x\n  rules:\n    - if: $DEPLOY\n";
+		"g:\n  script: x\n  rules:\n    - if: $DEPLOY\n"
+		"h:\n  script: x\n  rules:\n    - if: $REF == \"$CI_COMMIT_BRANCH\"\n";
 	struct err err = ERR_INIT;
 	struct pipeline *p = load_with(y, setup_changes, &err);
 	if (!p)
 		fail_msg("%s", err.msg);
-	assert_jobs(p, "a@test | b@test | d@test | e@test | f@test | g@test");
+	assert_jobs(p, "a@test | b@test | d@test | e@test | g@test | h@test");
 	const struct job *a = pipeline_find_job(p, "a");
 	assert_int_equal(a->when, WHEN_MANUAL);
 	assert_true(a->manual);
@@ -862,8 +863,12 @@ static void test_rules_matrix(void **state)
 	assert_int_equal(d->decision.rule_index, 1);
 	const struct job *e = pipeline_find_job(p, "e");
 	assert_int_equal(e->when, WHEN_ALWAYS);
-	/* f reads REF, a global that references $CI_COMMIT_BRANCH: expanded before evaluation */
-	assert_true(pipeline_find_job(p, "f")->decision.included);
+	/* f and h read REF, a global defined as "$CI_COMMIT_BRANCH": GitLab's rules:if sees the
+	 * raw text (context.variables_hash), so f does not match and h does */
+	const struct job *f = pipeline_find_job(p, "f");
+	assert_false(f->decision.included);
+	assert_string_equal(var_list_value(&f->decision.read_vars, "REF"), "$CI_COMMIT_BRANCH");
+	assert_true(pipeline_find_job(p, "h")->decision.included);
 	pipeline_free(p);
 }
 
@@ -1026,6 +1031,88 @@ static void test_real_corpus(void **state)
 	assert_true(loaded > 0);
 }
 
+/* ---- robustness ---------------------------------------------------------------------------- */
+
+static double now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* Loads `len` bytes as the main file: must fail with ERR_CONFIG containing msg, at line (0 =
+ * any), within a second. */
+static void expect_bad_bytes(const char *buf, size_t len, const char *msg, unsigned line)
+{
+	_cleanup_free_ char *dir = new_dir();
+	_cleanup_free_ char *path = xasprintf("%s/.gitlab-ci.yml", dir);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	fclose(f);
+	struct tctx t;
+	tctx_init(&t, dir);
+	struct err err = ERR_INIT;
+	double t0 = now_ms();
+	struct pipeline *p = tload(&t, dir, &err);
+	double dt = now_ms() - t0;
+	var_list_release(&t.vars);
+	assert_null(p);
+	if (!err.msg || !strstr(err.msg, msg))
+		fail_msg("error '%s' does not contain '%s'", err.msg ? err.msg : "", msg);
+	assert_int_equal(err.kind, ERR_CONFIG);
+	if (line)
+		assert_int_equal(err.loc.line, line);
+	if (dt > 1000)
+		fail_msg("'%s' took %.0f ms", msg, dt);
+	err_release(&err);
+}
+
+static void test_robustness(void **state)
+{
+	(void)state;
+	const char trunc[] = "build:\n  script:\n    - \"make all\n";
+	expect_bad_bytes(trunc, sizeof(trunc) - 1, "end of stream while scanning a quoted scalar", 3);
+	const char bin[] = "\x80\x81\xfe\xff\x00\x01job:\n";
+	expect_bad_bytes(bin, sizeof(bin) - 1, "invalid leading UTF-8 octet", 1);
+	const char nul[] = "job:\n  script: x\n\x00\x01";
+	expect_bad_bytes(nul, sizeof(nul) - 1, "control characters are not allowed", 3);
+	/* 50 MB: refused by size before parsing, without reading it all */
+	size_t big = 50u * 1024 * 1024;
+	char *huge = xmalloc(big);
+	memset(huge, '#', big);
+	memcpy(huge, "job:\n  script: x\n", 18);
+	huge[big - 1] = '\n';
+	expect_bad_bytes(huge, big, "is too big", 0);
+	free(huge);
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, "job:\n  script: x\n  variables:\n    D: ");
+	for (int i = 0; i < 5000; i++)
+		strbuf_addch(&sb, '[');
+	for (int i = 0; i < 5000; i++)
+		strbuf_addch(&sb, ']');
+	strbuf_addch(&sb, '\n');
+	expect_bad_bytes(sb.buf, sb.len, "nesting depth exceeds the limit", 4);
+	/* a billion laughs: 10^9 nodes once expanded */
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, "a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+	for (char c = 'b'; c <= 'i'; c++) {
+		strbuf_addf(&sb, "%c: &%c [", c, c);
+		for (int k = 0; k < 10; k++)
+			strbuf_addf(&sb, "%s*%c", k ? ", " : "", c - 1);
+		strbuf_addstr(&sb, "]\n");
+	}
+	strbuf_addstr(&sb, "job:\n  script: x\n  variables: {X: *i}\n");
+	expect_bad_bytes(sb.buf, sb.len, "number of nodes after expanding aliases", 0);
+	/* deep but legal extends chains and !reference nesting stay quick and bounded */
+	strbuf_reset(&sb);
+	for (int i = 0; i < 20; i++)
+		strbuf_addf(&sb, ".t%d:\n  extends: .t%d\n", i, i + 1);
+	strbuf_addstr(&sb, ".t20:\n  script: x\njob:\n  extends: .t0\n");
+	expect_bad_bytes(sb.buf, sb.len, "nesting too deep", 0);
+	strbuf_release(&sb);
+}
+
 /* ---- performance --------------------------------------------------------------------------- */
 
 static double load_generated(int n_jobs)
@@ -1116,6 +1203,7 @@ int main(void)
 		cmocka_unit_test(test_needs_on_excluded),
 		cmocka_unit_test(test_seed_fixtures),
 		cmocka_unit_test(test_real_corpus),
+		cmocka_unit_test(test_robustness),
 		cmocka_unit_test(test_performance),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

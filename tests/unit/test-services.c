@@ -22,6 +22,7 @@
 
 #include "docker/client.h"
 #include "exec/exec.h"
+#include "exec/dindcache.h"
 #include "exec/registry.h"
 #include "exec/services.h"
 #include "exec/settings.h"
@@ -53,16 +54,18 @@ static void test_default_aliases(void **state)
 	check_aliases("docker:24-dind", "docker", NULL);
 	check_aliases("tutum/wordpress", "tutum__wordpress", "tutum-wordpress");
 	check_aliases("registry.example.com:4999/valkey/valkey:8",
-		      "registry.example.com__valkey__valkey", "registry.example.com-valkey-valkey");
-	check_aliases("ns/svc@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-		      "ns__svc", "ns-svc");
+	              "registry.example.com__valkey__valkey", "registry.example.com-valkey-valkey");
+	check_aliases(
+	    "ns/svc@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	    "ns__svc", "ns-svc");
 	/* more: tag and digest together, a port without a path is a tag, nested paths */
-	check_aliases("redis:7@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-		      "redis", NULL);
+	check_aliases(
+	    "redis:7@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	    "redis", NULL);
 	check_aliases("localhost:5000/a/b:1", "localhost__a__b", "localhost-a-b");
 	check_aliases("mysql:8.0", "mysql", NULL);
 	check_aliases("gitlab.com:443/group/sub/img", "gitlab.com__group__sub__img",
-		      "gitlab.com-group-sub-img");
+	              "gitlab.com-group-sub-img");
 	struct strvec out = STRVEC_INIT;
 	services_default_aliases("", &out);
 	assert_int_equal(out.n, 0);
@@ -77,8 +80,8 @@ static void test_is_dind(void **state)
 	char *redis_cmd[] = {"redis-server", NULL};
 	assert_true(services_is_dind("docker:24-dind", NULL, NULL));
 	assert_true(services_is_dind("docker:dind", NULL, NULL));
-	assert_true(services_is_dind("registry.example.com/mirror/docker:24-dind-rootless", NULL,
-				     NULL));
+	assert_true(
+	    services_is_dind("registry.example.com/mirror/docker:24-dind-rootless", NULL, NULL));
 	assert_true(services_is_dind("my/daemon:1", dockerd_ep, NULL));
 	assert_true(services_is_dind("my/daemon:1", NULL, dockerd_cmd));
 	assert_false(services_is_dind("redis:7", NULL, redis_cmd));
@@ -127,9 +130,13 @@ static char *pg_aliases[] = {"postgres", "db", NULL};
 
 static struct services_diag_svc dind(bool tls, bool ready)
 {
-	return (struct services_diag_svc){.name = "docker:24-dind", .aliases = docker_aliases,
-					  .dind = true, .tls = tls, .certdir = tls ? "/certs" : "",
-					  .ready = ready, .log_tail = "API listen on [::]:2376\n"};
+	return (struct services_diag_svc){.name = "docker:24-dind",
+	                                  .aliases = docker_aliases,
+	                                  .dind = true,
+	                                  .tls = tls,
+	                                  .certdir = tls ? "/certs" : "",
+	                                  .ready = ready,
+	                                  .log_tail = "API listen on [::]:2376\n"};
 }
 
 static char *diagnose(const struct services_diag_svc *v, size_t n, const char *tail)
@@ -140,8 +147,8 @@ static char *diagnose(const struct services_diag_svc *v, size_t n, const char *t
 }
 
 static const char refused_2375[] =
-	"$ docker info\nCannot connect to the Docker daemon at tcp://docker:2375. Is the docker "
-	"daemon running?\n";
+    "$ docker info\nCannot connect to the Docker daemon at tcp://docker:2375. Is the docker "
+    "daemon running?\n";
 
 static void test_diag_tls_mismatch(void **state)
 {
@@ -165,11 +172,12 @@ static void test_diag_privileged(void **state)
 	struct services_diag_svc v[] = {dind(false, false)};
 	v[0].died = true;
 	v[0].exit_code = 1;
-	v[0].log_tail = "mount: permission denied (are you root?)\nCould not mount /sys/kernel/security.\n"
-			"AppArmor detection and --privileged mode might break.\n";
+	v[0].log_tail =
+	    "mount: permission denied (are you root?)\nCould not mount /sys/kernel/security.\n"
+	    "AppArmor detection and --privileged mode might break.\n";
 	char *m = diagnose(v, 1, refused_2375);
 	assert_non_null(strstr(m, "the dind service needs privileged mode: run with --privileged "
-				  "or set privileged: true in .runnel.yml"));
+	                          "or set privileged: true in .runnel.yml"));
 	assert_non_null(strstr(m, "mount: permission denied"));
 	free(m);
 	/* found from the service logs even when the job says something else */
@@ -177,7 +185,7 @@ static void test_diag_privileged(void **state)
 	assert_non_null(strstr(m, "needs privileged mode"));
 	free(m);
 	v[0].log_tail = "failed to start daemon: Error initializing network controller: "
-			"Are you running with --privileged?\n";
+	                "Are you running with --privileged?\n";
 	m = diagnose(v, 1, "");
 	assert_non_null(strstr(m, "needs privileged mode"));
 	free(m);
@@ -187,15 +195,16 @@ static void test_diag_dns(void **state)
 {
 	(void)state;
 	struct services_diag_svc v[] = {
-		dind(false, true),
-		{.name = "postgres:15", .aliases = pg_aliases, .ready = true},
+	    dind(false, true),
+	    {.name = "postgres:15", .aliases = pg_aliases, .ready = true},
 	};
-	char *m = diagnose(v, 2, "error during connect: Get \"http://dockr:2375/v1.24/info\": dial "
-				 "tcp: lookup dockr on 127.0.0.11:53: no such host\n");
+	char *m = diagnose(v, 2,
+	                   "error during connect: Get \"http://dockr:2375/v1.24/info\": dial "
+	                   "tcp: lookup dockr on 127.0.0.11:53: no such host\n");
 	assert_string_equal(m, "the name 'dockr' does not resolve in the job: the services are "
-			       "reachable as 'docker' (docker:24-dind), 'postgres' (postgres:15), "
-			       "'db' (postgres:15) (add alias: to a service to give it another "
-			       "name)");
+	                       "reachable as 'docker' (docker:24-dind), 'postgres' (postgres:15), "
+	                       "'db' (postgres:15) (add alias: to a service to give it another "
+	                       "name)");
 	free(m);
 	m = diagnose(v, 2, "curl: (6) Could not resolve host: pg\n");
 	assert_non_null(strstr(m, "the name 'pg' does not resolve"));
@@ -212,20 +221,21 @@ static void test_diag_connect_other(void **state)
 {
 	(void)state;
 	struct services_diag_svc v[] = {
-		{.name = "postgres:15", .aliases = pg_aliases, .ready = true},
+	    {.name = "postgres:15", .aliases = pg_aliases, .ready = true},
 	};
 	/* no service of that name */
 	char *m = diagnose(v, 1, refused_2375);
 	assert_string_equal(m, "no service is reachable as 'docker'; the services are reachable "
-			       "as 'postgres' (postgres:15), 'db' (postgres:15)");
+	                       "as 'postgres' (postgres:15), 'db' (postgres:15)");
 	free(m);
 	/* no services at all */
 	m = diagnose(NULL, 0, refused_2375);
 	assert_non_null(strstr(m, "the job has no services"));
 	free(m);
 	/* the local socket */
-	m = diagnose(NULL, 0, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
-			      "Is the docker daemon running?");
+	m = diagnose(NULL, 0,
+	             "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+	             "Is the docker daemon running?");
 	assert_non_null(strstr(m, "dials unix:///var/run/docker.sock"));
 	free(m);
 	/* a dind that never got ready */
@@ -240,8 +250,11 @@ static void test_diag_died_and_silence(void **state)
 {
 	(void)state;
 	struct services_diag_svc v[] = {
-		{.name = "postgres:15", .aliases = pg_aliases, .died = true, .exit_code = 1,
-		 .log_tail = "line1\nFATAL: data directory has wrong ownership\n"},
+	    {.name = "postgres:15",
+	     .aliases = pg_aliases,
+	     .died = true,
+	     .exit_code = 1,
+	     .log_tail = "line1\nFATAL: data directory has wrong ownership\n"},
 	};
 	char *m = diagnose(v, 1, "psql: error: connection refused\n");
 	assert_non_null(strstr(m, "service 'postgres:15' (postgres) exited with code 1"));
@@ -260,8 +273,9 @@ static void test_diag_certs(void **state)
 {
 	(void)state;
 	struct services_diag_svc v[] = {dind(true, true)};
-	char *m = diagnose(v, 1, "could not read CA certificate \"/tls/ca.pem\": open /tls/ca.pem: "
-				 "no such file or directory\n");
+	char *m = diagnose(v, 1,
+	                   "could not read CA certificate \"/tls/ca.pem\": open /tls/ca.pem: "
+	                   "no such file or directory\n");
 	assert_non_null(strstr(m, "mounted at /certs/client"));
 	free(m);
 }
@@ -378,10 +392,14 @@ static double mono(void)
 
 static struct services_ctx ctx_for(const char *prefix)
 {
-	return (struct services_ctx){.network = E.net_id, .labels = E.labels.v,
-				     .job_vars = &E.vars, .settings = &E.st, .log = E.log,
-				     .container_prefix = prefix, .cancel_fd = -1,
-				     .job_name = "svc job"};
+	return (struct services_ctx){.network = E.net_id,
+	                             .labels = E.labels.v,
+	                             .job_vars = &E.vars,
+	                             .settings = &E.st,
+	                             .log = E.log,
+	                             .container_prefix = prefix,
+	                             .cancel_fd = -1,
+	                             .job_name = "svc job"};
 }
 
 static size_t count_labelled(const char *kind)
@@ -410,8 +428,8 @@ struct one_svc {
 	struct var svars[2];
 };
 
-static void one_svc_init(struct one_svc *o, const char *image, const char *const *cmd,
-			 size_t ncmd, const struct var *vars, size_t nvars)
+static void one_svc_init(struct one_svc *o, const char *image, const char *const *cmd, size_t ncmd,
+                         const struct var *vars, size_t nvars)
 {
 	memset(o, 0, sizeof(*o));
 	o->spec.image.name = image;
@@ -446,7 +464,8 @@ static void test_eng_redis_ready(void **state)
 	strvec_release(&binds);
 	/* the container: on the network as "redis", public variables only */
 	json_t *info = NULL;
-	assert_int_equal(docker_container_inspect(E.c, "runnel-svctest-redis-svc-0", &info, &err), 0);
+	assert_int_equal(docker_container_inspect(E.c, "runnel-svctest-redis-svc-0", &info, &err),
+	                 0);
 	char *dump = json_dumps(info, 0);
 	assert_non_null(strstr(dump, "\"PUB=yes\""));
 	assert_null(strstr(dump, "SECRET"));
@@ -456,7 +475,8 @@ static void test_eng_redis_ready(void **state)
 	services_stop(E.c, set, E.logdir);
 	char *out = output();
 	assert_non_null(strstr(out, "Starting service redis:7..."));
-	assert_non_null(strstr(out, "Waiting for services to be up and running (timeout 30 seconds)..."));
+	assert_non_null(
+	    strstr(out, "Waiting for services to be up and running (timeout 30 seconds)..."));
 	assert_null(strstr(out, "WARNING"));
 	free(out);
 	fprintf(stderr, "# redis ready in %.2f s\n", took);
@@ -490,8 +510,9 @@ static void test_eng_exit_reported_at_once(void **state)
 	strbuf_release(&diag);
 	services_stop(E.c, set, NULL);
 	char *out = output();
-	assert_non_null(strstr(out, "*** WARNING: Service runnel-svctest-exit-svc-0 probably didn't "
-				    "start properly."));
+	assert_non_null(strstr(out,
+	                       "*** WARNING: Service runnel-svctest-exit-svc-0 probably didn't "
+	                       "start properly."));
 	assert_non_null(strstr(out, "exited with code 3"));
 	assert_non_null(strstr(out, "boom-from-service"));
 	free(out);
@@ -517,9 +538,11 @@ static void test_eng_timeout_warning(void **state)
 	services_stop(E.c, set, NULL);
 	char *out = output();
 	assert_non_null(strstr(out, "(timeout 2 seconds)"));
-	assert_non_null(strstr(out, "*** WARNING: Service runnel-svctest-slow-svc-0 probably didn't "
-				    "start properly."));
-	assert_non_null(strstr(out, "service \"runnel-svctest-slow-svc-0-wait-for-service\" timeout"));
+	assert_non_null(strstr(out,
+	                       "*** WARNING: Service runnel-svctest-slow-svc-0 probably didn't "
+	                       "start properly."));
+	assert_non_null(
+	    strstr(out, "service \"runnel-svctest-slow-svc-0-wait-for-service\" timeout"));
 	free(out);
 	assert_true(took >= 2 && took < 6);
 	assert_nothing_left();
@@ -530,8 +553,9 @@ static void run_dind(const char *certdir, bool expect_binds)
 	struct one_svc o;
 	one_svc_init(&o, "docker:24-dind", NULL, 0, NULL, 0);
 	if (certdir)
-		var_list_set(NULL, &E.vars, &(struct var){.key = "DOCKER_TLS_CERTDIR",
-							  .value = certdir, .public_ = true});
+		var_list_set(
+		    NULL, &E.vars,
+		    &(struct var){.key = "DOCKER_TLS_CERTDIR", .value = certdir, .public_ = true});
 	E.st.privileged = true;
 	E.st.wait_for_services_timeout = 60;
 	struct services_ctx ctx = ctx_for("runnel-svctest-dind");
@@ -550,12 +574,13 @@ static void run_dind(const char *certdir, bool expect_binds)
 	strvec_release(&binds);
 	services_stop(E.c, set, NULL);
 	char *out = output();
-	if (strstr(out, "WARNING"))
-		fprintf(stderr, "%s\n", out);
-	assert_null(strstr(out, "WARNING"));
+	const char *warn = strstr(out, "WARNING");
+	if (warn)
+		fprintf(stderr, "%s\n", warn);
+	assert_null(warn);
 	free(out);
 	fprintf(stderr, "# dind (%s) answered /_ping in %.2f s\n", expect_binds ? "TLS" : "plain",
-		took);
+	        took);
 	assert_nothing_left();
 }
 
@@ -575,8 +600,8 @@ static void test_eng_dind_tls(void **state)
 static void test_eng_registry(void **state)
 {
 	(void)state;
-	struct registry_opts o = {.pipeline_id = E.pipeline, .labels = E.labels.v,
-				  .project_path = "Group/My-Project"};
+	struct registry_opts o = {
+	    .pipeline_id = E.pipeline, .labels = E.labels.v, .project_path = "Group/My-Project"};
 	struct err err = ERR_INIT;
 	struct registry *r = registry_start(E.c, &o, &err);
 	if (!r)
@@ -595,9 +620,9 @@ static void test_eng_registry(void **state)
 	assert_false(pw->public_);
 	/* from a container on another bridge network: 401 without, 200 with the password */
 	char *cmd = xasprintf("docker run --rm --network %s --label com.runnel.test=services "
-			      "alpine:3 sh -c 'wget -q -O- http://%s/v2/ 2>&1 | grep -q 401 && "
-			      "wget -q -O- http://runnel:%s@%s/v2/ >/dev/null'",
-			      E.net_id, addr, pw->value, addr);
+	                      "alpine:3 sh -c 'wget -q -O- http://%s/v2/ 2>&1 | grep -q 401 && "
+	                      "wget -q -O- http://runnel:%s@%s/v2/ >/dev/null'",
+	                      E.net_id, addr, pw->value, addr);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
 	var_list_release(&vars);
@@ -605,29 +630,66 @@ static void test_eng_registry(void **state)
 	assert_nothing_left();
 }
 
+/* --dind-cache: concurrent holders get different slots; a released slot is reused. */
+static void test_eng_dindcache_slots(void **state)
+{
+	(void)state;
+	char *xdg = xasprintf("%s/cache", E.logdir);
+	setenv("XDG_CACHE_HOME", xdg, 1);
+	char *slug = xasprintf("svctest-%ld", (long)getpid());
+	struct dindcache_slot a = {.lock_fd = -1}, b = {.lock_fd = -1}, c2 = {.lock_fd = -1};
+	struct err err = ERR_INIT;
+	assert_int_equal(dindcache_acquire(E.c, slug, &a, &err), 0);
+	assert_int_equal(dindcache_acquire(E.c, slug, &b, &err), 0);
+	char *v0 = xasprintf("runnel-dind-cache-%s-0", slug);
+	char *v1 = xasprintf("runnel-dind-cache-%s-1", slug);
+	assert_string_equal(a.volume, v0);
+	assert_string_equal(b.volume, v1);
+	dindcache_release(&a);
+	assert_int_equal(dindcache_acquire(E.c, slug, &c2, &err), 0);
+	assert_string_equal(c2.volume, v0);
+	dindcache_release(&b);
+	dindcache_release(&c2);
+	unsigned removed = 0;
+	assert_int_equal(dindcache_clear(E.c, &removed, &err), 0);
+	assert_true(removed >= 2);
+	struct strvec ids = STRVEC_INIT;
+	assert_int_equal(docker_list_by_label(E.c, "volumes", "runnel.dind-cache=1", &ids, &err),
+	                 0);
+	assert_int_equal(strvec_find(&ids, v0), -1);
+	strvec_release(&ids);
+	unsetenv("XDG_CACHE_HOME");
+	free(xdg), free(slug), free(v0), free(v1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
-		cmocka_unit_test(test_default_aliases),  cmocka_unit_test(test_is_dind),
-		cmocka_unit_test(test_certdir),          cmocka_unit_test(test_parse_tcp_host),
-		cmocka_unit_test(test_diag_tls_mismatch), cmocka_unit_test(test_diag_privileged),
-		cmocka_unit_test(test_diag_dns),         cmocka_unit_test(test_diag_connect_other),
-		cmocka_unit_test(test_diag_died_and_silence), cmocka_unit_test(test_diag_certs),
+	    cmocka_unit_test(test_default_aliases),
+	    cmocka_unit_test(test_is_dind),
+	    cmocka_unit_test(test_certdir),
+	    cmocka_unit_test(test_parse_tcp_host),
+	    cmocka_unit_test(test_diag_tls_mismatch),
+	    cmocka_unit_test(test_diag_privileged),
+	    cmocka_unit_test(test_diag_dns),
+	    cmocka_unit_test(test_diag_connect_other),
+	    cmocka_unit_test(test_diag_died_and_silence),
+	    cmocka_unit_test(test_diag_certs),
 	};
 	const struct CMUnitTest engine[] = {
-		cmocka_unit_test_setup_teardown(test_eng_redis_ready, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(test_eng_exit_reported_at_once, each_setup,
-						each_teardown),
-		cmocka_unit_test_setup_teardown(test_eng_timeout_warning, each_setup,
-						each_teardown),
-		cmocka_unit_test_setup_teardown(test_eng_dind_plain, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(test_eng_dind_tls, each_setup, each_teardown),
-		cmocka_unit_test_setup_teardown(test_eng_registry, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(test_eng_redis_ready, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(test_eng_exit_reported_at_once, each_setup,
+	                                    each_teardown),
+	    cmocka_unit_test_setup_teardown(test_eng_timeout_warning, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(test_eng_dind_plain, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(test_eng_dind_tls, each_setup, each_teardown),
+	    cmocka_unit_test_setup_teardown(test_eng_registry, each_setup, each_teardown),
+	    cmocka_unit_test(test_eng_dindcache_slots),
 	};
 	int r = cmocka_run_group_tests_name("services", pure, NULL, NULL);
 	const char *e2e = getenv("RUNNEL_SERVICES_E2E");
 	if (e2e && *e2e == '1')
-		r |= cmocka_run_group_tests_name("services-engine", engine, eng_setup,
-						 eng_teardown);
+		r |=
+		    cmocka_run_group_tests_name("services-engine", engine, eng_setup, eng_teardown);
 	return r;
 }

@@ -45,23 +45,23 @@ static void test_load_all_keys(void **state)
 {
 	(void)state;
 	char *p = write_file("all.yml", "privileged: true\n"
-					"services_privileged: false\n"
-					"volumes: [\"/certs/client\", \"/tmp/x:/x:ro\"]\n"
-					"cap_add: [NET_ADMIN]\n"
-					"cap_drop: [MKNOD]\n"
-					"security_opt: [\"seccomp=unconfined\"]\n"
-					"devices: [/dev/fuse]\n"
-					"extra_hosts: [\"h:1.2.3.4\"]\n"
-					"dns: [8.8.8.8]\n"
-					"network_mode: mynet\n"
-					"pull_policy: [never, always]\n"
-					"allowed_images: [\"docker:*\"]\n"
-					"allowed_services: [\"**\"]\n"
-					"allowed_pull_policies: [never, if-not-present]\n"
-					"wait_for_services_timeout: 5\n"
-					"image: alpine:3\n"
-					"dind_cache: true\n"
-					"environment: [\"A=1\", \"B=two=2\"]\n");
+	                                "services_privileged: false\n"
+	                                "volumes: [\"/certs/client\", \"/tmp/x:/x:ro\"]\n"
+	                                "cap_add: [NET_ADMIN]\n"
+	                                "cap_drop: [MKNOD]\n"
+	                                "security_opt: [\"seccomp=unconfined\"]\n"
+	                                "devices: [/dev/fuse]\n"
+	                                "extra_hosts: [\"h:1.2.3.4\"]\n"
+	                                "dns: [8.8.8.8]\n"
+	                                "network_mode: mynet\n"
+	                                "pull_policy: [never, always]\n"
+	                                "allowed_images: [\"docker:*\"]\n"
+	                                "allowed_services: [\"**\"]\n"
+	                                "allowed_pull_policies: [never, if-not-present]\n"
+	                                "wait_for_services_timeout: 5\n"
+	                                "image: alpine:3\n"
+	                                "dind_cache: true\n"
+	                                "environment: [\"A=1\", \"B=two=2\"]\n");
 	struct runner_settings s;
 	runner_settings_init(&s);
 	struct err err = ERR_INIT;
@@ -146,18 +146,19 @@ static void test_errors(void **state)
 {
 	(void)state;
 	static const struct bad_case cases[] = {
-		{"privileged: true\nprivilegd: true\n", 2, 1, "unknown setting 'privilegd'"},
-		{"privileged: maybe\n", 1, 13, "setting 'privileged' must be true or false, not string"},
-		{"volumes: /certs\n", 1, 10, "setting 'volumes' must be a list of strings, not string"},
-		{"volumes:\n  - /a\n  - {x: 1}\n", 3, 5,
-		 "setting 'volumes' must be a list of strings, item 2 is hash"},
-		{"wait_for_services_timeout: soon\n", 1, 28,
-		 "setting 'wait_for_services_timeout' must be a number of seconds (-1 = off)"},
-		{"pull_policy: sometimes\n", 1, 14,
-		 "setting 'pull_policy' must be always, if-not-present or never"},
-		{"environment: [NOEQUALS]\n", 1, 15, "environment entry 'NOEQUALS' must be KEY=value"},
-		{"- a\n- b\n", 1, 1, "settings must be a map of keys"},
-		{"network_mode: [a]\n", 1, 15, "setting 'network_mode' must be a string, not array"},
+	    {"privileged: true\nprivilegd: true\n", 2, 1, "unknown setting 'privilegd'"},
+	    {"privileged: maybe\n", 1, 13,
+	     "setting 'privileged' must be true or false, not string"},
+	    {"volumes: /certs\n", 1, 10, "setting 'volumes' must be a list of strings, not string"},
+	    {"volumes:\n  - /a\n  - {x: 1}\n", 3, 5,
+	     "setting 'volumes' must be a list of strings, item 2 is hash"},
+	    {"wait_for_services_timeout: soon\n", 1, 28,
+	     "setting 'wait_for_services_timeout' must be a number of seconds (-1 = off)"},
+	    {"pull_policy: sometimes\n", 1, 14,
+	     "setting 'pull_policy' must be always, if-not-present or never"},
+	    {"environment: [NOEQUALS]\n", 1, 15, "environment entry 'NOEQUALS' must be KEY=value"},
+	    {"- a\n- b\n", 1, 1, "settings must be a map of keys"},
+	    {"network_mode: [a]\n", 1, 15, "setting 'network_mode' must be a string, not array"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *name = xasprintf("bad%zu.yml", i);
@@ -212,13 +213,14 @@ static void test_flags(void **state)
 	assert_string_equal(s.volumes.v[1], "/a:/b");
 	assert_int_equal(runner_settings_apply_flag(&s, "--cap-add", "SYS_ADMIN", &err), 0);
 	assert_int_equal(runner_settings_apply_flag(&s, "--cap-drop", "NET_RAW", &err), 0);
-	assert_int_equal(runner_settings_apply_flag(&s, "--security-opt", "label=disable", &err), 0);
+	assert_int_equal(runner_settings_apply_flag(&s, "--security-opt", "label=disable", &err),
+	                 0);
 	assert_int_equal(runner_settings_apply_flag(&s, "--device", "/dev/kvm", &err), 0);
 	assert_int_equal(runner_settings_apply_flag(&s, "--network-mode", "host", &err), 0);
 	assert_int_equal(runner_settings_apply_flag(&s, "--pull-policy", "never", &err), 0);
 	assert_int_equal(runner_settings_apply_flag(&s, "--dind-cache", NULL, &err), 0);
 	assert_int_equal(runner_settings_apply_flag(&s, "--wait-for-services-timeout", "-1", &err),
-			 0);
+	                 0);
 	assert_string_equal(s.cap_add.v[0], "SYS_ADMIN");
 	assert_string_equal(s.cap_drop.v[0], "NET_RAW");
 	assert_string_equal(s.security_opt.v[0], "label=disable");
@@ -250,8 +252,10 @@ static void test_globs(void **state)
 	assert_false(runner_settings_glob_match("docker:*", "library/docker:24"));
 	assert_true(runner_settings_glob_match("**/docker:*", "library/docker:24"));
 	assert_true(runner_settings_glob_match("**/docker:*", "docker:24"));
-	assert_true(runner_settings_glob_match("registry.example.com/**", "registry.example.com/a/b:1"));
-	assert_false(runner_settings_glob_match("registry.example.com/*", "registry.example.com/a/b:1"));
+	assert_true(
+	    runner_settings_glob_match("registry.example.com/**", "registry.example.com/a/b:1"));
+	assert_false(
+	    runner_settings_glob_match("registry.example.com/*", "registry.example.com/a/b:1"));
 	assert_true(runner_settings_glob_match("postgres:1?", "postgres:15"));
 	assert_false(runner_settings_glob_match("postgres:1?", "postgres:150"));
 	assert_true(runner_settings_glob_match("**", "anything/at/all"));
@@ -286,10 +290,10 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),     cmocka_unit_test(test_load_all_keys),
-		cmocka_unit_test(test_override_order), cmocka_unit_test(test_load_default_paths),
-		cmocka_unit_test(test_errors),       cmocka_unit_test(test_syntax_error),
-		cmocka_unit_test(test_flags),        cmocka_unit_test(test_globs),
+	    cmocka_unit_test(test_defaults),       cmocka_unit_test(test_load_all_keys),
+	    cmocka_unit_test(test_override_order), cmocka_unit_test(test_load_default_paths),
+	    cmocka_unit_test(test_errors),         cmocka_unit_test(test_syntax_error),
+	    cmocka_unit_test(test_flags),          cmocka_unit_test(test_globs),
 	};
 	return cmocka_run_group_tests_name("settings", tests, setup, teardown);
 }
