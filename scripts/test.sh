@@ -105,8 +105,10 @@ if [ "$fuzz" = 1 ]; then
     if [ -f "$dir/build.ninja" ]; then
       note "meson compile -C $dir"
       if meson compile -C "$dir"; then
+        # libFuzzer binaries only (they carry the driver's flag names)
         mapfile -t fuzzers < <(find "$dir" -path "$dir/meson-*" -prune -o -type f -executable \
-                                 \( -path '*/fuzz/*' -o -name 'fuzz*' \) -print | sort)
+                                 \( -path '*/fuzz/*' -o -name 'fuzz*' \) -print | sort \
+                               | while read -r f; do grep -aqs -- 'max_total_time' "$f" && echo "$f"; done)
         [ "${#fuzzers[@]}" -gt 0 ] || note "fuzzers: none built; skipped"
         secs=${RUNNEL_FUZZ_SECONDS:-60}
         for f in "${fuzzers[@]}"; do
@@ -114,7 +116,7 @@ if [ "$fuzz" = 1 ]; then
           # a seed corpus in tests/fuzz/corpus/<name> (read-only input) if present
           work=$(mktemp -d "/tmp/runnel-fuzz-$name.XXXX")
           seeds=()
-          for c in "tests/fuzz/corpus/$name" "tests/fuzz/corpus/${name#fuzz_}" "tests/fuzz/$name.corpus"; do
+          for c in "tests/fuzz/corpus/$name" "tests/fuzz/corpus/${name#fuzz_}" "tests/fuzz/corpus/${name#fuzz-}" "tests/fuzz/$name.corpus"; do
             [ -d "$c" ] && seeds+=("$c")
           done
           note "fuzz $name for ${secs}s"
@@ -122,7 +124,7 @@ if [ "$fuzz" = 1 ]; then
                  "$ROOT/$f" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$work/" \
                  "$work" "${seeds[@]/#/$ROOT/}" ) > "$work.log" 2>&1; then
             passed=$((passed + 1))
-            tail -n 3 "$work.log"
+            grep -E 'INFO: seed corpus|^Done [0-9]+ runs' "$work.log" | tail -n 2
           else
             tail -n 60 "$work.log"
             artifacts=$(find "$work" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' \

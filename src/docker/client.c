@@ -3,8 +3,10 @@
  * non-hijacked request goes on one keep-alive curl handle. */
 #include "docker/client.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +23,85 @@
 #define CONNECT_TIMEOUT_MS 10000L
 #define BODY_MAX (64L * 1024 * 1024)
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+/* ---- loading libcurl ---- */
 
-static void curl_init_once(void)
+#ifndef DK_LIBCURL_SONAME
+#define DK_LIBCURL_SONAME "libcurl.so.4"
+#endif
+
+struct dk_curl_api dk_curl;
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static bool curl_loaded;
+static char curl_load_error[512]; /* why loading failed, set once */
+
+_Static_assert(sizeof(void *) == sizeof(dk_curl.easy_init), "function pointers fit in void *");
+
+/* dlsym() returns an object pointer; POSIX guarantees it converts to a function pointer, and
+ * memcpy() does that without the cast -Wpedantic rejects. */
+static const char *curl_resolve(void *lib)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	static const struct {
+		const char *name;
+		size_t off;
+	} syms[] = {
+	    {"curl_global_init", offsetof(struct dk_curl_api, global_init)},
+	    {"curl_easy_init", offsetof(struct dk_curl_api, easy_init)},
+	    {"curl_easy_setopt", offsetof(struct dk_curl_api, easy_setopt)},
+	    {"curl_easy_perform", offsetof(struct dk_curl_api, easy_perform)},
+	    {"curl_easy_getinfo", offsetof(struct dk_curl_api, easy_getinfo)},
+	    {"curl_easy_reset", offsetof(struct dk_curl_api, easy_reset)},
+	    {"curl_easy_cleanup", offsetof(struct dk_curl_api, easy_cleanup)},
+	    {"curl_easy_strerror", offsetof(struct dk_curl_api, easy_strerror)},
+	    {"curl_easy_send", offsetof(struct dk_curl_api, easy_send)},
+	    {"curl_easy_recv", offsetof(struct dk_curl_api, easy_recv)},
+	    {"curl_slist_append", offsetof(struct dk_curl_api, slist_append)},
+	    {"curl_slist_free_all", offsetof(struct dk_curl_api, slist_free_all)},
+	};
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		void *p = dlsym(lib, syms[i].name);
+		if (!p)
+			return syms[i].name;
+		memcpy((char *)&dk_curl + syms[i].off, &p, sizeof(p));
+	}
+	return NULL;
+}
+
+static void curl_load_once(void)
+{
+	/* RTLD_LOCAL: curl's symbols stay out of the global namespace; never closed */
+	void *lib = dlopen(DK_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		const char *why = dlerror();
+		size_t n = strlen(DK_LIBCURL_SONAME);
+		/* glibc's text starts with the name we already print */
+		if (why && strncmp(why, DK_LIBCURL_SONAME ": ", n + 2) == 0)
+			why += n + 2;
+		snprintf(curl_load_error, sizeof(curl_load_error), "%s", why ? why : "unknown error");
+		return;
+	}
+	const char *missing = curl_resolve(lib);
+	if (missing) {
+		snprintf(curl_load_error, sizeof(curl_load_error), "symbol '%s' not found", missing);
+		memset(&dk_curl, 0, sizeof(dk_curl));
+		dlclose(lib);
+		return;
+	}
+	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (rc != CURLE_OK) {
+		snprintf(curl_load_error, sizeof(curl_load_error), "curl_global_init failed: %s",
+		         curl_easy_strerror(rc));
+		return;
+	}
+	curl_loaded = true;
+}
+
+int dk_curl_load(struct err *err)
+{
+	pthread_once(&curl_once, curl_load_once);
+	if (!curl_loaded)
+		return err_set(err, ERR_ENV, "cannot load %s: %s", DK_LIBCURL_SONAME,
+		               curl_load_error);
+	return 0;
 }
 
 /* ---- construction ---- */
@@ -88,7 +164,8 @@ static int client_setup(struct docker_client *c, const struct docker_opts *o, st
 		if (tls && setup_tls(c, o, err) < 0)
 			return -1;
 	}
-	pthread_once(&curl_once, curl_init_once);
+	if (dk_curl_load(err) < 0)
+		return -1;
 	c->curl = curl_easy_init();
 	if (!c->curl)
 		return err_set(err, ERR_INTERNAL, "cannot initialise libcurl");

@@ -5,12 +5,66 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* libcurl is loaded with dlopen() by the first docker_client_new() (client.c), so the verbs
+ * that never talk to Docker (list, lint, config, graph, explain) do not map libcurl and the
+ * forty libraries it depends on: that was most of the process start-up. Every docker file calls
+ * curl through the table below; the macros after it keep libcurl's own names at the call sites
+ * (the type-checking macros of curl/typecheck-gcc.h cannot wrap a pointer, hence
+ * CURL_DISABLE_TYPECHECK). */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 #include <jansson.h>
 
 #include "docker/client.h"
 #include "docker/parse.h"
 #include "util/strbuf.h"
+
+/* The libcurl functions the docker module uses, resolved by dk_curl_load(). */
+struct dk_curl_api {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
+	CURLcode (*easy_perform)(CURL *h);
+	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+	void (*easy_reset)(CURL *h);
+	void (*easy_cleanup)(CURL *h);
+	const char *(*easy_strerror)(CURLcode rc);
+	CURLcode (*easy_send)(CURL *h, const void *buf, size_t len, size_t *n);
+	CURLcode (*easy_recv)(CURL *h, void *buf, size_t len, size_t *n);
+	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
+};
+/* Filled once by dk_curl_load(); only valid after it succeeded (any docker_client exists). */
+extern struct dk_curl_api dk_curl;
+
+/* Loads libcurl.so.4 and runs curl_global_init() once per process (thread-safe). Returns 0, or
+ * -1 with err (ERR_ENV: "cannot load libcurl.so.4: <dlerror text>"); a failure is final. */
+int dk_curl_load(struct err *err);
+
+#undef curl_global_init
+#undef curl_easy_init
+#undef curl_easy_setopt
+#undef curl_easy_perform
+#undef curl_easy_getinfo
+#undef curl_easy_reset
+#undef curl_easy_cleanup
+#undef curl_easy_strerror
+#undef curl_easy_send
+#undef curl_easy_recv
+#undef curl_slist_append
+#undef curl_slist_free_all
+#define curl_global_init (*dk_curl.global_init)
+#define curl_easy_init (*dk_curl.easy_init)
+#define curl_easy_setopt (*dk_curl.easy_setopt)
+#define curl_easy_perform (*dk_curl.easy_perform)
+#define curl_easy_getinfo (*dk_curl.easy_getinfo)
+#define curl_easy_reset (*dk_curl.easy_reset)
+#define curl_easy_cleanup (*dk_curl.easy_cleanup)
+#define curl_easy_strerror (*dk_curl.easy_strerror)
+#define curl_easy_send (*dk_curl.easy_send)
+#define curl_easy_recv (*dk_curl.easy_recv)
+#define curl_slist_append (*dk_curl.slist_append)
+#define curl_slist_free_all (*dk_curl.slist_free_all)
 
 struct docker_client {
 	struct docker_host host;

@@ -117,12 +117,21 @@ static int make_network(struct djob *d, struct err *err)
 	return r;
 }
 
+/* Below these sizes a copy is cheaper than the daemon's work for an overlay volume (create,
+ * mount, unmount, remove: ~50 ms a job; docs/internals/project-copy.md). */
+#define OVERLAY_MIN_BYTES (4ULL << 20)
+#define OVERLAY_MIN_FILES 400UL
+
 static bool overlay_wanted(const struct exec_job_ctx *jc)
 {
 	const struct exec_run *run = jc->run;
-	const char *mode = getenv("RUNNEL_PROJECT_COPY"); /* "copy" forces the fallback */
+	/* RUNNEL_PROJECT_COPY=overlay|copy overrides the choice (benchmarks, diagnosis) */
+	const char *mode = getenv("RUNNEL_PROJECT_COPY");
 	if (!run->docker_local || __atomic_load_n(&run->no_overlay, __ATOMIC_SEQ_CST) ||
 	    (mode && !strcmp(mode, "copy")))
+		return false;
+	if (!(mode && !strcmp(mode, "overlay")) && run->snapshot_bytes < OVERLAY_MIN_BYTES &&
+	    run->snapshot_files < OVERLAY_MIN_FILES)
 		return false;
 	/* ',' and ':' separate overlay mount options and lower layers */
 	return !strpbrk(run->snapshot_dir, ",:") && !strpbrk(jc->host_dir, ",:");

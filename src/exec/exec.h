@@ -78,6 +78,8 @@ struct exec_run {
 	unsigned long next_job_id; /* under lock */
 	bool docker_local;         /* the daemon sees our files: bind mounts work */
 	int no_overlay;            /* atomic: overlay volumes failed once, copy instead */
+	unsigned long long snapshot_bytes; /* size of the snapshot: small ones are copied */
+	unsigned long snapshot_files;
 };
 
 /* Prepares a run: state directories, the project snapshot (working tree or HEAD), per-job

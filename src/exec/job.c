@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +201,40 @@ static int write_owner(const char *dir, struct err *err)
 	return 0;
 }
 
+/* nftw has no user pointer; prepare runs once, before any job thread. */
+static unsigned long long count_bytes;
+static unsigned long count_files;
+
+static int count_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)path;
+	(void)ftw;
+	if (flag == FTW_F) {
+		count_bytes += (unsigned long long)st->st_size;
+		count_files++;
+	}
+	return 0;
+}
+
+static int snapshot(struct exec_run *run, struct err *err)
+{
+	int r;
+	if (run->committed)
+		r = snapshot_tree(run, run->snapshot_dir, true, err);
+	else if (run->files)
+		r = snapshot_files(run, run->snapshot_dir, err);
+	else
+		r = snapshot_tree(run, run->snapshot_dir, false, err);
+	if (r < 0)
+		return -1;
+	count_bytes = 0;
+	count_files = 0;
+	nftw(run->snapshot_dir, count_entry, 32, FTW_PHYS);
+	run->snapshot_bytes = count_bytes;
+	run->snapshot_files = count_files;
+	return 0;
+}
+
 int exec_run_prepare(struct exec_run *run, struct err *err)
 {
 	pthread_mutex_init(&run->lock, NULL);
@@ -216,11 +251,7 @@ int exec_run_prepare(struct exec_run *run, struct err *err)
 		const char *ep = docker_client_endpoint(run->docker);
 		run->docker_local = ep && !strncmp(ep, "unix://", 7);
 	}
-	if (run->committed)
-		return snapshot_tree(run, run->snapshot_dir, true, err);
-	if (run->files)
-		return snapshot_files(run, run->snapshot_dir, err);
-	return snapshot_tree(run, run->snapshot_dir, false, err);
+	return snapshot(run, err);
 }
 
 void exec_run_release(struct exec_run *run)

@@ -26,6 +26,7 @@
 #include "model/vars.h"
 #include "util/cleanup.h"
 #include "util/strbuf.h"
+#include "util/strmap.h"
 #include "util/xalloc.h"
 
 /* GitLab's Lexer::MAX_TOKENS. Its loop runs that many times and raises when it has not seen
@@ -44,7 +45,64 @@
 struct expr_regex {
 	pcre2_code *code;
 	char *source; /* "(?flags)body" as GitLab's RE2 object would report it, for == */
+	char *key;    /* "flags/body" in regex_cache, owned; NULL when not shared */
+	unsigned refs;
 };
+
+/* ---- shared parse results --------------------------------------------------------------------
+ * A pipeline repeats the same rules:if text in every job that extends one template, and the
+ * same regex in many expressions; compiling each copy was a third of `runnel list` on large
+ * pipelines. Compiled regexes and parsed expressions are therefore shared: both are immutable
+ * once built, looked up by their text, reference-counted, and dropped from the table when the
+ * last owner frees them (so nothing outlives its users). The lock makes sharing safe should
+ * several threads parse at once. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct strmap regex_cache; /* key -> struct expr_regex */
+static struct strmap expr_cache;  /* text -> struct expr */
+
+/* Takes a reference to the entry under key, or returns NULL. */
+static void *cache_get(struct strmap *m, const char *key, unsigned *(*refs)(void *))
+{
+	pthread_mutex_lock(&cache_lock);
+	void *v = strmap_get(m, key);
+	if (v)
+		(*refs(v))++;
+	pthread_mutex_unlock(&cache_lock);
+	return v;
+}
+
+/* Publishes v under key (owned by v) unless another thread did it first: then returns that
+ * entry, with a reference taken, and v is left to the caller to free. */
+static void *cache_put(struct strmap *m, const char *key, void *v, unsigned *(*refs)(void *))
+{
+	pthread_mutex_lock(&cache_lock);
+	void *old = strmap_get(m, key);
+	if (old)
+		(*refs(old))++;
+	else
+		strmap_put(m, key, v);
+	pthread_mutex_unlock(&cache_lock);
+	return old ? old : v;
+}
+
+/* Drops a reference; true when it was the last, after removing the entry from the table. */
+static bool cache_unref(struct strmap *m, const char *key, unsigned *refs)
+{
+	pthread_mutex_lock(&cache_lock);
+	bool last = --*refs == 0;
+	if (last) {
+		strmap_del(m, key);
+		if (m->n == 0)
+			strmap_release(m); /* an idle process holds no table */
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return last;
+}
+
+static unsigned *regex_refs(void *v)
+{
+	return &((struct expr_regex *)v)->refs;
+}
 
 static pcre2_code *lexeme_pattern;
 static pcre2_match_context *match_ctx;
@@ -423,7 +481,7 @@ static bool utf8_valid(const char *s, size_t n)
 	return true;
 }
 
-struct expr_regex *expr_regex_compile(const char *body, size_t len, const char *flags)
+static struct expr_regex *regex_build(const char *body, size_t len, const char *flags)
 {
 	_cleanup_(strbuf_release) struct strbuf pat = STRBUF_INIT;
 	uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY;
@@ -454,7 +512,40 @@ struct expr_regex *expr_regex_compile(const char *body, size_t len, const char *
 	re = xcalloc(1, sizeof(*re));
 	re->code = code;
 	re->source = *flags ? xasprintf("(?%s)%.*s", flags, (int)len, body) : xstrndup(body, len);
+	re->refs = 1;
 	return re;
+}
+
+static void regex_destroy(struct expr_regex *re)
+{
+	pcre2_code_free(re->code);
+	free(re->source);
+	free(re->key);
+	free(re);
+}
+
+struct expr_regex *expr_regex_compile(const char *body, size_t len, const char *flags)
+{
+	_cleanup_(strbuf_release) struct strbuf key = STRBUF_INIT;
+	struct expr_regex *re, *shared;
+
+	/* the key is "flags/body": flags never hold '/'; a body with a NUL is not shared */
+	if (memchr(body, '\0', len))
+		return regex_build(body, len, flags);
+	strbuf_addstr(&key, flags);
+	strbuf_addch(&key, '/');
+	strbuf_add(&key, body, len);
+	re = cache_get(&regex_cache, key.buf, regex_refs);
+	if (re)
+		return re;
+	re = regex_build(body, len, flags);
+	if (!re)
+		return NULL;
+	re->key = strbuf_detach(&key, NULL);
+	shared = cache_put(&regex_cache, re->key, re, regex_refs);
+	if (shared != re)
+		regex_destroy(re);
+	return shared;
 }
 
 /* Finds GitLab's Ruby-syntax form %r{^/(?<regexp>.*)/(?<flags>[ismU]*)$} in s. Ruby's ^ and $
@@ -527,9 +618,9 @@ void expr_regex_free(struct expr_regex *re)
 {
 	if (!re)
 		return;
-	pcre2_code_free(re->code);
-	free(re->source);
-	free(re);
+	if (re->key && !cache_unref(&regex_cache, re->key, &re->refs))
+		return;
+	regex_destroy(re);
 }
 
 /* ---- lexer -------------------------------------------------------------------------------- */
@@ -797,7 +888,14 @@ struct expr {
 	struct enode *nodes; /* one per token at most; owned */
 	size_t n;
 	const struct enode *root;
+	char *text; /* the source text, key in expr_cache; owned; NULL when not shared */
+	unsigned refs;
 };
+
+static unsigned *expr_refs(void *v)
+{
+	return &((struct expr *)v)->refs;
+}
 
 enum tok_class { TC_VALUE, TC_UNARY, TC_BINARY, TC_OPEN, TC_CLOSE };
 
@@ -962,12 +1060,22 @@ static int build_tree(struct expr *e, const struct lexer *lx, const size_t *rpn,
 	return 0;
 }
 
+/* A parsed expression keeps no location (only offsets, for messages raised while parsing), so
+ * one parse serves every copy of the same text; failures are not shared: each caller gets its
+ * own error at its own location. */
 struct expr *expr_parse(const char *text, struct srcloc loc, struct err *err)
 {
-	struct lexer *lx = xcalloc(1, sizeof(*lx));
-	struct expr *e = xcalloc(1, sizeof(*e));
+	struct lexer *lx;
+	struct expr *e, *shared;
 	size_t rpn[MAX_TOKENS], nrpn = 0;
 	int r;
+
+	e = cache_get(&expr_cache, text, expr_refs);
+	if (e)
+		return e;
+	lx = xmalloc(sizeof(*lx));
+	lx->pos = lx->ntok = 0;
+	e = xcalloc(1, sizeof(*e));
 
 	lx->s = text;
 	lx->n = strlen(text);
@@ -984,13 +1092,24 @@ struct expr *expr_parse(const char *text, struct srcloc loc, struct err *err)
 		expr_free(e);
 		return NULL;
 	}
-	return e;
+	e->refs = 1;
+	e->text = xstrdup(text);
+	shared = cache_put(&expr_cache, e->text, e, expr_refs);
+	if (shared != e) {
+		e->refs = 0;
+		free(TAKE_PTR(e->text));
+		expr_free(e);
+	}
+	return shared;
 }
 
 void expr_free(struct expr *e)
 {
 	if (!e)
 		return;
+	if (e->text && !cache_unref(&expr_cache, e->text, &e->refs))
+		return;
+	free(e->text);
 	for (size_t i = 0; i < e->n; i++) {
 		free(e->nodes[i].str);
 		expr_regex_free(e->nodes[i].re);

@@ -605,8 +605,102 @@ static bool known_job_key(const char *k)
 	return false;
 }
 
+/* Keys of a trigger job (GitLab's Bridge entry: trigger, parallel and the processable keys;
+ * environment, interruptible and inherit are accepted by current GitLab too). */
+static const char *const bridge_keys[] = {
+	"allow_failure", "environment", "except", "extends", "inherit", "interruptible", "needs",
+	"only", "parallel", "resource_group", "rules", "stage", "trigger", "variables", "when",
+	NULL,
+};
+
+static bool known_bridge_key(const char *k)
+{
+	for (const char *const *b = bridge_keys; *b; b++)
+		if (strcmp(*b, k) == 0)
+			return true;
+	return false;
+}
+
+/* A trigger job is a Bridge only without script: (with one, GitLab takes it as a job and
+ * reports trigger as an unknown key). */
+static bool is_bridge(const struct job_group *g)
+{
+	return g->is_trigger && !ynode_entry(g->node, "script");
+}
+
+/* trigger: a project path, or a hash: {include, strategy, forward} (same project) or
+ * {project, branch, strategy, forward} (cross-project). Messages after GitLab's Trigger entry. */
+static int check_trigger(struct mload *L, const struct job_group *g)
+{
+	const struct ynode *t = ynode_get(g->node, "trigger");
+	if (mnode_is_str(t))
+		return 0;
+	if (!mnode_is_map(t))
+		return mload_error(L, t ? t->loc : g->loc,
+				   "jobs:%s:trigger has to be either a string or a hash", g->name);
+	bool same = ynode_entry(t, "include") != NULL;
+	static const char *const same_keys[] = { "strategy", "include", "forward", NULL };
+	static const char *const cross_keys[] = { "project", "branch", "strategy", "forward",
+						  NULL };
+	for (size_t i = 0; i < t->n; i++) {
+		const char *const *k = same ? same_keys : cross_keys;
+		while (*k && strcmp(*k, t->entries[i].key))
+			k++;
+		if (!*k)
+			return mload_error(L, t->entries[i].key_loc,
+					   "jobs:%s:trigger config contains unknown keys: %s", g->name,
+					   t->entries[i].key);
+	}
+	const struct ynode *proj = ynode_get(t, "project");
+	if (!same && (!proj || proj->kind != YNODE_STRING || !*proj->str))
+		return mload_error(L, proj ? proj->loc : t->loc,
+				   "jobs:%s:trigger project should be a string", g->name);
+	const struct ynode *br = ynode_get(t, "branch");
+	if (br && br->kind != YNODE_STRING)
+		return mload_error(L, br->loc, "jobs:%s:trigger branch should be a string", g->name);
+	const struct ynode *st = ynode_get(t, "strategy");
+	/* `mirror` (mirror the downstream status, newer GitLab) is in real-world use */
+	if (st && (st->kind != YNODE_STRING || (strcmp(st->str, "depend") &&
+						strcmp(st->str, "mirror"))))
+		return mload_error(L, st->loc, "jobs:%s:trigger strategy should be depend or mirror",
+				   g->name);
+	return 0;
+}
+
+static int check_bridge(struct mload *L, const struct job_group *g)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct srcloc loc = g->loc;
+	for (size_t i = 0; i < g->node->n; i++) {
+		if (known_bridge_key(g->node->entries[i].key))
+			continue;
+		if (!sb.len)
+			loc = g->node->entries[i].key_loc;
+		strbuf_addf(&sb, "%s%s", sb.len ? ", " : "", g->node->entries[i].key);
+	}
+	int rc = 0;
+	if (sb.len)
+		rc = mload_error(L, loc, "jobs:%s config contains unknown keys: %s", g->name, sb.buf);
+	strbuf_release(&sb);
+	if (rc == 0 || !mload_stop(L))
+		rc |= check_trigger(L, g);
+	const char *w = ynode_str(ynode_get(g->node, "when"));
+	if ((rc == 0 || !mload_stop(L)) && w &&
+	    (!strcmp(w, "delayed") || !strcmp(w, "never")))
+		rc = mload_error(L, ynode_get(g->node, "when")->loc,
+				 "jobs:%s when should be one of: on_success, on_failure, always, "
+				 "manual",
+				 g->name);
+	return rc;
+}
+
 static int check_keys(struct mload *L, const struct job_group *g)
 {
+	if (is_bridge(g))
+		return check_bridge(L, g);
+	if (g->is_trigger)
+		return mload_error(L, ynode_entry(g->node, "trigger")->key_loc,
+				   "jobs:%s config contains unknown keys: trigger", g->name);
 	struct strbuf sb = STRBUF_INIT;
 	struct srcloc loc = g->loc;
 	for (size_t i = 0; i < g->node->n; i++) {

@@ -69,6 +69,7 @@ struct mload {
 	struct job_group *groups;
 	size_t n_groups;
 	struct strmap group_index;  /* name -> struct job_group * */
+	struct strmap inst_group;   /* parallel instance name -> struct job_group * */
 	struct strmap job_index;    /* visible top-level name -> ynode (job candidates) */
 	const struct ynode *root;   /* merged config after includes, extends, references */
 };

@@ -283,6 +283,14 @@ static int need_entry(struct need_acc *na, const struct ynode *e, bool validate)
 	na->tmpl.artifacts = !(art && art->kind == YNODE_BOOL && !art->v.b);
 	na->tmpl.optional = opt && opt->kind == YNODE_BOOL && opt->v.b;
 	na->target = strmap_get(&L->group_index, jn->str);
+	if (!na->target && (na->target = strmap_get(&L->inst_group, jn->str))) {
+		if (validate && na->target->proto.stage_index > na->g->proto.stage_index)
+			return mload_error(L, jn->loc,
+					   "%s job: need %s is not defined in current or prior stages",
+					   na->g->name, jn->str);
+		const struct job *inst = strmap_get(&na->target->inst_index, jn->str);
+		return push_need(na, inst->name);
+	}
 	if (!na->target) {
 		if (na->tmpl.optional || !validate)
 			return 0;
@@ -358,6 +366,17 @@ int job_needs_parse(struct mload *L, const struct job_group *g, const struct yno
 
 /* ---- dependencies ------------------------------------------------------------------------ */
 
+static bool in_needs(const struct job *j, const struct job_group *t);
+
+/* Whether j needs the dependency `dep`: an instance name, or a group (any of its instances). */
+static bool dep_in_needs(const struct job *j, const char *dep, const struct job_group *t)
+{
+	for (size_t i = 0; i < j->n_needs; i++)
+		if (strcmp(j->needs[i].job, dep) == 0)
+			return true;
+	return t && !strmap_has(&t->inst_index, dep) && in_needs(j, t);
+}
+
 static bool in_needs(const struct job *j, const struct job_group *t)
 {
 	for (size_t i = 0; i < j->n_needs; i++)
@@ -377,7 +396,9 @@ static int deps_in_needs(struct mload *L, const struct job_group *g, const struc
 	struct strbuf missing = STRBUF_INIT;
 	for (size_t i = 0; i < deps->n; i++) {
 		const struct job_group *t = strmap_get(&L->group_index, deps->v[i]);
-		if (!t || !in_needs(j, t))
+		if (!t)
+			t = strmap_get(&L->inst_group, deps->v[i]);
+		if (!t || !dep_in_needs(j, deps->v[i], t))
 			strbuf_addf(&missing, "%s%s", missing.len ? ", " : "", deps->v[i]);
 	}
 	int rc = 0;
@@ -402,6 +423,13 @@ static int resolve_deps(struct mload *L, const struct job_group *g, const struct
 	for (size_t i = 0; i < deps->n; i++) {
 		const struct job_group *t = strmap_get(&L->group_index, deps->v[i]);
 		struct srcloc loc = mnode_is_seq(dn) && i < dn->n ? dn->items[i]->loc : g->loc;
+		const struct job_group *it = t ? NULL : strmap_get(&L->inst_group, deps->v[i]);
+		if (it && it->proto.stage_index <= g->proto.stage_index) {
+			/* one instance of a parallel job, by its full name */
+			mstring_list_push(L->a, out, deps->v[i]);
+			continue;
+		}
+		t = t ? t : it;
 		if (!t)
 			return mload_error(L, loc, "%s job: undefined dependency: %s", g->name,
 					   deps->v[i]);
@@ -416,12 +444,123 @@ static int resolve_deps(struct mload *L, const struct job_group *g, const struct
 	return 0;
 }
 
+/* ---- matrix expressions: $[[ matrix.NAME ]] in needs:parallel:matrix --------------------- */
+
+#define MATRIX_EXPR "$[["
+
+static bool has_matrix_expr(const struct ynode *n)
+{
+	if (!n)
+		return false;
+	if (n->kind == YNODE_STRING)
+		return strstr(n->str, MATRIX_EXPR) != NULL;
+	for (size_t i = 0; i < n->n; i++)
+		if (has_matrix_expr(n->kind == YNODE_SEQ ? n->items[i] : n->entries[i].value))
+			return true;
+	return false;
+}
+
+/* Whether `key` is one of the group's matrix variables. */
+static bool is_matrix_key(const struct job_group *g, const char *key, size_t len)
+{
+	for (size_t i = 0; i < g->matrix->n; i++) {
+		const struct ynode *e = g->matrix->items[i];
+		for (size_t k = 0; k < e->n; k++)
+			if (strlen(e->entries[k].key) == len && !strncmp(e->entries[k].key, key, len))
+				return true;
+	}
+	return false;
+}
+
+/* Replaces each `$[[ matrix.NAME ]]` in s by the instance's value of NAME. */
+static int subst_matrix(struct mload *L, const struct job_group *g, const struct job *inst,
+			const struct ynode *n, const char **ret)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *s = n->str, *p;
+	while ((p = strstr(s, MATRIX_EXPR))) {
+		strbuf_add(&sb, s, (size_t)(p - s));
+		const char *q = p + 3, *end = strstr(q, "]]");
+		while (*q == ' ')
+			q++;
+		size_t len = 0;
+		if (end && !strncmp(q, "matrix.", 7))
+			for (q += 7; q + len < end && q[len] != ' '; len++)
+				;
+		const char *v = NULL;
+		if (len && is_matrix_key(g, q, len)) {
+			char *key = arena_strndup(L->a, q, len);
+			v = var_list_value(&inst->variables, key);
+		}
+		if (!v) {
+			strbuf_release(&sb);
+			return mload_error(L, n->loc,
+					   "jobs:%s:needs:need:parallel:matrix '%.*s' is not a matrix "
+					   "expression of this job's parallel:matrix",
+					   g->name, end ? (int)(end + 2 - p) : (int)strlen(p), p);
+		}
+		strbuf_addstr(&sb, v);
+		s = end + 2;
+	}
+	strbuf_addstr(&sb, s);
+	*ret = arena_strdup(L->a, sb.buf);
+	strbuf_release(&sb);
+	return 0;
+}
+
+/* A copy of n with matrix expressions substituted for one instance (unchanged sub-trees
+ * shared). */
+static int subst_tree(struct mload *L, const struct job_group *g, const struct job *inst,
+		      const struct ynode *n, const struct ynode **ret)
+{
+	*ret = n;
+	if (!has_matrix_expr(n))
+		return 0;
+	if (n->kind == YNODE_STRING) {
+		const char *v = NULL;
+		if (subst_matrix(L, g, inst, n, &v) < 0)
+			return -1;
+		*ret = ynode_new_string(L->a, v, n->loc);
+		return 0;
+	}
+	struct ynode *c = ynode_shallow_copy(L->a, n);
+	for (size_t i = 0; i < n->n; i++) {
+		struct ynode **slot = n->kind == YNODE_SEQ ? &c->items[i] : &c->entries[i].value;
+		const struct ynode *v;
+		if (subst_tree(L, g, inst, *slot, &v) < 0)
+			return -1;
+		*slot = (struct ynode *)v;
+	}
+	*ret = c;
+	return 0;
+}
+
+/* GitLab's matrix expressions: a parallel:matrix job may write `$[[ matrix.NAME ]]` in its
+ * needs:parallel:matrix, each instance then needing the instance with its own values. */
+static int resolve_matrix_needs(struct mload *L, struct job_group *g)
+{
+	for (size_t i = 0; i < g->n_inst; i++) {
+		const struct ynode *needs;
+		if (subst_tree(L, g, &g->inst[i], g->needs_node, &needs) < 0 ||
+		    job_needs_parse(L, g, needs, true, &g->inst[i].needs, &g->inst[i].n_needs) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int parallel_resolve_refs(struct mload *L, struct job_group *g)
 {
 	struct job_need *needs = NULL;
 	size_t n = 0;
-	if (g->needs_node && job_needs_parse(L, g, g->needs_node, true, &needs, &n) < 0)
+	bool per_instance = g->matrix && has_matrix_expr(g->needs_node);
+	if (per_instance) {
+		if (resolve_matrix_needs(L, g) < 0)
+			return -1;
+		needs = g->inst[0].needs;
+		n = g->inst[0].n_needs;
+	} else if (g->needs_node && job_needs_parse(L, g, g->needs_node, true, &needs, &n) < 0) {
 		return -1;
+	}
 	struct job tmp = g->proto;
 	tmp.needs = needs;
 	tmp.n_needs = n;
@@ -429,8 +568,10 @@ int parallel_resolve_refs(struct mload *L, struct job_group *g)
 	if (resolve_deps(L, g, &tmp, &deps) < 0)
 		return -1;
 	for (size_t i = 0; i < g->n_inst; i++) {
-		g->inst[i].needs = needs;
-		g->inst[i].n_needs = n;
+		if (!per_instance) {
+			g->inst[i].needs = needs;
+			g->inst[i].n_needs = n;
+		}
 		g->inst[i].dependencies = deps;
 	}
 	g->proto.needs = needs;

@@ -284,7 +284,10 @@ static int collect_groups(struct mload *L, const struct ynode *root, const struc
 		g->name = e->key;
 		g->loc = e->key_loc;
 		g->order = i;
-		g->node = apply_default(L, e->value, dflt);
+		/* default: fills the keys a job inherits; a trigger job (GitLab's Bridge, no
+		 * script:) has none of them */
+		bool bridge = ynode_entry(e->value, "trigger") && !ynode_entry(e->value, "script");
+		g->node = bridge ? e->value : apply_default(L, e->value, dflt);
 		strmap_put(&L->group_index, g->name, g);
 	}
 	if (L->n_groups == 0 && rc == 0)
@@ -299,8 +302,15 @@ static int build_groups(struct mload *L)
 		STEP(job_group_build(L, &L->groups[i]));
 	/* lint: needs and dependencies of the jobs that did build are still checked, so an
 	 * undefined need is reported with the other errors */
-	for (size_t i = 0; i < L->n_groups; i++)
-		STEP(parallel_expand(L, &L->groups[i]));
+	strmap_init(&L->inst_group);
+	for (size_t i = 0; i < L->n_groups; i++) {
+		struct job_group *g = &L->groups[i];
+		STEP(parallel_expand(L, g));
+		/* GitLab normalizes parallel jobs before checking needs: an instance name
+		 * ("build: [a, b]", "test 1/2") can be needed on its own */
+		for (size_t k = 0; g->parallel && k < g->n_inst; k++)
+			strmap_put(&L->inst_group, g->inst[k].name, g);
+	}
 	for (size_t i = 0; i < L->n_groups; i++)
 		if (!L->groups[i].bad_stage)
 			STEP(parallel_resolve_refs(L, &L->groups[i]));
@@ -491,6 +501,7 @@ static void mload_release(struct mload *L)
 		job_group_release(&L->groups[i]);
 	free(L->groups);
 	strmap_release(&L->group_index);
+	strmap_release(&L->inst_group);
 	strmap_release(&L->job_index);
 	err_release(&L->first);
 }

@@ -12,11 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "util/arena.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/sha256.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -653,15 +652,14 @@ static void env_suffix(const char *name, struct strbuf *out)
 {
 	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
 	const uint64_t mod = 2176782336ULL; /* 36^6 */
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
+	unsigned char md[32];
+	const unsigned mdlen = sizeof(md);
 	uint64_t r = 0;
 	bool big = false;
 	char buf[7];
 	int i = 6;
 
-	if (!EVP_Digest(name, strlen(name), md, &mdlen, EVP_sha256(), NULL))
-		abort();
+	sha256(name, strlen(name), md);
 	for (unsigned k = 0; k < mdlen; k++) {
 		big |= k < mdlen - 5 && md[k] != 0;
 		r = (r * 256 + md[k]) % mod;

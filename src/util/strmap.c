@@ -1,4 +1,5 @@
-/* strmap: FNV-1a hashed open-addressing table, grown at 50% load so probes stay short. */
+/* strmap: FNV-1a hashed open-addressing table, grown at 50% load so probes stay short; deletion
+ * shifts the rest of a probe run back instead of leaving tombstones. */
 #include "util/strmap.h"
 
 #include <stdlib.h>
@@ -80,5 +81,35 @@ void *strmap_put(struct strmap *m, const char *key, void *value)
 	s->key = key;
 	s->hash = h;
 	s->value = value;
+	return old;
+}
+
+/* Whether the entry whose home slot is `home` may move back into the hole at `hole` from `j`:
+ * only when its home is not cyclically within (hole, j], else lookups would miss it. */
+static int strmap_may_move(size_t hole, size_t j, size_t home)
+{
+	if (hole <= j)
+		return home <= hole || home > j;
+	return home <= hole && home > j;
+}
+
+void *strmap_del(struct strmap *m, const char *key)
+{
+	if (!m->cap)
+		return NULL;
+	struct strmap_slot *s = strmap_find(m, key, strmap_hash(key));
+	if (!s->key)
+		return NULL;
+	void *old = s->value;
+	size_t mask = m->cap - 1, hole = (size_t)(s - m->slots);
+	/* backward-shift deletion: no tombstones, so probe runs stay as short as on insertion */
+	for (size_t j = (hole + 1) & mask; m->slots[j].key; j = (j + 1) & mask) {
+		if (strmap_may_move(hole, j, m->slots[j].hash & mask)) {
+			m->slots[hole] = m->slots[j];
+			hole = j;
+		}
+	}
+	m->slots[hole] = (struct strmap_slot){0};
+	m->n--;
 	return old;
 }

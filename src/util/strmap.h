@@ -26,3 +26,6 @@ void *strmap_get(const struct strmap *m, const char *key);
 int strmap_has(const struct strmap *m, const char *key);
 /* Stores value under key (key borrowed). Returns the previous value or NULL. */
 void *strmap_put(struct strmap *m, const char *key, void *value);
+/* Removes key; returns the value it had, or NULL when absent. The slot table is kept (release
+ * the map to free it). */
+void *strmap_del(struct strmap *m, const char *key);

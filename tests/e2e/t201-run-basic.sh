@@ -62,13 +62,18 @@ expect "job verdict" "^test +\| Job succeeded"
 	fail "generated.txt appeared in the working tree"
 [ -f "$p/.runnel/logs/build.log" ] && pass "job log file" || fail "no .runnel/logs/build.log"
 
-# the fallback project copy (cp + bind mount) behaves the same
-export RUNNEL_PROJECT_COPY=copy
+# a small project is copied and bind-mounted; large ones get an overlay volume over the
+# run's snapshot: force it here, the job must not see a difference
+export RUNNEL_PROJECT_COPY=overlay
 run_runnel "$p" --variable CLIVAR=cli-wins
 unset RUNNEL_PROJECT_COPY
-expect_rc "copy mode" 0
-expect "copy mode: artifacts" "^test +\| artifact-content"
-expect "copy mode: dotenv" "dotenv=hello-dotenv"
+expect_rc "overlay mode" 0
+expect "overlay mode: working tree" "^build +\| changed"
+expect "overlay mode: artifacts" "^test +\| artifact-content"
+expect "overlay mode: dotenv" "dotenv=hello-dotenv"
+expect "overlay mode: jobs do not share writes" "^test +\| no-generated-file"
+[ ! -e "$p/generated.txt" ] && pass "overlay mode: the working tree is untouched" ||
+	fail "overlay mode: generated.txt in the working tree"
 
 run_runnel "$p" --committed build
 expect_rc "--committed run" 1

@@ -478,6 +478,52 @@ static void test_regex_api(void **state)
 	expr_regex_free(re);
 }
 
+/* Parses and compiled regexes are shared between copies of the same text: each copy must stay
+ * valid after the others are freed, errors stay per call (own location), and texts that differ
+ * only in flags are not confused. */
+static void test_shared_parses(void **state)
+{
+	const char *text = "$A =~ /^my/ && $T == \"true\"";
+	struct expr_env env = {.lookup = lookup};
+	struct err err = ERR_INIT;
+	struct expr *a, *b;
+	struct expr_regex *r1, *r2, *r3;
+
+	(void)state;
+	a = expr_parse(text, (struct srcloc){"f", 1, 1}, &err);
+	b = expr_parse(text, (struct srcloc){"g", 7, 3}, &err);
+	assert_non_null(a);
+	assert_non_null(b);
+	expr_free(a);
+	assert_true(expr_eval(b, &env));
+	a = expr_parse(text, (struct srcloc){"f", 1, 1}, &err);
+	expr_free(b);
+	assert_true(expr_eval(a, &env));
+	expr_free(a);
+
+	assert_null(expr_parse("$A ==", (struct srcloc){"f", 2, 5}, &err));
+	assert_int_equal(err.loc.line, 2);
+	err_release(&err);
+	assert_null(expr_parse("$A ==", (struct srcloc){"g", 9, 1}, &err));
+	assert_string_equal(err.loc.file, "g");
+	assert_int_equal(err.loc.line, 9);
+	err_release(&err);
+
+	r1 = expr_regex_compile("^my", 3, "");
+	r2 = expr_regex_compile("^MY", 3, "i");
+	r3 = expr_regex_compile("^my", 3, "");
+	assert_int_equal(expr_regex_search(r2, "my value", 8), 1);
+	assert_int_equal(expr_regex_search(r1, "MY value", 8), 0);
+	expr_regex_free(r1);
+	assert_int_equal(expr_regex_search(r3, "my value", 8), 1);
+	assert_int_equal(expr_regex_search(r3, "MY value", 8), 0);
+	expr_regex_free(r3);
+	expr_regex_free(r2);
+	/* equality of regex literals compares their source, flags included */
+	assert_int_equal(eval("/ab/i == /ab/i"), 1);
+	assert_int_equal(eval("/ab/i == /ab/"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,6 +532,7 @@ int main(void)
 	    cmocka_unit_test(test_syntax_errors),    cmocka_unit_test(test_error_columns),
 	    cmocka_unit_test(test_token_limit),      cmocka_unit_test(test_on_read),
 	    cmocka_unit_test(test_eval_text),        cmocka_unit_test(test_regex_api),
+	    cmocka_unit_test(test_shared_parses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -471,6 +471,37 @@ static void test_flatten_and_empty_needs(void **state)
 		     1, 9);
 }
 
+/* trigger jobs are GitLab's Bridge entries: their own key set, trigger forms, when values,
+ * and no default: keys */
+static void test_trigger_jobs(void **state)
+{
+	(void)state;
+	struct pipeline *p = load_ok("default:\n  tags: [t]\n  before_script: [b]\n"
+				     "a:\n  trigger: grp/other\n  when: manual\n"
+				     "b:\n  trigger: {include: child.yml, strategy: depend}\n"
+				     "c:\n  trigger: {project: g/p, branch: main}\n  needs: [a]\n"
+				     "  environment: prod\n  inherit: {default: false}\n");
+	const struct job *a = pipeline_find_job(p, "a");
+	assert_true(a->is_trigger);
+	assert_int_equal(a->tags.n, 0);
+	assert_int_equal(a->before_script.n, 0);
+	pipeline_free(p);
+	expect_error("a:\n  trigger: g/p\n  image: alpine\n",
+		     "jobs:a config contains unknown keys: image", 3, 3);
+	expect_error("a:\n  trigger: g/p\n  script: x\n",
+		     "jobs:a config contains unknown keys: trigger", 2, 3);
+	expect_error("a:\n  trigger: [g/p]\n", "jobs:a:trigger has to be either a string or a hash",
+		     2, 12);
+	expect_error("a:\n  trigger: {branch: main}\n", "jobs:a:trigger project should be a string",
+		     2, 12);
+	expect_error("a:\n  trigger: {include: c.yml, project: g/p}\n",
+		     "jobs:a:trigger config contains unknown keys: project", 2, 29);
+	expect_error("a:\n  trigger: {project: g/p, strategy: wait}\n",
+		     "jobs:a:trigger strategy should be depend or mirror", 2, 37);
+	expect_error("a:\n  trigger: g/p\n  when: delayed\n",
+		     "jobs:a when should be one of: on_success, on_failure, always, manual", 3, 9);
+}
+
 static void test_collect_all_errors(void **state)
 {
 	(void)state;
@@ -1031,6 +1062,74 @@ static void test_real_corpus(void **state)
 	assert_true(loaded > 0);
 }
 
+/* Corpus projects whose remote/project/template/component includes have minimal stand-ins in
+ * tests/fixtures/real-includes/<project>/ (docs/internals/includes.md layout) load with them. */
+static void test_real_corpus_includes(void **state)
+{
+	(void)state;
+	const char *src = getenv("RUNNEL_SRCDIR");
+	const char *root = "/work/shared/corpus/real";
+	if (!src || access(root, R_OK) < 0) {
+		print_message("corpus or RUNNEL_SRCDIR not present, skipped\n");
+		return;
+	}
+	_cleanup_free_ char *inc_root = xasprintf("%s/tests/fixtures/real-includes", src);
+	DIR *d = opendir(inc_root);
+	assert_non_null(d);
+	struct dirent *de;
+	int loaded = 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *dir = xasprintf("%s/%s", root, de->d_name);
+		_cleanup_free_ char *inc = xasprintf("%s/%s", inc_root, de->d_name);
+		struct err err = ERR_INIT;
+		struct pipeline *p = load_dir(dir, inc, &err);
+		if (!p)
+			fail_msg("%s: %s:%u:%u: %s", de->d_name, err.loc.file ? err.loc.file : "",
+				 err.loc.line, err.loc.col, err.msg);
+		assert_true(p->n_jobs + p->n_excluded > 0);
+		pipeline_free(p);
+		loaded++;
+	}
+	closedir(d);
+	print_message("corpus with stand-in includes: %d loaded\n", loaded);
+	assert_true(loaded >= 3);
+}
+
+/* Needs on one instance of a parallel job by its full name, and $[[ matrix.NAME ]] in
+ * needs:parallel:matrix (each instance needs its twin). */
+static void test_instance_needs(void **state)
+{
+	(void)state;
+	struct pipeline *p = load_ok(
+		"b:\n  stage: build\n  script: x\n  parallel: {matrix: [{ARCH: [amd64, arm64]}]}\n"
+		"c:\n  stage: build\n  script: x\n  parallel: 2\n"
+		"t:\n  script: x\n  parallel: {matrix: [{ARCH: [amd64, arm64], OS: [l]}]}\n"
+		"  needs:\n    - job: b\n      parallel: {matrix: [{ARCH: ['$[[ matrix.ARCH ]]']}]}\n"
+		"    - c 2/2\n"
+		"d:\n  stage: deploy\n  script: x\n  needs: ['b: [arm64]']\n"
+		"  dependencies: ['b: [arm64]']\n");
+	const struct job *t0 = pipeline_find_job(p, "t: [amd64, l]");
+	const struct job *t1 = pipeline_find_job(p, "t: [arm64, l]");
+	assert_non_null(t0);
+	assert_int_equal(t0->n_needs, 2);
+	assert_string_equal(t0->needs[0].job, "b: [amd64]");
+	assert_string_equal(t0->needs[1].job, "c 2/2");
+	assert_string_equal(t1->needs[0].job, "b: [arm64]");
+	const struct job *dj = pipeline_find_job(p, "d");
+	assert_int_equal(dj->n_needs, 1);
+	assert_string_equal(str_join(&dj->dependencies), "b: [arm64]");
+	pipeline_free(p);
+	expect_error("b:\n  script: x\n  parallel: {matrix: [{A: [x]}]}\n"
+		     "t:\n  script: x\n  parallel: {matrix: [{A: [x]}]}\n"
+		     "  needs:\n    - job: b\n      parallel: {matrix: [{A: ['$[[ matrix.B ]]']}]}\n",
+		     "'$[[ matrix.B ]]' is not a matrix expression", 9, 32);
+	expect_error("b:\n  stage: deploy\n  script: x\n  parallel: 2\n"
+		     "t:\n  script: x\n  needs: ['b 1/2']\n",
+		     "t job: need b 1/2 is not defined in current or prior stages", 7, 11);
+}
+
 /* ---- robustness ---------------------------------------------------------------------------- */
 
 static double now_ms(void)
@@ -1187,6 +1286,7 @@ int main(void)
 		cmocka_unit_test(test_errors_keys_and_types),
 		cmocka_unit_test(test_errors_needs),
 		cmocka_unit_test(test_flatten_and_empty_needs),
+		cmocka_unit_test(test_trigger_jobs),
 		cmocka_unit_test(test_collect_all_errors),
 		cmocka_unit_test(test_include_local_nested_and_merge),
 		cmocka_unit_test(test_include_wildcards_and_rules),
@@ -1203,6 +1303,8 @@ int main(void)
 		cmocka_unit_test(test_needs_on_excluded),
 		cmocka_unit_test(test_seed_fixtures),
 		cmocka_unit_test(test_real_corpus),
+		cmocka_unit_test(test_real_corpus_includes),
+		cmocka_unit_test(test_instance_needs),
 		cmocka_unit_test(test_robustness),
 		cmocka_unit_test(test_performance),
 	};

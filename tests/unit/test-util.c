@@ -1,15 +1,19 @@
-/* Unit tests for util/: strbuf, strvec, arena, err, diag_list. */
+/* Unit tests for util/: strbuf, strvec, arena, strmap, sha256, err, diag_list. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/arena.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/sha256.h"
 #include "util/strbuf.h"
+#include "util/strmap.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 
@@ -92,6 +96,94 @@ static void test_arena_alignment_and_zeroing(void **state)
 	assert_null(a.head);
 }
 
+/* Random puts and deletes checked against a plain array after every step: deletion must never
+ * cut a probe run (a later key of the run would vanish) or leave a deleted key findable. */
+static void test_strmap_put_get_del(void **state)
+{
+	(void)state;
+	enum { NKEYS = 300 };
+	static char keys[NKEYS][8];
+	static int vals[NKEYS];
+	bool present[NKEYS] = {false};
+	struct strmap m = STRMAP_INIT;
+	uint32_t rnd = 12345;
+	size_t n = 0;
+
+	for (int i = 0; i < NKEYS; i++)
+		snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+	assert_null(strmap_del(&m, "k1")); /* empty map */
+	for (int step = 0; step < 6000; step++) {
+		rnd = rnd * 1103515245u + 12345u;
+		int k = (int)((rnd >> 8) % NKEYS);
+		if ((rnd >> 20) % 3 == 0) {
+			assert_ptr_equal(strmap_del(&m, keys[k]), present[k] ? &vals[k] : NULL);
+			n -= present[k];
+			present[k] = false;
+		} else {
+			assert_ptr_equal(strmap_put(&m, keys[k], &vals[k]), present[k] ? &vals[k] : NULL);
+			n += !present[k];
+			present[k] = true;
+		}
+		assert_int_equal(m.n, n);
+		if (step % 50 == 0)
+			for (int i = 0; i < NKEYS; i++)
+				assert_ptr_equal(strmap_get(&m, keys[i]), present[i] ? &vals[i] : NULL);
+	}
+	for (int i = 0; i < NKEYS; i++)
+		if (present[i])
+			assert_ptr_equal(strmap_del(&m, keys[i]), &vals[i]);
+	assert_int_equal(m.n, 0);
+	for (int i = 0; i < NKEYS; i++)
+		assert_false(strmap_has(&m, keys[i]));
+	strmap_release(&m);
+}
+
+static void sha256_hex_of(const void *data, size_t len, char hex[65])
+{
+	unsigned char d[32];
+	sha256(data, len, d);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+}
+
+/* FIPS 180-4 examples, plus inputs around the 55/56/64-byte padding edges checked against
+ * Python's hashlib. */
+static void test_sha256_vectors(void **state)
+{
+	(void)state;
+	char hex[65];
+	sha256_hex_of("", 0, hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	sha256_hex_of("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	sha256_hex_of(two, strlen(two), hex);
+	assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	/* a million 'a's fed in uneven pieces through the streaming interface */
+	struct sha256_ctx c;
+	char chunk[997];
+	memset(chunk, 'a', sizeof(chunk));
+	sha256_init(&c);
+	for (size_t left = 1000000; left > 0;) {
+		size_t n = left < sizeof(chunk) ? left : sizeof(chunk);
+		sha256_update(&c, chunk, n);
+		left -= n;
+	}
+	unsigned char d[32];
+	sha256_final(&c, d);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	char edge[65];
+	memset(edge, 'x', sizeof(edge));
+	sha256_hex_of(edge, 55, hex);
+	assert_string_equal(hex, "d5e285683cd4efc02d021a5c62014694958901005d6f71e89e0989fac77e4072");
+	sha256_hex_of(edge, 56, hex);
+	assert_string_equal(hex, "04c26261370ee7541549d16dee320c723e3fd14671e66a099afe0a377c16888e");
+	sha256_hex_of(edge, 64, hex);
+	assert_string_equal(hex, "7ce100971f64e7001e8fe5a51973ecdfe1ced42befe7ee8d5fd6219506b5393c");
+}
+
 static int fails_with_context(struct err *err)
 {
 	err_set(err, ERR_ENV, "cannot open '%s'", "x.yml");
@@ -142,6 +234,8 @@ int main(void)
 		cmocka_unit_test(test_strbuf_detach_and_rtrim),
 		cmocka_unit_test(test_strvec_push_find_release),
 		cmocka_unit_test(test_arena_alignment_and_zeroing),
+		cmocka_unit_test(test_sha256_vectors),
+		cmocka_unit_test(test_strmap_put_get_del),
 		cmocka_unit_test(test_err_set_wrap_exit_codes),
 		cmocka_unit_test(test_err_sys_keeps_errno),
 	};
