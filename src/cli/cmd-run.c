@@ -55,20 +55,20 @@ struct run_opts {
 };
 
 static const struct cli_option run_opts_table[] = {
-	{"concurrency", OPT_CONCURRENCY, true, "N", "run at most N jobs at once (default: CPUs)"},
-	{"executor", OPT_EXECUTOR, true, "KIND", "docker (default) or shell"},
-	{"default-image", OPT_DEFAULT_IMAGE, true, "IMAGE", "image for jobs that name none"},
-	{"committed", OPT_COMMITTED, false, NULL,
-	 "give jobs exactly HEAD (default: the working tree with uncommitted changes)"},
-	{"manual", OPT_MANUAL, true, "JOB", "run the manual job JOB (repeatable)"},
-	{"needs", OPT_NEEDS, false, NULL, "named jobs run with what they need (default)"},
-	{"no-needs", OPT_NO_NEEDS, false, NULL, "run only the named jobs"},
-	{"only-needs", OPT_NO_NEEDS, false, NULL, "same as --no-needs"},
-	{"report", OPT_REPORT, true, "FILE", "write a JSON report of the run to FILE"},
-	{"timestamps", OPT_TIMESTAMPS, false, NULL, "prefix each output line with the time"},
-	{"timings", OPT_TIMINGS, false, NULL, "print where each job's time went"},
-	{"log-dir", OPT_LOG_DIR, true, "DIR", "where job logs go (default: .runnel/logs)"},
-	{NULL, 0, false, NULL, NULL},
+    {"concurrency", OPT_CONCURRENCY, true, "N", "run at most N jobs at once (default: CPUs)"},
+    {"executor", OPT_EXECUTOR, true, "KIND", "docker (default) or shell"},
+    {"default-image", OPT_DEFAULT_IMAGE, true, "IMAGE", "image for jobs that name none"},
+    {"committed", OPT_COMMITTED, false, NULL,
+     "give jobs exactly HEAD (default: the working tree with uncommitted changes)"},
+    {"manual", OPT_MANUAL, true, "JOB", "run the manual job JOB (repeatable)"},
+    {"needs", OPT_NEEDS, false, NULL, "named jobs run with what they need (default)"},
+    {"no-needs", OPT_NO_NEEDS, false, NULL, "run only the named jobs"},
+    {"only-needs", OPT_NO_NEEDS, false, NULL, "same as --no-needs"},
+    {"report", OPT_REPORT, true, "FILE", "write a JSON report of the run to FILE"},
+    {"timestamps", OPT_TIMESTAMPS, false, NULL, "prefix each output line with the time"},
+    {"timings", OPT_TIMINGS, false, NULL, "print where each job's time went"},
+    {"log-dir", OPT_LOG_DIR, true, "DIR", "where job logs go (default: .runnel/logs)"},
+    {NULL, 0, false, NULL, NULL},
 };
 
 static int run_on_opt(void *data, int key, const char *arg)
@@ -80,7 +80,7 @@ static int run_on_opt(void *data, int key, const char *arg)
 		long n = strtol(arg, &end, 10);
 		if (!*arg || *end || n < 1 || n > 4096) {
 			fprintf(stderr, "runnel run: --concurrency wants a number >= 1, not '%s'\n",
-				arg);
+			        arg);
 			return -1;
 		}
 		o->concurrency = (unsigned)n;
@@ -88,7 +88,8 @@ static int run_on_opt(void *data, int key, const char *arg)
 	}
 	case OPT_EXECUTOR:
 		if (strcmp(arg, "docker") && strcmp(arg, "shell")) {
-			fprintf(stderr, "runnel run: unknown executor '%s' (docker or shell)\n", arg);
+			fprintf(stderr, "runnel run: unknown executor '%s' (docker or shell)\n",
+			        arg);
 			return -1;
 		}
 		o->kind = !strcmp(arg, "shell") ? EXEC_SHELL : EXEC_DOCKER;
@@ -132,7 +133,7 @@ struct run_state {
 	struct pipeline *p;
 	struct plan *plan;
 	struct exec_run run;
-	struct sched *sched;        /* set before the signal thread can see it */
+	struct sched *sched; /* set before the signal thread can see it */
 	struct docker_client *docker;
 	struct docker_client *cleaner; /* used only by the signal thread */
 	struct docker_client *reaper;  /* used only by the reaper thread */
@@ -153,7 +154,7 @@ static void on_cancel(void *ud, int signo)
 {
 	struct run_state *rs = ud;
 	fprintf(stderr, "\nrunnel: %s received: canceling the running jobs (again to abort)\n",
-		signo == SIGINT ? "interrupt" : "termination signal");
+	        signo == SIGINT ? "interrupt" : "termination signal");
 	struct sched *s = __atomic_load_n(&rs->sched, __ATOMIC_SEQ_CST);
 	if (s)
 		sched_cancel(s);
@@ -239,8 +240,8 @@ static int state_dirs(struct run_state *rs)
 	_cleanup_free_ char *a = xasprintf("%s/artifacts", rs->state_dir);
 	if (mkdir_one(b) < 0 || mkdir_one(a) < 0)
 		return -1;
-	rs->log_dir = rs->o->log_dir ? xstrdup(rs->o->log_dir)
-				     : xasprintf("%s/logs", rs->state_dir);
+	rs->log_dir =
+	    rs->o->log_dir ? xstrdup(rs->o->log_dir) : xasprintf("%s/logs", rs->state_dir);
 	return 0;
 }
 
@@ -334,7 +335,7 @@ static void pipeline_id(struct run_state *rs)
 	struct timespec t;
 	clock_gettime(CLOCK_REALTIME, &t);
 	snprintf(rs->pipeline_id, sizeof(rs->pipeline_id), "%lx%04lx",
-		 (unsigned long)t.tv_sec & 0xffffffUL, (unsigned long)getpid() & 0xffffUL);
+	         (unsigned long)t.tv_sec & 0xffffffUL, (unsigned long)getpid() & 0xffffUL);
 }
 
 static const char *project_path(struct run_state *rs)
@@ -403,14 +404,14 @@ static int prepare_run(struct run_state *rs)
 static void print_timings(const struct run_state *rs)
 {
 	fprintf(stdout, "\n%-*s %7s %7s %7s %7s %7s %7s %7s %7s %7s\n", 24, "JOB", "pull",
-		"network", "create", "copy-in", "script", "after", "copy-out", "remove", "total");
+	        "network", "create", "copy-in", "script", "after", "copy-out", "remove", "total");
 	for (size_t i = 0; i < rs->plan->n; i++) {
 		const struct exec_timings *t = &rs->run.jobs[i].timings;
 		if (sched_result(rs->sched, i)->attempts == 0)
 			continue;
-		fprintf(stdout, "%-*.*s %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f\n", 24,
-			24, rs->plan->nodes[i].job->name, t->pull, t->network, t->create,
-			t->copy_in, t->script, t->after, t->copy_out, t->remove, t->total);
+		fprintf(stdout, "%-*.*s %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f\n",
+		        24, 24, rs->plan->nodes[i].job->name, t->pull, t->network, t->create,
+		        t->copy_in, t->script, t->after, t->copy_out, t->remove, t->total);
 	}
 }
 
@@ -426,8 +427,9 @@ static int finish_run(struct run_state *rs, double total)
 		res[i].status = to_status(sr->state);
 		res[i].exit_code = sr->attempts ? sr->exit_code : -1;
 		res[i].duration_s = sr->attempts ? sr->finished_s - sr->started_s : 0;
-		res[i].reason = sr->reason ? sr->reason
-			      : sr->failure != FAILURE_NONE ? sched_failure_name(sr->failure) : NULL;
+		res[i].reason = sr->reason                    ? sr->reason
+		                : sr->failure != FAILURE_NONE ? sched_failure_name(sr->failure)
+		                                              : NULL;
 		res[i].log_path = js->log_path;
 		res[i].coverage = js->coverage;
 		res[i].junit_tests = js->junit_tests;
@@ -487,7 +489,7 @@ static int build_plan(struct run_state *rs, char **names, int n)
 		return 0;
 	if (err.loc.file)
 		fprintf(stderr, "%s:%u:%u: error: %s\n", err.loc.file, err.loc.line, err.loc.col,
-			err.msg);
+		        err.msg);
 	else
 		fprintf(stderr, "runnel: %s\n", err.msg);
 	int rc = err_exit_code(&err);
@@ -540,15 +542,15 @@ int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {.kind = EXEC_DOCKER, .manual = STRVEC_INIT};
 	const struct cli_verb verb = {
-		.name = "run",
-		.synopsis = "[options] [JOB...]",
-		.summary = "Run the pipeline, or the named jobs and what they need, in containers "
-			   "(or with --executor shell on this machine).",
-		.opts = run_opts_table,
-		.on_opt = run_on_opt,
-		.data = &o,
-		.min_args = 0,
-		.max_args = -1,
+	    .name = "run",
+	    .synopsis = "[options] [JOB...]",
+	    .summary = "Run the pipeline, or the named jobs and what they need, in containers "
+	               "(or with --executor shell on this machine).",
+	    .opts = run_opts_table,
+	    .on_opt = run_on_opt,
+	    .data = &o,
+	    .min_args = 0,
+	    .max_args = -1,
 	};
 	_cleanup_(cli_common_release) struct cli_common c = CLI_COMMON_INIT;
 	int argi = cli_parse_args(argc, argv, &verb, &c);

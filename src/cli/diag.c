@@ -48,8 +48,11 @@ static int printable_line(const unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
 		unsigned char c = s[i];
-		size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-			   : (c & 0xF8) == 0xF0 ? 4 : 0;
+		size_t len = c < 0x80             ? 1
+		             : (c & 0xE0) == 0xC0 ? 2
+		             : (c & 0xF0) == 0xE0 ? 3
+		             : (c & 0xF8) == 0xF0 ? 4
+		                                  : 0;
 		if (!len || i + len > n || (c < 0x20 && c != '\t') || c == 0x7f)
 			return 0;
 		for (size_t k = 1; k < len; k++)

@@ -68,8 +68,10 @@ static const char *curl_resolve(void *lib)
 
 static void curl_load_once(void)
 {
-	/* RTLD_LOCAL: curl's symbols stay out of the global namespace; never closed */
-	void *lib = dlopen(DK_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	/* RTLD_LAZY: the chain's functions bind on first call (saves ~2.5M instructions of
+	 * relocations at load); RTLD_LOCAL: curl's symbols stay out of the global namespace.
+	 * Never closed. */
+	void *lib = dlopen(DK_LIBCURL_SONAME, RTLD_LAZY | RTLD_LOCAL);
 	if (!lib) {
 		const char *why = dlerror();
 		size_t n = strlen(DK_LIBCURL_SONAME);

@@ -149,8 +149,8 @@ static void reap_kind(struct docker_client *c, const char *kind)
 			continue;
 		log_debug("reap: removing stale %s %s", kind, ids.v[i]);
 		int r = !strcmp(kind, "containers") ? docker_container_remove(c, ids.v[i], &err)
-			: !strcmp(kind, "networks") ? docker_network_remove(c, ids.v[i], &err)
-						    : docker_volume_remove(c, ids.v[i], true, &err);
+		        : !strcmp(kind, "networks") ? docker_network_remove(c, ids.v[i], &err)
+		                                    : docker_volume_remove(c, ids.v[i], true, &err);
 		if (r < 0)
 			err_release(&err);
 	}
@@ -215,9 +215,9 @@ void exec_remove_pipeline(struct docker_client *c, const char *pipeline_id)
 			continue;
 		}
 		for (size_t i = 0; i < ids.n; i++) {
-			int r = k == 0 ? docker_container_remove(c, ids.v[i], &err)
-				: k == 1 ? docker_network_remove(c, ids.v[i], &err)
-					 : docker_volume_remove(c, ids.v[i], true, &err);
+			int r = k == 0   ? docker_container_remove(c, ids.v[i], &err)
+			        : k == 1 ? docker_network_remove(c, ids.v[i], &err)
+			                 : docker_volume_remove(c, ids.v[i], true, &err);
 			if (r < 0)
 				err_release(&err);
 		}
@@ -270,8 +270,8 @@ static void *signal_thread(void *p)
 	}
 }
 
-struct exec_signals *exec_signals_start(exec_signal_fn on_cancel, exec_signal_fn on_force,
-					void *ud, struct err *err)
+struct exec_signals *exec_signals_start(exec_signal_fn on_cancel, exec_signal_fn on_force, void *ud,
+                                        struct err *err)
 {
 	struct exec_signals *s = xcalloc(1, sizeof(*s));
 	s->on_cancel = on_cancel;

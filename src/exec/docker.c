@@ -9,17 +9,24 @@
  * and whose upper layer is a fresh directory, so a job gets its own writable copy in O(1)
  * whatever the size of the repository; where the daemon cannot mount overlays, a
  * `cp --reflink=auto` of the snapshot is bind-mounted instead (and later jobs of the run go
- * straight to that). */
+ * straight to that). A remote daemon (tcp) sees none of our directories: the copy is then put
+ * into the created container through the archive API, and artifacts and reports come back
+ * the same way. */
 #include "exec/exec.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "docker/client.h"
+#include "exec/artifacts.h"
 #include "exec/script.h"
 #include "exec/settings.h"
 #include "model/vars.h"
@@ -72,12 +79,13 @@ static int ensure_image(struct djob *d, struct err *err)
 	bool found = false;
 	double t = exec_now();
 	int r = 0;
-	if (strcmp(policy, "always") && docker_image_inspect(d->c, jc->image, &found, NULL, err) < 0)
+	if (strcmp(policy, "always") &&
+	    docker_image_inspect(d->c, jc->image, &found, NULL, err) < 0)
 		r = -1;
 	else if (!found && !strcmp(policy, "never"))
 		r = err_set(err, ERR_ENV,
-			    "image '%s' is not present locally and the pull policy is never",
-			    jc->image);
+		            "image '%s' is not present locally and the pull policy is never",
+		            jc->image);
 	else if (!found) {
 		report_job_printf(jc->log, "Pulling docker image %s ...", jc->image);
 		r = docker_image_pull(d->c, jc->image, pull_line, NULL, err);
@@ -89,7 +97,7 @@ static int ensure_image(struct djob *d, struct err *err)
 }
 
 int exec_docker_start_services(struct exec_job_ctx *jc, struct docker_client *c,
-			       const char *network, struct err *err)
+                               const char *network, struct err *err)
 {
 	(void)jc;
 	(void)c;
@@ -125,7 +133,7 @@ static int make_network(struct djob *d, struct err *err)
 static bool overlay_wanted(const struct exec_job_ctx *jc)
 {
 	const struct exec_run *run = jc->run;
-	/* RUNNEL_PROJECT_COPY=overlay|copy overrides the choice (benchmarks, diagnosis) */
+	/* RUNNEL_PROJECT_COPY=overlay|copy|archive overrides the choice (tests, diagnosis) */
 	const char *mode = getenv("RUNNEL_PROJECT_COPY");
 	if (!run->docker_local || __atomic_load_n(&run->no_overlay, __ATOMIC_SEQ_CST) ||
 	    (mode && !strcmp(mode, "copy")))
@@ -142,8 +150,8 @@ static json_t *labels_json(const struct strvec *labels)
 	json_t *o = json_object();
 	for (size_t i = 0; i < labels->n; i++) {
 		const char *eq = strchr(labels->v[i], '=');
-		_cleanup_free_ char *k = xstrndup(labels->v[i], eq ? (size_t)(eq - labels->v[i])
-								  : strlen(labels->v[i]));
+		_cleanup_free_ char *k =
+		    xstrndup(labels->v[i], eq ? (size_t)(eq - labels->v[i]) : strlen(labels->v[i]));
 		json_object_set_new(o, k, json_string(eq ? eq + 1 : ""));
 	}
 	return o;
@@ -170,10 +178,10 @@ static int make_overlay(struct djob *d, struct err *err)
 		return -1;
 	const char *name = arena_printf(a, "runnel-%s-%s", jc->run->pipeline_id, jc->slug);
 	const char *opts = arena_printf(a, "lowerdir=%s,upperdir=%s,workdir=%s",
-					jc->run->snapshot_dir, jc->upper_dir, work);
+	                                jc->run->snapshot_dir, jc->upper_dir, work);
 	json_t *body = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:o}", "Name", name, "Driver",
-				 "local", "DriverOpts", "type", "overlay", "device", "overlay", "o",
-				 opts, "Labels", labels_json(&d->labels));
+	                         "local", "DriverOpts", "type", "overlay", "device", "overlay", "o",
+	                         opts, "Labels", labels_json(&d->labels));
 	int r = docker_request(d->c, "POST", "/volumes/create", body, NULL, NULL, err);
 	json_decref(body);
 	if (r < 0)
@@ -183,13 +191,15 @@ static int make_overlay(struct djob *d, struct err *err)
 	return 0;
 }
 
-/* The job's project: an overlay volume, else a copy to bind-mount. */
+/* The job's project: an overlay volume, else a copy to bind-mount (or to send). */
 static int project_copy(struct djob *d, struct err *err)
 {
 	struct exec_job_ctx *jc = d->jc;
+	const char *mode = getenv("RUNNEL_PROJECT_COPY");
+	jc->archive = !jc->run->docker_local || (mode && !strcmp(mode, "archive"));
 	double t = exec_now();
-	int r = overlay_wanted(jc) ? make_overlay(d, err)
-				   : exec_job_copy_project(jc, jc->host_dir, err);
+	int r = !jc->archive && overlay_wanted(jc) ? make_overlay(d, err)
+	                                           : exec_job_copy_project(jc, jc->host_dir, err);
 	jc->t->copy_in += exec_now() - t;
 	return r;
 }
@@ -232,7 +242,9 @@ static int make_container(struct djob *d, struct err *err)
 	if (img->has_entrypoint && !entry.n)
 		strvec_push(&entry, ""); /* entrypoint: [""] clears the image's */
 	struct docker_mount m = {.source = jc->overlay ? jc->volume : jc->host_dir,
-				 .target = jc->project_dir, .bind = !jc->overlay};
+	                         .target = jc->project_dir,
+	                         .bind = !jc->overlay};
+	size_t n_mounts = jc->archive ? 0 : 1;
 	const struct runner_settings *s = jc->run->settings;
 	for (size_t i = 0; s && i < s->volumes.n; i++)
 		if (strchr(s->volumes.v[i], ':'))
@@ -241,20 +253,20 @@ static int make_container(struct djob *d, struct err *err)
 	if (strlen(host) > 63)
 		host[63] = '\0';
 	struct docker_container_spec spec = {
-		.image = jc->image,
-		.cmd = script_shell_probe_argv(),
-		.entrypoint = img->has_entrypoint ? entry.v : NULL,
-		.entrypoint_set = img->has_entrypoint,
-		.env = env.v,
-		.labels = d->labels.v,
-		.user = img->user,
-		.hostname = host,
-		.open_stdin = true,
-		.network = d->network_id,
-		.network_aliases = d->network_id ? aliases : NULL,
-		.mounts = &m,
-		.n_mounts = 1,
-		.binds = binds.n ? binds.v : NULL,
+	    .image = jc->image,
+	    .cmd = script_shell_probe_argv(),
+	    .entrypoint = img->has_entrypoint ? entry.v : NULL,
+	    .entrypoint_set = img->has_entrypoint,
+	    .env = env.v,
+	    .labels = d->labels.v,
+	    .user = img->user,
+	    .hostname = host,
+	    .open_stdin = true,
+	    .network = d->network_id,
+	    .network_aliases = d->network_id ? aliases : NULL,
+	    .mounts = n_mounts ? &m : NULL,
+	    .n_mounts = n_mounts,
+	    .binds = binds.n ? binds.v : NULL,
 	};
 	apply_settings(s, &spec);
 	double t = exec_now();
@@ -266,6 +278,83 @@ static int make_container(struct djob *d, struct err *err)
 	return r;
 }
 
+/* ---- remote daemon: the archive API ---- */
+
+/* A tar holding only the directories of CI_PROJECT_DIR, to put at "/": the archive API wants
+ * an existing destination directory. */
+static int put_dirs(struct djob *d, struct err *err)
+{
+	const char *dir = d->jc->project_dir;
+	struct archive *a = archive_write_new();
+	archive_write_set_format_pax_restricted(a);
+	size_t cap = 10240 + 512 * 16, used = 0;
+	_cleanup_free_ char *buf = xmalloc(cap);
+	archive_write_open_memory(a, buf, cap, &used);
+	_cleanup_free_ char *p = xstrdup(dir + 1);
+	for (char *s = p;; s++) {
+		if (*s != '/' && *s)
+			continue;
+		char c = *s;
+		*s = '\0';
+		struct archive_entry *e = archive_entry_new();
+		archive_entry_set_pathname(e, p);
+		archive_entry_set_filetype(e, AE_IFDIR);
+		archive_entry_set_perm(e, 0755);
+		archive_write_header(a, e);
+		archive_entry_free(e);
+		*s = c;
+		if (!c)
+			break;
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	return docker_container_put_archive(d->c, d->container_id, "/", buf, used, err);
+}
+
+static int put_project(struct djob *d, struct err *err)
+{
+	struct exec_job_ctx *jc = d->jc;
+	double t = exec_now();
+	_cleanup_free_ char *path = xasprintf("%s/.tar-XXXXXX", jc->run->state_dir);
+	_cleanup_close_ int fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, errno, "cannot create '%s'", path);
+	unlink(path);
+	int r = put_dirs(d, err);
+	if (r == 0)
+		r = artifacts_tar_dir(jc->host_dir, fd, err);
+	if (r == 0 && lseek(fd, 0, SEEK_SET) < 0)
+		r = err_sys(err, errno, "cannot rewind the project archive");
+	if (r == 0)
+		r = docker_container_put_archive_fd(d->c, d->container_id, jc->project_dir, fd,
+		                                    err);
+	jc->t->copy_in += exec_now() - t;
+	return r;
+}
+
+/* The report files (dotenv, junit) of a job on a remote daemon, fetched into host_dir where
+ * job.c reads them. */
+static void fetch_reports(struct djob *d)
+{
+	struct exec_job_ctx *jc = d->jc;
+	const struct artifacts_spec *a = &jc->job->artifacts;
+	size_t n = a->reports_dotenv.n + a->reports_junit.n;
+	if (!n)
+		return;
+	const char **paths = arena_alloc(&jc->arena, n * sizeof(*paths));
+	memcpy(paths, a->reports_dotenv.v, a->reports_dotenv.n * sizeof(*paths));
+	memcpy(paths + a->reports_dotenv.n, a->reports_junit.v,
+	       a->reports_junit.n * sizeof(*paths));
+	struct artifacts_spec rs = {.present = true, .paths = {paths, n}, .when = ART_ALWAYS};
+	struct string_list warnings = {0};
+	struct err err = ERR_INIT;
+	size_t count = 0;
+	if (artifacts_collect_container(d->c, d->container_id, jc->project_dir, &rs, &jc->vars,
+	                                jc->host_dir, &count, &warnings, &err) < 0)
+		err_release(&err);
+	artifacts_warnings_release(&warnings);
+}
+
 static void on_output(void *ud, int stream, const char *data, size_t len)
 {
 	report_job_write(ud, stream, data, len);
@@ -274,20 +363,20 @@ static void on_output(void *ud, int stream, const char *data, size_t len)
 /* Runs one stage in the (re)started container. Returns -1 only for Docker errors; the script's
  * outcome is in *ret_code / *ret_timed_out / *ret_canceled. */
 static int run_stage(struct djob *d, const char *script, int cancel_fd, long timeout_ms,
-		     int *ret_code, bool *ret_timed_out, bool *ret_canceled, struct err *err)
+                     int *ret_code, bool *ret_timed_out, bool *ret_canceled, struct err *err)
 {
 	struct docker_run_io io = {
-		.input = script,
-		.input_len = strlen(script),
-		.on_output = on_output,
-		.userdata = d->jc->log,
-		.cancel_fd = cancel_fd,
-		.timeout_ms = timeout_ms,
+	    .input = script,
+	    .input_len = strlen(script),
+	    .on_output = on_output,
+	    .userdata = d->jc->log,
+	    .cancel_fd = cancel_fd,
+	    .timeout_ms = timeout_ms,
 	};
 	*ret_canceled = false;
 	*ret_timed_out = false;
-	int r = docker_container_run_attached(d->c, d->container_id, &io, ret_code, ret_timed_out,
-					      err);
+	int r =
+	    docker_container_run_attached(d->c, d->container_id, &io, ret_code, ret_timed_out, err);
 	if (r < 0 && fd_readable(cancel_fd)) {
 		err_release(err);
 		*ret_canceled = true;
@@ -305,7 +394,7 @@ static int main_stage(struct djob *d, struct err *err)
 	bool timed_out = false, canceled = false;
 	double t = exec_now();
 	int r = run_stage(d, script.buf, jc->run->cancel_fd, exec_job_ms_left(jc), &code,
-			  &timed_out, &canceled, err);
+	                  &timed_out, &canceled, err);
 	jc->t->script += exec_now() - t;
 	strbuf_release(&script);
 	if (r < 0)
@@ -336,18 +425,22 @@ static void after_stage(struct djob *d)
 	struct err err = ERR_INIT;
 	double t = exec_now();
 	int r = run_stage(d, script.buf, jc->run->force_fd, AFTER_SCRIPT_TIMEOUT_MS, &code,
-			  &timed_out, &canceled, &err);
+	                  &timed_out, &canceled, &err);
 	jc->t->after += exec_now() - t;
 	strbuf_release(&script);
 	if (r < 0)
-		report_job_printf(jc->log, "WARNING: after_script failed, but job will continue "
-					   "unaffected: %s", err.msg);
+		report_job_printf(jc->log,
+		                  "WARNING: after_script failed, but job will continue "
+		                  "unaffected: %s",
+		                  err.msg);
 	else if (timed_out)
 		report_job_printf(jc->log, "WARNING: after_script failed, but job will continue "
-					   "unaffected: execution took longer than 5m0s seconds");
+		                           "unaffected: execution took longer than 5m0s seconds");
 	else if (code != 0 && !canceled)
-		report_job_printf(jc->log, "WARNING: after_script failed, but job will continue "
-					   "unaffected: exit code %d", code);
+		report_job_printf(jc->log,
+		                  "WARNING: after_script failed, but job will continue "
+		                  "unaffected: exit code %d",
+		                  code);
 	err_release(&err);
 }
 
@@ -371,9 +464,9 @@ static int prepare(struct djob *d, struct err *err)
 		return -1;
 	if (exec_docker_start_services(jc, d->c, d->network_id, err) < 0)
 		return -1;
-	if (project_copy(d, err) < 0)
+	if (project_copy(d, err) < 0 || make_container(d, err) < 0)
 		return -1;
-	return make_container(d, err);
+	return jc->archive ? put_project(d, err) : 0;
 }
 
 /* The daemon could not mount the overlay when starting the container (rootless engine,
@@ -418,8 +511,10 @@ int exec_docker_run(struct exec_job_ctx *jc, struct err *err)
 		r = overlay_fallback(&d, err);
 	if (r == 0 || jc->canceled)
 		after_stage(&d);
-	if (r == 0 && jc->overlay && !fd_readable(jc->run->force_fd)) {
+	if (r == 0 && (jc->overlay || jc->archive) && !fd_readable(jc->run->force_fd)) {
 		double t = exec_now();
+		if (jc->archive)
+			fetch_reports(&d);
 		exec_job_collect_artifacts(jc, d.c, d.container_id);
 		jc->t->copy_out += exec_now() - t;
 	}

@@ -25,59 +25,59 @@ enum exec_kind { EXEC_DOCKER, EXEC_SHELL };
 
 /* Seconds spent in each phase of one job (--timings). */
 struct exec_timings {
-	double pull;      /* image inspect (+ pull when missing) */
-	double network;   /* per-job network create */
-	double create;    /* container create */
-	double copy_in;   /* project copy + dependency artifacts */
-	double script;    /* start + before_script/script */
-	double after;     /* after_script */
-	double copy_out;  /* artifacts */
-	double remove;    /* container, network, copy removal */
+	double pull;     /* image inspect (+ pull when missing) */
+	double network;  /* per-job network create */
+	double create;   /* container create */
+	double copy_in;  /* project copy + dependency artifacts */
+	double script;   /* start + before_script/script */
+	double after;    /* after_script */
+	double copy_out; /* artifacts */
+	double remove;   /* container, network, copy removal */
 	double total;
 };
 
 /* Per-job results kept for the rest of the run (dependents read them). */
 struct exec_job_state {
-	struct var_list dotenv;   /* artifacts:reports:dotenv of the job, arena-owned below */
+	struct var_list dotenv; /* artifacts:reports:dotenv of the job, arena-owned below */
 	struct arena arena;
 	bool has_artifacts;
 	struct exec_timings timings;
-	char *log_path;           /* owned */
-	double coverage;          /* < 0 unknown */
+	char *log_path;  /* owned */
+	double coverage; /* < 0 unknown */
 	unsigned junit_tests, junit_failures;
 };
 
 /* Everything shared by the jobs of one run. Set up by the caller (cli) before the run; the
  * borrowed members must outlive it. Thread-safe through `lock` where marked. */
 struct exec_run {
-	const struct pipeline *pipeline; /* borrowed */
-	const struct plan *plan;         /* borrowed */
+	const struct pipeline *pipeline;   /* borrowed */
+	const struct plan *plan;           /* borrowed */
 	const struct var_list *predefined; /* borrowed: pipeline-level predefined variables */
 	const struct var_list *cli_vars;   /* borrowed: --variable, highest precedence */
-	const char *project_dir;   /* host repository root (absolute) */
-	const char *project_path;  /* "namespace/project": CI_PROJECT_DIR = /builds/<this> */
-	const char *state_dir;     /* <project_dir>/.runnel */
-	const char *pipeline_id;   /* unique per run: label runnel.pipeline */
+	const char *project_dir;           /* host repository root (absolute) */
+	const char *project_path;   /* "namespace/project": CI_PROJECT_DIR = /builds/<this> */
+	const char *state_dir;      /* <project_dir>/.runnel */
+	const char *pipeline_id;    /* unique per run: label runnel.pipeline */
 	const struct strvec *files; /* borrowed: files to copy (tracked + untracked not ignored),
-				     * NULL = the whole directory except .git and .runnel */
+	                             * NULL = the whole directory except .git and .runnel */
 	enum exec_kind kind;
 	const char *default_image;
-	bool committed;            /* copy exactly HEAD (git archive) */
+	bool committed; /* copy exactly HEAD (git archive) */
 	bool color;
-	struct report *report;     /* borrowed */
+	struct report *report;                  /* borrowed */
 	const struct runner_settings *settings; /* borrowed, may be NULL */
 	struct docker_client *docker; /* borrowed template, cloned per job; NULL for shell only */
-	int cancel_fd;             /* readable: cancel running scripts (first Ctrl-C) */
-	int force_fd;              /* readable: abort everything now (second Ctrl-C) */
+	int cancel_fd;                /* readable: cancel running scripts (first Ctrl-C) */
+	int force_fd;                 /* readable: abort everything now (second Ctrl-C) */
 
 	/* filled by exec_run_prepare / during the run */
-	char *snapshot_dir;        /* owned: the project as the run saw it at start */
-	char *run_dir;             /* owned: <state_dir>/builds/<pipeline id> */
+	char *snapshot_dir;          /* owned: the project as the run saw it at start */
+	char *run_dir;               /* owned: <state_dir>/builds/<pipeline id> */
 	struct exec_job_state *jobs; /* owned, one per plan node */
 	pthread_mutex_t lock;
-	unsigned long next_job_id; /* under lock */
-	bool docker_local;         /* the daemon sees our files: bind mounts work */
-	int no_overlay;            /* atomic: overlay volumes failed once, copy instead */
+	unsigned long next_job_id;         /* under lock */
+	bool docker_local;                 /* the daemon sees our files: bind mounts work */
+	int no_overlay;                    /* atomic: overlay volumes failed once, copy instead */
 	unsigned long long snapshot_bytes; /* size of the snapshot: small ones are copied */
 	unsigned long snapshot_files;
 };
@@ -100,22 +100,23 @@ struct exec_job_ctx {
 	struct exec_run *run;
 	const struct job *job;
 	size_t index;
-	struct arena arena;          /* everything below that is not said otherwise */
+	struct arena arena; /* everything below that is not said otherwise */
 	struct job_log *log;
-	struct var_list vars;        /* final, expanded, exported in this order */
-	const char *image;           /* runner-expanded image name, NULL for shell */
-	const char *slug;            /* CI_JOB_NAME_SLUG */
-	const char *project_dir;     /* CI_PROJECT_DIR as the job sees it */
-	const char *tmp_dir;         /* project_dir + ".tmp" */
-	const char *host_dir;        /* the job's project copy on the host (with overlay: the
-				      * directory holding upper/ and work/) */
-	bool overlay;                /* Docker: project = overlay volume over the snapshot */
-	const char *upper_dir;       /* overlay: where the job's writes land */
-	const char *volume;          /* overlay: the volume name */
-	bool artifacts_done;         /* artifacts already collected (from the container) */
-	const char *builds_dir;      /* CI_BUILDS_DIR */
-	long timeout_s;              /* job timeout */
-	double deadline;             /* monotonic seconds when the job times out */
+	struct var_list vars;    /* final, expanded, exported in this order */
+	const char *image;       /* runner-expanded image name, NULL for shell */
+	const char *slug;        /* CI_JOB_NAME_SLUG */
+	const char *project_dir; /* CI_PROJECT_DIR as the job sees it */
+	const char *tmp_dir;     /* project_dir + ".tmp" */
+	const char *host_dir;    /* the job's project copy on the host (with overlay: the
+	                          * directory holding upper/ and work/) */
+	bool overlay;            /* Docker: project = overlay volume over the snapshot */
+	bool archive;            /* Docker, remote daemon: project put through the archive API */
+	const char *upper_dir;   /* overlay: where the job's writes land */
+	const char *volume;      /* overlay: the volume name */
+	bool artifacts_done;     /* artifacts already collected (from the container) */
+	const char *builds_dir;  /* CI_BUILDS_DIR */
+	long timeout_s;          /* job timeout */
+	double deadline;         /* monotonic seconds when the job times out */
 	struct exec_timings *t;
 	/* outcome */
 	enum sched_failure failure;
@@ -127,7 +128,7 @@ struct exec_job_ctx {
 /* Script of the main stage (before_script + script) or of after_script with
  * CI_JOB_STATUS=status. Appends to out. */
 void exec_job_script(const struct exec_job_ctx *jc, bool after, const char *status,
-		     struct strbuf *out);
+                     struct strbuf *out);
 /* Copies the project snapshot (and the artifacts of dependencies) to dir. */
 int exec_job_copy_project(struct exec_job_ctx *jc, const char *dir, struct err *err);
 /* Copies only the artifacts of the job's dependencies into dir. */
@@ -136,7 +137,7 @@ int exec_job_copy_artifacts(struct exec_job_ctx *jc, const char *dir, struct err
  * from container_id through the archive API when given, else from jc->host_dir. Sets
  * jc->artifacts_done. An upload error fails an otherwise successful job. */
 void exec_job_collect_artifacts(struct exec_job_ctx *jc, struct docker_client *c,
-				const char *container_id);
+                                const char *container_id);
 /* "success", "failed", "canceled" or "timedout" for after_script. */
 const char *exec_job_status_word(const struct exec_job_ctx *jc);
 /* Seconds of the monotonic clock. */
@@ -149,7 +150,7 @@ int exec_docker_run(struct exec_job_ctx *jc, struct err *err);
 /* Hook for services (another module fills it in): starts the job's services on its network.
  * A no-op for now. */
 int exec_docker_start_services(struct exec_job_ctx *jc, struct docker_client *c,
-			       const char *network, struct err *err);
+                               const char *network, struct err *err);
 /* Shell executor: runs the job on the host in jc->host_dir. */
 int exec_shell_run(struct exec_job_ctx *jc, struct err *err);
 
@@ -170,8 +171,8 @@ void exec_remove_pipeline(struct docker_client *c, const char *pipeline_id);
  * force_fd readable and calls on_force, which is expected not to return (exit). */
 struct exec_signals;
 typedef void (*exec_signal_fn)(void *ud, int signo);
-struct exec_signals *exec_signals_start(exec_signal_fn on_cancel, exec_signal_fn on_force,
-					void *ud, struct err *err);
+struct exec_signals *exec_signals_start(exec_signal_fn on_cancel, exec_signal_fn on_force, void *ud,
+                                        struct err *err);
 int exec_signals_cancel_fd(const struct exec_signals *s);
 int exec_signals_force_fd(const struct exec_signals *s);
 /* The first signal received (0 if none). */

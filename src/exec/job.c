@@ -71,7 +71,7 @@ static int spawn_wait(char *const *argv, struct err *err)
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
 	return err_set(err, ERR_ENV, "'%s' failed (status %d)", argv[0],
-		       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	               WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 }
 
 static void rm_rf(const char *path)
@@ -167,8 +167,8 @@ static int snapshot_files(const struct exec_run *run, const char *dest, struct e
 static int snapshot_tree(const struct exec_run *run, const char *dest, bool head, struct err *err)
 {
 	char *script = head ? "git -C \"$1\" archive --format=tar HEAD | tar -x -C \"$2\""
-			    : "tar -C \"$1\" --exclude=./.git --exclude=./.runnel -cf - . | "
-			      "tar -x -C \"$2\"";
+	                    : "tar -C \"$1\" --exclude=./.git --exclude=./.runnel -cf - . | "
+	                      "tar -x -C \"$2\"";
 	char *argv[] = {"sh", "-c", script, "sh", (char *)run->project_dir, (char *)dest, NULL};
 	if (spawn_wait(argv, err) < 0)
 		return err_wrap(err, "cannot copy the project '%s'", run->project_dir);
@@ -306,7 +306,7 @@ int exec_job_copy_artifacts(struct exec_job_ctx *jc, const char *dir, struct err
 			continue;
 		_cleanup_free_ char *adir = artifacts_dir(run, run->plan->nodes[i].job->name);
 		report_job_printf(jc->log, "Downloading artifacts for %s...",
-				  run->plan->nodes[i].job->name);
+		                  run->plan->nodes[i].job->name);
 		if (artifacts_copy_dir(adir, dir, err) < 0)
 			return err_wrap(err, "artifacts of '%s'", run->plan->nodes[i].job->name);
 	}
@@ -330,8 +330,7 @@ static void set(struct exec_job_ctx *jc, struct var_list *l, const char *k, cons
 	var_list_set_kv(&jc->arena, l, k, v);
 }
 
-static void set_masked(struct exec_job_ctx *jc, struct var_list *l, const char *k,
-		       const char *v)
+static void set_masked(struct exec_job_ctx *jc, struct var_list *l, const char *k, const char *v)
 {
 	struct var var = {.key = k, .value = v, .masked = true};
 	var_list_set(&jc->arena, l, &var);
@@ -491,7 +490,7 @@ const char *exec_job_status_word(const struct exec_job_ctx *jc)
 }
 
 void exec_job_script(const struct exec_job_ctx *jc, bool after, const char *status,
-		     struct strbuf *out)
+                     struct strbuf *out)
 {
 	const struct job *j = jc->job;
 	struct var_list vars = jc->vars;
@@ -509,14 +508,14 @@ void exec_job_script(const struct exec_job_ctx *jc, bool after, const char *stat
 	const struct string_list *after_parts[] = {&j->after_script};
 	const char *trace = var_list_value(&jc->vars, "CI_DEBUG_TRACE");
 	struct script_opts o = {
-		.vars = &vars,
-		.project_dir = jc->project_dir,
-		.tmp_dir = jc->tmp_dir,
-		.parts = after ? after_parts : main_parts,
-		.n_parts = after ? 1 : 2,
-		.after_script = after,
-		.color = jc->run->color,
-		.trace = trace && !strcmp(trace, "true"),
+	    .vars = &vars,
+	    .project_dir = jc->project_dir,
+	    .tmp_dir = jc->tmp_dir,
+	    .parts = after ? after_parts : main_parts,
+	    .n_parts = after ? 1 : 2,
+	    .after_script = after,
+	    .color = jc->run->color,
+	    .trace = trace && !strcmp(trace, "true"),
 	};
 	script_build(&o, out);
 	free(copy);
@@ -578,14 +577,13 @@ static void collect_reports(struct exec_job_ctx *jc, struct exec_job_state *st)
 	}
 	for (size_t i = 0; i < a->reports_junit.n; i++) {
 		_cleanup_free_ char *p = job_file(jc, a->reports_junit.v[i]);
-		if (p &&
-		    report_junit_summary(p, &st->junit_tests, &st->junit_failures, &err) < 0)
+		if (p && report_junit_summary(p, &st->junit_tests, &st->junit_failures, &err) < 0)
 			err_release(&err);
 	}
 }
 
 void exec_job_collect_artifacts(struct exec_job_ctx *jc, struct docker_client *c,
-				const char *container_id)
+                                const char *container_id)
 {
 	const struct artifacts_spec *a = &jc->job->artifacts;
 	struct exec_job_state *st = &jc->run->jobs[jc->index];
@@ -593,15 +591,16 @@ void exec_job_collect_artifacts(struct exec_job_ctx *jc, struct docker_client *c
 	jc->artifacts_done = true;
 	if (!a->present || (!a->paths.n && !a->untracked) || !artifacts_wanted(a->when, ok))
 		return;
-	report_job_printf(jc->log, "Uploading artifacts for %s job...", ok ? "successful" : "failed");
+	report_job_printf(jc->log, "Uploading artifacts for %s job...",
+	                  ok ? "successful" : "failed");
 	_cleanup_free_ char *dest = artifacts_dir(jc->run, jc->job->name);
 	struct string_list warnings = {0};
 	struct err err = ERR_INIT;
 	size_t count = 0;
 	int r = container_id ? artifacts_collect_container(c, container_id, jc->project_dir, a,
-							    &jc->vars, dest, &count, &warnings, &err)
-			     : artifacts_collect_dir(a, &jc->vars, jc->host_dir, dest, &count,
-						     &warnings, &err);
+	                                                   &jc->vars, dest, &count, &warnings, &err)
+	                     : artifacts_collect_dir(a, &jc->vars, jc->host_dir, dest, &count,
+	                                             &warnings, &err);
 	if (r < 0) {
 		report_job_printf(jc->log, "ERROR: uploading artifacts: %s", err.msg);
 		err_release(&err);
@@ -643,8 +642,8 @@ static void verdict(struct exec_job_ctx *jc)
 		break;
 	case FAILURE_TIMEOUT:
 		go_duration(jc->timeout_s, d, sizeof(d));
-		report_job_printf(jc->log, "ERROR: Job failed: execution took longer than %s seconds",
-				  d);
+		report_job_printf(jc->log,
+		                  "ERROR: Job failed: execution took longer than %s seconds", d);
 		break;
 	case FAILURE_CANCELED:
 		report_job_printf(jc->log, "ERROR: Job failed: canceled");
@@ -685,7 +684,8 @@ static int job_start(struct exec_job_ctx *jc, unsigned attempt, struct err *err)
 	job_paths(jc, id);
 	int r = build_vars(jc, id, err);
 	/* the log opens even when variables failed, so the error lands in it */
-	jc->log = report_job_open(run->report, jc->job->name, &jc->vars, err_is_set(err) ? NULL : err);
+	jc->log =
+	    report_job_open(run->report, jc->job->name, &jc->vars, err_is_set(err) ? NULL : err);
 	if (!jc->log)
 		return -1;
 	report_job_printf(jc->log, "Running with runnel 0.1.0 (job %lu, attempt %u)", id, attempt);
@@ -695,8 +695,12 @@ static int job_start(struct exec_job_ctx *jc, unsigned attempt, struct err *err)
 void exec_job(struct exec_run *run, size_t index, unsigned attempt, struct sched_attempt *out)
 {
 	struct exec_job_state *st = &run->jobs[index];
-	struct exec_job_ctx jc = {.run = run, .job = run->plan->nodes[index].job, .index = index,
-				  .failure = FAILURE_NONE, .exit_code = -1, .t = &st->timings};
+	struct exec_job_ctx jc = {.run = run,
+	                          .job = run->plan->nodes[index].job,
+	                          .index = index,
+	                          .failure = FAILURE_NONE,
+	                          .exit_code = -1,
+	                          .t = &st->timings};
 	struct err err = ERR_INIT;
 	_cleanup_free_ char *adest = NULL;
 	double t0 = exec_now();

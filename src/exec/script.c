@@ -15,26 +15,27 @@
 #define ANSI_RESET "\033[0;m"
 
 static char *const probe_argv[] = {
-	"sh", "-c",
-	"if [ -x /usr/local/bin/bash ]; then\n"
-	"\texec /usr/local/bin/bash \n"
-	"elif [ -x /usr/bin/bash ]; then\n"
-	"\texec /usr/bin/bash \n"
-	"elif [ -x /bin/bash ]; then\n"
-	"\texec /bin/bash \n"
-	"elif [ -x /usr/local/bin/sh ]; then\n"
-	"\texec /usr/local/bin/sh \n"
-	"elif [ -x /usr/bin/sh ]; then\n"
-	"\texec /usr/bin/sh \n"
-	"elif [ -x /bin/sh ]; then\n"
-	"\texec /bin/sh \n"
-	"elif [ -x /busybox/sh ]; then\n"
-	"\texec /busybox/sh \n"
-	"else\n"
-	"\techo shell not found\n"
-	"\texit 1\n"
-	"fi\n\n",
-	NULL,
+    "sh",
+    "-c",
+    "if [ -x /usr/local/bin/bash ]; then\n"
+    "\texec /usr/local/bin/bash \n"
+    "elif [ -x /usr/bin/bash ]; then\n"
+    "\texec /usr/bin/bash \n"
+    "elif [ -x /bin/bash ]; then\n"
+    "\texec /bin/bash \n"
+    "elif [ -x /usr/local/bin/sh ]; then\n"
+    "\texec /usr/local/bin/sh \n"
+    "elif [ -x /usr/bin/sh ]; then\n"
+    "\texec /usr/bin/sh \n"
+    "elif [ -x /bin/sh ]; then\n"
+    "\texec /bin/sh \n"
+    "elif [ -x /busybox/sh ]; then\n"
+    "\texec /busybox/sh \n"
+    "else\n"
+    "\techo shell not found\n"
+    "\texit 1\n"
+    "fi\n\n",
+    NULL,
 };
 
 char *const *script_shell_probe_argv(void)
@@ -162,13 +163,13 @@ void script_build(const struct script_opts *o, struct strbuf *out)
 	struct strbuf body = STRBUF_INIT;
 	script_build_body(o, &body);
 	strbuf_addstr(out, "#!/usr/bin/env bash\n\n"
-			   "trap exit 1 TERM\n\n");
+	                   "trap exit 1 TERM\n\n");
 	if (o->trace)
 		strbuf_addstr(out, "set -o xtrace\n");
 	strbuf_addstr(out, "if set -o | grep pipefail > /dev/null; then set -o pipefail; fi; "
-			   "set -o errexit\n"
-			   "set +o noclobber\n"
-			   ": | (eval ");
+	                   "set -o errexit\n"
+	                   "set +o noclobber\n"
+	                   ": | (eval ");
 	strbuf_add_shell_quoted(out, body.buf);
 	strbuf_addstr(out, ")\nexit 0\n");
 	strbuf_release(&body);

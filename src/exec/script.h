@@ -17,17 +17,17 @@ struct string_list;
 char *const *script_shell_probe_argv(void);
 
 struct script_opts {
-	const struct var_list *vars;   /* borrowed: expanded values, exported in this order; file
-					* variables are written to tmp_dir/KEY and exported as
-					* that path */
-	const char *project_dir;       /* CI_PROJECT_DIR */
-	const char *tmp_dir;           /* RUNNER_TEMP_PROJECT_DIR (project_dir + ".tmp") */
+	const struct var_list *vars; /* borrowed: expanded values, exported in this order; file
+	                              * variables are written to tmp_dir/KEY and exported as
+	                              * that path */
+	const char *project_dir;     /* CI_PROJECT_DIR */
+	const char *tmp_dir;         /* RUNNER_TEMP_PROJECT_DIR (project_dir + ".tmp") */
 	const struct string_list *const *parts; /* borrowed: command lists run in order
-						 * (before_script, script) */
+	                                         * (before_script, script) */
 	size_t n_parts;
-	bool after_script;             /* prints "Running after script..." first */
-	bool color;                    /* echo commands in bold green */
-	bool trace;                    /* CI_DEBUG_TRACE: set -o xtrace */
+	bool after_script; /* prints "Running after script..." first */
+	bool color;        /* echo commands in bold green */
+	bool trace;        /* CI_DEBUG_TRACE: set -o xtrace */
 };
 
 /* Appends the complete script to out. */

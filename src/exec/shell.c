@@ -30,7 +30,7 @@ struct proc {
 static const char *host_shell(void)
 {
 	static const char *const shells[] = {"/usr/local/bin/bash", "/usr/bin/bash", "/bin/bash",
-					     "/usr/local/bin/sh", "/usr/bin/sh", "/bin/sh"};
+	                                     "/usr/local/bin/sh",   "/usr/bin/sh",   "/bin/sh"};
 	for (size_t i = 0; i < sizeof(shells) / sizeof(shells[0]); i++)
 		if (access(shells[i], X_OK) == 0)
 			return shells[i];
@@ -125,8 +125,8 @@ static enum stop pump(struct exec_job_ctx *jc, struct proc *p, int cancel_fd, do
 {
 	enum stop stop = STOP_NONE;
 	struct pollfd fds[3] = {{.fd = p->out, .events = POLLIN},
-				{.fd = p->errfd, .events = POLLIN},
-				{.fd = cancel_fd, .events = POLLIN}};
+	                        {.fd = p->errfd, .events = POLLIN},
+	                        {.fd = cancel_fd, .events = POLLIN}};
 	char buf[16384];
 	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
 		double left = (deadline - exec_now()) * 1000.0;
@@ -159,7 +159,7 @@ static enum stop pump(struct exec_job_ctx *jc, struct proc *p, int cancel_fd, do
 
 /* Runs one stage; *ret_code is the shell's status (128+signal when killed). */
 static int run_stage(struct exec_job_ctx *jc, bool after, int cancel_fd, double deadline,
-		     int *ret_code, enum stop *ret_stop, struct err *err)
+                     int *ret_code, enum stop *ret_stop, struct err *err)
 {
 	struct strbuf script = STRBUF_INIT;
 	exec_job_script(jc, after, after ? exec_job_status_word(jc) : NULL, &script);
@@ -189,18 +189,22 @@ static void after_stage(struct exec_job_ctx *jc)
 	enum stop stop = STOP_NONE;
 	struct err err = ERR_INIT;
 	double t = exec_now();
-	int r = run_stage(jc, true, jc->run->force_fd, exec_now() + AFTER_SCRIPT_TIMEOUT_MS / 1000.0,
-			  &code, &stop, &err);
+	int r = run_stage(jc, true, jc->run->force_fd,
+	                  exec_now() + AFTER_SCRIPT_TIMEOUT_MS / 1000.0, &code, &stop, &err);
 	jc->t->after += exec_now() - t;
 	if (r < 0)
-		report_job_printf(jc->log, "WARNING: after_script failed, but job will continue "
-					   "unaffected: %s", err.msg);
+		report_job_printf(jc->log,
+		                  "WARNING: after_script failed, but job will continue "
+		                  "unaffected: %s",
+		                  err.msg);
 	else if (stop == STOP_TIMEOUT)
 		report_job_printf(jc->log, "WARNING: after_script failed, but job will continue "
-					   "unaffected: execution took longer than 5m0s seconds");
+		                           "unaffected: execution took longer than 5m0s seconds");
 	else if (code != 0 && stop == STOP_NONE)
-		report_job_printf(jc->log, "WARNING: after_script failed, but job will continue "
-					   "unaffected: exit status %d", code);
+		report_job_printf(jc->log,
+		                  "WARNING: after_script failed, but job will continue "
+		                  "unaffected: exit status %d",
+		                  code);
 	err_release(&err);
 }
 

@@ -294,6 +294,14 @@ int rules_clauses_match(struct mload *L, const struct ynode *rule, const struct 
 						      false))
 		return 0;
 	const struct ynode *ex = ynode_get(rule, "exists");
+	const char *proj = ynode_str(ynode_get(ex, "project"));
+	const char *self = var_list_value(&L->ctx->vars, "CI_PROJECT_PATH");
+	/* exists:project names another project, whose files runnel cannot see offline */
+	if (proj && (!self || strcmp(rscope_expand(scope, proj), self)))
+		return mload_error(L, ynode_get(ex, "project")->loc,
+				   "rules:exists:project '%s' cannot be checked offline: only the "
+				   "current project's files are known",
+				   proj);
 	if (ex && !any_glob(scope, paths_of(ex), mload_repo_files(L), true))
 		return 0;
 	*ret_match = true;

@@ -38,8 +38,7 @@ static long find_job(const struct job *jobs, size_t n, const char *name)
 	return -1;
 }
 
-static int job_edges(const struct job *jobs, size_t n, size_t i, struct edges *e,
-		     struct err *err)
+static int job_edges(const struct job *jobs, size_t n, size_t i, struct edges *e, struct err *err)
 {
 	const struct job *j = &jobs[i];
 	size_t cap = j->has_needs ? j->n_needs : n;
@@ -58,8 +57,8 @@ static int job_edges(const struct job *jobs, size_t n, size_t i, struct edges *e
 			if (j->needs[k].optional)
 				continue;
 			return err_at(err, j->needs[k].loc,
-				      "job '%s' needs '%s', which is not in the pipeline", j->name,
-				      j->needs[k].job);
+			              "job '%s' needs '%s', which is not in the pipeline", j->name,
+			              j->needs[k].job);
 		}
 		if ((size_t)d == i)
 			return err_at(err, j->needs[k].loc, "job '%s' needs itself", j->name);
@@ -107,7 +106,7 @@ static int check_acyclic(const struct job *jobs, const struct edges *e, struct e
 	for (size_t i = 0; i < n; i++)
 		if (indeg[i])
 			return err_at(err, jobs[i].loc, "job '%s' is part of a needs cycle",
-				      jobs[i].name);
+			              jobs[i].name);
 	return 0;
 }
 
@@ -121,7 +120,7 @@ static void mark_closure(const struct edges *e, size_t i, bool *sel)
 }
 
 static int select_jobs(const struct job *jobs, size_t n, const struct plan_opts *opts,
-		       const struct edges *e, bool *sel, bool *named, struct err *err)
+                       const struct edges *e, bool *sel, bool *named, struct err *err)
 {
 	if (!opts || !opts->n_jobs) {
 		for (size_t i = 0; i < n; i++)
@@ -132,7 +131,7 @@ static int select_jobs(const struct job *jobs, size_t n, const struct plan_opts 
 		long i = find_job(jobs, n, opts->jobs[k]);
 		if (i < 0)
 			return err_set(err, ERR_USAGE, "no job named '%s' in the pipeline",
-				       opts->jobs[k]);
+			               opts->jobs[k]);
 		named[i] = true;
 		if (opts->select == PLAN_SELECT_ONLY)
 			sel[i] = true;
@@ -143,7 +142,7 @@ static int select_jobs(const struct job *jobs, size_t n, const struct plan_opts 
 }
 
 static struct plan *make_plan(const struct job *jobs, size_t n, const struct edges *e,
-			      const bool *sel, const bool *named)
+                              const bool *sel, const bool *named)
 {
 	struct plan *plan = xcalloc(1, sizeof(*plan));
 	_cleanup_free_ long *map = xcalloc(n ? n : 1, sizeof(long));
@@ -178,7 +177,7 @@ static struct plan *make_plan(const struct job *jobs, size_t n, const struct edg
 }
 
 int plan_build_jobs(const struct job *jobs, size_t n, const struct plan_opts *opts,
-		    struct plan **ret_plan, struct err *err)
+                    struct plan **ret_plan, struct err *err)
 {
 	struct edges e = {0};
 	int r = -1;
@@ -197,7 +196,7 @@ out:
 }
 
 int plan_build(const struct pipeline *p, const struct plan_opts *opts, struct plan **ret_plan,
-	       struct err *err)
+               struct err *err)
 {
 	return plan_build_jobs(p->jobs, p->n_jobs, opts, ret_plan, err);
 }

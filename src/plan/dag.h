@@ -16,15 +16,15 @@ struct plan_node {
 	size_t *deps;          /* owned: indexes of the nodes this one waits for */
 	bool *dep_is_need;     /* owned, parallel to deps: edge comes from `needs:` */
 	size_t n_deps;
-	size_t *rdeps;         /* owned: nodes waiting for this one */
+	size_t *rdeps; /* owned: nodes waiting for this one */
 	size_t n_rdeps;
-	bool named;            /* named on the command line (or every job when none named) */
+	bool named; /* named on the command line (or every job when none named) */
 };
 
 struct plan {
 	struct plan_node *nodes; /* owned; selected jobs only, in pipeline (stage) order */
 	size_t n;
-	bool explicit_jobs;      /* jobs were named on the command line */
+	bool explicit_jobs; /* jobs were named on the command line */
 };
 
 enum plan_select {
@@ -37,16 +37,19 @@ struct plan_opts {
 	size_t n_jobs;
 	enum plan_select select;
 };
-#define PLAN_OPTS_INIT { .jobs = NULL, .n_jobs = 0, .select = PLAN_SELECT_NEEDS }
+#define PLAN_OPTS_INIT                                                                             \
+	{                                                                                          \
+		.jobs = NULL, .n_jobs = 0, .select = PLAN_SELECT_NEEDS                             \
+	}
 
 /* Builds the plan of `jobs[0..n)` (borrowed; must outlive the plan). Errors (ERR_USAGE for an
  * unknown named job, ERR_CONFIG for a need naming a missing job or a cycle) set err and
  * return -1; on success *ret_plan is owned by the caller (plan_free). */
 int plan_build_jobs(const struct job *jobs, size_t n, const struct plan_opts *opts,
-		    struct plan **ret_plan, struct err *err);
+                    struct plan **ret_plan, struct err *err);
 /* Same over a loaded pipeline's jobs. */
 int plan_build(const struct pipeline *p, const struct plan_opts *opts, struct plan **ret_plan,
-	       struct err *err);
+               struct err *err);
 void plan_free(struct plan *plan); /* NULL-safe */
 /* Index of the node for job `name`, or -1. */
 long plan_find(const struct plan *plan, const char *name);

@@ -49,11 +49,9 @@ struct thread_arg {
 const char *sched_state_name(enum sched_state st)
 {
 	static const char *const names[] = {
-		[SCHED_PENDING] = "pending", [SCHED_RUNNING] = "running",
-		[SCHED_SUCCESS] = "success", [SCHED_WARNING] = "warning",
-		[SCHED_FAILED] = "failed",   [SCHED_CANCELED] = "canceled",
-		[SCHED_SKIPPED] = "skipped", [SCHED_MANUAL] = "manual",
-		[SCHED_TIMEDOUT] = "timedout",
+	    [SCHED_PENDING] = "pending", [SCHED_RUNNING] = "running", [SCHED_SUCCESS] = "success",
+	    [SCHED_WARNING] = "warning", [SCHED_FAILED] = "failed",   [SCHED_CANCELED] = "canceled",
+	    [SCHED_SKIPPED] = "skipped", [SCHED_MANUAL] = "manual",   [SCHED_TIMEDOUT] = "timedout",
 	};
 	return names[st];
 }
@@ -61,13 +59,13 @@ const char *sched_state_name(enum sched_state st)
 const char *sched_failure_name(enum sched_failure f)
 {
 	static const char *const names[] = {
-		[FAILURE_NONE] = "none",
-		[FAILURE_SCRIPT] = "script_failure",
-		[FAILURE_SYSTEM] = "runner_system_failure",
-		[FAILURE_TIMEOUT] = "job_execution_timeout",
-		[FAILURE_IMAGE_PULL] = "image_pull_failure",
-		[FAILURE_CANCELED] = "job_canceled",
-		[FAILURE_CONFIG] = "runner_configuration_error",
+	    [FAILURE_NONE] = "none",
+	    [FAILURE_SCRIPT] = "script_failure",
+	    [FAILURE_SYSTEM] = "runner_system_failure",
+	    [FAILURE_TIMEOUT] = "job_execution_timeout",
+	    [FAILURE_IMAGE_PULL] = "image_pull_failure",
+	    [FAILURE_CANCELED] = "job_canceled",
+	    [FAILURE_CONFIG] = "runner_configuration_error",
 	};
 	return names[f];
 }
@@ -80,7 +78,7 @@ static double now_s(const struct sched *s)
 }
 
 struct sched *sched_new(const struct plan *plan, const struct sched_opts *opts,
-			const struct sched_ops *ops)
+                        const struct sched_ops *ops)
 {
 	struct sched *s = xcalloc(1, sizeof(*s));
 	s->plan = plan;
@@ -339,7 +337,7 @@ static int start(struct sched *s, size_t i, struct err *err)
 		s->running--;
 		rt->slot = SLOT_READY;
 		return err_sys(err, r, "cannot start a thread for job '%s'",
-			       s->plan->nodes[i].job->name);
+		               s->plan->nodes[i].job->name);
 	}
 	return 0;
 }
@@ -360,7 +358,7 @@ static bool should_retry(const struct job *j, const struct sched_attempt *a, uns
 	if (a->failure == FAILURE_CANCELED || attempt > (unsigned)(r->max < 0 ? 0 : r->max))
 		return false;
 	bool code = r->n_exit_codes && a->failure == FAILURE_SCRIPT &&
-		    int_in(a->exit_code, r->exit_codes, r->n_exit_codes);
+	            int_in(a->exit_code, r->exit_codes, r->n_exit_codes);
 	if (code)
 		return true;
 	if (!r->when.n)
@@ -381,7 +379,7 @@ static bool failure_allowed(const struct job *j, const struct sched_attempt *a)
 	if (j->n_allow_failure_exit_codes)
 		return a->failure == FAILURE_SCRIPT &&
 		       int_in(a->exit_code, j->allow_failure_exit_codes,
-			      j->n_allow_failure_exit_codes);
+		              j->n_allow_failure_exit_codes);
 	return j->allow_failure;
 }
 

@@ -16,11 +16,11 @@ enum sched_state {
 	SCHED_PENDING,
 	SCHED_RUNNING,
 	SCHED_SUCCESS,
-	SCHED_WARNING,  /* failed but allowed to fail: counts as success */
+	SCHED_WARNING, /* failed but allowed to fail: counts as success */
 	SCHED_FAILED,
 	SCHED_CANCELED,
-	SCHED_SKIPPED,  /* on_success after a failure, on_failure without one, needs not met */
-	SCHED_MANUAL,   /* when: manual and not asked for: not run */
+	SCHED_SKIPPED, /* on_success after a failure, on_failure without one, needs not met */
+	SCHED_MANUAL,  /* when: manual and not asked for: not run */
 	SCHED_TIMEDOUT,
 };
 const char *sched_state_name(enum sched_state s); /* "success", "failed", ... */
@@ -28,12 +28,12 @@ const char *sched_state_name(enum sched_state s); /* "success", "failed", ... */
 /* Failure reasons, named as GitLab names them (retry:when). */
 enum sched_failure {
 	FAILURE_NONE = 0,
-	FAILURE_SCRIPT,          /* script_failure: the script exited non-zero */
-	FAILURE_SYSTEM,          /* runner_system_failure: Docker or host error */
-	FAILURE_TIMEOUT,         /* job_execution_timeout */
-	FAILURE_IMAGE_PULL,      /* image_pull_failure */
-	FAILURE_CANCELED,        /* canceled by the user (Ctrl-C) */
-	FAILURE_CONFIG,          /* runner_configuration_error */
+	FAILURE_SCRIPT,     /* script_failure: the script exited non-zero */
+	FAILURE_SYSTEM,     /* runner_system_failure: Docker or host error */
+	FAILURE_TIMEOUT,    /* job_execution_timeout */
+	FAILURE_IMAGE_PULL, /* image_pull_failure */
+	FAILURE_CANCELED,   /* canceled by the user (Ctrl-C) */
+	FAILURE_CONFIG,     /* runner_configuration_error */
 };
 const char *sched_failure_name(enum sched_failure f); /* "script_failure", ... */
 
@@ -47,10 +47,10 @@ struct sched_result {
 	enum sched_state state;
 	enum sched_failure failure;
 	int exit_code;
-	unsigned attempts;   /* attempts made (retries + 1), 0 if never started */
-	double started_s;    /* seconds since the run began, < 0 if never started */
+	unsigned attempts; /* attempts made (retries + 1), 0 if never started */
+	double started_s;  /* seconds since the run began, < 0 if never started */
 	double finished_s;
-	const char *reason;  /* static text for skipped/manual jobs, else NULL */
+	const char *reason; /* static text for skipped/manual jobs, else NULL */
 };
 
 struct sched_ops {
@@ -64,18 +64,21 @@ struct sched_ops {
 };
 
 struct sched_opts {
-	unsigned concurrency;       /* jobs at once; 0 = number of CPUs */
-	const char *const *manual;  /* borrowed: manual jobs to run (--manual JOB) */
+	unsigned concurrency;      /* jobs at once; 0 = number of CPUs */
+	const char *const *manual; /* borrowed: manual jobs to run (--manual JOB) */
 	size_t n_manual;
-	bool run_named_manual;      /* manual jobs named on the command line run */
+	bool run_named_manual; /* manual jobs named on the command line run */
 };
-#define SCHED_OPTS_INIT { .concurrency = 0, .manual = NULL, .n_manual = 0, .run_named_manual = true }
+#define SCHED_OPTS_INIT                                                                            \
+	{                                                                                          \
+		.concurrency = 0, .manual = NULL, .n_manual = 0, .run_named_manual = true          \
+	}
 
 struct sched;
 
 /* plan, opts and ops are borrowed and must outlive the scheduler. Returns an owned scheduler. */
 struct sched *sched_new(const struct plan *plan, const struct sched_opts *opts,
-			const struct sched_ops *ops);
+                        const struct sched_ops *ops);
 void sched_free(struct sched *s); /* NULL-safe; the run must have returned */
 /* Runs the whole plan; returns when every job has a final state. Returns 0, or -1 with err
  * when a job thread could not be created. */

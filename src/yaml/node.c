@@ -78,8 +78,9 @@ long ymap_find(const struct ynode *m, const char *key)
 		}
 		return -1;
 	}
+	/* small maps: most keys differ in their first byte, which saves the strcmp call */
 	for (size_t i = 0; i < m->n; i++)
-		if (strcmp(m->entries[i].key, key) == 0)
+		if (m->entries[i].key[0] == key[0] && strcmp(m->entries[i].key, key) == 0)
 			return (long)i;
 	return -1;
 }

@@ -75,6 +75,17 @@ expect "overlay mode: jobs do not share writes" "^test +\| no-generated-file"
 [ ! -e "$p/generated.txt" ] && pass "overlay mode: the working tree is untouched" ||
 	fail "overlay mode: generated.txt in the working tree"
 
+# a remote daemon (tcp) cannot bind-mount our directories: the archive API carries the
+# project in and the artifacts and reports out
+export RUNNEL_PROJECT_COPY=archive
+run_runnel "$p" --variable CLIVAR=cli-wins
+unset RUNNEL_PROJECT_COPY
+expect_rc "archive mode" 0
+expect "archive mode: working tree" "^build +\| changed"
+expect "archive mode: artifacts" "^test +\| artifact-content"
+expect "archive mode: dotenv" "dotenv=hello-dotenv"
+expect "archive mode: CI_PROJECT_DIR" "dir=/builds/[^ ]*basic pwd=/builds/[^ ]*basic"
+
 run_runnel "$p" --committed build
 expect_rc "--committed run" 1
 expect "--committed gives HEAD" "^build +\| tracked"

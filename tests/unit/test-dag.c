@@ -167,12 +167,12 @@ static void test_cycle(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stage_edges),
-		cmocka_unit_test(test_needs_edges),
-		cmocka_unit_test(test_select_needs_closure),
-		cmocka_unit_test(test_select_only),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_cycle),
+	    cmocka_unit_test(test_stage_edges),
+	    cmocka_unit_test(test_needs_edges),
+	    cmocka_unit_test(test_select_needs_closure),
+	    cmocka_unit_test(test_select_only),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_cycle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,14 +152,14 @@ static void test_shell_success(void **state)
 	struct env *e = env_new();
 	struct job *j = fix_job(&e->fx, "build job", 0);
 	static const char *script[] = {
-		"echo \"pre=$PRE cli=$FROM_CLI over=$OVER yaml=$YAML ref=$REF\"",
-		"echo \"name=$CI_JOB_NAME slug=$CI_JOB_NAME_SLUG dir=$CI_PROJECT_DIR\"",
-		"cat hello.txt link.txt sub/deep.txt", "test ! -e deleted-but-tracked.txt",
-		"echo made > made.txt"};
+	    "echo \"pre=$PRE cli=$FROM_CLI over=$OVER yaml=$YAML ref=$REF\"",
+	    "echo \"name=$CI_JOB_NAME slug=$CI_JOB_NAME_SLUG dir=$CI_PROJECT_DIR\"",
+	    "cat hello.txt link.txt sub/deep.txt", "test ! -e deleted-but-tracked.txt",
+	    "echo made > made.txt"};
 	j->script = strs(script, 5);
 	static struct var yv[] = {{.key = "YAML", .value = "yaml-$PRE"},
-				  {.key = "OVER", .value = "yaml"},
-				  {.key = "REF", .value = "${YAML}!"}};
+	                          {.key = "OVER", .value = "yaml"},
+	                          {.key = "REF", .value = "${YAML}!"}};
 	j->variables = (struct var_list){yv, 3, 3};
 	env_start(e);
 	struct sched_attempt a = run_job(e, "build job");
@@ -167,7 +167,7 @@ static void test_shell_success(void **state)
 	assert_int_equal(a.failure, FAILURE_NONE);
 	assert_int_equal(a.exit_code, 0);
 	assert_non_null(strstr(out, "pre=predefined cli=cli over=cli-wins yaml=yaml-predefined "
-				    "ref=yaml-predefined!"));
+	                            "ref=yaml-predefined!"));
 	assert_non_null(strstr(out, "name=build job slug=build-job dir="));
 	assert_non_null(strstr(out, "/.runnel/builds/build-job\n"));
 	/* the file, the symlink to it and the file in a subdirectory were copied */
@@ -286,12 +286,12 @@ static void test_labels(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_shell_success),
-		cmocka_unit_test(test_shell_failure_after_script),
-		cmocka_unit_test(test_shell_timeout),
-		cmocka_unit_test(test_shell_cancel),
-		cmocka_unit_test(test_dotenv_between_jobs),
-		cmocka_unit_test(test_labels),
+	    cmocka_unit_test(test_shell_success),
+	    cmocka_unit_test(test_shell_failure_after_script),
+	    cmocka_unit_test(test_shell_timeout),
+	    cmocka_unit_test(test_shell_cancel),
+	    cmocka_unit_test(test_dotenv_between_jobs),
+	    cmocka_unit_test(test_labels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

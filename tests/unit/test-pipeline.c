@@ -1125,6 +1125,13 @@ static void test_instance_needs(void **state)
 		     "t:\n  script: x\n  parallel: {matrix: [{A: [x]}]}\n"
 		     "  needs:\n    - job: b\n      parallel: {matrix: [{A: ['$[[ matrix.B ]]']}]}\n",
 		     "'$[[ matrix.B ]]' is not a matrix expression", 9, 32);
+	/* exists: in the current project is checked; another project's files are unknown */
+	p = load_ok("a:\n  script: x\n  rules:\n    - exists: {paths: [.gitlab-ci.yml], "
+		    "project: grp/proj, ref: main}\n");
+	assert_true(pipeline_find_job(p, "a")->decision.included);
+	pipeline_free(p);
+	expect_error("a:\n  script: x\n  rules:\n    - exists: {paths: [x], project: o/p}\n",
+		     "rules:exists:project 'o/p' cannot be checked offline", 4, 37);
 	expect_error("b:\n  stage: deploy\n  script: x\n  parallel: 2\n"
 		     "t:\n  script: x\n  needs: ['b 1/2']\n",
 		     "t job: need b 1/2 is not defined in current or prior stages", 7, 11);

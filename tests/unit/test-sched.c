@@ -33,7 +33,7 @@ struct fake {
 	unsigned running, max_running;
 	size_t n_finished;
 	struct sched *sched;
-	const char *cancel_after; /* cancel the run when this job starts */
+	const char *cancel_after;  /* cancel the run when this job starts */
 	unsigned wait_for_running; /* jobs hold until this many run at once (or 5 s) */
 };
 
@@ -95,7 +95,7 @@ static void fake_finished(void *ud, size_t index, const struct sched_result *res
 }
 
 static struct sched *run_plan(struct fix *fx, struct fake *fk, struct plan **ret_plan,
-			      const struct sched_opts *opts)
+                              const struct sched_opts *opts)
 {
 	struct err err = ERR_INIT;
 	assert_int_equal(plan_build_jobs(fx->jobs, fx->n, NULL, ret_plan, &err), 0);
@@ -117,8 +117,14 @@ static enum sched_state state_of(struct sched *s, const struct plan *p, const ch
 	return sched_result(s, (size_t)i)->state;
 }
 
-#define FAIL(code) {.failure = FAILURE_SCRIPT, .exit_code = (code)}
-#define OK {.failure = FAILURE_NONE, .exit_code = 0}
+#define FAIL(code)                                                                                 \
+	{                                                                                          \
+		.failure = FAILURE_SCRIPT, .exit_code = (code)                                     \
+	}
+#define OK                                                                                         \
+	{                                                                                          \
+		.failure = FAILURE_NONE, .exit_code = 0                                            \
+	}
 
 /* A needs job starts as soon as its need ends, before a slow job of the earlier stage ends;
  * a stage job waits for the slow one. */
@@ -131,7 +137,7 @@ static void test_needs_start_early(void **state)
 	fix_needs(&fx, n, (const char *[]){"quick", NULL});
 	fix_job(&fx, "stager", 1);
 	struct fake_job fj[] = {
-		{"quick", 10, {OK}}, {"slow", 300, {OK}}, {"needer", 10, {OK}}, {"stager", 10, {OK}}};
+	    {"quick", 10, {OK}}, {"slow", 300, {OK}}, {"needer", 10, {OK}}, {"stager", 10, {OK}}};
 	struct fake fk = {.jobs = fj, .n = 4};
 	struct sched_opts o = SCHED_OPTS_INIT;
 	o.concurrency = 4;
@@ -227,7 +233,7 @@ static void test_allow_failure(void **state)
 	codes2->n_allow_failure_exit_codes = 1;
 	fix_job(&fx, "next", 1);
 	struct fake_job fj[] = {
-		{"flaky", 0, {FAIL(1)}}, {"codes", 0, {FAIL(42)}}, {"codes2", 0, {FAIL(1)}}};
+	    {"flaky", 0, {FAIL(1)}}, {"codes", 0, {FAIL(42)}}, {"codes2", 0, {FAIL(1)}}};
 	struct fake fk = {.jobs = fj, .n = 3};
 	struct sched_opts o = SCHED_OPTS_INIT;
 	struct plan *p;
@@ -272,10 +278,10 @@ static void test_retry(void **state)
 	sys->retry.when = (struct string_list){when, 1};
 	fix_job(&fx, "never", 0)->retry.max = 0;
 	struct fake_job fj[] = {
-		{"twice", 0, {FAIL(1), FAIL(1), OK}},
-		{"bycode", 0, {FAIL(137), FAIL(2), OK}},
-		{"sysonly", 0, {FAIL(1), OK}},
-		{"never", 0, {FAIL(1), OK}},
+	    {"twice", 0, {FAIL(1), FAIL(1), OK}},
+	    {"bycode", 0, {FAIL(137), FAIL(2), OK}},
+	    {"sysonly", 0, {FAIL(1), OK}},
+	    {"never", 0, {FAIL(1), OK}},
 	};
 	struct fake fk = {.jobs = fj, .n = 4};
 	struct sched_opts o = SCHED_OPTS_INIT;
@@ -389,17 +395,17 @@ static void test_cancel(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_needs_start_early),
-		cmocka_unit_test(test_concurrency_limit),
-		cmocka_unit_test(test_failure_when),
-		cmocka_unit_test(test_on_failure_skipped_when_ok),
-		cmocka_unit_test(test_allow_failure),
-		cmocka_unit_test(test_warning_counts_as_success),
-		cmocka_unit_test(test_retry),
-		cmocka_unit_test(test_manual_and_timeout),
-		cmocka_unit_test(test_resource_group),
-		cmocka_unit_test(test_delayed),
-		cmocka_unit_test(test_cancel),
+	    cmocka_unit_test(test_needs_start_early),
+	    cmocka_unit_test(test_concurrency_limit),
+	    cmocka_unit_test(test_failure_when),
+	    cmocka_unit_test(test_on_failure_skipped_when_ok),
+	    cmocka_unit_test(test_allow_failure),
+	    cmocka_unit_test(test_warning_counts_as_success),
+	    cmocka_unit_test(test_retry),
+	    cmocka_unit_test(test_manual_and_timeout),
+	    cmocka_unit_test(test_resource_group),
+	    cmocka_unit_test(test_delayed),
+	    cmocka_unit_test(test_cancel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,26 +17,26 @@
 #include "util/strbuf.h"
 
 static const char golden_body[] =
-	"export CI='true'\n"
-	"export MSG='it'\\''s'\n"
-	"mkdir -p '/b/p.tmp'\n"
-	"printf '%s' 'secret' > '/b/p.tmp/KEYFILE'\n"
-	"export KEYFILE='/b/p.tmp/KEYFILE'\n"
-	"export GITLAB_ENV='/b/p.tmp/gitlab_runner_env'\n"
-	"mkdir -p '/b/p.tmp'\n"
-	"touch '/b/p.tmp/gitlab_runner_env'\n"
-	"while read -r line; do export \"$line\"; done < '/b/p.tmp/gitlab_runner_env'\n"
-	"cd '/b/p'\n"
-	"echo '$ echo hi'\n"
-	"echo hi\n"
-	"echo '$ if true; then # collapsed multi-line command'\n"
-	"if true; then\n  echo multi\nfi\n"
-	"echo\n\n";
+    "export CI='true'\n"
+    "export MSG='it'\\''s'\n"
+    "mkdir -p '/b/p.tmp'\n"
+    "printf '%s' 'secret' > '/b/p.tmp/KEYFILE'\n"
+    "export KEYFILE='/b/p.tmp/KEYFILE'\n"
+    "export GITLAB_ENV='/b/p.tmp/gitlab_runner_env'\n"
+    "mkdir -p '/b/p.tmp'\n"
+    "touch '/b/p.tmp/gitlab_runner_env'\n"
+    "while read -r line; do export \"$line\"; done < '/b/p.tmp/gitlab_runner_env'\n"
+    "cd '/b/p'\n"
+    "echo '$ echo hi'\n"
+    "echo hi\n"
+    "echo '$ if true; then # collapsed multi-line command'\n"
+    "if true; then\n  echo multi\nfi\n"
+    "echo\n\n";
 
 static struct var vars_v[] = {
-	{.key = "CI", .value = "true"},
-	{.key = "MSG", .value = "it's"},
-	{.key = "KEYFILE", .value = "secret", .file = true},
+    {.key = "CI", .value = "true"},
+    {.key = "MSG", .value = "it's"},
+    {.key = "KEYFILE", .value = "secret", .file = true},
 };
 static struct var_list vars = {.v = vars_v, .n = 3, .alloc = 3};
 
@@ -45,8 +45,11 @@ static void test_golden_body(void **state)
 	const char *cmds[] = {"  echo hi  ", "if true; then\n  echo multi\nfi\n", "   "};
 	struct string_list sl = {cmds, 3};
 	const struct string_list *parts[] = {&sl};
-	struct script_opts o = {.vars = &vars, .project_dir = "/b/p", .tmp_dir = "/b/p.tmp",
-				.parts = parts, .n_parts = 1};
+	struct script_opts o = {.vars = &vars,
+	                        .project_dir = "/b/p",
+	                        .tmp_dir = "/b/p.tmp",
+	                        .parts = parts,
+	                        .n_parts = 1};
 	struct strbuf b = STRBUF_INIT;
 	script_build_body(&o, &b);
 	assert_string_equal(b.buf, golden_body);
@@ -59,16 +62,22 @@ static void test_golden_wrapper(void **state)
 	struct string_list sl = {cmds, 1};
 	const struct string_list *parts[] = {&sl};
 	struct var_list none = {0};
-	struct script_opts o = {.vars = &none, .project_dir = "/p", .tmp_dir = "/p.tmp",
-				.parts = parts, .n_parts = 1, .color = true, .after_script = true};
+	struct script_opts o = {.vars = &none,
+	                        .project_dir = "/p",
+	                        .tmp_dir = "/p.tmp",
+	                        .parts = parts,
+	                        .n_parts = 1,
+	                        .color = true,
+	                        .after_script = true};
 	struct strbuf b = STRBUF_INIT;
 	script_build(&o, &b);
 	const char *prologue = "#!/usr/bin/env bash\n\ntrap exit 1 TERM\n\n"
-			       "if set -o | grep pipefail > /dev/null; then set -o pipefail; fi; "
-			       "set -o errexit\nset +o noclobber\n: | (eval '";
+	                       "if set -o | grep pipefail > /dev/null; then set -o pipefail; fi; "
+	                       "set -o errexit\nset +o noclobber\n: | (eval '";
 	assert_int_equal(strncmp(b.buf, prologue, strlen(prologue)), 0);
 	/* the body is single-quoted inside the wrapper: its quotes appear as '\'' */
-	assert_non_null(strstr(b.buf, "echo '\\''\033[32;1mRunning after script...\033[0;m'\\''\n"));
+	assert_non_null(
+	    strstr(b.buf, "echo '\\''\033[32;1mRunning after script...\033[0;m'\\''\n"));
 	assert_non_null(strstr(b.buf, "echo '\\''\033[32;1m$ true\033[0;m'\\''\ntrue\n"));
 	assert_string_equal(b.buf + b.len - strlen("')\nexit 0\n"), "')\nexit 0\n");
 	strbuf_release(&b);
@@ -77,7 +86,7 @@ static void test_golden_wrapper(void **state)
 	assert_string_equal(argv[0], "sh");
 	assert_string_equal(argv[1], "-c");
 	assert_non_null(strstr(argv[2], "if [ -x /usr/local/bin/bash ]; then\n\texec "
-					"/usr/local/bin/bash \nelif"));
+	                                "/usr/local/bin/bash \nelif"));
 	assert_non_null(strstr(argv[2], "\techo shell not found\n\texit 1\nfi\n"));
 	assert_null(argv[3]);
 }
@@ -105,14 +114,14 @@ static int run_shell(const char *shell, const char *script, struct strbuf *out)
 }
 
 static int run_cmds(const char *shell, const char *dir, const char *const *cmds, size_t n,
-		    struct strbuf *out)
+                    struct strbuf *out)
 {
 	struct string_list sl = {(const char **)cmds, n};
 	const struct string_list *parts[] = {&sl};
 	char tmp[4096];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", dir);
-	struct script_opts o = {.vars = &vars, .project_dir = dir, .tmp_dir = tmp,
-				.parts = parts, .n_parts = 1};
+	struct script_opts o = {
+	    .vars = &vars, .project_dir = dir, .tmp_dir = tmp, .parts = parts, .n_parts = 1};
 	struct strbuf b = STRBUF_INIT;
 	script_build(&o, &b);
 	int r = run_shell(shell, b.buf, out);
@@ -128,7 +137,7 @@ static void check_shell(const char *shell)
 
 	/* echo of commands, cd, exported and file variables, errexit stops at the first failure */
 	const char *c1[] = {"echo \"$MSG in $(pwd)\"", "cat \"$KEYFILE\"; echo",
-			    "echo KEY=fromenv >> \"$GITLAB_ENV\"", "(exit 7)", "echo not-reached"};
+	                    "echo KEY=fromenv >> \"$GITLAB_ENV\"", "(exit 7)", "echo not-reached"};
 	assert_int_equal(run_cmds(shell, dir, c1, 5, &out), 7);
 	char *want = NULL;
 	assert_true(asprintf(&want, "$ echo \"$MSG in $(pwd)\"\nit's in %s\n", dir) > 0);
@@ -183,10 +192,10 @@ static void test_run_sh(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden_body),
-		cmocka_unit_test(test_golden_wrapper),
-		cmocka_unit_test(test_run_bash),
-		cmocka_unit_test(test_run_sh),
+	    cmocka_unit_test(test_golden_body),
+	    cmocka_unit_test(test_golden_wrapper),
+	    cmocka_unit_test(test_run_bash),
+	    cmocka_unit_test(test_run_sh),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -184,6 +184,43 @@ static void test_sha256_vectors(void **state)
 	assert_string_equal(hex, "7ce100971f64e7001e8fe5a51973ecdfe1ced42befe7ee8d5fd6219506b5393c");
 }
 
+/* arena_printf formats into the current block's tail: strings of every length, around the
+ * end of a block and longer than a block, stay intact, and memory handed out afterwards is
+ * still zeroed (a truncated attempt must not leave bytes behind). */
+static void test_arena_printf_and_zeroing(void **state)
+{
+	(void)state;
+	struct arena a = ARENA_INIT;
+	enum { N = 3000 };
+	static char *strs[N];
+	char pad[200];
+	memset(pad, 'p', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+
+	for (int i = 0; i < N; i++) {
+		int width = (i * 37) % 199;
+		strs[i] = arena_printf(&a, "%d:%.*s", i, width, pad);
+		size_t n = (size_t)(i * 53) % 300 + 1;
+		unsigned char *z = arena_alloc(&a, n);
+		for (size_t j = 0; j < n; j++)
+			assert_int_equal(z[j], 0);
+		memset(z, 0xee, n);
+	}
+	char *huge = arena_printf(&a, "%0*d", 200000, 7);
+	assert_int_equal(strlen(huge), 200000);
+	assert_int_equal(huge[199999], '7');
+	unsigned char *z = arena_alloc(&a, 64);
+	for (size_t j = 0; j < 64; j++)
+		assert_int_equal(z[j], 0);
+	for (int i = 0; i < N; i++) {
+		char want[256];
+		snprintf(want, sizeof(want), "%d:%.*s", i, (i * 37) % 199, pad);
+		assert_string_equal(strs[i], want);
+	}
+	assert_string_equal(arena_printf(&a, "%s", ""), "");
+	arena_release(&a);
+}
+
 static int fails_with_context(struct err *err)
 {
 	err_set(err, ERR_ENV, "cannot open '%s'", "x.yml");
@@ -234,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_strbuf_detach_and_rtrim),
 		cmocka_unit_test(test_strvec_push_find_release),
 		cmocka_unit_test(test_arena_alignment_and_zeroing),
+		cmocka_unit_test(test_arena_printf_and_zeroing),
 		cmocka_unit_test(test_sha256_vectors),
 		cmocka_unit_test(test_strmap_put_get_del),
 		cmocka_unit_test(test_err_set_wrap_exit_codes),
