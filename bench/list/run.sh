@@ -4,18 +4,28 @@
 # && and a regex, and needs a job of the previous stage. Each tool runs RUNS times per size
 # (after one warm-up); the script prints median wall time, peak RSS (GNU time's %M) and the
 # ratio. Targets (docs/benchmarks.md): 1000 jobs < 20 ms and < 16 MiB; 3000 jobs <= 3.2x the
-# 1000-job time.
+# 1000-job time. `runnel version` is measured too: the process start-up every verb pays.
+#
+# Wall times on a shared machine swing with its load, so when valgrind is installed the script
+# also prints callgrind's instruction count of the runnel process itself (git children not
+# included): the steady figure to compare builds with.
 #
 #   bench/list/run.sh [RUNNEL] [RUNS]
+#   BENCH_GCL=0   skip gitlab-ci-local even when installed (it takes seconds per run)
+#   BENCH_IR=0    skip the instruction counts
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 RUNNEL=${1:-$HERE/../../build/src/runnel}
 RUNS=${2:-15}
 case $RUNNEL in /*) ;; *) RUNNEL=$(pwd)/$RUNNEL ;; esac
 GCL=
-for c in gcl gitlab-ci-local; do
-	if command -v "$c" >/dev/null 2>&1; then GCL=$c; break; fi
-done
+if [ "${BENCH_GCL:-1}" != 0 ]; then
+	for c in gcl gitlab-ci-local; do
+		if command -v "$c" >/dev/null 2>&1; then GCL=$c; break; fi
+	done
+fi
+IR=
+if [ "${BENCH_IR:-1}" != 0 ] && command -v valgrind >/dev/null 2>&1; then IR=1; fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/runnel-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
 
@@ -76,18 +86,33 @@ measure() {
 	echo "$med_us $rss"
 }
 
-printf '%-6s %-16s %12s %12s\n' jobs tool median_ms peak_rss_MiB
+# instructions DIR CMD...: callgrind's total instruction count of CMD (children not traced)
+instructions() {
+	dir=$1
+	shift
+	(cd "$dir" && valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null) |
+		awk '/Collected :/ { print $NF }'
+}
+
+# row JOBS TOOL US KIB [IR]
+row() {
+	printf '%-6s %-16s %12.1f %12.1f %14s\n' "$1" "$2" "$(echo "$3 / 1000" | bc -l)" \
+		"$(echo "$4 / 1024" | bc -l)" "${5:--}"
+}
+
+printf '%-6s %-16s %12s %12s %14s\n' jobs tool median_ms peak_rss_MiB instructions
+gen 1 "$TMP/p1"
+set -- $(measure "$TMP/p1" "$RUNNEL" version)
+row - "runnel version" "$1" "$2" "${IR:+$(instructions "$TMP/p1" "$RUNNEL" version)}"
 for n in 1000 3000; do
 	gen "$n" "$TMP/p$n"
 	set -- $(measure "$TMP/p$n" "$RUNNEL" list)
 	eval "r_us_$n=$1"
-	printf '%-6s %-16s %12.1f %12.1f\n' "$n" runnel "$(echo "$1 / 1000" | bc -l)" \
-		"$(echo "$2 / 1024" | bc -l)"
+	row "$n" "runnel list" "$1" "$2" "${IR:+$(instructions "$TMP/p$n" "$RUNNEL" list)}"
 	if [ -n "$GCL" ]; then
 		set -- $(measure "$TMP/p$n" "$GCL" --list)
 		eval "g_us_$n=$1"
-		printf '%-6s %-16s %12.1f %12.1f\n' "$n" gitlab-ci-local \
-			"$(echo "$1 / 1000" | bc -l)" "$(echo "$2 / 1024" | bc -l)"
+		row "$n" gitlab-ci-local "$1" "$2"
 	fi
 done
 eval "a=\$r_us_1000 b=\$r_us_3000"
@@ -96,5 +121,5 @@ if [ -n "$GCL" ]; then
 	eval "g=\$g_us_1000"
 	printf 'gitlab-ci-local / runnel at 1000 jobs: %.1fx\n' "$(echo "$g / $a" | bc -l)"
 else
-	echo "gitlab-ci-local not installed (scripts/setup-gcl.sh): runnel figures only"
+	echo "gitlab-ci-local not installed (scripts/setup-gcl.sh) or BENCH_GCL=0: runnel figures only"
 fi

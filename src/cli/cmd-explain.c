@@ -58,6 +58,16 @@ static void print_needs(const struct job *j)
 	for (size_t i = 0; i < j->n_needs; i++)
 		printf("%s%s%s", j->needs[i].job, j->needs[i].optional ? " (optional)" : "",
 		       i + 1 < j->n_needs ? ", " : "\n");
+	for (size_t i = 0; i < j->n_dropped_needs; i++) {
+		const struct job_need *n = &j->dropped_needs[i];
+		printf("  need dropped:  %s (optional, and '%s' is not in the pipeline)", n->job,
+		       n->job);
+		if (n->loc.file && n->loc.line) {
+			printf(" at ");
+			print_loc(&n->loc);
+		}
+		printf("\n");
+	}
 }
 
 static void explain_job(const struct cli_ctx *ctx, const struct job *j, bool included)
@@ -172,7 +182,8 @@ int cmd_explain(int argc, char **argv)
 	if (rc)
 		return rc;
 	if (!p->created) {
-		printf("no pipeline is created for this context: workflow:rules decided so");
+		printf("no pipeline is created for this context: %s",
+		       p->workflow_reason ? p->workflow_reason : "workflow:rules decided so");
 		if (p->workflow_loc.file) {
 			printf(" at ");
 			print_loc(&p->workflow_loc);

@@ -146,6 +146,7 @@ struct run_state {
 	struct strvec files;
 	struct runner_settings settings;
 	char pipeline_id[64];
+	bool color; /* ANSI colours: a TTY and no NO_COLOR */
 	char *state_dir;
 	char *log_dir;
 };
@@ -351,7 +352,8 @@ static int open_report(struct run_state *rs)
 {
 	struct report_opts ro = REPORT_OPTS_INIT;
 	const char *nc = getenv("NO_COLOR");
-	ro.color = isatty(1) && !(nc && *nc);
+	rs->color = isatty(1) && !(nc && *nc);
+	ro.color = rs->color;
 	ro.timestamps = rs->o->timestamps;
 	ro.log_dir = rs->log_dir;
 	for (size_t i = 0; i < rs->plan->n; i++) {
@@ -384,7 +386,7 @@ static int prepare_run(struct run_state *rs)
 	run->kind = rs->o->kind;
 	run->default_image = rs->o->default_image;
 	run->committed = rs->o->committed;
-	run->color = isatty(1) && !getenv("NO_COLOR");
+	run->color = rs->color;
 	run->report = rs->report;
 	run->settings = &rs->settings;
 	run->docker = rs->docker;
@@ -520,14 +522,16 @@ static int run_pipeline(struct run_state *rs, const struct cli_common *c, char *
 
 static void run_state_release(struct run_state *rs)
 {
+	int sig = rs->sig ? exec_signals_received(rs->sig) : 0;
+	/* first: a second Ctrl-C being handled (removal, then exit) must not race with us */
+	exec_signals_stop(rs->sig);
 	exec_run_release(&rs->run);
 	/* safety net after a cancel: jobs remove their own objects on every normal path */
-	if (rs->cleaner && rs->sig && exec_signals_received(rs->sig))
+	if (rs->cleaner && sig)
 		exec_remove_pipeline(rs->cleaner, rs->pipeline_id);
 	if (rs->reaping)
 		pthread_join(rs->reaper_thread, NULL);
 	docker_client_free(rs->reaper);
-	exec_signals_stop(rs->sig);
 	sched_free(rs->sched);
 	report_free(rs->report);
 	docker_client_free(rs->cleaner);

@@ -427,6 +427,12 @@ static int changed_files(struct cli_ctx *ctx, struct err *err)
 	return 0;
 }
 
+/* rules:changes:compare_to: asked by the model, lazily, once per ref */
+static int changed_since(void *data, const char *ref, struct strvec *ret, struct err *err)
+{
+	return vcs_changed_since(data, ref, ret, err);
+}
+
 static long long pipeline_time(void)
 {
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
@@ -477,6 +483,8 @@ int cli_ctx_init(struct cli_ctx *ctx, const struct cli_common *c, struct err *er
 	}
 	if (changed_files(ctx, err) < 0)
 		return -1;
+	ctx->pctx.changed_since = changed_since;
+	ctx->pctx.changed_since_data = &ctx->repo;
 	return build_vars(ctx, c, err);
 }
 
@@ -496,7 +504,12 @@ struct pipeline *cli_ctx_load(struct cli_ctx *ctx, const struct pipeline_opts *o
                               struct err *err)
 {
 	struct pipeline_opts none = {0};
-	return pipeline_load(ctx->file, &ctx->pctx, opts ? opts : &none, err);
+	struct pipeline *p = pipeline_load(ctx->file, &ctx->pctx, opts ? opts : &none, err);
+	/* a configuration error without a position (file-level limits): print it as
+	 * `file: error: ...` rather than `runnel: error: ...` */
+	if (!p && err->kind == ERR_CONFIG && !err->loc.file)
+		err->loc = (struct srcloc){.file = ctx->file};
+	return p;
 }
 
 const char *cli_ctx_shown_value(const struct cli_ctx *ctx, const char *key, const char *value)

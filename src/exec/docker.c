@@ -342,9 +342,11 @@ static void fetch_reports(struct djob *d)
 	if (!n)
 		return;
 	const char **paths = arena_alloc(&jc->arena, n * sizeof(*paths));
-	memcpy(paths, a->reports_dotenv.v, a->reports_dotenv.n * sizeof(*paths));
-	memcpy(paths + a->reports_dotenv.n, a->reports_junit.v,
-	       a->reports_junit.n * sizeof(*paths));
+	/* (memcpy from a NULL list is undefined even for 0 bytes) */
+	for (size_t i = 0; i < a->reports_dotenv.n; i++)
+		paths[i] = a->reports_dotenv.v[i];
+	for (size_t i = 0; i < a->reports_junit.n; i++)
+		paths[a->reports_dotenv.n + i] = a->reports_junit.v[i];
 	struct artifacts_spec rs = {.present = true, .paths = {paths, n}, .when = ART_ALWAYS};
 	struct string_list warnings = {0};
 	struct err err = ERR_INIT;

@@ -498,7 +498,8 @@ void exec_job_script(const struct exec_job_ctx *jc, bool after, const char *stat
 	if (status) {
 		/* same list with CI_JOB_STATUS replaced */
 		copy = xmalloc((vars.n ? vars.n : 1) * sizeof(*copy));
-		memcpy(copy, vars.v, vars.n * sizeof(*copy));
+		if (vars.n)
+			memcpy(copy, vars.v, vars.n * sizeof(*copy));
 		for (size_t i = 0; i < vars.n; i++)
 			if (!strcmp(copy[i].key, "CI_JOB_STATUS"))
 				copy[i].value = status;

@@ -709,9 +709,14 @@ static int process_file(struct mload *L, const struct inc_file *f, const struct 
 		return mload_error(L, at, "Maximum of %d nested includes are allowed!", MAX_NESTING);
 	struct err e = ERR_INIT;
 	struct yload_opts yo = YLOAD_OPTS_INIT;
-	struct ydoc *doc = ydoc_load_file(mload_intern(f->path), &yo, &e);
-	if (!doc)
+	const char *path = mload_intern(f->path);
+	struct ydoc *doc = ydoc_load_file(path, &yo, &e);
+	if (!doc) {
+		/* file-level failures (size limit) carry no position: name the file at least */
+		if (!e.loc.file && e.kind == ERR_CONFIG)
+			e.loc = (struct srcloc){ .file = path };
 		return mload_take_err(L, &e);
+	}
 	mload_keep_doc(L, doc);
 	struct ynode *root;
 	if (apply_inputs(L, doc, inputs, at, &root) < 0)

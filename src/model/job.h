@@ -139,6 +139,9 @@ struct job {
 	bool has_needs;           /* needs: given (even empty) */
 	struct job_need *needs;
 	size_t n_needs;
+	/* optional needs dropped because their job is not in the pipeline (for explain) */
+	struct job_need *dropped_needs;
+	size_t n_dropped_needs;
 	bool has_dependencies;
 	struct string_list dependencies;
 

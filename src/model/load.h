@@ -72,6 +72,9 @@ struct mload {
 	struct strmap inst_group;   /* parallel instance name -> struct job_group * */
 	struct strmap job_index;    /* visible top-level name -> ynode (job candidates) */
 	const struct ynode *root;   /* merged config after includes, extends, references */
+	/* compare_to ref (expanded) -> struct string_list * (arena) of files changed since
+	 * it, or NULL when the ref names no commit: ctx->changed_since asked once per ref */
+	struct strmap changed_since;
 };
 
 /* Records an error at loc (file interned so it outlives the documents). Stops (err set) unless

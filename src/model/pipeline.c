@@ -331,15 +331,18 @@ static int decide_all(struct mload *L)
 /* Needs on jobs that rules removed: optional ones are dropped, others fail the pipeline. */
 static int prune_needs(struct mload *L, struct job *j, const struct strmap *included)
 {
-	size_t w = 0;
+	size_t w = 0, nd = 0;
 	struct job_need *v = arena_alloc(L->a, sizeof(*v) * (j->n_needs + 1));
+	struct job_need *dropped = arena_alloc(L->a, sizeof(*v) * (j->n_needs + 1));
 	for (size_t i = 0; i < j->n_needs; i++) {
 		if (strmap_has(included, j->needs[i].job)) {
 			v[w++] = j->needs[i];
 			continue;
 		}
-		if (j->needs[i].optional)
+		if (j->needs[i].optional) {
+			dropped[nd++] = j->needs[i];
 			continue;
+		}
 		return mload_error(L, j->needs[i].loc,
 				   "'%s' job needs '%s' job, but '%s' does not exist in the pipeline. "
 				   "This might be because of the only, except, or rules keywords. To "
@@ -349,6 +352,8 @@ static int prune_needs(struct mload *L, struct job *j, const struct strmap *incl
 	}
 	j->needs = v;
 	j->n_needs = w;
+	j->dropped_needs = dropped;
+	j->n_dropped_needs = nd;
 	struct string_list deps = { 0 };
 	for (size_t i = 0; i < j->dependencies.n; i++)
 		if (strmap_has(included, j->dependencies.v[i]))
@@ -503,6 +508,7 @@ static void mload_release(struct mload *L)
 	strmap_release(&L->group_index);
 	strmap_release(&L->inst_group);
 	strmap_release(&L->job_index);
+	strmap_release(&L->changed_since);
 	err_release(&L->first);
 }
 
@@ -523,6 +529,7 @@ struct pipeline *pipeline_load(const char *file, const struct pipeline_ctx *ctx,
 		.diags = opts ? opts->diags : NULL,
 		.err = err,
 	};
+	strmap_init(&L.changed_since);
 	split_ctx_vars(&L);
 	int rc = load_steps(&L, file);
 	priv->docs = L.docs;

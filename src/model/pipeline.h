@@ -13,6 +13,10 @@ struct pipeline_priv;
 struct ydoc;
 struct ynode;
 
+struct strvec;
+typedef int (*pipeline_changed_since_fn)(void *data, const char *ref, struct strvec *ret,
+					 struct err *err);
+
 /* What rules are evaluated against: the predefined variables of this pipeline and the
  * facts `changes:`/`exists:` need. Built by the caller (cli) from git and options. */
 struct pipeline_ctx {
@@ -26,6 +30,13 @@ struct pipeline_ctx {
 	const struct string_list *repo_files;
 	/* Folder that holds remote/project/template/component includes offline, or NULL. */
 	const char *include_dir;
+	/* rules:changes:compare_to: appends to *ret (caller-owned strvec) the files changed
+	 * since the merge base of HEAD and `ref` (already variable-expanded, borrowed), work
+	 * tree changes included. Returns 1 when known, 0 when `ref` names no commit, -1 with err
+	 * set when it cannot be computed. Called lazily, at most once per distinct ref. NULL:
+	 * compare_to is not supported and changes: falls back to changed_files. */
+	pipeline_changed_since_fn changed_since;
+	void *changed_since_data;
 };
 
 struct pipeline {
@@ -37,6 +48,8 @@ struct pipeline {
 	const char *name;           /* workflow:name, or NULL */
 	bool created;               /* false when workflow:rules decided no pipeline */
 	struct srcloc workflow_loc; /* the rule that decided, for explain */
+	const char *workflow_reason; /* "workflow:rules rule 2 matched with when: never", "no
+				      * workflow:rules rule matched"; NULL without workflow:rules */
 	struct job *jobs;           /* jobs in the pipeline (rules applied), stage order */
 	size_t n_jobs;
 	struct job *excluded;       /* jobs dropped by rules/only/except, for explain */

@@ -15,6 +15,8 @@
 #include "util/arena.h"
 #include "util/cleanup.h"
 #include "util/strbuf.h"
+#include "util/strmap.h"
+#include "util/strvec.h"
 #include "util/xalloc.h"
 #include "yaml/node.h"
 
@@ -279,6 +281,44 @@ static bool any_glob(struct rscope *scope, const struct ynode *pats,
 	return false;
 }
 
+/* The files changed since changes:compare_to (GitLab: diff from the merge base of that ref
+ * and the pipeline commit, whatever the pipeline source), into *files. The ref is expanded
+ * like the paths; the answer is cached per ref. Without compare_to (or without a
+ * ctx->changed_since) *files is left alone. */
+static int changes_compare_to(struct mload *L, struct rscope *scope, const struct ynode *ch,
+			      const struct string_list **files)
+{
+	const struct ynode *cn = mnode_is_map(ch) ? ynode_get(ch, "compare_to") : NULL;
+	const char *ref = ynode_str(cn);
+	if (!ref || !L->ctx->changed_since)
+		return 0;
+	ref = rscope_expand(scope, ref);
+	if (!strmap_has(&L->changed_since, ref)) {
+		struct strvec got = STRVEC_INIT;
+		struct err e = ERR_INIT;
+		int r = L->ctx->changed_since(L->ctx->changed_since_data, ref, &got, &e);
+		if (r < 0) {
+			strvec_release(&got);
+			err_wrap(&e, "rules:changes:compare_to '%s'", ref);
+			return mload_take_err(L, &e);
+		}
+		struct string_list *sl = NULL;
+		if (r > 0) {
+			sl = arena_alloc(L->a, sizeof(*sl));
+			*sl = (struct string_list){ 0 };
+			for (size_t i = 0; i < got.n; i++)
+				mstring_list_push(L->a, sl, arena_strdup(L->a, got.v[i]));
+		}
+		strvec_release(&got);
+		strmap_put(&L->changed_since, ref, sl);
+	}
+	const struct string_list *sl = strmap_get(&L->changed_since, ref);
+	if (!sl)
+		return mload_error(L, cn->loc, "rules:changes:compare_to is not a valid ref");
+	*files = sl;
+	return 0;
+}
+
 int rules_clauses_match(struct mload *L, const struct ynode *rule, const struct expr *cond,
 			struct rscope *scope, bool *ret_match)
 {
@@ -290,9 +330,13 @@ int rules_clauses_match(struct mload *L, const struct ynode *rule, const struct 
 			return 0;
 	}
 	const struct ynode *ch = ynode_get(rule, "changes");
-	if (ch && L->ctx->changed_files && !any_glob(scope, paths_of(ch), L->ctx->changed_files,
-						      false))
-		return 0;
+	if (ch) {
+		const struct string_list *files = L->ctx->changed_files;
+		if (changes_compare_to(L, scope, ch, &files) < 0)
+			return -1;
+		if (files && !any_glob(scope, paths_of(ch), files, false))
+			return 0;
+	}
 	const struct ynode *ex = ynode_get(rule, "exists");
 	const char *proj = ynode_str(ynode_get(ex, "project"));
 	const char *self = var_list_value(&L->ctx->vars, "CI_PROJECT_PATH");
@@ -334,6 +378,19 @@ static int check_patterns(struct mload *L, const char *where, const char *key,
 	if (!ok)
 		return mload_error(L, n->loc, "%s:rule %s should be an array of strings or a hash",
 				   where, key);
+	for (size_t i = 0; mnode_is_map(n) && i < n->n; i++) {
+		const char *k = n->entries[i].key;
+		bool chg = !strcmp(key, "changes");
+		bool cmp = chg && !strcmp(k, "compare_to");
+		bool ext = !chg && (!strcmp(k, "project") || !strcmp(k, "ref"));
+		if (strcmp(k, "paths") && !cmp && !ext)
+			return mload_error(L, n->entries[i].key_loc,
+					   "%s:rule:%s config contains unknown keys: %s", where, key,
+					   k);
+		if (cmp && !mnode_is_str(n->entries[i].value))
+			return mload_error(L, n->entries[i].value->loc,
+					   "%s:rule:changes compare to should be a string", where);
+	}
 	if (mnode_is_seq(p) && p->n > 50)
 		return mload_error(L, n->loc, "%s:rule %s has too many entries (maximum 50)", where,
 				   key);
@@ -458,10 +515,12 @@ static int workflow_apply(struct mload *L, const struct mrule *r, int idx)
 	L->p->workflow_loc = r->node->loc;
 	if (when && strcmp(when, "never") == 0) {
 		L->p->created = false;
+		L->p->workflow_reason =
+		    arena_printf(L->a, "workflow:rules rule %d matched with when: never", idx + 1);
 		return 0;
 	}
 	L->p->created = true;
-	(void)idx;
+	L->p->workflow_reason = arena_printf(L->a, "workflow:rules rule %d matched", idx + 1);
 	const char *where = "workflow:rules:rule";
 	return job_variables_parse(L, where, ynode_get(r->node, "variables"), false,
 				   &L->global_vars);
@@ -493,6 +552,7 @@ int rules_workflow(struct mload *L, const struct ynode *wf)
 	if (rn) {
 		L->p->created = false;
 		L->p->workflow_loc = rn->loc;
+		L->p->workflow_reason = "no workflow:rules rule matched";
 		for (size_t i = 0; i < n; i++) {
 			bool m;
 			if ((rc = rules_clauses_match(L, rv[i].node, rv[i].cond, &scope, &m)) < 0)
@@ -655,35 +715,50 @@ static bool ref_pattern_match(struct mload *L, const char *pat)
 	return strcmp(p, ref) == 0;
 }
 
-static bool refs_match(struct mload *L, const struct ynode *refs)
+/* The first pattern of refs that matches this pipeline, or NULL. */
+static const struct ynode *refs_match(struct mload *L, const struct ynode *refs)
 {
 	size_t n = mnode_is_seq(refs) ? refs->n : 1;
 	for (size_t i = 0; i < n; i++) {
-		const char *p = ynode_str(mnode_is_seq(refs) ? refs->items[i] : refs);
+		const struct ynode *it = mnode_is_seq(refs) ? refs->items[i] : refs;
+		const char *p = ynode_str(it);
 		if (p && ref_pattern_match(L, p))
-			return true;
+			return it;
 	}
-	return false;
+	return NULL;
 }
+
+/* What decided an only/except part, for explain: the pattern or expression that matched. */
+struct policy_why {
+	const struct ynode *ref_hit; /* refs pattern that matched */
+	const struct ynode *var_hit; /* variables expression that was true */
+};
 
 /* Policy parts that hold: bit 0 refs, 1 variables, 2 changes, 3 kubernetes; `given` the same
  * bits for the parts present. */
 static unsigned policy_eval(struct mload *L, const struct ynode *pol, struct expr **vars,
-			    size_t n_vars, struct rscope *scope, unsigned *given)
+			    size_t n_vars, struct rscope *scope, unsigned *given,
+			    struct policy_why *why)
 {
 	const struct ynode *refs = mnode_is_map(pol) ? ynode_get(pol, "refs") : pol;
 	unsigned hold = 0;
 	*given = 0;
+	*why = (struct policy_why){ 0 };
 	if (refs) {
 		*given |= 1;
-		hold |= refs_match(L, refs) ? 1 : 0;
+		why->ref_hit = refs_match(L, refs);
+		hold |= why->ref_hit ? 1 : 0;
 	}
 	if (n_vars) {
 		*given |= 2;
 		struct expr_env env;
 		rscope_env(scope, &env);
+		const struct ynode *vn = ynode_get(pol, "variables");
 		for (size_t i = 0; i < n_vars && !(hold & 2); i++)
-			hold |= expr_eval(vars[i], &env) ? 2 : 0;
+			if (expr_eval(vars[i], &env)) {
+				hold |= 2;
+				why->var_hit = mnode_is_seq(vn) && i < vn->n ? vn->items[i] : NULL;
+			}
 	}
 	const struct ynode *ch = mnode_is_map(pol) ? ynode_get(pol, "changes") : NULL;
 	if (ch) {
@@ -699,12 +774,53 @@ static unsigned policy_eval(struct mload *L, const struct ynode *pol, struct exp
 
 static const char *const part_names[] = { "refs", "variables", "changes", "kubernetes" };
 
-static const char *first_bit(unsigned bits)
+static int first_bit(unsigned bits)
 {
 	for (int i = 0; i < 4; i++)
 		if (bits & (1u << i))
-			return part_names[i];
-	return "refs";
+			return i;
+	return 0;
+}
+
+/* "branch 'dev'", "tag 'v1'" or "merge_request_event pipeline for 'feature'": what refs
+ * patterns are matched against. */
+static const char *ref_shown(struct mload *L)
+{
+	const char *tag = ctx_var(L, "CI_COMMIT_TAG");
+	const char *source = ctx_var(L, "CI_PIPELINE_SOURCE");
+	const char *ref = ctx_var(L, "CI_COMMIT_REF_NAME");
+	if (!source || !*source)
+		source = "push";
+	if (tag && *tag)
+		return arena_printf(L->a, "tag '%s' (source %s)", tag, source);
+	return arena_printf(L->a, "branch '%s' (source %s)", ref ? ref : "", source);
+}
+
+/* Why only/except decided: the part named, where it is and, for refs, the pipeline's ref. */
+static void policy_reason(struct mload *L, struct job_decision *d, const char *kw,
+			  const struct ynode *pol, int part, bool matched,
+			  const struct policy_why *why)
+{
+	const struct ynode *at = mnode_is_map(pol) ? ynode_get(pol, part_names[part]) : pol;
+	if (!at)
+		at = pol;
+	if (matched && part == 0 && why->ref_hit)
+		at = why->ref_hit;
+	if (matched && part == 1 && why->var_hit)
+		at = why->var_hit;
+	d->rule_loc = at->loc;
+	if (part == 0)
+		d->reason = arena_printf(L->a, "%s:refs %s %s", kw,
+					 matched ? "matched" : "did not match", ref_shown(L));
+	else if (part == 1 && matched && why->var_hit)
+		d->reason = arena_printf(L->a, "%s:variables matched: %s is true", kw,
+					 ynode_str(why->var_hit));
+	else if (part == 1)
+		d->reason = arena_printf(L->a, "%s:variables %s", kw,
+					 matched ? "matched" : "did not match: no expression is true");
+	else
+		d->reason = arena_printf(L->a, "%s:%s %s", kw, part_names[part],
+					 matched ? "matched" : "did not match");
 }
 
 static void decide_policy(struct mload *L, const struct job_group *g, struct job *j,
@@ -715,15 +831,16 @@ static void decide_policy(struct mload *L, const struct job_group *g, struct job
 	d->rule_index = -1;
 	d->reason = "included (no rules)";
 	unsigned given = 0, hold;
+	struct policy_why why;
 	if (g->only) {
-		hold = policy_eval(L, g->only, g->only_vars, g->n_only_vars, scope, &given);
+		hold = policy_eval(L, g->only, g->only_vars, g->n_only_vars, scope, &given, &why);
 		if ((hold & given) != given) {
 			d->included = false;
-			d->rule_loc = g->only->loc;
-			d->reason = arena_printf(L->a, "only:%s did not match",
-						 first_bit(given & ~hold));
+			policy_reason(L, d, "only", g->only, first_bit(given & ~hold), false, &why);
 			return;
 		}
+		d->reason = "only: matched";
+		d->rule_loc = g->only->loc;
 	} else if (!L->has_workflow_rules) {
 		if (!ref_pattern_match(L, "branches") && !ref_pattern_match(L, "tags")) {
 			d->included = false;
@@ -732,11 +849,11 @@ static void decide_policy(struct mload *L, const struct job_group *g, struct job
 		}
 	}
 	if (g->except) {
-		hold = policy_eval(L, g->except, g->except_vars, g->n_except_vars, scope, &given);
+		hold = policy_eval(L, g->except, g->except_vars, g->n_except_vars, scope, &given,
+				   &why);
 		if (hold & given) {
 			d->included = false;
-			d->rule_loc = g->except->loc;
-			d->reason = arena_printf(L->a, "except:%s matched", first_bit(hold & given));
+			policy_reason(L, d, "except", g->except, first_bit(hold & given), true, &why);
 		}
 	}
 }
@@ -832,7 +949,9 @@ int rules_decide_job(struct mload *L, const struct job_group *g, struct job *j)
 	if (!L->p->created) {
 		j->decision.rule_index = -1;
 		j->decision.rule_loc = L->p->workflow_loc;
-		j->decision.reason = "workflow:rules prevented the pipeline";
+		j->decision.reason = arena_printf(L->a, "no pipeline is created: %s",
+						  L->p->workflow_reason ? L->p->workflow_reason
+									: "workflow:rules");
 		return 0;
 	}
 	if (g->has_rules)

@@ -334,13 +334,32 @@ static void push_nul_list(struct strvec *ret, const struct strbuf *sb)
 
 int vcs_changed_files(const struct vcs_repo *r, struct strvec *ret, struct err *err)
 {
-	if (!r->in_repo || !r->default_ref || !r->sha)
+	if (!r->default_ref)
 		return 0;
-	/* --merge-base: the work tree against merge-base(default, HEAD), i.e. what the branch
+	return vcs_changed_since(r, r->default_ref, ret, err);
+}
+
+int vcs_changed_since(const struct vcs_repo *r, const char *ref, struct strvec *ret,
+		      struct err *err)
+{
+	if (!r->in_repo || !r->sha || !ref || !*ref || ref[0] == '-')
+		return 0;
+	/* the ref must name a commit: "ref^{commit}" also rejects trees, blobs and typos */
+	_cleanup_free_ char *peeled = xasprintf("%s^{commit}", ref);
+	const char *check[] = {"rev-parse", "--verify", "--quiet", "--end-of-options", peeled,
+			       NULL};
+	_cleanup_(strbuf_release) struct strbuf sha = STRBUF_INIT;
+	int vrc = vcs_git(r->root, check, &sha, err);
+	if (vrc < 0)
+		return -1;
+	if (vrc != 0)
+		return 0;
+	strbuf_rtrim(&sha);
+	/* --merge-base: the work tree against merge-base(ref, HEAD), i.e. what the branch
 	 * changed since it forked, committed or not (git >= 2.30) */
 	const char *args[] = {
-	    "diff",         "--name-only", "-z", "--no-renames", "--no-ext-diff", "--merge-base",
-	    r->default_ref, "--",          NULL};
+	    "diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", "--merge-base",
+	    sha.buf, "--", NULL};
 	_cleanup_(strbuf_release) struct strbuf out = STRBUF_INIT;
 	int rc = vcs_git(r->root, args, &out, err);
 	if (rc < 0)

@@ -45,6 +45,13 @@ void vcs_repo_release(struct vcs_repo *r);
  * default ref, no common ancestor) and -1 with err set when git cannot be run. */
 int vcs_changed_files(const struct vcs_repo *r, struct strvec *ret, struct err *err);
 
+/* Same for rules:changes:compare_to: the work tree (committed, staged, unstaged, untracked)
+ * against the merge base of HEAD and `ref` (borrowed: a branch, tag, full ref or SHA, as
+ * `git rev-parse` takes it). Returns 1 when the list is known, 0 when `ref` names no commit
+ * (or there is no repository / no HEAD commit), -1 with err set when git cannot be run. */
+int vcs_changed_since(const struct vcs_repo *r, const char *ref, struct strvec *ret,
+		      struct err *err);
+
 /* Runs `git -C dir args...` (args NULL-terminated, borrowed) and appends its stdout to *out.
  * Returns the exit status (0..255), or -1 with err set when it could not be started. stderr
  * goes to /dev/null. Exposed for tests. */

@@ -53,4 +53,37 @@ assert_no_leftovers "after SIGINT"
 start_and_signal TERM
 expect_rc "SIGTERM" 143
 assert_no_leftovers "after SIGTERM"
+
+# a second Ctrl-C while after_script runs: remove everything now and leave
+p2=$(make_project force <<'YML'
+long:
+  image: runnel-test/sh:latest
+  script: [echo long-started, sleep 60]
+  after_script: [echo after-started, sleep 60]
+YML
+)
+OUT=$T_TMP/force.out
+(cd "$p2" && NO_COLOR=1 exec "$RUNNEL" run) >"$OUT" 2>&1 &
+pid=$!
+i=0
+while ! grep -q "^long +| long-started" "$OUT" 2>/dev/null && [ $i -lt 200 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -INT "$pid"
+i=0
+while ! grep -q "^long +| after-started" "$OUT" 2>/dev/null && [ $i -lt 200 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+start=$(date +%s)
+kill -INT "$pid"
+wait "$pid"
+RC=$?
+took=$(($(date +%s) - start))
+expect_rc "second SIGINT" 130
+[ "$took" -lt 15 ] && pass "second SIGINT stops at once (${took}s)" || fail "took ${took}s"
+assert_no_leftovers "after a second SIGINT"
+[ -d "$p2/.runnel/builds" ] && [ -z "$(ls "$p2/.runnel/builds")" ] && pass "run directory removed" ||
+	fail "run directory left: $(ls "$p2/.runnel/builds")"
 test_done

@@ -201,6 +201,39 @@ static void test_repo_master_default_and_changes(void **state)
 	vcs_repo_release(&r);
 }
 
+/* compare_to: the diff since the merge base with any ref, plus work-tree changes; a ref that
+ * names no commit is "unknown" (0), not an error. */
+static void test_changed_since_ref(void **state)
+{
+	struct repo_fixture *f = *state;
+	assert_int_equal(sh(f->dir,
+	                    GIT_ENV "git tag v1 && git checkout -q -b dev && printf d > d.txt && "
+	                            "git add d.txt && git commit -q -m d && git tag v2 && "
+	                            "printf e > e.txt && git add e.txt && git commit -q -m e && "
+	                            "printf w >> a.txt && printf u > u.txt"),
+	                 0);
+	struct vcs_repo r;
+	struct err err = ERR_INIT;
+	assert_int_equal(vcs_repo_open(f->dir, VCS_FILES, &r, &err), 0);
+	struct strvec ch = STRVEC_INIT;
+	assert_int_equal(vcs_changed_since(&r, "v2", &ch, &err), 1);
+	assert_int_equal(ch.n, 3); /* e.txt committed, a.txt unstaged, u.txt untracked */
+	assert_true(strvec_find(&ch, "e.txt") >= 0);
+	assert_true(strvec_find(&ch, "a.txt") >= 0);
+	assert_true(strvec_find(&ch, "u.txt") >= 0);
+	assert_true(strvec_find(&ch, "d.txt") < 0);
+	strvec_release(&ch);
+	assert_int_equal(vcs_changed_since(&r, "refs/tags/v1", &ch, &err), 1);
+	assert_true(strvec_find(&ch, "d.txt") >= 0);
+	assert_int_equal(ch.n, 4);
+	strvec_release(&ch);
+	assert_int_equal(vcs_changed_since(&r, "no-such-ref", &ch, &err), 0);
+	assert_int_equal(vcs_changed_since(&r, "--output=/tmp/x", &ch, &err), 0);
+	assert_int_equal(ch.n, 0);
+	assert_false(err_is_set(&err));
+	vcs_repo_release(&r);
+}
+
 static void test_not_a_repo(void **state)
 {
 	(void)state;
@@ -368,6 +401,7 @@ int main(void)
 	                                    repo_teardown),
 	    cmocka_unit_test_setup_teardown(test_repo_master_default_and_changes, repo_setup,
 	                                    repo_teardown),
+	    cmocka_unit_test_setup_teardown(test_changed_since_ref, repo_setup, repo_teardown),
 	    cmocka_unit_test(test_not_a_repo),
 	    cmocka_unit_test(test_vcs_git_status),
 	    cmocka_unit_test(test_predefined_branch),

@@ -1,0 +1,90 @@
+/* Tests for util/fsutil: fs_rmtree (nested trees, unreadable directories, symlinks not
+ * followed, missing paths) and fs_mkdir_p. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/err.h"
+#include "util/fsutil.h"
+
+static void touch(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("x", f);
+	fclose(f);
+}
+
+static void test_mkdir_p_and_rmtree(void **state)
+{
+	char base[] = "/tmp/runnel-fsutil-XXXXXX";
+	assert_non_null(mkdtemp(base));
+	char p[256], outside[256], link[256];
+	struct err err = ERR_INIT;
+
+	snprintf(p, sizeof(p), "%s/a/b/c", base);
+	assert_int_equal(fs_mkdir_p(p, &err), 0);
+	assert_int_equal(fs_mkdir_p(p, &err), 0); /* existing: fine */
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+
+	snprintf(p, sizeof(p), "%s/a/b/c/file", base);
+	touch(p);
+	/* a directory nobody may read or enter (like overlayfs work/work) */
+	snprintf(p, sizeof(p), "%s/a/locked", base);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/a/locked/inner", base);
+	touch(p);
+	snprintf(p, sizeof(p), "%s/a/locked", base);
+	assert_int_equal(chmod(p, 0), 0);
+	/* a symlink to a file outside the tree: the link goes, the target stays */
+	snprintf(outside, sizeof(outside), "%s-outside", base);
+	touch(outside);
+	snprintf(link, sizeof(link), "%s/a/link", base);
+	assert_int_equal(symlink(outside, link), 0);
+
+	snprintf(p, sizeof(p), "%s/a", base);
+	assert_int_equal(fs_rmtree(p, &err), 0);
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(access(outside, F_OK), 0);
+
+	/* missing path: not an error; a plain file: removed */
+	assert_int_equal(fs_rmtree(p, &err), 0);
+	assert_int_equal(fs_rmtree(outside, &err), 0);
+	assert_int_equal(access(outside, F_OK), -1);
+	assert_int_equal(fs_rmtree(base, &err), 0);
+	assert_int_equal(access(base, F_OK), -1);
+}
+
+static void test_mkdir_p_error(void **state)
+{
+	struct err err = ERR_INIT;
+	char base[] = "/tmp/runnel-fsutil-XXXXXX";
+	assert_non_null(mkdtemp(base));
+	char file[256], under[300];
+	snprintf(file, sizeof(file), "%s/file", base);
+	touch(file);
+	snprintf(under, sizeof(under), "%s/sub", file);
+	assert_int_equal(fs_mkdir_p(under, &err), -1);
+	assert_non_null(strstr(err.msg, "cannot create"));
+	err_release(&err);
+	assert_int_equal(fs_rmtree(base, &err), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_mkdir_p_and_rmtree),
+	    cmocka_unit_test(test_mkdir_p_error),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
