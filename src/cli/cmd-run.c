@@ -39,7 +39,27 @@ enum {
 	OPT_TIMESTAMPS,
 	OPT_TIMINGS,
 	OPT_LOG_DIR,
+	/* runner settings flags: OPT_SETTING + index into setting_flags[] */
+	OPT_SETTING = 600,
 };
+
+/* Flags forwarded to runner_settings_apply_flag, applied over the settings files. */
+static const char *const setting_flags[] = {
+    "privileged",
+    "services-privileged",
+    "dind-cache",
+    "volume",
+    "cap-add",
+    "cap-drop",
+    "security-opt",
+    "device",
+    "extra-host",
+    "dns",
+    "network-mode",
+    "pull-policy",
+    "wait-for-services-timeout",
+};
+#define N_SETTING_FLAGS (sizeof(setting_flags) / sizeof(setting_flags[0]))
 
 struct run_opts {
 	unsigned concurrency;
@@ -52,6 +72,7 @@ struct run_opts {
 	bool timestamps;
 	bool timings;
 	const char *log_dir;
+	struct strvec settings; /* "flag" / value pairs, applied over the settings files */
 };
 
 static const struct cli_option run_opts_table[] = {
@@ -68,6 +89,20 @@ static const struct cli_option run_opts_table[] = {
     {"timestamps", OPT_TIMESTAMPS, false, NULL, "prefix each output line with the time"},
     {"timings", OPT_TIMINGS, false, NULL, "print where each job's time went"},
     {"log-dir", OPT_LOG_DIR, true, "DIR", "where job logs go (default: .runnel/logs)"},
+    {"privileged", OPT_SETTING + 0, false, NULL, "run job and service containers privileged"},
+    {"services-privileged", OPT_SETTING + 1, false, NULL, "run service containers privileged"},
+    {"dind-cache", OPT_SETTING + 2, false, NULL, "keep a DinD service's image store between runs"},
+    {"volume", OPT_SETTING + 3, true, "SRC:DST[:MODE]", "extra volume (repeatable)"},
+    {"cap-add", OPT_SETTING + 4, true, "CAP", "add a capability (repeatable)"},
+    {"cap-drop", OPT_SETTING + 5, true, "CAP", "drop a capability (repeatable)"},
+    {"security-opt", OPT_SETTING + 6, true, "OPT", "security option (repeatable)"},
+    {"device", OPT_SETTING + 7, true, "DEV", "expose a host device (repeatable)"},
+    {"extra-host", OPT_SETTING + 8, true, "HOST:IP", "extra /etc/hosts entry (repeatable)"},
+    {"dns", OPT_SETTING + 9, true, "IP", "DNS server (repeatable)"},
+    {"network-mode", OPT_SETTING + 10, true, "MODE", "join this network instead of a per-job one"},
+    {"pull-policy", OPT_SETTING + 11, true, "POLICY", "always, if-not-present or never"},
+    {"wait-for-services-timeout", OPT_SETTING + 12, true, "SECONDS",
+     "how long to wait for services (-1: no wait)"},
     {NULL, 0, false, NULL, NULL},
 };
 
@@ -122,8 +157,15 @@ static int run_on_opt(void *data, int key, const char *arg)
 		o->log_dir = arg;
 		return 0;
 	default:
-		return -1;
+		break;
 	}
+	if (key >= OPT_SETTING && key < OPT_SETTING + (int)N_SETTING_FLAGS) {
+		/* pairs: flag name, value ("" stands for a flag without value) */
+		strvec_push(&o->settings, setting_flags[key - OPT_SETTING]);
+		strvec_push(&o->settings, arg ? arg : "");
+		return 0;
+	}
+	return -1;
 }
 
 /* Everything of one run that the signal thread and the job threads reach. */
@@ -499,10 +541,28 @@ static int build_plan(struct run_state *rs, char **names, int n)
 	return rc;
 }
 
+/* [runners.docker]-style settings: ~/.config/runnel/settings.yml then .runnel.yml. */
+static int load_settings(struct run_state *rs)
+{
+	struct err err = ERR_INIT;
+	int r = runner_settings_load_default(&rs->settings, rs->ctx->repo.root, &err);
+	const struct strvec *f = &rs->o->settings;
+	for (size_t i = 0; r == 0 && i + 1 < f->n; i += 2)
+		r = runner_settings_apply_flag(&rs->settings, f->v[i],
+		                               *f->v[i + 1] ? f->v[i + 1] : NULL, &err);
+	if (r == 0)
+		return 0;
+	fprintf(stderr, "runnel: %s\n", err.msg);
+	int rc = err_exit_code(&err);
+	err_release(&err);
+	return rc;
+}
+
 static int run_pipeline(struct run_state *rs, const struct cli_common *c, char **names, int n)
 {
 	int rc;
-	if ((rc = build_plan(rs, names, n)) || (rc = cli_variables(rs, c)))
+	if ((rc = build_plan(rs, names, n)) || (rc = cli_variables(rs, c)) ||
+	    (rc = load_settings(rs)))
 		return rc;
 	if (state_dirs(rs) < 0)
 		return 4;
@@ -538,13 +598,14 @@ static void run_state_release(struct run_state *rs)
 	docker_client_free(rs->docker);
 	plan_free(rs->plan);
 	strvec_release(&rs->files);
+	runner_settings_release(&rs->settings);
 	free(rs->state_dir);
 	free(rs->log_dir);
 }
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_opts o = {.kind = EXEC_DOCKER, .manual = STRVEC_INIT};
+	struct run_opts o = {.kind = EXEC_DOCKER, .manual = STRVEC_INIT, .settings = STRVEC_INIT};
 	const struct cli_verb verb = {
 	    .name = "run",
 	    .synopsis = "[options] [JOB...]",
@@ -560,10 +621,12 @@ int cmd_run(int argc, char **argv)
 	int argi = cli_parse_args(argc, argv, &verb, &c);
 	if (argi <= 0) {
 		strvec_release(&o.manual);
+		strvec_release(&o.settings);
 		return argi == 0 ? 0 : 2;
 	}
 	_cleanup_(cli_ctx_release) struct cli_ctx ctx;
 	struct run_state rs = {.o = &o, .ctx = &ctx, .files = STRVEC_INIT};
+	runner_settings_init(&rs.settings);
 	int rc = cli_ctx_prepare(&ctx, &c, &rs.p);
 	if (rc == 0 && !rs.p->created) {
 		fprintf(stderr, "runnel: workflow:rules create no pipeline for this context\n");
@@ -573,5 +636,6 @@ int cmd_run(int argc, char **argv)
 	run_state_release(&rs);
 	pipeline_free(rs.p);
 	strvec_release(&o.manual);
+	strvec_release(&o.settings);
 	return rc;
 }

@@ -78,12 +78,14 @@ static void curl_load_once(void)
 		/* glibc's text starts with the name we already print */
 		if (why && strncmp(why, DK_LIBCURL_SONAME ": ", n + 2) == 0)
 			why += n + 2;
-		snprintf(curl_load_error, sizeof(curl_load_error), "%s", why ? why : "unknown error");
+		snprintf(curl_load_error, sizeof(curl_load_error), "%s",
+		         why ? why : "unknown error");
 		return;
 	}
 	const char *missing = curl_resolve(lib);
 	if (missing) {
-		snprintf(curl_load_error, sizeof(curl_load_error), "symbol '%s' not found", missing);
+		snprintf(curl_load_error, sizeof(curl_load_error), "symbol '%s' not found",
+		         missing);
 		memset(&dk_curl, 0, sizeof(dk_curl));
 		dlclose(lib);
 		return;

@@ -75,6 +75,12 @@ static void pull_line(void *ud, const char *line)
 static int ensure_image(struct djob *d, struct err *err)
 {
 	struct exec_job_ctx *jc = d->jc;
+	const struct runner_settings *s = jc->run->settings;
+	if (s && !runner_settings_image_allowed(s, jc->image, false)) {
+		jc->failure = FAILURE_CONFIG;
+		return err_set(err, ERR_CONFIG, "the image '%s' is not allowed by allowed_images",
+		               jc->image);
+	}
 	const char *policy = pull_policy(jc);
 	bool found = false;
 	double t = exec_now();

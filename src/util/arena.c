@@ -23,8 +23,8 @@ struct arena_block {
 	alignas(max_align_t) unsigned char data[];
 };
 
-#define ARENA_FIRST_BLOCK (64 * 1024)
-#define ARENA_MAX_BLOCK (1024 * 1024)
+#define ARENA_FIRST_BLOCK ((size_t)64 * 1024)
+#define ARENA_MAX_BLOCK ((size_t)1024 * 1024)
 
 /* Out of memory aborts with a message, as xmalloc does. */
 static void arena_oom(size_t n)

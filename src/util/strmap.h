@@ -15,7 +15,10 @@ struct strmap {
 	size_t n, cap;
 };
 
-#define STRMAP_INIT { 0 }
+#define STRMAP_INIT                                                                                \
+	{                                                                                          \
+		0                                                                                  \
+	}
 
 void strmap_init(struct strmap *m);
 /* Frees the slot table (not keys or values). NULL-safe. */

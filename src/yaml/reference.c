@@ -163,10 +163,22 @@ static struct ynode *resolve_children(struct resolver *r, struct ynode *n, struc
 	return copy ? copy : n;
 }
 
+/* A collection of plain scalars (most script lists, variables, rules items) holds no reference
+ * and resolves to itself: no need to memoize it. */
+static bool plain_leaf(const struct ynode *n)
+{
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ynode *c = n->kind == YNODE_SEQ ? n->items[i] : n->entries[i].value;
+		if (!ynode_is_scalar(c) || ytag_is_reference(c->tag))
+			return false;
+	}
+	return true;
+}
+
 static struct ynode *resolve(struct resolver *r, struct ynode *n, struct err *err)
 {
 	bool is_ref = ytag_is_reference(n->tag);
-	if (!is_ref && ynode_is_scalar(n))
+	if (!is_ref && (ynode_is_scalar(n) || plain_leaf(n)))
 		return n;
 	struct memo_slot *m = memo_lookup(r, n, true);
 	if (m->state == MEMO_DONE)

@@ -91,13 +91,29 @@ runnel_objects() {
 		docker volume ls -q --filter label=runnel.pipeline
 	} 2>/dev/null | sort
 }
-# Objects that existed before the test (another run on the same engine) are not ours.
+owner_pid() { # the runnel.pid label of a container, network or volume
+	docker inspect -f '{{index .Config.Labels "runnel.pid"}}' "$1" 2>/dev/null ||
+		docker network inspect -f '{{index .Labels "runnel.pid"}}' "$1" 2>/dev/null ||
+		docker volume inspect -f '{{index .Labels "runnel.pid"}}' "$1" 2>/dev/null
+}
+# Objects that existed before the test, and objects of processes still running (another run
+# on the same engine), are not ours: every runnel this test started has exited by now.
 snapshot_objects() { runnel_objects >"$T_TMP/before"; }
 assert_no_leftovers() {
 	runnel_objects >"$T_TMP/after"
-	left=$(comm -13 "$T_TMP/before" "$T_TMP/after")
+	left=
+	for id in $(comm -13 "$T_TMP/before" "$T_TMP/after"); do
+		pid=$(owner_pid "$id")
+		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && continue
+		left="$left $id"
+	done
 	if [ -z "$left" ]; then pass "nothing labelled runnel.pipeline left${1:+ $1}"; else
-		fail "leftovers labelled runnel.pipeline: $left"
+		fail "leftovers labelled runnel.pipeline${1:+ $1}:$left"
+		for id in $left; do
+			docker inspect -f '#   {{.Name}} {{.Config.Labels}} {{.State.Status}}' "$id" 2>/dev/null ||
+				docker network inspect -f '#   {{.Name}} {{.Labels}}' "$id" 2>/dev/null ||
+				docker volume inspect -f '#   {{.Name}} {{.Labels}}' "$id" 2>/dev/null
+		done
 	fi
 }
 
@@ -105,6 +121,8 @@ cleanup() {
 	if [ -f "$T_TMP/before" ]; then
 		runnel_objects >"$T_TMP/after"
 		for id in $(comm -13 "$T_TMP/before" "$T_TMP/after"); do
+			pid=$(owner_pid "$id")
+			[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && continue
 			docker rm -f "$id" >/dev/null 2>&1 || docker network rm "$id" >/dev/null 2>&1 ||
 				docker volume rm -f "$id" >/dev/null 2>&1
 		done

@@ -120,14 +120,16 @@ static void test_strmap_put_get_del(void **state)
 			n -= present[k];
 			present[k] = false;
 		} else {
-			assert_ptr_equal(strmap_put(&m, keys[k], &vals[k]), present[k] ? &vals[k] : NULL);
+			assert_ptr_equal(strmap_put(&m, keys[k], &vals[k]),
+			                 present[k] ? &vals[k] : NULL);
 			n += !present[k];
 			present[k] = true;
 		}
 		assert_int_equal(m.n, n);
 		if (step % 50 == 0)
 			for (int i = 0; i < NKEYS; i++)
-				assert_ptr_equal(strmap_get(&m, keys[i]), present[i] ? &vals[i] : NULL);
+				assert_ptr_equal(strmap_get(&m, keys[i]),
+				                 present[i] ? &vals[i] : NULL);
 	}
 	for (int i = 0; i < NKEYS; i++)
 		if (present[i])
@@ -153,12 +155,15 @@ static void test_sha256_vectors(void **state)
 	(void)state;
 	char hex[65];
 	sha256_hex_of("", 0, hex);
-	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_string_equal(hex,
+	                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	sha256_hex_of("abc", 3, hex);
-	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(hex,
+	                    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 	sha256_hex_of(two, strlen(two), hex);
-	assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	assert_string_equal(hex,
+	                    "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 	/* a million 'a's fed in uneven pieces through the streaming interface */
 	struct sha256_ctx c;
 	char chunk[997];
@@ -173,15 +178,19 @@ static void test_sha256_vectors(void **state)
 	sha256_final(&c, d);
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	assert_string_equal(hex,
+	                    "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 	char edge[65];
 	memset(edge, 'x', sizeof(edge));
 	sha256_hex_of(edge, 55, hex);
-	assert_string_equal(hex, "d5e285683cd4efc02d021a5c62014694958901005d6f71e89e0989fac77e4072");
+	assert_string_equal(hex,
+	                    "d5e285683cd4efc02d021a5c62014694958901005d6f71e89e0989fac77e4072");
 	sha256_hex_of(edge, 56, hex);
-	assert_string_equal(hex, "04c26261370ee7541549d16dee320c723e3fd14671e66a099afe0a377c16888e");
+	assert_string_equal(hex,
+	                    "04c26261370ee7541549d16dee320c723e3fd14671e66a099afe0a377c16888e");
 	sha256_hex_of(edge, 64, hex);
-	assert_string_equal(hex, "7ce100971f64e7001e8fe5a51973ecdfe1ced42befe7ee8d5fd6219506b5393c");
+	assert_string_equal(hex,
+	                    "7ce100971f64e7001e8fe5a51973ecdfe1ced42befe7ee8d5fd6219506b5393c");
 }
 
 /* arena_printf formats into the current block's tail: strings of every length, around the
@@ -266,16 +275,16 @@ static void test_err_sys_keeps_errno(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_strbuf_grows_and_stays_terminated),
-		cmocka_unit_test(test_strbuf_shell_quote),
-		cmocka_unit_test(test_strbuf_detach_and_rtrim),
-		cmocka_unit_test(test_strvec_push_find_release),
-		cmocka_unit_test(test_arena_alignment_and_zeroing),
-		cmocka_unit_test(test_arena_printf_and_zeroing),
-		cmocka_unit_test(test_sha256_vectors),
-		cmocka_unit_test(test_strmap_put_get_del),
-		cmocka_unit_test(test_err_set_wrap_exit_codes),
-		cmocka_unit_test(test_err_sys_keeps_errno),
+	    cmocka_unit_test(test_strbuf_grows_and_stays_terminated),
+	    cmocka_unit_test(test_strbuf_shell_quote),
+	    cmocka_unit_test(test_strbuf_detach_and_rtrim),
+	    cmocka_unit_test(test_strvec_push_find_release),
+	    cmocka_unit_test(test_arena_alignment_and_zeroing),
+	    cmocka_unit_test(test_arena_printf_and_zeroing),
+	    cmocka_unit_test(test_sha256_vectors),
+	    cmocka_unit_test(test_strmap_put_get_del),
+	    cmocka_unit_test(test_err_set_wrap_exit_codes),
+	    cmocka_unit_test(test_err_sys_keeps_errno),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
