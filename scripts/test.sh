@@ -13,12 +13,25 @@
 # build*/meson-logs/testlog.json (plus one result per fuzzer) and exits non-zero
 # when anything failed, including a setup or build step.
 #
-# Environment: RUNNEL_TEST_ARGS (extra `meson test` args, e.g. "--suite unit"),
+# Environment: RUNNEL_NO_SETUP=1 (skip step 0), RUNNEL_TEST_ARGS (extra `meson test` args, e.g. "--suite unit"),
 # RUNNEL_SKIP_ASAN=1, RUNNEL_FUZZ=0/1, RUNNEL_FUZZ_SECONDS.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+
+# 0. the machine: Docker engine, stand-in images, mirror registry (idempotent; a few seconds
+#    when already done), so this one command works on a fresh Debian 12 machine.
+if [ "${RUNNEL_NO_SETUP:-0}" != 1 ]; then
+  for step in setup-engine build-images start-registry; do
+    printf '\n=== %s\n' "$step"
+    if ! bash "scripts/$step.sh"; then
+      echo "test.sh: scripts/$step.sh failed"
+      echo "0 passed, 1 failed"
+      exit 1
+    fi
+  done
+fi
 
 passed=0 failed=0 skipped=0
 problems=()
@@ -97,7 +110,7 @@ if [ "$fuzz" = 1 ]; then
     if [ ! -f "$dir/build.ninja" ]; then
       note "meson setup $dir (clang, -Dfuzzers=true)"
       rm -rf "$dir"
-      fsetup=(-Dfuzzers=true -Dwerror=true -Db_lundef=false)
+      fsetup=(-Dfuzzers=true -Dwerror=true -Db_lundef=false -Db_sanitize=address,undefined)
       has_option tests && fsetup+=(-Dtests=false)
       has_option e2e && fsetup+=(-De2e=false)
       CC=clang CXX=clang++ meson setup "$dir" "${fsetup[@]}" || problem "meson setup $dir"

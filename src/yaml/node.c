@@ -78,7 +78,8 @@ long ymap_find(const struct ynode *m, const char *key)
 		}
 		return -1;
 	}
-	/* small maps: most keys differ in their first byte, which saves the strcmp call */
+	/* small maps: most keys differ in their first byte, which saves the strcmp call (an inline
+	 * byte loop measured slower than strcmp for the rest) */
 	for (size_t i = 0; i < m->n; i++)
 		if (m->entries[i].key[0] == key[0] && strcmp(m->entries[i].key, key) == 0)
 			return (long)i;

@@ -230,6 +230,35 @@ static void test_arena_printf_and_zeroing(void **state)
 	arena_release(&a);
 }
 
+/* arena_printf assembles the common conversions itself and hands the rest to vsnprintf: both
+ * must print exactly what snprintf prints. */
+static void test_arena_printf_matches_snprintf(void **state)
+{
+	(void)state;
+	struct arena a = ARENA_INIT;
+	char want[512];
+#define CHECK(...)                                                                                 \
+	do {                                                                                       \
+		snprintf(want, sizeof(want), __VA_ARGS__);                                         \
+		assert_string_equal(arena_printf(&a, __VA_ARGS__), want);                          \
+	} while (0)
+	CHECK("jobs:%s:rules", "build");
+	CHECK("%s", "");
+	CHECK("plain text, 100%% literal");
+	CHECK("rule %zu matched", (size_t)18446744073709551615ULL);
+	CHECK("%d %d %d", 0, -1, -2147483647 - 1);
+	CHECK("%ld|%lu", -9223372036854775807L - 1, 18446744073709551615UL);
+	CHECK("[%.*s] [%.*s] [%.*s]", 3, "abcdef", 0, "xyz", -1, "whole");
+	CHECK("%s and %s", "(first)", "second");
+	CHECK("%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s", "a", "b", "c", "d", "e", "f", "g", "h", "i",
+	      "j", "k", "l", "m", "n", "o", "p", "q", "r"); /* more pieces than the fast path */
+	/* conversions only vsnprintf knows */
+	CHECK("%5d|%-4s|%x|%c|%05.1f", 42, "ab", 255u, 'z', 3.14159);
+	CHECK("tail %s then %x", "str", 0xbeefu);
+#undef CHECK
+	arena_release(&a);
+}
+
 static int fails_with_context(struct err *err)
 {
 	err_set(err, ERR_ENV, "cannot open '%s'", "x.yml");
@@ -281,6 +310,7 @@ int main(void)
 	    cmocka_unit_test(test_strvec_push_find_release),
 	    cmocka_unit_test(test_arena_alignment_and_zeroing),
 	    cmocka_unit_test(test_arena_printf_and_zeroing),
+	    cmocka_unit_test(test_arena_printf_matches_snprintf),
 	    cmocka_unit_test(test_sha256_vectors),
 	    cmocka_unit_test(test_strmap_put_get_del),
 	    cmocka_unit_test(test_err_set_wrap_exit_codes),
