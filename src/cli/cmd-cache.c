@@ -1,12 +1,99 @@
-/* runnel cache: placeholder until the verb lands. */
+/* runnel cache clear: removes the project's local caches (.runnel/cache) and the DinD image
+ * caches of --dind-cache (Docker volumes labelled runnel.dind-cache=1 that no container uses). */
 #include "cli/cmds.h"
 
 #include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/ctx.h"
+#include "docker/client.h"
+#include "exec/dindcache.h"
+#include "util/cleanup.h"
+#include "util/xalloc.h"
+#include "vcs/git.h"
+
+/* rm -rf without following symlinks; 0 or -1. */
+static int remove_tree(const char *path)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execlp("rm", "rm", "-rf", "--", path, (char *)NULL);
+		_exit(127);
+	}
+	int st = 0;
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		return -1;
+	return 0;
+}
+
+static int clear_project_cache(const char *dir)
+{
+	struct vcs_repo repo;
+	struct err err = ERR_INIT;
+	if (vcs_repo_open(dir ? dir : ".", 0, &repo, &err) < 0) {
+		fprintf(stderr, "runnel: %s\n", err.msg);
+		err_release(&err);
+		vcs_repo_release(&repo);
+		return 4;
+	}
+	_cleanup_free_ char *path = xasprintf("%s/.runnel/cache", repo.root);
+	vcs_repo_release(&repo);
+	if (access(path, F_OK) != 0)
+		return 0;
+	if (remove_tree(path) < 0) {
+		fprintf(stderr, "runnel: cannot remove '%s'\n", path);
+		return 4;
+	}
+	printf("Removed %s\n", path);
+	return 0;
+}
+
+/* An engine that is not there has no DinD cache to clear: not an error. */
+static int clear_dind_cache(void)
+{
+	struct err err = ERR_INIT;
+	struct docker_opts dopts = DOCKER_OPTS_INIT;
+	struct docker_client *c = docker_client_new(&dopts, &err);
+	if (!c) {
+		printf("No container engine: DinD caches left as they are (%s)\n", err.msg);
+		err_release(&err);
+		return 0;
+	}
+	unsigned n = 0;
+	int r = dindcache_clear(c, &n, &err);
+	docker_client_free(c);
+	if (r < 0) {
+		fprintf(stderr, "runnel: %s\n", err.msg);
+		err_release(&err);
+		return 4;
+	}
+	printf("Removed %u DinD cache volume%s\n", n, n == 1 ? "" : "s");
+	return 0;
+}
 
 int cmd_cache(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "runnel: 'cache' is not implemented yet\n");
-	return 2;
+	const struct cli_verb verb = {
+	    .name = "cache",
+	    .synopsis = "clear",
+	    .summary = "Remove the project's caches (.runnel/cache) and the DinD image caches "
+	               "(--dind-cache volumes).",
+	    .min_args = 1,
+	    .max_args = 1,
+	};
+	_cleanup_(cli_common_release) struct cli_common c = CLI_COMMON_INIT;
+	int argi = cli_parse_args(argc, argv, &verb, &c);
+	if (argi <= 0)
+		return argi == 0 ? 0 : 2;
+	if (strcmp(argv[argi], "clear")) {
+		fprintf(stderr, "runnel cache: unknown action '%s' (clear)\n", argv[argi]);
+		return 2;
+	}
+	int rc = clear_project_cache(c.cwd);
+	int rc2 = clear_dind_cache();
+	return rc ? rc : rc2;
 }

@@ -18,6 +18,7 @@
 #include "cli/ctx.h"
 #include "docker/client.h"
 #include "exec/exec.h"
+#include "exec/registry.h"
 #include "exec/settings.h"
 #include "model/vars.h"
 #include "plan/dag.h"
@@ -39,6 +40,7 @@ enum {
 	OPT_TIMESTAMPS,
 	OPT_TIMINGS,
 	OPT_LOG_DIR,
+	OPT_REGISTRY,
 	/* runner settings flags: OPT_SETTING + index into setting_flags[] */
 	OPT_SETTING = 600,
 };
@@ -73,6 +75,7 @@ struct run_opts {
 	bool timings;
 	const char *log_dir;
 	struct strvec settings; /* "flag" / value pairs, applied over the settings files */
+	bool registry;
 };
 
 static const struct cli_option run_opts_table[] = {
@@ -89,6 +92,8 @@ static const struct cli_option run_opts_table[] = {
     {"timestamps", OPT_TIMESTAMPS, false, NULL, "prefix each output line with the time"},
     {"timings", OPT_TIMINGS, false, NULL, "print where each job's time went"},
     {"log-dir", OPT_LOG_DIR, true, "DIR", "where job logs go (default: .runnel/logs)"},
+    {"registry", OPT_REGISTRY, false, NULL,
+     "run a local container registry for the run (CI_REGISTRY*; kept per project)"},
     {"privileged", OPT_SETTING + 0, false, NULL, "run job and service containers privileged"},
     {"services-privileged", OPT_SETTING + 1, false, NULL, "run service containers privileged"},
     {"dind-cache", OPT_SETTING + 2, false, NULL, "keep a DinD service's image store between runs"},
@@ -156,6 +161,9 @@ static int run_on_opt(void *data, int key, const char *arg)
 	case OPT_LOG_DIR:
 		o->log_dir = arg;
 		return 0;
+	case OPT_REGISTRY:
+		o->registry = true;
+		return 0;
 	default:
 		break;
 	}
@@ -187,6 +195,7 @@ struct run_state {
 	struct var_list cli_vars;   /* in ctx->arena */
 	struct strvec files;
 	struct runner_settings settings;
+	struct registry *registry;
 	char pipeline_id[64];
 	bool color; /* ANSI colours: a TTY and no NO_COLOR */
 	char *state_dir;
@@ -390,6 +399,35 @@ static const char *project_path(struct run_state *rs)
 	return slash && slash[1] ? slash + 1 : "project";
 }
 
+/* --registry: the labels carry our pid so that concurrent runs' reapers leave it alone. */
+static int start_registry(struct run_state *rs)
+{
+	if (!rs->o->registry)
+		return 0;
+	if (!rs->docker) {
+		fprintf(stderr, "runnel: --registry needs the Docker executor\n");
+		return 2;
+	}
+	struct strvec labels = STRVEC_INIT;
+	struct exec_run tmp = {.pipeline_id = rs->pipeline_id};
+	exec_labels(&tmp, NULL, &labels);
+	struct registry_opts ro = {.pipeline_id = rs->pipeline_id,
+	                           .labels = labels.v,
+	                           .project_path = project_path(rs),
+	                           .storage_key = rs->ctx->repo.root};
+	struct err err = ERR_INIT;
+	rs->registry = registry_start(rs->docker, &ro, &err);
+	strvec_release(&labels);
+	if (!rs->registry) {
+		fprintf(stderr, "runnel: %s\n", err.msg);
+		err_release(&err);
+		return 4;
+	}
+	registry_vars(rs->registry, &rs->predefined, &rs->ctx->arena);
+	rs->run.insecure_registry = registry_address(rs->registry);
+	return 0;
+}
+
 static int open_report(struct run_state *rs)
 {
 	struct report_opts ro = REPORT_OPTS_INIT;
@@ -575,7 +613,8 @@ static int run_pipeline(struct run_state *rs, const struct cli_common *c, char *
 		err_release(&err);
 		return 4;
 	}
-	if ((rc = connect_docker(rs)) || (rc = open_report(rs)) || (rc = prepare_run(rs)))
+	if ((rc = connect_docker(rs)) || (rc = start_registry(rs)) || (rc = open_report(rs)) ||
+	    (rc = prepare_run(rs)))
 		return rc;
 	return execute(rs);
 }
@@ -589,6 +628,8 @@ static void run_state_release(struct run_state *rs)
 	/* safety net after a cancel: jobs remove their own objects on every normal path */
 	if (rs->cleaner && sig)
 		exec_remove_pipeline(rs->cleaner, rs->pipeline_id);
+	if (rs->registry)
+		registry_stop(rs->docker, rs->registry);
 	if (rs->reaping)
 		pthread_join(rs->reaper_thread, NULL);
 	docker_client_free(rs->reaper);

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <libgen.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include "docker/client.h"
 #include "exec/artifacts.h"
 #include "exec/script.h"
+#include "exec/services.h"
 #include "exec/settings.h"
 #include "model/vars.h"
 #include "report/report.h"
@@ -44,7 +46,14 @@ struct djob {
 	char *network_id;   /* owned */
 	char *container_id; /* owned */
 	struct strvec labels;
+	struct service_set *services; /* owned, NULL without services */
+	char *anon_volumes[16];       /* owned: per-job volumes of anonymous settings volumes */
+	size_t n_anon;
+	/* the last OUTPUT_TAIL bytes of the job's output, for services_diagnose */
+	char tail[4096];
+	size_t tail_len;
 };
+#define OUTPUT_TAIL sizeof(((struct djob *)0)->tail)
 
 static bool fd_readable(int fd)
 {
@@ -102,14 +111,30 @@ static int ensure_image(struct djob *d, struct err *err)
 	return r;
 }
 
-int exec_docker_start_services(struct exec_job_ctx *jc, struct docker_client *c,
-                               const char *network, struct err *err)
+/* services: and default:services on the job's network (or the network_mode one). */
+static int start_services(struct djob *d, struct err *err)
 {
-	(void)jc;
-	(void)c;
-	(void)network;
-	(void)err;
-	return 0; /* services land with services.h: start them here, on `network` */
+	struct exec_job_ctx *jc = d->jc;
+	if (!jc->job->n_services)
+		return 0;
+	const struct runner_settings *s = jc->run->settings;
+	const char *network = d->network_id;
+	if (!network && s && s->network_mode && *s->network_mode)
+		network = s->network_mode;
+	_cleanup_free_ char *prefix = xasprintf("runnel-%s-%s", jc->run->pipeline_id, jc->slug);
+	struct services_ctx ctx = {
+	    .network = network,
+	    .labels = d->labels.v,
+	    .job_vars = &jc->vars,
+	    .settings = s,
+	    .log = jc->log,
+	    .container_prefix = prefix,
+	    .cancel_fd = jc->run->cancel_fd,
+	    .insecure_registry = jc->run->insecure_registry,
+	    .job_name = jc->job->name,
+	};
+	d->services = services_start(d->c, jc->job, &ctx, err);
+	return d->services ? 0 : -1;
 }
 
 static int make_network(struct djob *d, struct err *err)
@@ -236,6 +261,33 @@ static void apply_settings(const struct runner_settings *s, struct docker_contai
 		spec->network_mode = s->network_mode;
 }
 
+/* The i-th settings volume without ':' (an anonymous volume: gitlab-runner gives each job its
+ * own; here a named per-job volume removed with the job). */
+static const char *anon_target(const struct runner_settings *s, size_t i)
+{
+	for (size_t k = 0; s && k < s->volumes.n; k++)
+		if (!strchr(s->volumes.v[k], ':') && i-- == 0)
+			return s->volumes.v[k];
+	return NULL;
+}
+
+static int make_anon_volumes(struct djob *d, struct err *err)
+{
+	const struct exec_job_ctx *jc = d->jc;
+	const struct runner_settings *s = jc->run->settings;
+	for (size_t i = 0; anon_target(s, i) && d->n_anon < sizeof(d->anon_volumes) /
+	                                                        sizeof(d->anon_volumes[0]);
+	     i++) {
+		char *name = xasprintf("runnel-%s-%s-vol%zu", jc->run->pipeline_id, jc->slug, i);
+		if (docker_volume_create(d->c, name, d->labels.v, err) < 0) {
+			free(name);
+			return -1;
+		}
+		d->anon_volumes[d->n_anon++] = name;
+	}
+	return 0;
+}
+
 static int make_container(struct djob *d, struct err *err)
 {
 	struct exec_job_ctx *jc = d->jc;
@@ -255,6 +307,9 @@ static int make_container(struct djob *d, struct err *err)
 	for (size_t i = 0; s && i < s->volumes.n; i++)
 		if (strchr(s->volumes.v[i], ':'))
 			strvec_push(&binds, s->volumes.v[i]);
+	for (size_t i = 0; i < d->n_anon; i++)
+		strvec_pushf(&binds, "%s:%s", d->anon_volumes[i], anon_target(s, i));
+	services_job_binds(d->services, &binds);
 	_cleanup_free_ char *host = xasprintf("runner-%s", jc->slug);
 	if (strlen(host) > 63)
 		host[63] = '\0';
@@ -365,7 +420,35 @@ static void fetch_reports(struct djob *d)
 
 static void on_output(void *ud, int stream, const char *data, size_t len)
 {
-	report_job_write(ud, stream, data, len);
+	struct djob *d = ud;
+	report_job_write(d->jc->log, stream, data, len);
+	if (!d->services)
+		return;
+	if (len >= OUTPUT_TAIL) {
+		memcpy(d->tail, data + len - OUTPUT_TAIL, OUTPUT_TAIL);
+		d->tail_len = OUTPUT_TAIL;
+		return;
+	}
+	if (d->tail_len + len > OUTPUT_TAIL) {
+		size_t drop = d->tail_len + len - OUTPUT_TAIL;
+		memmove(d->tail, d->tail + drop, d->tail_len - drop);
+		d->tail_len -= drop;
+	}
+	memcpy(d->tail + d->tail_len, data, len);
+	d->tail_len += len;
+}
+
+/* After a failed script: why the services may be the cause, as one warning. */
+static void diagnose(struct djob *d)
+{
+	if (!d->services)
+		return;
+	_cleanup_free_ char *tail = xstrndup(d->tail, d->tail_len);
+	struct strbuf sb = STRBUF_INIT;
+	services_diagnose(d->c, d->services, tail, &sb);
+	if (sb.len)
+		report_job_printf(d->jc->log, "*** WARNING: %s", sb.buf);
+	strbuf_release(&sb);
 }
 
 /* Runs one stage in the (re)started container. Returns -1 only for Docker errors; the script's
@@ -377,7 +460,7 @@ static int run_stage(struct djob *d, const char *script, int cancel_fd, long tim
 	    .input = script,
 	    .input_len = strlen(script),
 	    .on_output = on_output,
-	    .userdata = d->jc->log,
+	    .userdata = d,
 	    .cancel_fd = cancel_fd,
 	    .timeout_ms = timeout_ms,
 	};
@@ -458,6 +541,15 @@ static void remove_all(struct djob *d)
 	double t = exec_now();
 	if (d->container_id && docker_container_remove(d->c, d->container_id, &err) < 0)
 		err_release(&err);
+	if (d->services) {
+		const char *path = report_job_log_path(d->jc->log);
+		_cleanup_free_ char *dir = path ? xstrdup(path) : NULL;
+		services_stop(d->c, d->services, dir ? dirname(dir) : d->jc->run->state_dir);
+		d->services = NULL;
+	}
+	for (size_t i = 0; i < d->n_anon; i++)
+		if (docker_volume_remove(d->c, d->anon_volumes[i], true, &err) < 0)
+			err_release(&err);
 	if (d->network_id && docker_network_remove(d->c, d->network_id, &err) < 0)
 		err_release(&err);
 	if (d->jc->volume && docker_volume_remove(d->c, d->jc->volume, true, &err) < 0)
@@ -470,7 +562,7 @@ static int prepare(struct djob *d, struct err *err)
 	struct exec_job_ctx *jc = d->jc;
 	if (ensure_image(d, err) < 0 || make_network(d, err) < 0)
 		return -1;
-	if (exec_docker_start_services(jc, d->c, d->network_id, err) < 0)
+	if (start_services(d, err) < 0 || make_anon_volumes(d, err) < 0)
 		return -1;
 	if (project_copy(d, err) < 0 || make_container(d, err) < 0)
 		return -1;
@@ -517,6 +609,8 @@ int exec_docker_run(struct exec_job_ctx *jc, struct err *err)
 		r = main_stage(&d, err);
 	if (r < 0 && is_mount_failure(jc, err))
 		r = overlay_fallback(&d, err);
+	if (r == 0 && jc->failure == FAILURE_SCRIPT)
+		diagnose(&d);
 	if (r == 0 || jc->canceled)
 		after_stage(&d);
 	if (r == 0 && (jc->overlay || jc->archive) && !fd_readable(jc->run->force_fd)) {
@@ -530,6 +624,8 @@ int exec_docker_run(struct exec_job_ctx *jc, struct err *err)
 	docker_client_free(d.c);
 	free(d.network_id);
 	free(d.container_id);
+	for (size_t i = 0; i < d.n_anon; i++)
+		free(d.anon_volumes[i]);
 	strvec_release(&d.labels);
 	return r;
 }

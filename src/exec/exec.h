@@ -69,6 +69,8 @@ struct exec_run {
 	struct docker_client *docker; /* borrowed template, cloned per job; NULL for shell only */
 	int cancel_fd;                /* readable: cancel running scripts (first Ctrl-C) */
 	int force_fd;                 /* readable: abort everything now (second Ctrl-C) */
+	const char *insecure_registry; /* "host:port" of `runnel run --registry` (DinD daemons
+	                                * get --insecure-registry for it), NULL none */
 
 	/* filled by exec_run_prepare / during the run */
 	char *snapshot_dir;          /* owned: the project as the run saw it at start */
@@ -147,10 +149,6 @@ long exec_job_ms_left(const struct exec_job_ctx *jc);
 
 /* Docker executor: the whole container part of a job. */
 int exec_docker_run(struct exec_job_ctx *jc, struct err *err);
-/* Hook for services (another module fills it in): starts the job's services on its network.
- * A no-op for now. */
-int exec_docker_start_services(struct exec_job_ctx *jc, struct docker_client *c,
-                               const char *network, struct err *err);
 /* Shell executor: runs the job on the host in jc->host_dir. */
 int exec_shell_run(struct exec_job_ctx *jc, struct err *err);
 

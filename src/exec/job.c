@@ -381,8 +381,10 @@ static void job_predefined(struct exec_job_ctx *jc, struct var_list *l, unsigned
 		set(jc, l, "CI_NODE_INDEX", arena_printf(a, "%d", j->node_index));
 	set(jc, l, "CI_NODE_TOTAL", arena_printf(a, "%d", j->node_total > 0 ? j->node_total : 1));
 	set_masked(jc, l, "CI_JOB_TOKEN", token);
-	set(jc, l, "CI_REGISTRY_USER", "gitlab-ci-token");
-	set_masked(jc, l, "CI_REGISTRY_PASSWORD", token);
+	if (!jc->run->insecure_registry) { /* --registry gave its own credentials */
+		set(jc, l, "CI_REGISTRY_USER", "gitlab-ci-token");
+		set_masked(jc, l, "CI_REGISTRY_PASSWORD", token);
+	}
 	if (j->environment.name) {
 		set(jc, l, "CI_ENVIRONMENT_NAME", j->environment.name);
 		_cleanup_free_ char *es = vars_env_slugify(j->environment.name);

@@ -187,7 +187,16 @@ static int create_container(struct docker_client *c, const struct registry_opts 
 	strvec_pushf(&env, "REGISTRY_HTTP_ADDR=%s:%d", gw, port);
 	strvec_push(&env, "REGISTRY_STORAGE_DELETE_ENABLED=true");
 	_cleanup_free_ char *name = xasprintf("runnel-%s-registry", o->pipeline_id);
+	_cleanup_free_ char *vol = o->storage_key ? registry_volume_name(o->storage_key) : NULL;
+	struct docker_mount m = {.source = vol, .target = "/var/lib/registry"};
+	if (vol) {
+		char *vlabels[] = {"runnel.registry=1", NULL};
+		if (docker_volume_create(c, vol, vlabels, err) < 0)
+			return -1;
+	}
 	struct docker_container_spec spec = {
+	    .mounts = vol ? &m : NULL,
+	    .n_mounts = vol ? 1 : 0,
 	    .name = name,
 	    .image = o->image ? o->image : "registry:2",
 	    .env = env.v,
@@ -285,6 +294,23 @@ void registry_vars(const struct registry *r, struct var_list *vars, struct arena
 	};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		var_list_set(a, vars, &v[i]);
+}
+
+char *registry_volume_name(const char *storage_key)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a: two checkouts of one name differ */
+	for (const char *p = storage_key; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	const char *base = strrchr(storage_key, '/');
+	base = base && base[1] ? base + 1 : storage_key;
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, "runnel-registry-");
+	for (const char *p = base; *p && sb.len < 48; p++) {
+		unsigned char ch = (unsigned char)tolower((unsigned char)*p);
+		strbuf_addch(&sb, isalnum(ch) || ch == '-' || ch == '_' || ch == '.' ? (char)ch : '-');
+	}
+	strbuf_addf(&sb, "-%08llx", (unsigned long long)(h & 0xffffffffULL));
+	return strbuf_detach(&sb, NULL);
 }
 
 const char *registry_address(const struct registry *r)

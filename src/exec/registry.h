@@ -15,6 +15,11 @@ struct registry_opts {
 	char *const *labels;      /* "k=v", NULL-terminated (must hold runnel.pipeline=<id>) */
 	const char *project_path; /* "group/project": CI_REGISTRY_IMAGE = CI_REGISTRY/<lowercase> */
 	const char *image;        /* NULL = "registry:2" */
+	/* Added later, may be NULL: what names the registry's storage volume (the project's
+	 * root directory). Given, the images live in the named volume registry_volume_name(key),
+	 * labelled runnel.registry=1 (not runnel.pipeline: runs and reapers leave it), and are
+	 * there again in the next run of the project; NULL, the storage goes with the run. */
+	const char *storage_key;
 };
 
 /* Starts the registry (host network, listening on <bridge gateway>:<free port>, plain HTTP,
@@ -29,5 +34,7 @@ void registry_vars(const struct registry *r, struct var_list *vars, struct arena
 /* "host:port" of the registry (borrowed): services_ctx.insecure_registry, so DinD daemons
  * speak plain HTTP to it. */
 const char *registry_address(const struct registry *r);
-/* Removes the container (with its storage volume) and frees r. NULL-safe, never fails. */
+/* "runnel-registry-<basename>-<hash of key>" (owned, [a-z0-9_.-]). */
+char *registry_volume_name(const char *storage_key);
+/* Removes the container (with an anonymous storage volume; a named one stays) and frees r. NULL-safe, never fails. */
 void registry_stop(struct docker_client *c, struct registry *r);

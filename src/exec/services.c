@@ -366,10 +366,8 @@ static int certs_volume(struct docker_client *c, struct service_set *set, const 
 	return 0;
 }
 
-/* Cmd and Entrypoint: the service's when given; a DinD running dockerd gets the runnel
- * registry as an insecure registry (its flags are appended to dockerd's). */
-static void service_cmd(const struct service_spec *spec, const struct services_ctx *ctx,
-                        struct service *s, struct svc_build *b)
+/* Cmd and Entrypoint: the service's when given. */
+static void service_cmd(const struct service_spec *spec, struct svc_build *b)
 {
 	if (spec->has_command)
 		string_list_to_strvec(&spec->command, &b->cmd);
@@ -378,10 +376,27 @@ static void service_cmd(const struct service_spec *spec, const struct services_c
 		if (!b->entry.n)
 			strvec_push(&b->entry, "");
 	}
+}
+
+/* After s->dind is known: a DinD running dockerd gets the runnel registry as an insecure
+ * registry (its flags are appended to dockerd's). */
+static void service_dind_flags(const struct service_spec *spec, const struct services_ctx *ctx,
+                               const struct service *s, struct svc_build *b)
+{
 	bool flags_only =
 	    spec->has_command ? (!b->cmd.n || b->cmd.v[0][0] == '-') : !b->image_cmd.n;
-	if (s->dind && ctx->insecure_registry && flags_only && !spec->image.has_entrypoint)
-		strvec_pushf(&b->cmd, "--insecure-registry=%s", ctx->insecure_registry);
+	if (!s->dind || !ctx->insecure_registry || !flags_only || spec->image.has_entrypoint)
+		return;
+	/* the scheme makes BuildKit speak plain HTTP too (the classic pusher strips it) */
+	strvec_pushf(&b->cmd, "--insecure-registry=http://%s", ctx->insecure_registry);
+	/* The registry listens on the engine's default bridge gateway (172.17.0.1), which is
+	 * also where the inner dockerd puts its own docker0: the registry would be shadowed
+	 * by the DinD's own bridge. Move that bridge elsewhere unless the user chose. */
+	bool bip = false;
+	for (size_t i = 0; i < b->cmd.n; i++)
+		bip |= !strncmp(b->cmd.v[i], "--bip", 5);
+	if (!bip && !strncmp(ctx->insecure_registry, "172.17.", 7))
+		strvec_push(&b->cmd, "--bip=10.237.0.1/24");
 }
 
 static void service_binds(const struct services_ctx *ctx, struct svc_build *b)
@@ -406,10 +421,11 @@ static int service_prepare(struct docker_client *c, struct service_set *set, siz
 	json_strings(json_object_get(config, "Cmd"), &b->image_cmd);
 	json_strings(json_object_get(config, "Entrypoint"), &b->image_entry);
 	service_env(spec, ctx, &s->env);
-	service_cmd(spec, ctx, s, b);
+	service_cmd(spec, b);
 	s->dind =
 	    services_is_dind(s->name, spec->image.has_entrypoint ? b->entry.v : b->image_entry.v,
 	                     spec->has_command ? b->cmd.v : b->image_cmd.v);
+	service_dind_flags(spec, ctx, s, b);
 	const char *cd = services_env_lookup(s->env.v, b->image_env.v, "DOCKER_TLS_CERTDIR");
 	s->certdir = xstrdup(s->dind && cd ? cd : "");
 	service_ports(s, config);

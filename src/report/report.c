@@ -281,7 +281,7 @@ void report_job_write(struct job_log *jl, int stream, const char *data, size_t l
 
 static const char *message_style(const char *msg)
 {
-	if (strncmp(msg, "WARNING:", 8) == 0)
+	if (strncmp(msg, "WARNING:", 8) == 0 || strncmp(msg, "*** WARNING:", 12) == 0)
 		return ANSI_WARN;
 	if (strncmp(msg, "ERROR:", 6) == 0)
 		return ANSI_ERROR;

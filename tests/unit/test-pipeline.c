@@ -23,6 +23,7 @@
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/strbuf.h"
+#include "util/strvec.h"
 #include "util/xalloc.h"
 
 static char g_root[PATH_MAX];
@@ -903,6 +904,66 @@ static void test_rules_matrix(void **state)
 	pipeline_free(p);
 }
 
+/* A fake compare_to source: "base" changed src/main.c, "old" changed docs/readme.md, "boom"
+ * fails, anything else is no commit. Counts calls to check the per-ref cache. */
+static int since_calls;
+static int fake_since(void *data, const char *ref, struct strvec *ret, struct err *err)
+{
+	assert_string_equal(data, "repo");
+	since_calls++;
+	if (!strcmp(ref, "boom"))
+		return err_set(err, ERR_ENV, "git failed");
+	if (!strcmp(ref, "base"))
+		strvec_push(ret, "src/main.c");
+	else if (!strcmp(ref, "old"))
+		strvec_push(ret, "docs/readme.md");
+	else
+		return 0;
+	return 1;
+}
+
+static void setup_since(struct tctx *t)
+{
+	t->ctx.changed_since = fake_since;
+	t->ctx.changed_since_data = (void *)"repo";
+	setup_changes(t); /* the default diff says src/main.c: compare_to must replace it */
+}
+
+static void test_changes_compare_to(void **state)
+{
+	(void)state;
+	const char *y = "variables:\n  BASE: base\n"
+			"src:\n  script: x\n  rules:\n    - changes: {paths: [src/*], compare_to: $BASE}\n"
+			"src2:\n  script: x\n  rules:\n    - changes: {paths: [src/*.c], compare_to: base}\n"
+			"docs-old:\n  script: x\n  rules:\n    - changes: {paths: [docs/*], compare_to: old}\n"
+			"src-old:\n  script: x\n  rules:\n    - changes: {paths: [src/*], compare_to: old}\n"
+			"docs:\n  script: x\n  rules:\n    - changes: [docs/*]\n";
+	struct err err = ERR_INIT;
+	since_calls = 0;
+	struct pipeline *p = load_with(y, setup_since, &err);
+	assert_jobs(p, "src@test | src2@test | docs-old@test");
+	assert_int_equal(since_calls, 2); /* asked once per distinct (expanded) ref */
+	pipeline_free(p);
+	/* without a callback compare_to falls back to the default diff */
+	p = load_with(y, setup_changes, &err);
+	assert_jobs(p, "src@test | src2@test | src-old@test");
+	pipeline_free(p);
+	p = load_with("j:\n  script: x\n  rules:\n    - changes:\n        paths: [a]\n"
+		      "        compare_to: nope\n",
+		      setup_since, &err);
+	assert_null(p);
+	assert_string_equal(err.msg, "rules:changes:compare_to is not a valid ref");
+	assert_int_equal(err.loc.line, 6);
+	assert_int_equal(err.loc.col, 21);
+	err_release(&err);
+	p = load_with("j:\n  script: x\n  rules:\n    - changes: {paths: [a], compare_to: boom}\n",
+		      setup_since, &err);
+	assert_null(p);
+	assert_int_equal(err.kind, ERR_ENV);
+	assert_non_null(strstr(err.msg, "git failed"));
+	err_release(&err);
+}
+
 static void test_only_except(void **state)
 {
 	(void)state;
@@ -918,7 +979,10 @@ static void test_only_except(void **state)
 	struct err err = ERR_INIT;
 	struct pipeline *p = load_with(y, NULL, &err);
 	assert_jobs(p, "plain@test | ronly@test | main@test | vars@test | chg@test");
-	assert_string_equal(pipeline_find_job(p, "noint")->decision.reason, "except:refs matched");
+	/* explain names the clause, the pipeline's ref and the pattern that matched */
+	assert_string_equal(pipeline_find_job(p, "noint")->decision.reason,
+			    "except:refs matched branch 'main' (source push)");
+	assert_int_equal(pipeline_find_job(p, "noint")->decision.rule_loc.col, 12);
 	pipeline_free(p);
 	p = load_with(y, setup_mr, &err);
 	/* except: alone keeps the implicit only: [branches, tags] */
@@ -1306,6 +1370,7 @@ int main(void)
 		cmocka_unit_test(test_parallel),
 		cmocka_unit_test(test_workflow),
 		cmocka_unit_test(test_rules_matrix),
+		cmocka_unit_test(test_changes_compare_to),
 		cmocka_unit_test(test_only_except),
 		cmocka_unit_test(test_needs_on_excluded),
 		cmocka_unit_test(test_seed_fixtures),
