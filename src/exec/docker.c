@@ -288,6 +288,30 @@ static int make_anon_volumes(struct djob *d, struct err *err)
 	return 0;
 }
 
+/* `runnel run --registry` serves plain HTTP where GitLab's registry speaks HTTPS: daemonless
+ * builders (buildah, podman, the kaniko stand-in: containers/image) learn that it is insecure
+ * from a registries.conf drop-in mounted into every job container. Written once per run
+ * (atomically: jobs run in parallel). Returns the host path (arena) or NULL. */
+static const char *registries_conf(struct exec_job_ctx *jc)
+{
+	const struct exec_run *run = jc->run;
+	if (!run->insecure_registry || !run->docker_local || !run->run_dir)
+		return NULL;
+	const char *path = arena_printf(&jc->arena, "%s/registries.conf", run->run_dir);
+	if (access(path, F_OK) == 0)
+		return path;
+	_cleanup_free_ char *tmp = xasprintf("%s.%s", path, jc->slug);
+	_cleanup_fclose_ FILE *f = fopen(tmp, "we");
+	if (!f)
+		return NULL;
+	fprintf(f, "[[registry]]\nlocation = \"%s\"\ninsecure = true\n", run->insecure_registry);
+	if (fflush(f) != 0 || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return NULL;
+	}
+	return path;
+}
+
 static int make_container(struct djob *d, struct err *err)
 {
 	struct exec_job_ctx *jc = d->jc;
@@ -310,6 +334,10 @@ static int make_container(struct djob *d, struct err *err)
 	for (size_t i = 0; i < d->n_anon; i++)
 		strvec_pushf(&binds, "%s:%s", d->anon_volumes[i], anon_target(s, i));
 	services_job_binds(d->services, &binds);
+	const char *rc = registries_conf(jc);
+	if (rc)
+		strvec_pushf(&binds, "%s:/etc/containers/registries.conf.d/zz-runnel-registry.conf:ro",
+		             rc);
 	_cleanup_free_ char *host = xasprintf("runner-%s", jc->slug);
 	if (strlen(host) > 63)
 		host[63] = '\0';

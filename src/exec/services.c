@@ -1106,6 +1106,33 @@ static bool diag_certs(const struct services_diag_svc *v, size_t n, const char *
 	return true;
 }
 
+/* DOCKER_BUILDKIT=1 builds report an unreachable daemon by its address ("failed to dial gRPC:
+ * cannot connect to the Docker daemon. ...: dial tcp 172.23.0.2:2375: connect: connection
+ * refused"): the address of the only DinD service, diagnosed as a dial of its alias. */
+static bool diag_buildkit_dial(const struct services_diag_svc *v, size_t n, const char *tail,
+                               struct strbuf *out)
+{
+	const char *p = strstr(tail, "failed to dial gRPC: cannot connect to the Docker daemon");
+	const char *d = p ? strstr(p, "dial tcp ") : NULL;
+	if (!d)
+		return false;
+	d += strlen("dial tcp ");
+	size_t l = strcspn(d, ": \n");
+	int port = d[l] == ':' ? atoi(d + l + 1) : 0;
+	const struct services_diag_svc *s = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].dind) {
+			if (s)
+				return false;
+			s = &v[i];
+		}
+	if (!s || port <= 0)
+		return false;
+	_cleanup_free_ char *url = xasprintf("tcp://%s:%d", first_alias(s), port);
+	diag_connect(v, n, url, out);
+	return true;
+}
+
 void services_diagnose_text(const struct services_diag_svc *v, size_t n, const char *job_tail,
                             struct strbuf *out)
 {
@@ -1120,6 +1147,8 @@ void services_diagnose_text(const struct services_diag_svc *v, size_t n, const c
 		diag_connect(v, n, url, out);
 		return;
 	}
+	if (diag_buildkit_dial(v, n, tail, out))
+		return;
 	if (diag_certs(v, n, tail, out))
 		return;
 	for (size_t i = 0; i < n; i++)

@@ -817,7 +817,12 @@ static int build_scripts(struct mload *L, struct job_group *g, struct job *j)
 				 g->name));
 	STEP(parse_script(L, g->name, "before_script", ynode_get(n, "before_script"),
 			  &j->before_script));
-	STEP(parse_script(L, g->name, "script", ynode_get(n, "script"), &j->script));
+	const struct ynode *sc = ynode_get(n, "script");
+	/* GitLab validates the presence of script: [] and "" are blank (Rails blank?) */
+	if (sc && ((mnode_is_seq(sc) && !sc->n) || (sc->kind == YNODE_STRING && !*sc->str)))
+		STEP(mload_error(L, sc->loc, "jobs:%s script can't be blank", g->name));
+	else
+		STEP(parse_script(L, g->name, "script", sc, &j->script));
 	STEP(parse_script(L, g->name, "after_script", ynode_get(n, "after_script"),
 			  &j->after_script));
 	return rc;

@@ -166,6 +166,25 @@ static void test_diag_tls_mismatch(void **state)
 	free(m);
 }
 
+/* DOCKER_BUILDKIT=1 names the daemon by its address: still the TLS mismatch of 'docker' */
+static void test_diag_buildkit_dial(void **state)
+{
+	(void)state;
+	struct services_diag_svc v[] = {dind(true, true)};
+	char *m = diagnose(v, 1,
+	                   "failed to dial gRPC: cannot connect to the Docker daemon. Is 'docker "
+	                   "daemon' running on this host?: dial tcp 172.23.0.2:2375: connect: "
+	                   "connection refused\n");
+	assert_non_null(strstr(m, "listens with TLS on tcp://docker:2376, not on port 2375"));
+	free(m);
+	/* two DinD services: the address cannot be told apart, no guess */
+	struct services_diag_svc w[] = {dind(true, true), dind(true, true)};
+	m = diagnose(w, 2, "failed to dial gRPC: cannot connect to the Docker daemon: dial tcp "
+	                   "172.23.0.2:2375: connect: connection refused\n");
+	assert_null(strstr(m, "2376"));
+	free(m);
+}
+
 static void test_diag_privileged(void **state)
 {
 	(void)state;
@@ -670,6 +689,7 @@ int main(void)
 	    cmocka_unit_test(test_certdir),
 	    cmocka_unit_test(test_parse_tcp_host),
 	    cmocka_unit_test(test_diag_tls_mismatch),
+	    cmocka_unit_test(test_diag_buildkit_dial),
 	    cmocka_unit_test(test_diag_privileged),
 	    cmocka_unit_test(test_diag_dns),
 	    cmocka_unit_test(test_diag_connect_other),
