@@ -590,6 +590,30 @@ int dk_do(struct docker_client *c, const struct dk_req *rq, json_t **ret_json, l
 	return rc;
 }
 
+int dk_post_for_id(struct docker_client *c, const char *path, const char *what, json_t *body,
+                   char **ret_id, struct err *err)
+{
+	struct dk_req rq = DK_REQ_INIT;
+	rq.method = "POST";
+	rq.path = path;
+	rq.what = what;
+	rq.json = body;
+	json_t *ans = NULL;
+	int r = dk_do(c, &rq, &ans, NULL, err);
+	json_decref(body);
+	if (r < 0)
+		return -1;
+	const char *id = json_string_value(json_object_get(ans, "Id"));
+	if (!id || !*id) {
+		json_decref(ans);
+		return err_set(err, ERR_ENV, "%s at %s: the answer has no Id", what, c->endpoint);
+	}
+	if (ret_id)
+		*ret_id = xstrdup(id);
+	json_decref(ans);
+	return 0;
+}
+
 int docker_request(struct docker_client *c, const char *method, const char *path,
                    const json_t *body, json_t **ret_body, long *ret_status, struct err *err)
 {

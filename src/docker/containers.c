@@ -116,25 +116,7 @@ int docker_container_create(struct docker_client *c, const struct docker_contain
 	_cleanup_free_ char *ename = spec->name ? dk_escape(spec->name) : NULL;
 	_cleanup_free_ char *path =
 	    ename ? xasprintf("/containers/create?name=%s", ename) : xstrdup("/containers/create");
-	json_t *body = create_body(spec);
-	struct dk_req rq = DK_REQ_INIT;
-	rq.method = "POST";
-	rq.path = path;
-	rq.what = what;
-	rq.json = body;
-	json_t *ans = NULL;
-	int r = dk_do(c, &rq, &ans, NULL, err);
-	json_decref(body);
-	if (r < 0)
-		return -1;
-	const char *id = json_string_value(json_object_get(ans, "Id"));
-	if (!id || !*id) {
-		json_decref(ans);
-		return err_set(err, ERR_ENV, "%s at %s: the answer has no Id", what, c->endpoint);
-	}
-	*ret_id = xstrdup(id);
-	json_decref(ans);
-	return 0;
+	return dk_post_for_id(c, path, what, create_body(spec), ret_id, err);
 }
 
 /* A POST without body on /containers/{id}/<verb>[?query]. */
@@ -312,24 +294,7 @@ static int exec_create(struct docker_client *c, const char *id, char *const *arg
 	_cleanup_free_ char *what = xasprintf("cannot exec '%s' in container '%.12s'", argv[0], id);
 	json_t *body = json_pack("{s:b, s:b, s:b, s:o}", "AttachStdin", 0, "AttachStdout", 1,
 	                         "AttachStderr", 1, "Cmd", dk_str_array(argv));
-	struct dk_req rq = DK_REQ_INIT;
-	rq.method = "POST";
-	rq.path = path;
-	rq.what = what;
-	rq.json = body;
-	json_t *ans = NULL;
-	int r = dk_do(c, &rq, &ans, NULL, err);
-	json_decref(body);
-	if (r < 0)
-		return -1;
-	const char *eid = json_string_value(json_object_get(ans, "Id"));
-	if (!eid) {
-		json_decref(ans);
-		return err_set(err, ERR_ENV, "%s at %s: the answer has no Id", what, c->endpoint);
-	}
-	*ret_exec_id = xstrdup(eid);
-	json_decref(ans);
-	return 0;
+	return dk_post_for_id(c, path, what, body, ret_exec_id, err);
 }
 
 static void sleep_ms(long ms)

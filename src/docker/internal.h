@@ -129,6 +129,12 @@ int dk_perform(struct docker_client *c, const struct dk_req *rq, struct dk_resp 
 int dk_do(struct docker_client *c, const struct dk_req *rq, json_t **ret_json, long *ret_status,
           struct err *err);
 
+/* POSTs body (taken: released here) to path and returns the "Id" of the created object in
+ * *ret_id (owned; ret_id may be NULL). An answer without a non-empty Id is an error. Used by
+ * every create call (containers, execs, networks). */
+int dk_post_for_id(struct docker_client *c, const char *path, const char *what, json_t *body,
+                   char **ret_id, struct err *err);
+
 /* Sets the connection options (socket path, TLS files, keepalive) on a curl handle. */
 void dk_setup_conn(const struct docker_client *c, CURL *h);
 /* Error for a failed transfer (no HTTP status): connection refused -> "cannot connect ...". */

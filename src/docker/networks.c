@@ -14,25 +14,7 @@ int docker_network_create(struct docker_client *c, const char *name, char *const
 	_cleanup_free_ char *what = xasprintf("cannot create network '%s'", name);
 	json_t *body = json_pack("{s:s, s:s, s:b, s:o}", "Name", name, "Driver", "bridge",
 	                         "CheckDuplicate", 1, "Labels", dk_label_object(labels));
-	struct dk_req rq = DK_REQ_INIT;
-	rq.method = "POST";
-	rq.path = "/networks/create";
-	rq.what = what;
-	rq.json = body;
-	json_t *ans = NULL;
-	int r = dk_do(c, &rq, &ans, NULL, err);
-	json_decref(body);
-	if (r < 0)
-		return -1;
-	const char *id = json_string_value(json_object_get(ans, "Id"));
-	if (!id) {
-		json_decref(ans);
-		return err_set(err, ERR_ENV, "%s at %s: the answer has no Id", what, c->endpoint);
-	}
-	if (ret_id)
-		*ret_id = xstrdup(id);
-	json_decref(ans);
-	return 0;
+	return dk_post_for_id(c, "/networks/create", what, body, ret_id, err);
 }
 
 /* DELETE that treats a missing object as done (reaping may race with another reaper). */
