@@ -9,7 +9,7 @@ static uint32_t rol(uint32_t x, unsigned n)
 	return (x << n) | (x >> (32 - n));
 }
 
-static void sha1_block(struct sha1_ctx *c, const unsigned char *p)
+static void sha1_block(uint32_t *h, const unsigned char *p)
 {
 	uint32_t w[80];
 	for (int i = 0; i < 16; i++)
@@ -17,7 +17,7 @@ static void sha1_block(struct sha1_ctx *c, const unsigned char *p)
 		       (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
 	for (int i = 16; i < 80; i++)
 		w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	uint32_t a = c->h[0], b = c->h[1], d = c->h[3], e = c->h[4], cc = c->h[2];
+	uint32_t a = h[0], b = h[1], d = h[3], e = h[4], cc = h[2];
 	for (int i = 0; i < 80; i++) {
 		uint32_t f, k;
 		if (i < 20) {
@@ -40,56 +40,29 @@ static void sha1_block(struct sha1_ctx *c, const unsigned char *p)
 		b = a;
 		a = t;
 	}
-	c->h[0] += a;
-	c->h[1] += b;
-	c->h[2] += cc;
-	c->h[3] += d;
-	c->h[4] += e;
+	h[0] += a;
+	h[1] += b;
+	h[2] += cc;
+	h[3] += d;
+	h[4] += e;
 }
 
 void sha1_init(struct sha1_ctx *c)
 {
 	static const uint32_t iv[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
 	memcpy(c->h, iv, sizeof(iv));
-	c->len = 0;
-	c->buf_len = 0;
+	c->blocks.len = 0;
+	c->blocks.buf_len = 0;
 }
 
 void sha1_update(struct sha1_ctx *c, const void *data, size_t len)
 {
-	const unsigned char *p = data;
-	c->len += len;
-	while (len > 0) {
-		size_t take = 64 - c->buf_len < len ? 64 - c->buf_len : len;
-		memcpy(c->buf + c->buf_len, p, take);
-		c->buf_len += take;
-		p += take;
-		len -= take;
-		if (c->buf_len == 64) {
-			sha1_block(c, c->buf);
-			c->buf_len = 0;
-		}
-	}
+	hash_blocks_update(&c->blocks, data, len, sha1_block, c->h);
 }
 
 void sha1_final(struct sha1_ctx *c, unsigned char out[20])
 {
-	uint64_t bits = c->len * 8;
-	unsigned char pad = 0x80;
-	sha1_update(c, &pad, 1);
-	pad = 0;
-	while (c->buf_len != 56)
-		sha1_update(c, &pad, 1);
-	unsigned char lenb[8];
-	for (int i = 0; i < 8; i++)
-		lenb[i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha1_update(c, lenb, 8);
-	for (int i = 0; i < 5; i++) {
-		out[4 * i] = (unsigned char)(c->h[i] >> 24);
-		out[4 * i + 1] = (unsigned char)(c->h[i] >> 16);
-		out[4 * i + 2] = (unsigned char)(c->h[i] >> 8);
-		out[4 * i + 3] = (unsigned char)c->h[i];
-	}
+	hash_blocks_final(&c->blocks, sha1_block, c->h, 5, out);
 }
 
 void sha1_hex(const unsigned char digest[20], char hex[41])

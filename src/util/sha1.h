@@ -4,11 +4,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/hashblock.h"
+
 struct sha1_ctx {
 	uint32_t h[5];
-	uint64_t len; /* bytes hashed so far */
-	unsigned char buf[64];
-	size_t buf_len;
+	struct hash_blocks blocks;
 };
 
 void sha1_init(struct sha1_ctx *c);

@@ -19,7 +19,7 @@ static uint32_t ror(uint32_t x, unsigned n)
 	return (x >> n) | (x << (32 - n));
 }
 
-static void sha256_block(struct sha256_ctx *c, const unsigned char *p)
+static void sha256_block(uint32_t *h, const unsigned char *p)
 {
 	uint32_t w[64], s[8];
 	for (size_t i = 0; i < 16; i++)
@@ -30,7 +30,7 @@ static void sha256_block(struct sha256_ctx *c, const unsigned char *p)
 		uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
 		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
 	}
-	memcpy(s, c->h, sizeof(s));
+	memcpy(s, h, sizeof(s));
 	for (int i = 0; i < 64; i++) {
 		uint32_t e = s[4], a = s[0];
 		uint32_t t1 = s[7] + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) +
@@ -42,7 +42,7 @@ static void sha256_block(struct sha256_ctx *c, const unsigned char *p)
 		s[0] = t1 + t2;
 	}
 	for (int i = 0; i < 8; i++)
-		c->h[i] += s[i];
+		h[i] += s[i];
 }
 
 void sha256_init(struct sha256_ctx *c)
@@ -50,45 +50,18 @@ void sha256_init(struct sha256_ctx *c)
 	static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 	                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 	memcpy(c->h, iv, sizeof(iv));
-	c->len = 0;
-	c->buf_len = 0;
+	c->blocks.len = 0;
+	c->blocks.buf_len = 0;
 }
 
 void sha256_update(struct sha256_ctx *c, const void *data, size_t len)
 {
-	const unsigned char *p = data;
-	c->len += len;
-	while (len > 0) {
-		size_t take = 64 - c->buf_len < len ? 64 - c->buf_len : len;
-		memcpy(c->buf + c->buf_len, p, take);
-		c->buf_len += take;
-		p += take;
-		len -= take;
-		if (c->buf_len == 64) {
-			sha256_block(c, c->buf);
-			c->buf_len = 0;
-		}
-	}
+	hash_blocks_update(&c->blocks, data, len, sha256_block, c->h);
 }
 
 void sha256_final(struct sha256_ctx *c, unsigned char out[32])
 {
-	uint64_t bits = c->len * 8;
-	unsigned char pad = 0x80;
-	sha256_update(c, &pad, 1);
-	pad = 0;
-	while (c->buf_len != 56)
-		sha256_update(c, &pad, 1);
-	unsigned char lenb[8];
-	for (int i = 0; i < 8; i++)
-		lenb[i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha256_update(c, lenb, 8);
-	for (size_t i = 0; i < 8; i++) {
-		out[4 * i] = (unsigned char)(c->h[i] >> 24);
-		out[4 * i + 1] = (unsigned char)(c->h[i] >> 16);
-		out[4 * i + 2] = (unsigned char)(c->h[i] >> 8);
-		out[4 * i + 3] = (unsigned char)c->h[i];
-	}
+	hash_blocks_final(&c->blocks, sha256_block, c->h, 8, out);
 }
 
 void sha256(const void *data, size_t len, unsigned char out[32])

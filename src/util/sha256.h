@@ -5,11 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/hashblock.h"
+
 struct sha256_ctx {
 	uint32_t h[8];
-	uint64_t len; /* bytes hashed so far */
-	unsigned char buf[64];
-	size_t buf_len;
+	struct hash_blocks blocks;
 };
 
 void sha256_init(struct sha256_ctx *c);

@@ -52,6 +52,45 @@ static char *read_file(const char *path)
 	return strbuf_detach(&sb, NULL);
 }
 
+/* A report whose terminal output goes to <tmp>/out and, with logs, whose job logs go to
+ * <tmp>/logs: report_case_open() creates them, report_case_finish() frees the report and returns
+ * what it printed (owned). */
+struct report_case {
+	struct tmp t;
+	char *out_path;
+	char *log_dir; /* NULL without logs */
+	int fd;
+	struct report *r;
+};
+
+static void report_case_open(struct report_case *c, struct report_opts *o, bool logs)
+{
+	tmp_make(&c->t);
+	c->out_path = xasprintf("%s/out", c->t.dir);
+	c->log_dir = logs ? xasprintf("%s/logs", c->t.dir) : NULL;
+	o->log_dir = c->log_dir;
+	c->fd = open(c->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(c->fd >= 0);
+	o->out_fd = c->fd;
+	struct err err = ERR_INIT;
+	c->r = report_new(o, &err);
+	assert_non_null(c->r);
+}
+
+static char *report_case_finish(struct report_case *c)
+{
+	report_free(c->r);
+	close(c->fd);
+	return read_file(c->out_path);
+}
+
+static void report_case_remove(struct report_case *c)
+{
+	free(c->out_path);
+	free(c->log_dir);
+	tmp_remove(&c->t);
+}
+
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "wb");
@@ -94,17 +133,12 @@ static void *writer_main(void *arg)
 static void test_report_parallel_lines_never_interleave(void **state)
 {
 	(void)state;
-	struct tmp t;
-	tmp_make(&t);
-	_cleanup_free_ char *out_path = xasprintf("%s/out", t.dir);
-	int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
+	struct report_case rc;
 	struct report_opts o = REPORT_OPTS_INIT;
-	o.out_fd = fd;
 	o.name_width = 6;
+	report_case_open(&rc, &o, false);
+	struct report *r = rc.r;
 	struct err err = ERR_INIT;
-	struct report *r = report_new(&o, &err);
-	assert_non_null(r);
 	struct writer w[NJOBS];
 	pthread_t th[NJOBS];
 	for (int i = 0; i < NJOBS; i++) {
@@ -119,11 +153,9 @@ static void test_report_parallel_lines_never_interleave(void **state)
 		pthread_join(th[i], NULL);
 		report_job_close(w[i].jl);
 	}
-	report_free(r);
-	close(fd);
 
 	/* every line is "jobN   | jobN line K ..." or "jobN   | err", in order per job */
-	_cleanup_free_ char *text = read_file(out_path);
+	_cleanup_free_ char *text = report_case_finish(&rc);
 	int next[NJOBS] = {0};
 	char *save = NULL;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -143,7 +175,7 @@ static void test_report_parallel_lines_never_interleave(void **state)
 	}
 	for (int i = 0; i < NJOBS; i++)
 		assert_int_equal(next[i], NLINES);
-	tmp_remove(&t);
+	report_case_remove(&rc);
 }
 
 /* ---- log files, masking, stream 0 ---- */
@@ -151,23 +183,17 @@ static void test_report_parallel_lines_never_interleave(void **state)
 static void test_report_log_file_masked_and_styled(void **state)
 {
 	(void)state;
-	struct tmp t;
-	tmp_make(&t);
-	_cleanup_free_ char *out_path = xasprintf("%s/out", t.dir);
-	_cleanup_free_ char *logs = xasprintf("%s/logs", t.dir);
-	int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	struct report_case rc;
 	struct report_opts o = REPORT_OPTS_INIT;
-	o.out_fd = fd;
-	o.log_dir = logs;
+	report_case_open(&rc, &o, true);
+	struct report *r = rc.r;
 	struct err err = ERR_INIT;
-	struct report *r = report_new(&o, &err);
-	assert_non_null(r);
 
 	struct var v[] = {{.key = "API_KEY", .value = "supersecret99", .masked = true}};
 	struct var_list masked = {.v = v, .n = 1};
 	struct job_log *jl = report_job_open(r, "test 1/3", &masked, &err);
 	assert_non_null(jl);
-	_cleanup_free_ char *want_path = xasprintf("%s/test_1_3.log", logs);
+	_cleanup_free_ char *want_path = xasprintf("%s/test_1_3.log", rc.log_dir);
 	assert_string_equal(report_job_log_path(jl), want_path);
 
 	report_job_printf(jl, "Pulling docker image %s ...", "alpine");
@@ -176,8 +202,7 @@ static void test_report_log_file_masked_and_styled(void **state)
 	report_job_printf(jl, "WARNING: something odd");
 	report_job_printf(jl, "ERROR: Job failed: exit code 1\n");
 	report_job_close(jl);
-	report_free(r);
-	close(fd);
+	_cleanup_free_ char *term = report_case_finish(&rc);
 
 	_cleanup_free_ char *log = read_file(want_path);
 	assert_string_equal(log, "\033[32;1mPulling docker image alpine ...\033[0;m\n"
@@ -185,62 +210,50 @@ static void test_report_log_file_masked_and_styled(void **state)
 	                         "\033[0;33mWARNING: something odd\033[0;m\n"
 	                         "\033[31;1mERROR: Job failed: exit code 1\033[0;m\n"
 	                         "partial\n");
-	_cleanup_free_ char *term = read_file(out_path);
 	assert_string_equal(term, "test 1/3 | Pulling docker image alpine ...\n"
 	                          "test 1/3 | key=[MASKED] ok\n"
 	                          "test 1/3 | WARNING: something odd\n"
 	                          "test 1/3 | ERROR: Job failed: exit code 1\n"
 	                          "test 1/3 | partial\n");
 	assert_null(strstr(term, "supersecret99"));
-	tmp_remove(&t);
+	report_case_remove(&rc);
 }
 
 static void test_report_retry_appends_log(void **state)
 {
 	(void)state;
-	struct tmp t;
-	tmp_make(&t);
-	_cleanup_free_ char *logs = xasprintf("%s/logs", t.dir);
-	int fd = open("/dev/null", O_WRONLY);
+	struct report_case rc;
 	struct report_opts o = REPORT_OPTS_INIT;
-	o.out_fd = fd;
-	o.log_dir = logs;
+	report_case_open(&rc, &o, true);
+	struct report *r = rc.r;
 	struct err err = ERR_INIT;
-	struct report *r = report_new(&o, &err);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		struct job_log *jl = report_job_open(r, "build", NULL, &err);
 		assert_non_null(jl);
 		report_job_write(jl, 1, attempt ? "second\n" : "first\n", attempt ? 7 : 6);
 		report_job_close(jl);
 	}
-	report_free(r);
-	close(fd);
-	_cleanup_free_ char *p = xasprintf("%s/build.log", logs);
+	free(report_case_finish(&rc));
+	_cleanup_free_ char *p = xasprintf("%s/build.log", rc.log_dir);
 	_cleanup_free_ char *log = read_file(p);
 	assert_string_equal(log, "first\nsecond\n");
-	tmp_remove(&t);
+	report_case_remove(&rc);
 }
 
 static void test_report_colour_and_timestamps(void **state)
 {
 	(void)state;
-	struct tmp t;
-	tmp_make(&t);
-	_cleanup_free_ char *out_path = xasprintf("%s/out", t.dir);
-	int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	struct report_case rc;
 	struct report_opts o = REPORT_OPTS_INIT;
-	o.out_fd = fd;
 	o.color = true;
 	o.timestamps = true;
 	o.name_width = 4;
+	report_case_open(&rc, &o, false);
 	struct err err = ERR_INIT;
-	struct report *r = report_new(&o, &err);
-	struct job_log *jl = report_job_open(r, "ab", NULL, &err);
+	struct job_log *jl = report_job_open(rc.r, "ab", NULL, &err);
 	report_job_write(jl, 1, "\033[31mred\n", 9);
 	report_job_close(jl);
-	report_free(r);
-	close(fd);
-	_cleanup_free_ char *term = read_file(out_path);
+	_cleanup_free_ char *term = report_case_finish(&rc);
 	/* HH:MM:SS.mmm, coloured name padded to 4, reset, separator, then a reset after the
 	 * job's own colour so it cannot leak */
 	int hh, mm, ss, ms;
@@ -248,7 +261,7 @@ static void test_report_colour_and_timestamps(void **state)
 	const char *rest = term + 13;
 	assert_memory_equal(rest, "\033[", 2);
 	assert_non_null(strstr(rest, "ab  \033[0m | \033[31mred\033[0m\n"));
-	tmp_remove(&t);
+	report_case_remove(&rc);
 }
 
 static void test_report_log_file_names(void **state)
@@ -307,18 +320,11 @@ static const struct job_result results[] = {
 static void test_report_summary_table(void **state)
 {
 	(void)state;
-	struct tmp t;
-	tmp_make(&t);
-	_cleanup_free_ char *out_path = xasprintf("%s/out", t.dir);
-	int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	struct report_case rc;
 	struct report_opts o = REPORT_OPTS_INIT;
-	o.out_fd = fd;
-	struct err err = ERR_INIT;
-	struct report *r = report_new(&o, &err);
-	report_summary(r, results, 4, 130.2);
-	report_free(r);
-	close(fd);
-	_cleanup_free_ char *s = read_file(out_path);
+	report_case_open(&rc, &o, false);
+	report_summary(rc.r, results, 4, 130.2);
+	_cleanup_free_ char *s = report_case_finish(&rc);
 	assert_string_equal(
 	    s, "\n"
 	       "JOB             STAGE   STATUS    DURATION  EXIT\n"
@@ -328,7 +334,7 @@ static void test_report_summary_table(void **state)
 	       "deploy          deploy  skipped   0.0s      -     when: manual\n"
 	       "\n"
 	       "4 jobs: 1 succeeded, 1 allowed to fail, 1 failed, 1 skipped in 2m10s\n");
-	tmp_remove(&t);
+	report_case_remove(&rc);
 }
 
 static void test_report_json(void **state)

@@ -1,4 +1,4 @@
-/* Unit tests for util/: strbuf, strvec, arena, strmap, sha256, err, diag_list. */
+/* Unit tests for util/: strbuf, strvec, arena, strmap, sha1, sha256, err, diag_list. */
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -11,6 +11,7 @@
 #include "util/arena.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/sha1.h"
 #include "util/sha256.h"
 #include "util/strbuf.h"
 #include "util/strmap.h"
@@ -138,6 +139,43 @@ static void test_strmap_put_get_del(void **state)
 	for (int i = 0; i < NKEYS; i++)
 		assert_false(strmap_has(&m, keys[i]));
 	strmap_release(&m);
+}
+
+/* SHA-1 around the padding edges (a second block is needed from 56 bytes on), checked against
+ * Python's hashlib; fed one byte at a time and all at once. */
+static void test_sha1_padding_edges(void **state)
+{
+	(void)state;
+	static const struct {
+		size_t len;
+		const char *hex;
+	} vectors[] = {
+		{0, "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
+		{55, "c1c8bbdc22796e28c0e15163d20899b65621d65a"},
+		{56, "c2db330f6083854c99d4b5bfb6e8f29f201be699"},
+		{63, "03f09f5b158a7a8cdad920bddc29b81c18a551f5"},
+		{64, "0098ba824b5c16427bd7a1122a5a442a25ec644d"},
+		{119, "ee971065aaa017e0632a8ca6c77bb3bf8b1dfc56"},
+		{120, "f34c1488385346a55709ba056ddd08280dd4c6d6"},
+	};
+	char data[120];
+	memset(data, 'a', sizeof(data));
+	for (size_t v = 0; v < sizeof(vectors) / sizeof(vectors[0]); v++) {
+		for (int bytewise = 0; bytewise < 2; bytewise++) {
+			struct sha1_ctx c;
+			sha1_init(&c);
+			if (bytewise)
+				for (size_t i = 0; i < vectors[v].len; i++)
+					sha1_update(&c, data + i, 1);
+			else
+				sha1_update(&c, data, vectors[v].len);
+			unsigned char d[20];
+			char hex[41];
+			sha1_final(&c, d);
+			sha1_hex(d, hex);
+			assert_string_equal(hex, vectors[v].hex);
+		}
+	}
 }
 
 static void sha256_hex_of(const void *data, size_t len, char hex[65])
@@ -312,6 +350,7 @@ int main(void)
 	    cmocka_unit_test(test_arena_printf_and_zeroing),
 	    cmocka_unit_test(test_arena_printf_matches_snprintf),
 	    cmocka_unit_test(test_sha256_vectors),
+	    cmocka_unit_test(test_sha1_padding_edges),
 	    cmocka_unit_test(test_strmap_put_get_del),
 	    cmocka_unit_test(test_err_set_wrap_exit_codes),
 	    cmocka_unit_test(test_err_sys_keeps_errno),
