@@ -2,7 +2,7 @@
 # bench/run/run.sh — `runnel run` against bare `docker run` (and gitlab-ci-local as `gcl`
 # when scripts/setup-gcl.sh installed it), side by side: several runs, medians, ratios.
 #
-#   bench/run/run.sh [-n RUNS] [-i IMAGE] [-b RUNNEL_BINARY]
+#   bench/run/run.sh [-n RUNS] [-i IMAGE] [-b RUNNEL_BINARY] [-G]   (-G: without gcl)
 #
 # Scenarios (targets from the design brief, checked here, not in the test suite):
 #   one    one trivial job            runnel <= 1.15 x bare `docker run --rm IMAGE sh -c 'echo hi'`,
@@ -17,11 +17,13 @@ RUNS=5
 IMAGE=runnel-test/sh:latest
 here=$(cd "$(dirname "$0")" && pwd)
 RUNNEL=${RUNNEL_BIN:-$here/../../build/src/runnel}
-while getopts n:i:b: o; do
+NO_GCL=
+while getopts n:i:b:G o; do
 	case $o in
 	n) RUNS=$OPTARG ;;
 	i) IMAGE=$OPTARG ;;
 	b) RUNNEL=$OPTARG ;;
+	G) NO_GCL=1 ;;
 	*) sed -n '2,16p' "$0"; exit 2 ;;
 	esac
 done
@@ -31,6 +33,7 @@ docker image inspect "$IMAGE" >/dev/null 2>&1 || {
 	exit 2
 }
 GCL=$(command -v gitlab-ci-local || command -v gcl || true)
+[ -z "$NO_GCL" ] || GCL=
 TMP=$(mktemp -d /tmp/runnel-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -133,7 +136,7 @@ c1: {stage: c, needs: [b1, b2], script: [sleep 1]}
 EOF
 )
 
-echo "runs per figure: $RUNS (median); image $IMAGE; $(nproc) CPUs; docker $(docker version -f '{{.Server.Version}}' 2>/dev/null)"
+echo "runs per figure: $RUNS (median); image $IMAGE; $(nproc) CPUs; docker $(docker version -f '{{.Server.Version}}' 2>/dev/null); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| scenario | bare docker | runnel | ratio | target | gcl |"
 echo "|---|---|---|---|---|---|"

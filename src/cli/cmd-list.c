@@ -55,41 +55,74 @@ static void allow_failure_text(const struct job *j, struct strbuf *sb)
 		strbuf_addf(sb, "%s%d", i ? "," : "", j->allow_failure_exit_codes[i]);
 }
 
-/* The text of each cell; column c of job i is cells[i * 5 + c]. */
-static void table_cells(const struct pipeline *p, struct strbuf *cells)
+/* The cells of the table, one after the other in one buffer (NUL-separated): cell k (row
+ * k / 5, column k % 5) starts at off[k]. One buffer instead of a strbuf per cell and one
+ * write instead of a printf per cell: listing 1000 jobs has a 20 ms budget. */
+struct cells {
+	struct strbuf text;
+	size_t *off;
+	size_t n;
+};
+
+static void cell_end(struct cells *t, size_t start)
 {
+	t->off[t->n++] = start;
+	strbuf_addch(&t->text, '\0');
+}
+
+static void table_cells(const struct pipeline *p, struct cells *t)
+{
+	static const char *const head[5] = {"NAME", "STAGE", "WHEN", "ALLOW_FAILURE", "NEEDS"};
+	for (int c = 0; c < 5; c++) {
+		size_t start = t->text.len;
+		strbuf_addstr(&t->text, head[c]);
+		cell_end(t, start);
+	}
 	for (size_t i = 0; i < p->n_jobs; i++) {
 		const struct job *j = &p->jobs[i];
-		struct strbuf *row = &cells[(i + 1) * 5];
-		strbuf_addstr(&row[0], j->name);
-		strbuf_addstr(&row[1], j->stage);
-		strbuf_addstr(&row[2], cli_when_name(j->when));
-		allow_failure_text(j, &row[3]);
-		needs_text(j, &row[4]);
+		size_t start = t->text.len;
+		strbuf_addstr(&t->text, j->name);
+		cell_end(t, start);
+		start = t->text.len;
+		strbuf_addstr(&t->text, j->stage);
+		cell_end(t, start);
+		start = t->text.len;
+		strbuf_addstr(&t->text, cli_when_name(j->when));
+		cell_end(t, start);
+		start = t->text.len;
+		allow_failure_text(j, &t->text);
+		cell_end(t, start);
+		start = t->text.len;
+		needs_text(j, &t->text);
+		cell_end(t, start);
 	}
 }
 
 static void print_table(const struct pipeline *p)
 {
-	static const char *const head[5] = {"NAME", "STAGE", "WHEN", "ALLOW_FAILURE", "NEEDS"};
 	size_t rows = p->n_jobs + 1, width[5] = {0};
-	struct strbuf *cells = xcalloc(rows * 5, sizeof(*cells));
-	for (size_t k = 0; k < rows * 5; k++)
-		strbuf_init(&cells[k], 0);
-	for (int c = 0; c < 5; c++)
-		strbuf_addstr(&cells[c], head[c]);
-	table_cells(p, cells);
-	for (size_t k = 0; k < rows * 5; k++)
-		if (cells[k].len > width[k % 5])
-			width[k % 5] = cells[k].len;
-	for (size_t r = 0; r < rows; r++) {
-		for (int c = 0; c < 4; c++)
-			printf("%-*s  ", (int)width[c], cells[r * 5 + c].buf);
-		printf("%s\n", cells[r * 5 + 4].buf);
+	struct cells t = {.text = STRBUF_INIT, .off = xcalloc(rows * 5 + 1, sizeof(size_t))};
+	table_cells(p, &t);
+	t.off[t.n] = t.text.len;
+	for (size_t k = 0; k < t.n; k++)
+		if (t.off[k + 1] - t.off[k] - 1 > width[k % 5])
+			width[k % 5] = t.off[k + 1] - t.off[k] - 1;
+	_cleanup_(strbuf_release) struct strbuf out = STRBUF_INIT;
+	strbuf_grow(&out, t.text.len + rows * 16);
+	for (size_t k = 0; k < t.n; k++) {
+		size_t len = t.off[k + 1] - t.off[k] - 1;
+		strbuf_add(&out, t.text.buf + t.off[k], len);
+		if (k % 5 == 4) {
+			strbuf_addch(&out, '\n');
+			continue;
+		}
+		/* printf("%-*s  "): left-aligned, padded to the column's width in bytes */
+		for (size_t pad = len; pad < width[k % 5] + 2; pad++)
+			strbuf_addch(&out, ' ');
 	}
-	for (size_t k = 0; k < rows * 5; k++)
-		strbuf_release(&cells[k]);
-	free(cells);
+	fwrite(out.buf, 1, out.len, stdout);
+	strbuf_release(&t.text);
+	free(t.off);
 }
 
 static json_t *job_json(const struct job *j)

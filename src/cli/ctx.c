@@ -375,7 +375,8 @@ static const char *config_path(struct cli_ctx *ctx)
 	return ctx->file;
 }
 
-static int resolve_ref(struct cli_ctx *ctx, const struct cli_common *c, struct err *err)
+/* Usage errors of --branch/--tag/--source, which do not depend on the repository. */
+static int check_ref_opts(struct cli_ctx *ctx, const struct cli_common *c, struct err *err)
 {
 	ctx->source = c->source ? c->source : "push";
 	if (!vcs_source_valid(ctx->source))
@@ -385,10 +386,17 @@ static int resolve_ref(struct cli_ctx *ctx, const struct cli_common *c, struct e
 		return err_set(err, ERR_USAGE, "--branch and --tag are mutually exclusive");
 	if (c->tag && !strcmp(ctx->source, "merge_request_event"))
 		return err_set(err, ERR_USAGE, "a merge request pipeline cannot run for a tag");
-	if (c->tag || c->branch) {
-		ctx->tag = c->tag;
-		ctx->branch = c->branch;
-	} else if (ctx->repo.branch) {
+	ctx->tag = c->tag;
+	ctx->branch = c->branch;
+	return 0;
+}
+
+/* The ref when the command line names none: from the repository (git facts collected). */
+static void resolve_ref(struct cli_ctx *ctx)
+{
+	if (ctx->tag || ctx->branch)
+		return;
+	if (ctx->repo.branch) {
 		ctx->branch = ctx->repo.branch;
 	} else if (ctx->repo.tag && strcmp(ctx->source, "merge_request_event")) {
 		ctx->tag = ctx->repo.tag;
@@ -399,7 +407,6 @@ static int resolve_ref(struct cli_ctx *ctx, const struct cli_common *c, struct e
 			         "(use --branch or --tag)",
 			         ctx->branch);
 	}
-	return 0;
 }
 
 static void list_view(struct string_list *sl, const struct strvec *sv)
@@ -445,20 +452,56 @@ static long long pipeline_time(void)
 	return (long long)time(NULL);
 }
 
-static int build_vars(struct cli_ctx *ctx, const struct cli_common *c, struct err *err)
+/* What completing the context needs besides ctx (arena-allocated, pctx.complete_data). */
+struct ctx_completion {
+	struct cli_ctx *ctx;
+	struct var_list user_vars; /* --variables-file then --variable, replayed over the
+	                            * predefined ones: the same sets in the same order */
+	const char *config_path;
+	long long now;
+	bool done;
+};
+
+/* The user's variables, read before git has answered: their errors come first, as before. */
+static int read_user_vars(struct cli_ctx *ctx, const struct cli_common *c, struct var_list *l,
+                          struct err *err)
 {
+	if (c->variables_file &&
+	    cli_read_variables_file(c->variables_file, &ctx->arena, l, err) < 0)
+		return -1;
+	return cli_variables(c, &ctx->arena, l, err);
+}
+
+/* pctx.complete: collects git (started by cli_ctx_init, running while the model parsed the
+ * main file), resolves the ref and builds the variables. */
+static int ctx_complete(void *data, struct err *err)
+{
+	struct ctx_completion *cc = data;
+	struct cli_ctx *ctx = cc->ctx;
+	if (cc->done)
+		return 0;
+	cc->done = true;
+	vcs_repo_finish(&ctx->repo);
+	resolve_ref(ctx);
+	if (ctx->repo.in_repo) {
+		list_view(&ctx->repo_files, &ctx->repo.files);
+		ctx->pctx.repo_files = &ctx->repo_files;
+	}
+	if (changed_files(ctx, err) < 0)
+		return -1;
 	struct vcs_ref_opts ro = {.branch = ctx->branch,
 	                          .tag = ctx->tag,
 	                          .source = ctx->source,
-	                          .config_path = config_path(ctx),
-	                          .now = pipeline_time()};
+	                          .config_path = cc->config_path,
+	                          .now = cc->now};
 	vcs_predefined_vars(&ctx->repo, &ro, &ctx->arena, &ctx->pctx.vars, &ctx->job_vars);
-	if (c->variables_file &&
-	    cli_read_variables_file(c->variables_file, &ctx->arena, &ctx->pctx.vars, err) < 0)
-		return -1;
-	return cli_variables(c, &ctx->arena, &ctx->pctx.vars, err);
+	for (size_t i = 0; i < cc->user_vars.n; i++)
+		var_list_set(&ctx->arena, &ctx->pctx.vars, &cc->user_vars.v[i]);
+	return 0;
 }
 
+/* git runs from here until the model (or cli_ctx_load) calls pctx.complete: the repository
+ * root is known at once, everything else is collected after the main file is parsed. */
 int cli_ctx_init(struct cli_ctx *ctx, const struct cli_common *c, struct err *err)
 {
 	memset(ctx, 0, sizeof(*ctx));
@@ -466,26 +509,26 @@ int cli_ctx_init(struct cli_ctx *ctx, const struct cli_common *c, struct err *er
 	strvec_init(&ctx->changed_store);
 	if (c->cwd && chdir(c->cwd) < 0)
 		return err_sys(err, errno, "cannot change to directory '%s'", c->cwd);
-	if (vcs_repo_open(".", VCS_FILES, &ctx->repo, err) < 0)
+	if (vcs_repo_start(".", VCS_FILES, &ctx->repo, err) < 0)
 		return -1;
 	if (!ctx->repo.in_repo)
 		log_warn("not in a git repository: using local defaults for the CI_* variables");
 	ctx->file = c->file ? xstrdup(c->file) : default_file(&ctx->repo);
 	if (access(ctx->file, R_OK) < 0)
 		return err_sys(err, errno, "cannot open '%s'", ctx->file);
-	if (resolve_ref(ctx, c, err) < 0)
+	if (check_ref_opts(ctx, c, err) < 0)
 		return -1;
 	ctx->pctx.project_dir = project_dir_shown(ctx);
 	ctx->pctx.include_dir = c->include_dir;
-	if (ctx->repo.in_repo) {
-		list_view(&ctx->repo_files, &ctx->repo.files);
-		ctx->pctx.repo_files = &ctx->repo_files;
-	}
-	if (changed_files(ctx, err) < 0)
-		return -1;
 	ctx->pctx.changed_since = changed_since;
 	ctx->pctx.changed_since_data = &ctx->repo;
-	return build_vars(ctx, c, err);
+	struct ctx_completion *cc = arena_alloc(&ctx->arena, sizeof(*cc));
+	cc->ctx = ctx;
+	cc->config_path = config_path(ctx);
+	cc->now = pipeline_time();
+	ctx->pctx.complete = ctx_complete;
+	ctx->pctx.complete_data = cc;
+	return read_user_vars(ctx, c, &cc->user_vars, err);
 }
 
 void cli_ctx_release(struct cli_ctx *ctx)
@@ -505,6 +548,13 @@ struct pipeline *cli_ctx_load(struct cli_ctx *ctx, const struct pipeline_opts *o
 {
 	struct pipeline_opts none = {0};
 	struct pipeline *p = pipeline_load(ctx->file, &ctx->pctx, opts ? opts : &none, err);
+	/* a load that failed before the model needed the context (a syntax error in the main
+	 * file): complete it anyway, the verb may read it; the load's error is the one shown */
+	if (ctx->pctx.complete) {
+		struct err ignored = ERR_INIT;
+		(void)ctx->pctx.complete(ctx->pctx.complete_data, &ignored);
+		err_release(&ignored);
+	}
 	/* a configuration error without a position (file-level limits): print it as
 	 * `file: error: ...` rather than `runnel: error: ...` */
 	if (!p && err->kind == ERR_CONFIG && !err->loc.file)

@@ -18,6 +18,7 @@ static const struct cmd cmds[] = {
 	{"graph", cmd_graph, "print stages and needs as a graph (mermaid or dot)"},
 	{"explain", cmd_explain, "tell why a job is or is not in the pipeline"},
 	{"cache", cmd_cache, "manage runnel's caches (cache clear)"},
+	{"registry", cmd_registry, "list the project's --registry images (registry ls)"},
 };
 
 static void usage(FILE *out)

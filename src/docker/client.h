@@ -1,5 +1,6 @@
-/* Docker Engine API client over libcurl: unix sockets and tcp (TLS from DOCKER_TLS_VERIFY /
- * DOCKER_CERT_PATH), API version negotiated through /_ping. Works against dockerd and podman's
+/* Docker Engine API client: HTTP/1.1 of its own over unix sockets, libcurl (loaded on first
+ * use) for tcp and TLS (DOCKER_TLS_VERIFY / DOCKER_CERT_PATH), API version negotiated through
+ * /_ping. Works against dockerd and podman's
  * compatible service. Errors name the endpoint, the object and what the daemon said.
  * A client is used from one thread at a time; create one per thread that talks to Docker. */
 #pragma once
@@ -49,6 +50,17 @@ int docker_image_inspect(struct docker_client *c, const char *image, bool *ret_f
 typedef void (*docker_line_fn)(void *userdata, const char *line);
 int docker_image_pull(struct docker_client *c, const char *image, docker_line_fn on_line,
 		      void *userdata, struct err *err);
+/* docker_image_pull with options: progress lines to on_line (may be NULL), and cancel_fd
+ * (-1 = none): when it becomes readable the pull stops at once (the connection is closed,
+ * which makes the daemon abandon the pull) and -1 is returned with err "canceled" (ERR_JOB). */
+struct docker_pull_opts {
+	docker_line_fn on_line;
+	void *userdata;
+	int cancel_fd;
+};
+#define DOCKER_PULL_OPTS_INIT { .on_line = NULL, .userdata = NULL, .cancel_fd = -1 }
+int docker_image_pull_opts(struct docker_client *c, const char *image,
+			   const struct docker_pull_opts *opts, struct err *err);
 
 /* ---- networks and volumes ---- */
 /* labels: NULL-terminated "k=v" strvec-style array (borrowed) */

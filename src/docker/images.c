@@ -66,6 +66,15 @@ static int pull_sink(void *ud, const char *data, size_t len, struct err *err)
 int docker_image_pull(struct docker_client *c, const char *image, docker_line_fn on_line,
                       void *userdata, struct err *err)
 {
+	struct docker_pull_opts o = DOCKER_PULL_OPTS_INIT;
+	o.on_line = on_line;
+	o.userdata = userdata;
+	return docker_image_pull_opts(c, image, &o, err);
+}
+
+int docker_image_pull_opts(struct docker_client *c, const char *image,
+                           const struct docker_pull_opts *opts, struct err *err)
+{
 	_cleanup_free_ char *repo = NULL, *tag = NULL;
 	if (docker_image_ref_split(image, &repo, &tag, err) < 0)
 		return -1;
@@ -77,8 +86,8 @@ int docker_image_pull(struct docker_client *c, const char *image, docker_line_fn
 	_cleanup_free_ char *what = xasprintf("cannot pull image '%s'", image);
 	struct pull_ctx p = {.c = c,
 	                     .image = image,
-	                     .on_line = on_line,
-	                     .userdata = userdata,
+	                     .on_line = opts->on_line,
+	                     .userdata = opts->userdata,
 	                     .pending = STRBUF_INIT,
 	                     .text = STRBUF_INIT};
 	struct dk_req rq = DK_REQ_INIT;
@@ -88,6 +97,7 @@ int docker_image_pull(struct docker_client *c, const char *image, docker_line_fn
 	rq.stream = true;
 	rq.sink = pull_sink;
 	rq.sink_ud = &p;
+	rq.cancel_fd = opts->cancel_fd;
 	int r = dk_do(c, &rq, NULL, NULL, err);
 	/* a last line without newline */
 	if (r == 0 && p.pending.len && pull_line(&p, p.pending.buf, p.pending.len) < 0)

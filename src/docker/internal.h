@@ -5,66 +5,60 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* libcurl is loaded with dlopen() by the first docker_client_new() (client.c), so the verbs
- * that never talk to Docker (list, lint, config, graph, explain) do not map libcurl and the
- * forty libraries it depends on: that was most of the process start-up. Every docker file calls
- * curl through the table below; the macros after it keep libcurl's own names at the call sites
- * (the type-checking macros of curl/typecheck-gcc.h cannot wrap a pointer, hence
- * CURL_DISABLE_TYPECHECK). */
-#define CURL_DISABLE_TYPECHECK
-#include <curl/curl.h>
+/* Transports. Every request is HTTP/1.1 written and read here (http.c) over a byte stream, a
+ * struct dk_conn, of one of two kinds: a plain unix socket (conn.c; the default endpoint, no
+ * library needed) or a connection libcurl opened for tcp:// and TLS endpoints (curl.c, which
+ * loads libcurl with dlopen() on the first tcp connection, so unix-socket runs never map
+ * libcurl and the forty libraries it depends on). Endpoint files only build struct dk_req. */
 #include <jansson.h>
 
 #include "docker/client.h"
 #include "docker/parse.h"
 #include "util/strbuf.h"
 
-/* The libcurl functions the docker module uses, resolved by dk_curl_load(). */
-struct dk_curl_api {
-	CURLcode (*global_init)(long flags);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
-	CURLcode (*easy_perform)(CURL *h);
-	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
-	void (*easy_reset)(CURL *h);
-	void (*easy_cleanup)(CURL *h);
-	const char *(*easy_strerror)(CURLcode rc);
-	CURLcode (*easy_send)(CURL *h, const void *buf, size_t len, size_t *n);
-	CURLcode (*easy_recv)(CURL *h, void *buf, size_t len, size_t *n);
-	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
-	void (*slist_free_all)(struct curl_slist *l);
+struct dk_conn;
+struct dk_conn_ops {
+	/* Bytes sent (> 0), -2 when the socket would block, -1 on error (detail set). */
+	long (*send)(struct dk_conn *cn, const char *buf, size_t len);
+	/* Bytes read (> 0), 0 at EOF, -2 when nothing is available now, -1 on error (detail
+	 * set). A transport with its own buffering (TLS) is drained until -2 before a poll(). */
+	long (*recv)(struct dk_conn *cn, char *buf, size_t cap);
+	void (*close)(struct dk_conn *cn); /* frees the transport's state, closes fd */
 };
-/* Filled once by dk_curl_load(); only valid after it succeeded (any docker_client exists). */
-extern struct dk_curl_api dk_curl;
 
+struct dk_conn {
+	const struct dk_conn_ops *ops;
+	int fd;           /* the socket, non-blocking, for poll() and shutdown() */
+	void *impl;       /* the transport's state (a CURL handle), or NULL */
+	struct strbuf in; /* bytes received and not consumed yet */
+	char detail[256]; /* why the last send/recv failed */
+};
+
+/* Opens a connection to the client's endpoint: unix socket here, tcp through libcurl.
+ * Returns an owned connection, or NULL with err (ERR_ENV): "cannot connect to the Docker daemon
+ * at <endpoint>: <why> (is the daemon running?)". */
+struct dk_conn *dk_conn_open(struct docker_client *c, struct err *err);
+/* The libcurl transport (curl.c); same contract. */
+struct dk_conn *dk_curl_conn_open(struct docker_client *c, struct err *err);
 /* Loads libcurl.so.4 and runs curl_global_init() once per process (thread-safe). Returns 0, or
  * -1 with err (ERR_ENV: "cannot load libcurl.so.4: <dlerror text>"); a failure is final. */
 int dk_curl_load(struct err *err);
+/* Closes and frees cn (NULL accepted). */
+void dk_conn_free(struct dk_conn *cn);
 
-#undef curl_global_init
-#undef curl_easy_init
-#undef curl_easy_setopt
-#undef curl_easy_perform
-#undef curl_easy_getinfo
-#undef curl_easy_reset
-#undef curl_easy_cleanup
-#undef curl_easy_strerror
-#undef curl_easy_send
-#undef curl_easy_recv
-#undef curl_slist_append
-#undef curl_slist_free_all
-#define curl_global_init (*dk_curl.global_init)
-#define curl_easy_init (*dk_curl.easy_init)
-#define curl_easy_setopt (*dk_curl.easy_setopt)
-#define curl_easy_perform (*dk_curl.easy_perform)
-#define curl_easy_getinfo (*dk_curl.easy_getinfo)
-#define curl_easy_reset (*dk_curl.easy_reset)
-#define curl_easy_cleanup (*dk_curl.easy_cleanup)
-#define curl_easy_strerror (*dk_curl.easy_strerror)
-#define curl_easy_send (*dk_curl.easy_send)
-#define curl_easy_recv (*dk_curl.easy_recv)
-#define curl_slist_append (*dk_curl.slist_append)
-#define curl_slist_free_all (*dk_curl.slist_free_all)
+/* Outcomes of the waiting I/O helpers below. */
+enum dk_io { DK_IO_OK = 1, DK_IO_EOF = 0, DK_IO_ERR = -1, DK_IO_TIMEOUT = -2, DK_IO_CANCEL = -3 };
+/* Milliseconds of CLOCK_MONOTONIC, the clock of every deadline here. */
+long dk_now_ms(void);
+/* Waits until cn's socket has `events`, the deadline (0 = none) passes or cancel_fd (-1 = none)
+ * becomes readable: DK_IO_OK, DK_IO_TIMEOUT, DK_IO_CANCEL or DK_IO_ERR (detail set). */
+enum dk_io dk_conn_wait(struct dk_conn *cn, short events, long deadline, int cancel_fd);
+/* Sends all of buf: DK_IO_OK, or DK_IO_ERR/DK_IO_TIMEOUT/DK_IO_CANCEL. */
+enum dk_io dk_conn_send_all(struct dk_conn *cn, const char *buf, size_t len, long deadline,
+                            int cancel_fd);
+/* Appends what can be read to cn->in, waiting for at least one byte: DK_IO_OK, DK_IO_EOF,
+ * DK_IO_ERR, DK_IO_TIMEOUT or DK_IO_CANCEL. */
+enum dk_io dk_conn_fill(struct dk_conn *cn, long deadline, int cancel_fd);
 
 struct docker_client {
 	struct docker_host host;
@@ -76,8 +70,7 @@ struct docker_client {
 	long timeout_ms;
 	char api_version[16]; /* "1.41" */
 	const char *engine;   /* "docker" or "podman" (static strings) */
-	CURL *curl;           /* reused for keep-alive; not used for hijacked streams */
-	char errbuf[CURL_ERROR_SIZE];
+	struct dk_conn *conn; /* kept alive between requests; not used for hijacked streams */
 };
 
 /* Called with every piece of a 2xx body; returns 0, or -1 after setting err. */
@@ -98,10 +91,11 @@ struct dk_req {
 	void *sink_ud;
 	long accept[3]; /* non-2xx statuses returned as success (0-terminated) */
 	bool want_json; /* parse a 2xx body into dk_resp.json */
+	int cancel_fd;  /* stop when readable (-1 = never): err "canceled" (ERR_JOB) */
 };
 #define DK_REQ_INIT                                                                                \
 	{                                                                                          \
-		.body_fd = -1                                                                      \
+		.body_fd = -1, .cancel_fd = -1                                                     \
 	}
 
 struct dk_resp {
@@ -117,10 +111,12 @@ struct dk_resp {
 	}
 void dk_resp_release(struct dk_resp *rs);
 
-/* Performs one request on the client's keep-alive handle. Returns 0 on 2xx or an accepted
- * status (rs->status tells which); -1 with err (ERR_ENV) otherwise: "<what> at <endpoint>:
- * <daemon message> (HTTP <code>)", or the "cannot connect" message when the daemon is not
- * reachable. rs is filled in both cases (release it). */
+/* Performs one request on the client's keep-alive connection (reconnecting when the daemon
+ * closed it). Returns 0 on 2xx or an accepted status (rs->status tells which); -1 with err
+ * (ERR_ENV) otherwise: "<what> at <endpoint>: <daemon message> (HTTP <code>)", "<what> at
+ * <endpoint>: connection to the daemon failed: <why>", or the "cannot connect" message when
+ * the daemon is not reachable; "canceled" (ERR_JOB) when rq->cancel_fd became readable.
+ * rs is filled in every case (release it). */
 int dk_perform(struct docker_client *c, const struct dk_req *rq, struct dk_resp *rs,
                struct err *err);
 
@@ -135,11 +131,30 @@ int dk_do(struct docker_client *c, const struct dk_req *rq, json_t **ret_json, l
 int dk_post_for_id(struct docker_client *c, const char *path, const char *what, json_t *body,
                    char **ret_id, struct err *err);
 
-/* Sets the connection options (socket path, TLS files, keepalive) on a curl handle. */
-void dk_setup_conn(const struct docker_client *c, CURL *h);
-/* Error for a failed transfer (no HTTP status): connection refused -> "cannot connect ...". */
-int dk_curl_error(const struct docker_client *c, CURL *h, CURLcode rc, const char *what,
-                  const char *errbuf, struct err *err);
+/* ---- reading answers (http.c), shared with the hijacked streams ---- */
+/* One exchange on a connection: where errors point and how long to wait. */
+struct dk_xfer {
+	struct docker_client *c;
+	struct dk_conn *cn;
+	const char *what; /* starts every error message */
+	long deadline;    /* dk_now_ms() value, 0 = none */
+	long timeout_ms;  /* what the deadline came from, for messages */
+	int cancel_fd;    /* -1 = none */
+	bool got_bytes;   /* out: any byte of the answer arrived */
+};
+/* Sets err for an I/O outcome of x (DK_IO_ERR, _TIMEOUT, _CANCEL, or _EOF as "closed before
+ * the answer"): "<what> at <endpoint>: connection to the daemon failed: <why>". Returns -1. */
+int dk_xfer_error(struct dk_xfer *x, enum dk_io io, struct err *err);
+/* Reads an answer's head (1xx answers other than 101 are skipped) into *ret and, when rs is
+ * given, the API-Version and Libpod-API-Version headers into it. The body's first bytes stay
+ * in x->cn->in. Returns 0 or -1 with err. */
+int dk_read_head(struct dk_xfer *x, struct docker_http_head *ret, struct dk_resp *rs,
+                 struct err *err);
+/* Reads the body of an answer with head h through b (set up by the caller), payload to fn.
+ * Returns 0 when complete (or at EOF for close-delimited bodies), -1 with err (I/O, malformed,
+ * or fn's failure: then fn has set err). */
+int dk_read_body(struct dk_xfer *x, struct docker_http_body *b, docker_payload_fn fn, void *ud,
+                 struct err *err);
 /* Sets err from a non-2xx answer: "<what> at <endpoint>: <message> (HTTP <status>)". */
 int dk_status_error(const struct docker_client *c, const char *what, long status, const char *body,
                     size_t len, struct err *err);

@@ -154,6 +154,11 @@ static void head_field(const char *line, size_t len, struct docker_http_head *h)
 		h->chunked = vlen >= 7 && !strncasecmp(v + vlen - 7, "chunked", 7);
 	} else if (nlen == 7 && !strncasecmp(line, "upgrade", 7)) {
 		h->upgraded = true;
+	} else if (nlen == 10 && !strncasecmp(line, "connection", 10)) {
+		/* "close" among the tokens; "Upgrade" needs no handling here */
+		for (size_t i = 0; i + 5 <= vlen; i++)
+			if (!strncasecmp(v + i, "close", 5))
+				h->close = true;
 	}
 }
 
@@ -181,8 +186,184 @@ long docker_http_head_parse(const char *buf, size_t len, struct docker_http_head
 	}
 	if (h.status == 101)
 		h.upgraded = true;
+	if (buf[7] == '0') /* HTTP/1.0 closes after each answer */
+		h.close = true;
 	*ret = h;
 	return (long)(end - buf);
+}
+
+const char *docker_http_head_value(const char *buf, size_t len, const char *name, size_t *ret_len)
+{
+	size_t nlen = strlen(name);
+	const char *end = buf + len;
+	/* the status line is skipped: each field starts after a newline */
+	for (const char *p = memchr(buf, '\n', len); p && p + 1 < end;
+	     p = memchr(p + 1, '\n', (size_t)(end - p - 1))) {
+		const char *f = p + 1;
+		if ((size_t)(end - f) <= nlen || strncasecmp(f, name, nlen) || f[nlen] != ':')
+			continue;
+		const char *v = f + nlen + 1;
+		const char *nl = memchr(v, '\n', (size_t)(end - v));
+		const char *ve = nl ? nl : end;
+		while (v < ve && (*v == ' ' || *v == '\t'))
+			v++;
+		while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+			ve--;
+		*ret_len = (size_t)(ve - v);
+		return v;
+	}
+	return NULL;
+}
+
+/* ---- streaming bodies ---- */
+
+#define CHUNK_EXT_MAX 4096
+#define TRAILERS_MAX (64 * 1024)
+
+/* Chunked syntax: SIZE [;ext] CRLF DATA CRLF ... 0 CRLF [trailer CRLF]* CRLF (bare LF
+ * accepted where CRLF is due, as Go's reader does). */
+enum {
+	CH_SIZE,       /* hex digits of a chunk size */
+	CH_EXT,        /* after the size: extension up to the newline */
+	CH_SIZE_LF,    /* after the size line's CR */
+	CH_DATA,       /* payload of the chunk */
+	CH_DATA_CR,    /* CRLF after the payload */
+	CH_DATA_LF,    /* LF after the payload's CR */
+	CH_TRAILER,    /* at the start of a trailer line (or the final empty line) */
+	CH_TRAILER_IN, /* inside a trailer line */
+	CH_END_LF,     /* LF of the final empty line */
+};
+
+void docker_http_body_init(struct docker_http_body *b, const struct docker_http_head *h,
+                           bool no_body)
+{
+	*b = (struct docker_http_body){.mode = DOCKER_BODY_EOF, .state = CH_SIZE};
+	if (no_body || (h->status >= 100 && h->status < 200) || h->status == 204 ||
+	    h->status == 304) {
+		b->mode = DOCKER_BODY_NONE;
+	} else if (h->chunked) {
+		b->mode = DOCKER_BODY_CHUNKED;
+	} else if (h->content_length >= 0) {
+		b->mode = DOCKER_BODY_LENGTH;
+		b->left = (unsigned long long)h->content_length;
+	}
+	b->done = b->mode == DOCKER_BODY_NONE || (b->mode == DOCKER_BODY_LENGTH && !b->left);
+}
+
+/* The end of a size line: data follows, or the trailers after the last chunk. */
+static void chunk_size_done(struct docker_http_body *b)
+{
+	b->state = b->left ? CH_DATA : CH_TRAILER;
+	b->line_len = 0;
+}
+
+/* One byte of chunk syntax (anything but payload). Returns 0 or -1 when malformed. */
+static int chunk_syntax(struct docker_http_body *b, char ch)
+{
+	switch (b->state) {
+	case CH_SIZE:
+		if (isxdigit((unsigned char)ch)) {
+			if (++b->digits > 15)
+				return -1;
+			int c = tolower((unsigned char)ch);
+			b->left = b->left * 16 + (unsigned)(isdigit(c) ? c - '0' : c - 'a' + 10);
+			return 0;
+		}
+		if (!b->digits)
+			return -1;
+		if (ch == '\n')
+			chunk_size_done(b);
+		else if (ch == '\r')
+			b->state = CH_SIZE_LF;
+		else if (ch == ';' || ch == ' ' || ch == '\t')
+			b->state = CH_EXT;
+		else
+			return -1;
+		return 0;
+	case CH_EXT:
+		if (ch == '\n')
+			chunk_size_done(b);
+		else if (++b->line_len > CHUNK_EXT_MAX)
+			return -1;
+		return 0;
+	case CH_SIZE_LF:
+		if (ch != '\n')
+			return -1;
+		chunk_size_done(b);
+		return 0;
+	case CH_DATA_CR:
+	case CH_DATA_LF:
+		if (ch == '\r' && b->state == CH_DATA_CR) {
+			b->state = CH_DATA_LF;
+			return 0;
+		}
+		if (ch != '\n') /* a bare LF is accepted after the payload */
+			return -1;
+		b->state = CH_SIZE;
+		b->digits = 0;
+		return 0;
+	case CH_TRAILER:
+		if (ch == '\n')
+			b->done = true;
+		else if (ch == '\r')
+			b->state = CH_END_LF;
+		else
+			b->state = CH_TRAILER_IN;
+		return 0;
+	case CH_TRAILER_IN:
+		if (++b->line_len > TRAILERS_MAX)
+			return -1;
+		if (ch == '\n')
+			b->state = CH_TRAILER;
+		return 0;
+	default: /* CH_END_LF */
+		if (ch != '\n')
+			return -1;
+		b->done = true;
+		return 0;
+	}
+}
+
+static long feed_chunked(struct docker_http_body *b, const char *data, size_t len,
+                         docker_payload_fn fn, void *ud)
+{
+	size_t pos = 0;
+	while (pos < len && !b->done) {
+		if (b->state != CH_DATA) {
+			if (chunk_syntax(b, data[pos++]) < 0)
+				return -1;
+			continue;
+		}
+		size_t n = len - pos < b->left ? len - pos : (size_t)b->left;
+		if (fn && fn(ud, data + pos, n) < 0)
+			return -2;
+		pos += n;
+		b->left -= n;
+		if (!b->left)
+			b->state = CH_DATA_CR;
+	}
+	return (long)pos;
+}
+
+long docker_http_body_feed(struct docker_http_body *b, const char *data, size_t len,
+                           docker_payload_fn fn, void *userdata)
+{
+	if (len > LONG_MAX)
+		len = LONG_MAX;
+	if (b->done || !len)
+		return 0;
+	if (b->mode == DOCKER_BODY_CHUNKED)
+		return feed_chunked(b, data, len, fn, userdata);
+	size_t n = len;
+	if (b->mode == DOCKER_BODY_LENGTH && b->left < n)
+		n = (size_t)b->left;
+	if (fn && fn(userdata, data, n) < 0)
+		return -2;
+	if (b->mode == DOCKER_BODY_LENGTH) {
+		b->left -= n;
+		b->done = !b->left;
+	}
+	return (long)n;
 }
 
 int docker_dechunk(const char *buf, size_t len, struct strbuf *out)

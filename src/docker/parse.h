@@ -39,11 +39,45 @@ struct docker_http_head {
 	long long content_length; /* -1 when absent */
 	bool chunked;             /* Transfer-Encoding: chunked */
 	bool upgraded;            /* 101 or "Upgrade:" present */
+	bool close;               /* "Connection: close" or HTTP/1.0: not reusable afterwards */
 };
 
 /* Parses a response head in buf[0..len). Returns the head's length (through the blank line)
  * when complete, 0 when more bytes are needed, -1 when malformed (or longer than 64 KiB). */
 long docker_http_head_parse(const char *buf, size_t len, struct docker_http_head *ret);
+
+/* The value of header `name` (case-insensitive) in the head buf[0..len), blanks trimmed, not
+ * NUL-terminated: returns a pointer into buf and its length in *ret_len, or NULL when absent. */
+const char *docker_http_head_value(const char *buf, size_t len, const char *name, size_t *ret_len);
+
+/* Incremental decoder of a response body: Content-Length, chunked (extensions and trailers
+ * skipped), no body (HEAD, 1xx, 204, 304) or until the connection closes. Bytes arrive in
+ * pieces of any size, split anywhere, as reads return them. */
+enum docker_body_mode {
+	DOCKER_BODY_NONE,
+	DOCKER_BODY_LENGTH,
+	DOCKER_BODY_CHUNKED,
+	DOCKER_BODY_EOF
+};
+struct docker_http_body {
+	enum docker_body_mode mode;
+	int state;               /* chunked: where in the chunk syntax the next byte falls */
+	unsigned long long left; /* payload bytes left: of the body (length) or of the chunk */
+	int digits;              /* hex digits of the current chunk size */
+	size_t line_len;         /* bytes of the current extension or trailer section */
+	bool done;               /* the body is complete (never for DOCKER_BODY_EOF) */
+};
+/* Sets the decoder up for an answer with head h to a request; no_body for HEAD requests. */
+void docker_http_body_init(struct docker_http_body *b, const struct docker_http_head *h,
+                           bool no_body);
+/* Called with each piece of payload; returns 0, or -1 to stop decoding. */
+typedef int (*docker_payload_fn)(void *userdata, const char *data, size_t len);
+/* Decodes data[0..len): payload pieces go to fn (NULL drops them). Returns the bytes consumed,
+ * fewer than len only when the body ended inside data (the rest is not part of it); -1 when
+ * the body is malformed (bad chunk size line, missing CRLF, oversized extension or trailers);
+ * -2 when fn returned -1. */
+long docker_http_body_feed(struct docker_http_body *b, const char *data, size_t len,
+                           docker_payload_fn fn, void *userdata);
 
 /* Decodes a complete chunked body into out. Returns 0 when the final chunk was seen, 1 when
  * the body is truncated (what was complete is in out), -1 when malformed. */

@@ -1,8 +1,7 @@
 /* Hijacked connections (attach, exec start) and the attached run of a job script.
  *
- * libcurl cannot hand a response body back as a two-way stream, so a hijack uses a separate
- * CONNECT_ONLY handle: curl connects (unix socket, tcp or TLS), we write the HTTP request
- * ourselves with curl_easy_send(), read the head with curl_easy_recv(), and from then on the
+ * A hijack opens its own connection (never the client's keep-alive one), writes the request
+ * asking for an upgrade, reads the answer's head with http.c's reader, and from then on the
  * connection carries raw stdin one way and multiplexed frames the other. Stdin EOF is a
  * half-close (shutdown(SHUT_WR)), as the docker CLI does, also under TLS (the CLI closes the
  * TCP write side below TLS too). Every wait is a poll() with a deadline or on a socket the
@@ -12,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "docker/internal.h"
 #include "util/cleanup.h"
@@ -25,30 +23,18 @@
 
 struct dk_hijack {
 	struct docker_client *c;
-	CURL *h;
-	curl_socket_t fd;
-	char *what;            /* owned */
-	struct strbuf pending; /* bytes read after the head, not yet demultiplexed */
+	struct dk_conn *cn;
+	char *what; /* owned */
 	struct docker_demux demux;
 	bool demux_ready;
-	char errbuf[CURL_ERROR_SIZE];
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 void dk_hijack_free(struct dk_hijack *hj)
 {
 	if (!hj)
 		return;
-	if (hj->h)
-		curl_easy_cleanup(hj->h);
+	dk_conn_free(hj->cn);
 	free(hj->what);
-	strbuf_release(&hj->pending);
 	free(hj);
 }
 
@@ -58,143 +44,32 @@ static int conn_error(struct dk_hijack *hj, const char *detail, struct err *err)
 	               hj->c->endpoint, detail);
 }
 
-/* 1 when fd is ready, 0 when the deadline passed. */
-static int wait_fd(struct dk_hijack *hj, short events, long deadline, struct err *err)
+/* Collects an error body, at most ERROR_BODY_MAX bytes of it. */
+static int error_payload(void *ud, const char *data, size_t len)
 {
-	for (;;) {
-		long left = deadline - now_ms();
-		if (left <= 0)
-			return 0;
-		struct pollfd pfd = {.fd = hj->fd, .events = events};
-		int r = poll(&pfd, 1, (int)(left > 1000000 ? 1000000 : left));
-		if (r > 0)
-			return 1;
-		if (r < 0 && errno != EINTR)
-			return err_sys(err, errno, "%s: poll", hj->what);
-	}
+	struct strbuf *body = ud;
+	if (body->len + len > ERROR_BODY_MAX)
+		len = ERROR_BODY_MAX - body->len;
+	strbuf_add(body, data, len);
+	return body->len >= ERROR_BODY_MAX ? -1 : 0;
 }
 
-static int hj_connect(struct dk_hijack *hj, struct err *err)
-{
-	hj->h = curl_easy_init();
-	if (!hj->h)
-		return err_set(err, ERR_INTERNAL, "cannot initialise libcurl");
-	dk_setup_conn(hj->c, hj->h);
-	_cleanup_free_ char *url = xasprintf("%s/", hj->c->base_url);
-	curl_easy_setopt(hj->h, CURLOPT_URL, url);
-	curl_easy_setopt(hj->h, CURLOPT_CONNECT_ONLY, 1L);
-	curl_easy_setopt(hj->h, CURLOPT_ERRORBUFFER, hj->errbuf);
-	CURLcode rc = curl_easy_perform(hj->h);
-	if (rc != CURLE_OK)
-		return dk_curl_error(hj->c, hj->h, rc, hj->what, hj->errbuf, err);
-	if (curl_easy_getinfo(hj->h, CURLINFO_ACTIVESOCKET, &hj->fd) != CURLE_OK ||
-	    hj->fd == CURL_SOCKET_BAD)
-		return conn_error(hj, "no socket", err);
-	return 0;
-}
-
-static int send_all(struct dk_hijack *hj, const char *buf, size_t len, struct err *err)
-{
-	long deadline = now_ms() + HEAD_TIMEOUT_MS;
-	while (len > 0) {
-		size_t n = 0;
-		CURLcode rc = curl_easy_send(hj->h, buf, len, &n);
-		if (rc == CURLE_AGAIN) {
-			int w = wait_fd(hj, POLLOUT, deadline, err);
-			if (w <= 0)
-				return w < 0 ? -1 : conn_error(hj, "timed out sending", err);
-			continue;
-		}
-		if (rc != CURLE_OK)
-			return conn_error(hj, curl_easy_strerror(rc), err);
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Reads what is available: >0 bytes, 0 at EOF, -2 when it would block, -1 on error. */
-static long hj_recv(struct dk_hijack *hj, char *buf, size_t cap, struct err *err)
-{
-	size_t n = 0;
-	CURLcode rc = curl_easy_recv(hj->h, buf, cap, &n);
-	if (rc == CURLE_AGAIN)
-		return -2;
-	if (rc != CURLE_OK)
-		return conn_error(hj, curl_easy_strerror(rc), err);
-	return (long)n;
-}
-
-/* Reads more bytes into pending, waiting until deadline. 1 read, 0 EOF, -1 error/timeout. */
-static int read_more(struct dk_hijack *hj, long deadline, struct err *err)
-{
-	char buf[4096];
-	for (;;) {
-		long n = hj_recv(hj, buf, sizeof(buf), err);
-		if (n > 0) {
-			strbuf_add(&hj->pending, buf, (size_t)n);
-			return 1;
-		}
-		if (n == 0 || n == -1)
-			return (int)n;
-		int w = wait_fd(hj, POLLIN, deadline, err);
-		if (w <= 0)
-			return w < 0 ? -1 : conn_error(hj, "no answer from the daemon", err);
-	}
-}
-
-static int read_head(struct dk_hijack *hj, struct docker_http_head *head, struct err *err)
-{
-	long deadline = now_ms() + HEAD_TIMEOUT_MS;
-	for (;;) {
-		long hl = docker_http_head_parse(hj->pending.buf, hj->pending.len, head);
-		if (hl < 0)
-			return conn_error(hj, "malformed answer", err);
-		if (hl > 0) {
-			memmove(hj->pending.buf, hj->pending.buf + hl,
-			        hj->pending.len - (size_t)hl);
-			strbuf_setlen(&hj->pending, hj->pending.len - (size_t)hl);
-			return 0;
-		}
-		int r = read_more(hj, deadline, err);
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return conn_error(hj, "connection closed before the answer", err);
-	}
-}
-
-/* Reads the body of an error answer (bounded) and turns it into err. */
+/* Reads the body of an error answer (bounded in size and time) and turns it into err. */
 static int read_error(struct dk_hijack *hj, const struct docker_http_head *head, struct err *err)
 {
-	long deadline = now_ms() + DRAIN_TIMEOUT_MS;
-	for (;;) {
-		if (head->content_length >= 0 && hj->pending.len >= (size_t)head->content_length)
-			break;
-		if (head->chunked) {
-			struct strbuf tmp = STRBUF_INIT;
-			int d = docker_dechunk(hj->pending.buf, hj->pending.len, &tmp);
-			strbuf_release(&tmp);
-			if (d <= 0)
-				break;
-		}
-		if (hj->pending.len > ERROR_BODY_MAX)
-			break;
-		struct err ignore = ERR_INIT;
-		int r = read_more(hj, deadline, &ignore);
-		err_release(&ignore);
-		if (r <= 0)
-			break;
-	}
+	struct dk_xfer x = {.c = hj->c,
+	                    .cn = hj->cn,
+	                    .what = hj->what,
+	                    .deadline = dk_now_ms() + DRAIN_TIMEOUT_MS,
+	                    .timeout_ms = DRAIN_TIMEOUT_MS,
+	                    .cancel_fd = -1};
+	struct docker_http_body b;
+	docker_http_body_init(&b, head, false);
 	struct strbuf body = STRBUF_INIT;
-	if (head->chunked)
-		docker_dechunk(hj->pending.buf, hj->pending.len, &body);
-	else
-		strbuf_add(&body, hj->pending.buf,
-		           head->content_length >= 0 &&
-		                   (size_t)head->content_length < hj->pending.len
-		               ? (size_t)head->content_length
-		               : hj->pending.len);
+	struct err ignore = ERR_INIT;
+	/* what came is the message, even when the rest of the body does not */
+	dk_read_body(&x, &b, error_payload, &body, &ignore);
+	err_release(&ignore);
 	dk_status_error(hj->c, hj->what, head->status, body.buf, body.len, err);
 	strbuf_release(&body);
 	return -1;
@@ -216,19 +91,32 @@ static char *request_text(const struct docker_client *c, const char *method, con
 	return strbuf_detach(&sb, NULL);
 }
 
+/* Sends the request and reads the head of the answer. */
+static int hj_start(struct dk_hijack *hj, const char *req, struct docker_http_head *head,
+                    struct err *err)
+{
+	struct dk_xfer x = {.c = hj->c,
+	                    .cn = hj->cn,
+	                    .what = hj->what,
+	                    .deadline = dk_now_ms() + HEAD_TIMEOUT_MS,
+	                    .timeout_ms = HEAD_TIMEOUT_MS,
+	                    .cancel_fd = -1};
+	enum dk_io io = dk_conn_send_all(hj->cn, req, strlen(req), x.deadline, -1);
+	if (io != DK_IO_OK)
+		return dk_xfer_error(&x, io, err);
+	return dk_read_head(&x, head, NULL, err);
+}
+
 struct dk_hijack *dk_hijack_open(struct docker_client *c, const char *method, const char *path,
                                  const json_t *body, const char *what, struct err *err)
 {
 	struct dk_hijack *hj = xcalloc(1, sizeof(*hj));
 	hj->c = c;
-	hj->fd = CURL_SOCKET_BAD;
 	hj->what = xstrdup(what);
-	strbuf_init(&hj->pending, 0);
 	_cleanup_free_ char *json = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	_cleanup_free_ char *req = request_text(c, method, path, json);
 	struct docker_http_head head;
-	if (hj_connect(hj, err) < 0 || send_all(hj, req, strlen(req), err) < 0 ||
-	    read_head(hj, &head, err) < 0) {
+	if (!(hj->cn = dk_conn_open(c, err)) || hj_start(hj, req, &head, err) < 0) {
 		dk_hijack_free(hj);
 		return NULL;
 	}
@@ -256,9 +144,11 @@ static int pump_read(struct dk_hijack *hj, struct dk_pump *p, struct err *err)
 	char *buf = xmalloc(READ_CHUNK);
 	int r = 1;
 	for (;;) {
-		long n = hj_recv(hj, buf, READ_CHUNK, err);
+		long n = hj->cn->ops->recv(hj->cn, buf, READ_CHUNK);
 		if (n == -2)
 			break;
+		if (n == -1)
+			n = conn_error(hj, hj->cn->detail, err);
 		if (n < 0 || (n > 0 && feed(hj, p, buf, (size_t)n, err) < 0)) {
 			r = -1;
 			break;
@@ -278,19 +168,18 @@ static int pump_read(struct dk_hijack *hj, struct dk_pump *p, struct err *err)
 static void pump_write(struct dk_hijack *hj, struct dk_pump *p, size_t *off, bool *open)
 {
 	while (*off < p->input_len) {
-		size_t n = 0;
-		CURLcode rc = curl_easy_send(hj->h, p->input + *off, p->input_len - *off, &n);
-		if (rc == CURLE_AGAIN)
+		long n = hj->cn->ops->send(hj->cn, p->input + *off, p->input_len - *off);
+		if (n == -2)
 			return;
-		if (rc != CURLE_OK) {
+		if (n < 0) {
 			/* the container closed its stdin: its output still matters */
 			*open = false;
 			return;
 		}
-		*off += n;
+		*off += (size_t)n;
 	}
 	if (p->close_stdin)
-		shutdown(hj->fd, SHUT_WR);
+		shutdown(hj->cn->fd, SHUT_WR);
 	*open = false;
 }
 
@@ -298,7 +187,7 @@ static int poll_timeout(long deadline)
 {
 	if (!deadline)
 		return -1;
-	long left = deadline - now_ms();
+	long left = deadline - dk_now_ms();
 	return left <= 0 ? 0 : left > 1000000 ? 1000000 : (int)left;
 }
 
@@ -308,15 +197,20 @@ int dk_hijack_pump(struct dk_hijack *hj, struct dk_pump *p, struct err *err)
 		docker_demux_init(&hj->demux, p->raw);
 		hj->demux_ready = true;
 	}
-	if (hj->pending.len && feed(hj, p, hj->pending.buf, hj->pending.len, err) < 0)
+	/* bytes that came with the head */
+	if (hj->cn->in.len && feed(hj, p, hj->cn->in.buf, hj->cn->in.len, err) < 0)
 		return -1;
-	strbuf_reset(&hj->pending);
+	strbuf_reset(&hj->cn->in);
+	/* a TLS transport may hold decrypted bytes that no poll() would announce */
+	int first = pump_read(hj, p, err);
+	if (first <= 0)
+		return first;
 	size_t off = 0;
 	bool open = p->input_len > 0 || p->close_stdin;
-	long deadline = p->timeout_ms > 0 ? now_ms() + p->timeout_ms : 0;
+	long deadline = p->timeout_ms > 0 ? dk_now_ms() + p->timeout_ms : 0;
 	for (;;) {
 		struct pollfd pfd[2] = {
-		    {.fd = hj->fd, .events = (short)(POLLIN | (open ? POLLOUT : 0))},
+		    {.fd = hj->cn->fd, .events = (short)(POLLIN | (open ? POLLOUT : 0))},
 		    {.fd = p->cancel_fd, .events = POLLIN},
 		};
 		int t = poll_timeout(deadline);

@@ -103,10 +103,16 @@ static int ensure_image(struct djob *d, struct err *err)
 		            jc->image);
 	else if (!found) {
 		report_job_printf(jc->log, "Pulling docker image %s ...", jc->image);
-		r = docker_image_pull(d->c, jc->image, pull_line, NULL, err);
+		struct docker_pull_opts po = DOCKER_PULL_OPTS_INIT;
+		po.on_line = pull_line;
+		po.cancel_fd = jc->run->cancel_fd; /* Ctrl-C must not wait for a slow pull */
+		r = docker_image_pull_opts(d->c, jc->image, &po, err);
 	}
 	jc->t->pull += exec_now() - t;
-	if (r < 0)
+	if (r < 0 && fd_readable(jc->run->cancel_fd)) {
+		jc->canceled = true;
+		jc->failure = FAILURE_CANCELED;
+	} else if (r < 0)
 		jc->failure = FAILURE_IMAGE_PULL;
 	return r;
 }
@@ -167,13 +173,20 @@ static bool overlay_wanted(const struct exec_job_ctx *jc)
 	/* RUNNEL_PROJECT_COPY=overlay|copy|archive overrides the choice (tests, diagnosis) */
 	const char *mode = getenv("RUNNEL_PROJECT_COPY");
 	if (!run->docker_local || __atomic_load_n(&run->no_overlay, __ATOMIC_SEQ_CST) ||
-	    (mode && !strcmp(mode, "copy")))
+	    (mode && !strcmp(mode, "copy")) || exec_job_git_strategy(jc) == EXEC_GIT_EMPTY)
+		return false;
+	/* Rootful podman mounts the overlay volume, but unmounts it when the container stops,
+	 * so the archive API then reads an empty project and the artifacts are lost: copy
+	 * (even when overlay is forced: it cannot work there). */
+	const char *engine = run->docker ? docker_client_engine(run->docker) : NULL;
+	if (engine && !strcmp(engine, "podman"))
 		return false;
 	if (!(mode && !strcmp(mode, "overlay")) && run->snapshot_bytes < OVERLAY_MIN_BYTES &&
 	    run->snapshot_files < OVERLAY_MIN_FILES)
 		return false;
 	/* ',' and ':' separate overlay mount options and lower layers */
-	return !strpbrk(run->snapshot_dir, ",:") && !strpbrk(jc->host_dir, ",:");
+	return !strpbrk(run->snapshot_dir, ",:") && !strpbrk(jc->host_dir, ",:") &&
+	       !(run->git_layer && strpbrk(run->git_layer, ",:"));
 }
 
 static json_t *labels_json(const struct strvec *labels)
@@ -204,12 +217,18 @@ static int make_overlay(struct djob *d, struct err *err)
 	if (make_dir(jc->host_dir, err) < 0 || make_dir(jc->upper_dir, err) < 0 ||
 	    make_dir(work, err) < 0)
 		return -1;
-	/* artifacts of dependencies go on top of the snapshot, as if extracted into it */
-	if (exec_job_copy_artifacts(jc, jc->upper_dir, err) < 0)
+	/* artifacts of dependencies go on top of the snapshot, as if extracted into it; so does
+	 * the shallow file of GIT_DEPTH */
+	if (exec_job_copy_artifacts(jc, jc->upper_dir, err) < 0 ||
+	    exec_job_git_depth(jc, jc->upper_dir, err) < 0)
 		return -1;
 	const char *name = arena_printf(a, "runnel-%s-%s", jc->run->pipeline_id, jc->slug);
-	const char *opts = arena_printf(a, "lowerdir=%s,upperdir=%s,workdir=%s",
-	                                jc->run->snapshot_dir, jc->upper_dir, work);
+	/* the run's .git is a second lower layer above the files (leftmost is on top) */
+	const char *lower = jc->run->snapshot_dir;
+	if (jc->run->git_layer && exec_job_git_strategy(jc) == EXEC_GIT_FETCH)
+		lower = arena_printf(a, "%s:%s", jc->run->git_layer, lower);
+	const char *opts =
+	    arena_printf(a, "lowerdir=%s,upperdir=%s,workdir=%s", lower, jc->upper_dir, work);
 	json_t *body = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:o}", "Name", name, "Driver",
 	                         "local", "DriverOpts", "type", "overlay", "device", "overlay", "o",
 	                         opts, "Labels", labels_json(&d->labels));
@@ -235,6 +254,15 @@ static int project_copy(struct djob *d, struct err *err)
 	return r;
 }
 
+/* Whether git in the container may run as another user than the owner of the project files
+ * (the user running runnel): a non-root runnel (jobs run as root), or image:docker:user. */
+static bool foreign_owner(const struct exec_job_ctx *jc)
+{
+	const char *u = jc->job->image.user;
+	return geteuid() != 0 || (u && *u && strcmp(u, "root") && strcmp(u, "0") &&
+	                          strncmp(u, "0:", 2) && strncmp(u, "root:", 5));
+}
+
 static void env_of(const struct exec_job_ctx *jc, struct strvec *env)
 {
 	for (size_t i = 0; i < jc->vars.n; i++) {
@@ -243,6 +271,16 @@ static void env_of(const struct exec_job_ctx *jc, struct strvec *env)
 			strvec_pushf(env, "%s=%s/%s", v->key, jc->tmp_dir, v->key);
 		else
 			strvec_pushf(env, "%s=%s", v->key, v->value ? v->value : "");
+	}
+	/* git >= 2.35.2 refuses a repository owned by another user ("dubious ownership"); the
+	 * runner's checkout belongs to the job's user, ours to runnel's. Trust CI_PROJECT_DIR
+	 * through the environment (command scope, which safe.directory honours), unless the
+	 * job configures git through these variables itself. */
+	if (jc->run->git_layer && foreign_owner(jc) &&
+	    !var_list_value(&jc->vars, "GIT_CONFIG_COUNT")) {
+		strvec_push(env, "GIT_CONFIG_COUNT=1");
+		strvec_push(env, "GIT_CONFIG_KEY_0=safe.directory");
+		strvec_pushf(env, "GIT_CONFIG_VALUE_0=%s", jc->project_dir);
 	}
 }
 
@@ -358,6 +396,9 @@ static int make_container(struct djob *d, struct err *err)
 	    .binds = binds.n ? binds.v : NULL,
 	};
 	apply_settings(s, &spec);
+	/* services.c (issue 4): allowed_privileged_images, the --lenient docker login
+	 * (registry.c) and TLS client settings, --timings service columns; may grow env/binds */
+	services_job_container(d->services, jc, &spec, &env, &binds);
 	double t = exec_now();
 	int r = docker_container_create(d->c, &spec, &d->container_id, err);
 	jc->t->create += exec_now() - t;
@@ -639,7 +680,7 @@ int exec_docker_run(struct exec_job_ctx *jc, struct err *err)
 		r = overlay_fallback(&d, err);
 	if (r == 0 && jc->failure == FAILURE_SCRIPT)
 		diagnose(&d);
-	if (r == 0 || jc->canceled)
+	if (r == 0 || (jc->canceled && d.container_id))
 		after_stage(&d);
 	if (r == 0 && (jc->overlay || jc->archive) && !fd_readable(jc->run->force_fd)) {
 		double t = exec_now();

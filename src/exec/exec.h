@@ -34,6 +34,11 @@ struct exec_timings {
 	double copy_out; /* artifacts */
 	double remove;   /* container, network, copy removal */
 	double total;
+	/* added by services.c (issue 4), filled through services_job_container(): */
+	double services;      /* first service create to all services ready */
+	double ready_script;  /* ms from the DOCKER_HOST DinD's first /_ping answer to the
+	                       * first byte of the script's output; valid when has_ready_script */
+	bool has_ready_script;
 };
 
 /* Per-job results kept for the rest of the run (dependents read them). */
@@ -82,6 +87,8 @@ struct exec_run {
 	int no_overlay;                    /* atomic: overlay volumes failed once, copy instead */
 	unsigned long long snapshot_bytes; /* size of the snapshot: small ones are copied */
 	unsigned long snapshot_files;
+	char *git_layer; /* owned: directory whose `.git` jobs get over the snapshot (vcs/gitdir.h),
+	                  * NULL when the project is no git repository */
 };
 
 /* Prepares a run: state directories, the project snapshot (working tree or HEAD), per-job
@@ -146,6 +153,14 @@ const char *exec_job_status_word(const struct exec_job_ctx *jc);
 double exec_now(void);
 /* Milliseconds left before the job deadline (at least 1). */
 long exec_job_ms_left(const struct exec_job_ctx *jc);
+
+/* GIT_STRATEGY of a job (runner-docker.md §6): fetch and clone give the repository
+ * (run->git_layer), none the files only, empty an empty directory. */
+enum exec_git_strategy { EXEC_GIT_FETCH, EXEC_GIT_NONE, EXEC_GIT_EMPTY };
+enum exec_git_strategy exec_job_git_strategy(const struct exec_job_ctx *jc);
+/* GIT_DEPTH: makes the `.git` under root (the job's copy, or an overlay's upper directory)
+ * shallow when the job asks for a depth. Returns 0 or -1 with err. */
+int exec_job_git_depth(struct exec_job_ctx *jc, const char *root, struct err *err);
 
 /* Docker executor: the whole container part of a job. */
 int exec_docker_run(struct exec_job_ctx *jc, struct err *err);

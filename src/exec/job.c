@@ -31,6 +31,7 @@
 #include "util/log.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
+#include "vcs/gitdir.h"
 
 #define DEFAULT_TIMEOUT_S 3600L
 
@@ -152,7 +153,15 @@ static int copy_entry(const char *root, const char *rel, const char *dest, struc
 	}
 	if (!S_ISREG(st.st_mode))
 		return 0;
-	return copy_file(src, dst, st.st_mode, err);
+	if (copy_file(src, dst, st.st_mode, err) < 0)
+		return -1;
+	/* the user's mtimes, as `cp -a` keeps them: the job's git index (written just after)
+	 * then sees most files as clean by their stat data instead of rehashing every file
+	 * that looks modified in the same second as the index ("racy git") */
+	struct timespec times[2] = {st.st_atim, st.st_mtim};
+	if (utimensat(AT_FDCWD, dst, times, 0) < 0)
+		return err_sys(err, errno, "cannot set the times of '%s'", dst);
+	return 0;
 }
 
 static int snapshot_files(const struct exec_run *run, const char *dest, struct err *err)
@@ -216,20 +225,49 @@ static int count_entry(const char *path, const struct stat *st, int flag, struct
 	return 0;
 }
 
+/* The repository jobs get (GIT_STRATEGY fetch/clone), in its own directory beside the
+ * snapshot so that GIT_STRATEGY none can leave it out. With --committed it also writes the
+ * commit's files into the snapshot (a checkout, as the runner's: export-ignore and
+ * export-subst do not apply). Returns 1 made, 0 no repository or no commit, -1 error. */
+static int git_layer(struct exec_run *run, bool checkout, struct err *err)
+{
+	if (!run->files && !run->committed)
+		return 0; /* not a git work tree */
+	const char *sha = run->predefined ? var_list_value(run->predefined, "CI_COMMIT_SHA") : NULL;
+	const char *url =
+	    run->predefined ? var_list_value(run->predefined, "CI_REPOSITORY_URL") : NULL;
+	_cleanup_free_ char *dir = xasprintf("%s/git", run->run_dir);
+	struct vcs_gitdir_opts o = {.repo_dir = run->project_dir,
+	                            .commit = sha,
+	                            .work_tree = run->snapshot_dir,
+	                            .origin_url = url,
+	                            .checkout = checkout};
+	int r = vcs_gitdir_create(&o, dir, err);
+	if (r > 0)
+		run->git_layer = TAKE_PTR(dir);
+	return r;
+}
+
 static int snapshot(struct exec_run *run, struct err *err)
 {
 	int r;
-	if (run->committed)
-		r = snapshot_tree(run, run->snapshot_dir, true, err);
-	else if (run->files)
+	if (run->committed) {
+		r = git_layer(run, true, err);
+		if (r == 0)
+			r = snapshot_tree(run, run->snapshot_dir, true, err);
+	} else if (run->files) {
 		r = snapshot_files(run, run->snapshot_dir, err);
-	else
+		if (r == 0)
+			r = git_layer(run, false, err);
+	} else
 		r = snapshot_tree(run, run->snapshot_dir, false, err);
 	if (r < 0)
 		return -1;
 	count_bytes = 0;
 	count_files = 0;
 	nftw(run->snapshot_dir, count_entry, 32, FTW_PHYS);
+	if (run->git_layer) /* a job copies it too: it counts for the copy-or-overlay choice */
+		nftw(run->git_layer, count_entry, 32, FTW_PHYS);
 	run->snapshot_bytes = count_bytes;
 	run->snapshot_files = count_files;
 	return 0;
@@ -268,6 +306,7 @@ void exec_run_release(struct exec_run *run)
 	free(run->jobs);
 	free(run->run_dir);
 	free(run->snapshot_dir);
+	free(run->git_layer);
 	pthread_mutex_destroy(&run->lock);
 	run->jobs = NULL;
 }
@@ -298,9 +337,154 @@ static char *artifacts_dir(const struct exec_run *run, const char *job_name)
 	return xasprintf("%s/artifacts/%s", run->state_dir, slug);
 }
 
+/* ---- cache: kept in <state_dir>/cache/<key>/ across runs (`runnel cache clear`) ---- */
+
+static const char *cache_policy(struct exec_job_ctx *jc, const struct cache_spec *cs)
+{
+	if (!cs->policy)
+		return "pull-push";
+	struct strbuf sb = STRBUF_INIT;
+	vars_expand_runner(cs->policy, &jc->vars, &sb);
+	const char *p = arena_strdup(&jc->arena, sb.buf);
+	strbuf_release(&sb);
+	return *p ? p : "pull-push";
+}
+
+/* The expanded key of cache i (owned), NULL after a warning in the job log. key:files hashes
+ * the snapshot's files: GitLab computes it from the commit, before any job writes. */
+static char *cache_key(struct exec_job_ctx *jc, size_t i)
+{
+	struct err err = ERR_INIT;
+	char *key =
+	    cache_key_compute(&jc->job->caches[i], i, &jc->vars, jc->run->snapshot_dir, &err);
+	if (!key) {
+		report_job_printf(jc->log, "WARNING: cache: %s", err.msg);
+		err_release(&err);
+	}
+	return key;
+}
+
+static char *cache_path(const struct exec_run *run, const char *key)
+{
+	return xasprintf("%s/cache/%s", run->state_dir, key);
+}
+
+/* Extracts cache `key` into dir when it exists. The lock keeps a concurrent save from
+ * swapping the directory while it is read. */
+static bool restore_one(struct exec_job_ctx *jc, const char *key, const char *dir)
+{
+	_cleanup_free_ char *path = cache_path(jc->run, key);
+	struct err err = ERR_INIT;
+	report_job_printf(jc->log, "Checking cache for %s...", key);
+	pthread_mutex_lock(&jc->run->lock);
+	int r = access(path, F_OK) == 0 ? artifacts_copy_dir(path, dir, &err) : 1;
+	pthread_mutex_unlock(&jc->run->lock);
+	if (r == 0) {
+		report_job_printf(jc->log, "Successfully extracted cache");
+		return true;
+	}
+	if (r < 0) {
+		report_job_printf(jc->log, "WARNING: %s", err.msg);
+		err_release(&err);
+	}
+	return false;
+}
+
+/* The first existing of the key, cache:fallback_keys and $CACHE_FALLBACK_KEY, as the runner
+ * restores (before the artifacts of dependencies). A missing cache is only a warning. */
+static void restore_caches(struct exec_job_ctx *jc, const char *dir)
+{
+	for (size_t i = 0; i < jc->job->n_caches; i++) {
+		const struct cache_spec *cs = &jc->job->caches[i];
+		_cleanup_free_ char *key = NULL;
+		if (!strcmp(cache_policy(jc, cs), "push") || !(key = cache_key(jc, i)))
+			continue;
+		bool ok = restore_one(jc, key, dir);
+		struct strbuf fb = STRBUF_INIT;
+		for (size_t k = 0; !ok && k <= cs->fallback_keys.n; k++) {
+			const char *raw = k < cs->fallback_keys.n
+			                      ? cs->fallback_keys.v[k]
+			                      : var_list_value(&jc->vars, "CACHE_FALLBACK_KEY");
+			strbuf_reset(&fb);
+			if (raw)
+				vars_expand_runner(raw, &jc->vars, &fb);
+			if (fb.len && !strchr(fb.buf, '/') && strcmp(fb.buf, ".") != 0 &&
+			    strcmp(fb.buf, "..") != 0)
+				ok = restore_one(jc, fb.buf, dir);
+		}
+		strbuf_release(&fb);
+		if (!ok) {
+			report_job_printf(jc->log, "WARNING: file does not exist");
+			report_job_printf(jc->log, "Failed to extract cache");
+		}
+	}
+}
+
+/* Moves the freshly collected tmp directory to the cache's place (old content dropped). */
+static int cache_swap(struct exec_run *run, const char *tmp, const char *path, struct err *err)
+{
+	_cleanup_free_ char *old = xasprintf("%s.old", tmp);
+	pthread_mutex_lock(&run->lock);
+	int r = 0;
+	if (rename(path, old) < 0 && errno != ENOENT)
+		r = err_sys(err, errno, "cannot replace '%s'", path);
+	else if (rename(tmp, path) < 0)
+		r = err_sys(err, errno, "cannot create '%s'", path);
+	pthread_mutex_unlock(&run->lock);
+	rm_rf(old);
+	return r;
+}
+
+static bool artifacts_wanted(enum artifacts_when w, bool ok);
+static void print_warnings(struct exec_job_ctx *jc, struct string_list *w);
+
+/* cache: paths (and untracked) of the finished job, per policy and cache:when; failures are
+ * warnings, as in the runner. From the container when given, else from jc->host_dir. */
+static void save_caches(struct exec_job_ctx *jc, struct docker_client *c, const char *cid)
+{
+	bool ok = jc->failure == FAILURE_NONE;
+	for (size_t i = 0; i < jc->job->n_caches; i++) {
+		const struct cache_spec *cs = &jc->job->caches[i];
+		_cleanup_free_ char *key = NULL;
+		if (!strcmp(cache_policy(jc, cs), "pull") || !artifacts_wanted(cs->when, ok) ||
+		    !(key = cache_key(jc, i)))
+			continue;
+		report_job_printf(jc->log, "Creating cache %s...", key);
+		_cleanup_free_ char *path = cache_path(jc->run, key);
+		_cleanup_free_ char *tmp = xasprintf("%s/cache/.new-%s-%s-%zu", jc->run->state_dir,
+		                                     key, jc->run->pipeline_id, jc->index);
+		struct artifacts_spec as = {.present = true,
+		                            .paths = cs->paths,
+		                            .untracked = cs->untracked,
+		                            .when = ART_ALWAYS};
+		struct string_list warnings = {0};
+		struct err err = ERR_INIT;
+		size_t n = 0;
+		rm_rf(tmp);
+		int r = mkdir_p(tmp, &err);
+		if (r == 0)
+			r = cid ? artifacts_collect_container(c, cid, jc->project_dir, &as,
+			                                      &jc->vars, tmp, &n, &warnings, &err)
+			        : artifacts_collect_dir(&as, &jc->vars, jc->host_dir, tmp, &n,
+			                                &warnings, &err);
+		print_warnings(jc, &warnings);
+		if (r == 0)
+			r = cache_swap(jc->run, tmp, path, &err);
+		if (r < 0) {
+			report_job_printf(jc->log, "WARNING: cache '%s' not saved: %s", key,
+			                  err.msg);
+			err_release(&err);
+			rm_rf(tmp);
+			continue;
+		}
+		report_job_printf(jc->log, "Created cache");
+	}
+}
+
 int exec_job_copy_artifacts(struct exec_job_ctx *jc, const char *dir, struct err *err)
 {
 	struct exec_run *run = jc->run;
+	restore_caches(jc, dir);
 	for (size_t i = 0; i < run->plan->n; i++) {
 		if (!artifacts_from(run, jc->job, i) || !run->jobs[i].has_artifacts)
 			continue;
@@ -313,13 +497,46 @@ int exec_job_copy_artifacts(struct exec_job_ctx *jc, const char *dir, struct err
 	return 0;
 }
 
+enum exec_git_strategy exec_job_git_strategy(const struct exec_job_ctx *jc)
+{
+	const char *s = var_list_value(&jc->vars, "GIT_STRATEGY");
+	if (s && !strcmp(s, "none"))
+		return EXEC_GIT_NONE;
+	if (s && !strcmp(s, "empty"))
+		return EXEC_GIT_EMPTY;
+	return EXEC_GIT_FETCH; /* fetch, clone, unset, or a value the runner would reject */
+}
+
+int exec_job_git_depth(struct exec_job_ctx *jc, const char *root, struct err *err)
+{
+	const struct exec_run *run = jc->run;
+	unsigned long depth = vcs_gitdir_depth(var_list_value(&jc->vars, "GIT_DEPTH"));
+	if (!depth || !run->git_layer || exec_job_git_strategy(jc) != EXEC_GIT_FETCH)
+		return 0;
+	_cleanup_free_ char *git_dir = xasprintf("%s/.git", run->git_layer);
+	_cleanup_free_ char *dst_dir = xasprintf("%s/.git", root);
+	_cleanup_free_ char *path = xasprintf("%s/shallow", dst_dir);
+	if (mkdir_p(dst_dir, err) < 0 || vcs_gitdir_shallow(git_dir, "HEAD", depth, path, err) < 0)
+		return err_wrap(err, "GIT_DEPTH of job '%s'", jc->job->name);
+	return 0;
+}
+
+/* The copy holds the snapshot's files, plus the repository unless GIT_STRATEGY says
+ * otherwise; one `cp` for both (objects are copied, never hard-linked: a job's chmod or
+ * chown of its project must not reach the user's .git through a shared inode). */
 int exec_job_copy_project(struct exec_job_ctx *jc, const char *dir, struct err *err)
 {
 	struct exec_run *run = jc->run;
+	enum exec_git_strategy gs = exec_job_git_strategy(jc);
 	_cleanup_free_ char *src = xasprintf("%s/.", run->snapshot_dir);
-	char *argv[] = {"cp", "-a", "--reflink=auto", "--", src, (char *)dir, NULL};
-	if (mkdir_p(dir, err) < 0 || spawn_wait(argv, err) < 0)
+	_cleanup_free_ char *git = run->git_layer ? xasprintf("%s/.", run->git_layer) : NULL;
+	char *argv[] = {"cp", "-a", "--reflink=auto", "--", src, NULL, NULL, NULL};
+	argv[5] = git && gs == EXEC_GIT_FETCH ? git : (char *)dir;
+	argv[6] = git && gs == EXEC_GIT_FETCH ? (char *)dir : NULL;
+	if (mkdir_p(dir, err) < 0 || (gs != EXEC_GIT_EMPTY && spawn_wait(argv, err) < 0))
 		return err_wrap(err, "cannot copy the project for job '%s'", jc->job->name);
+	if (exec_job_git_depth(jc, dir, err) < 0)
+		return -1;
 	return exec_job_copy_artifacts(jc, dir, err);
 }
 
@@ -592,6 +809,7 @@ void exec_job_collect_artifacts(struct exec_job_ctx *jc, struct docker_client *c
 	struct exec_job_state *st = &jc->run->jobs[jc->index];
 	bool ok = jc->failure == FAILURE_NONE;
 	jc->artifacts_done = true;
+	save_caches(jc, c, container_id);
 	if (!a->present || (!a->paths.n && !a->untracked) || !artifacts_wanted(a->when, ok))
 		return;
 	report_job_printf(jc->log, "Uploading artifacts for %s job...",
@@ -718,7 +936,9 @@ void exec_job(struct exec_run *run, size_t index, unsigned attempt, struct sched
 	adest = artifacts_dir(run, jc.job->name);
 	rm_rf(adest);
 	int r = jc.image ? exec_docker_run(&jc, &err) : exec_shell_run(&jc, &err);
-	if (r < 0) {
+	if (r < 0 && jc.canceled) /* e.g. Ctrl-C during the image pull: reported as canceled */
+		err_release(&err);
+	else if (r < 0) {
 		if (jc.failure == FAILURE_NONE || jc.failure == FAILURE_SCRIPT)
 			jc.failure = FAILURE_SYSTEM;
 		report_job_printf(jc.log, "ERROR: Job failed (system failure): %s", err.msg);

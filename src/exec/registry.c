@@ -20,10 +20,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "docker/client.h"
+#include "exec/exec.h"
+#include "exec/settings.h"
 #include "model/vars.h"
+#include "report/report.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -307,7 +311,8 @@ char *registry_volume_name(const char *storage_key)
 	strbuf_addstr(&sb, "runnel-registry-");
 	for (const char *p = base; *p && sb.len < 48; p++) {
 		unsigned char ch = (unsigned char)tolower((unsigned char)*p);
-		strbuf_addch(&sb, isalnum(ch) || ch == '-' || ch == '_' || ch == '.' ? (char)ch : '-');
+		strbuf_addch(&sb,
+		             isalnum(ch) || ch == '-' || ch == '_' || ch == '.' ? (char)ch : '-');
 	}
 	strbuf_addf(&sb, "-%08llx", (unsigned long long)(h & 0xffffffffULL));
 	return strbuf_detach(&sb, NULL);
@@ -332,4 +337,223 @@ void registry_stop(struct docker_client *c, struct registry *r)
 	free(r->image);
 	free(r->password);
 	free(r);
+}
+
+/* ---- --lenient: the Docker login a job forgot ---- */
+
+/* A Docker CLI command in a shell line: "docker push", "docker image pull"... */
+static bool docker_cmd(const char *line, const char *verb)
+{
+	_cleanup_free_ char *a = xasprintf("docker %s ", verb);
+	_cleanup_free_ char *b = xasprintf("docker image %s ", verb);
+	return strstr(line, a) || strstr(line, b);
+}
+
+bool registry_script_needs_login(const char *const *lines, size_t n, const struct var_list *vars,
+                                 const char *registry)
+{
+	bool uses = false;
+	for (size_t i = 0; i < n; i++) {
+		struct strbuf x = STRBUF_INIT;
+		if (vars)
+			vars_expand_runner(lines[i], vars, &x);
+		else
+			strbuf_addstr(&x, lines[i]);
+		strbuf_addch(&x, ' ');
+		bool login = strstr(x.buf, "docker login") != NULL;
+		uses |= (docker_cmd(x.buf, "push") || docker_cmd(x.buf, "pull")) &&
+		        strstr(x.buf, registry);
+		strbuf_release(&x);
+		if (login)
+			return false;
+	}
+	return uses;
+}
+
+static void base64(const char *s, struct strbuf *out)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(s);
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		strbuf_addch(out, tab[(v >> 18) & 63]);
+		strbuf_addch(out, tab[(v >> 12) & 63]);
+		strbuf_addch(out, i + 1 < n ? tab[(v >> 6) & 63] : '=');
+		strbuf_addch(out, i + 2 < n ? tab[v & 63] : '=');
+	}
+}
+
+char *registry_auth_config(const char *registry, const char *user, const char *password)
+{
+	struct strbuf up = STRBUF_INIT, b64 = STRBUF_INIT;
+	strbuf_addf(&up, "%s:%s", user, password);
+	base64(up.buf, &b64);
+	json_t *o = json_pack("{s:{s:{s:s}}}", "auths", registry, "auth", b64.buf);
+	char *r = json_dumps(o, JSON_INDENT(1));
+	json_decref(o);
+	strbuf_release(&up);
+	strbuf_release(&b64);
+	if (!r)
+		abort(); /* jansson fails only without memory */
+	return r;
+}
+
+/* Writes <run_dir>/docker-config-<slug>/config.json; the directory (owned) or NULL.
+ * *ret_again: it was there already (the executor built the container a second time). */
+static char *write_docker_config(const struct exec_job_ctx *jc, const char *json, bool *ret_again)
+{
+	char *dir = xasprintf("%s/docker-config-%s", jc->run->run_dir, jc->slug);
+	_cleanup_free_ char *file = xasprintf("%s/config.json", dir);
+	/* 0755/0644: the job may run as another user; the password is the run's own registry
+	 * password, which the job has anyway (CI_REGISTRY_PASSWORD) */
+	*ret_again = mkdir(dir, 0755) < 0 && errno == EEXIST;
+	if (!*ret_again && access(dir, F_OK) < 0) {
+		log_debug("cannot create '%s': %s", dir, strerror(errno));
+		free(dir);
+		return NULL;
+	}
+	_cleanup_fclose_ FILE *f = fopen(file, "we");
+	if (!f || fputs(json, f) < 0 || fflush(f) != 0) {
+		log_debug("cannot write '%s'", file);
+		free(dir);
+		return NULL;
+	}
+	fchmod(fileno(f), 0644);
+	return dir;
+}
+
+static bool job_needs_login(const struct exec_job_ctx *jc, const char *registry)
+{
+	const struct job *j = jc->job;
+	size_t n = j->before_script.n + j->script.n;
+	const char **lines = xcalloc(n ? n : 1, sizeof(*lines));
+	for (size_t i = 0; i < j->before_script.n; i++)
+		lines[i] = j->before_script.v[i];
+	for (size_t i = 0; i < j->script.n; i++)
+		lines[j->before_script.n + i] = j->script.v[i];
+	bool r = registry_script_needs_login(lines, n, &jc->vars, registry);
+	free(lines);
+	return r;
+}
+
+bool registry_job_login(struct exec_job_ctx *jc, struct strvec *env, struct strvec *binds)
+{
+	const struct exec_run *run = jc->run;
+	const char *reg = var_list_value(&jc->vars, "CI_REGISTRY");
+	const char *user = var_list_value(&jc->vars, "CI_REGISTRY_USER");
+	const char *pass = var_list_value(&jc->vars, "CI_REGISTRY_PASSWORD");
+	if (!run->settings || !run->settings->lenient || !run->insecure_registry ||
+	    !run->docker_local || !run->run_dir || !reg || !user || !pass ||
+	    strcmp(reg, run->insecure_registry) || !job_needs_login(jc, reg))
+		return false;
+	/* A directory at DOCKER_CONFIG rather than a file at $HOME/.docker/config.json: HOME
+	 * depends on the image and its user, and the CLI rewrites config.json by rename (a
+	 * later `docker login` or the seed's `docker logout` in after_script), which fails on
+	 * a bind-mounted file but works in a bind-mounted directory (buildx keeps its state
+	 * there too). */
+	const char *target = var_list_value(&jc->vars, "DOCKER_CONFIG");
+	if (!target || *target != '/')
+		target = "/runnel/docker-config";
+	_cleanup_free_ char *json = registry_auth_config(reg, user, pass);
+	bool again = false;
+	_cleanup_free_ char *dir = write_docker_config(jc, json, &again);
+	if (!dir)
+		return false;
+	strvec_pushf(binds, "%s:%s", dir, target);
+	strvec_pushf(env, "DOCKER_CONFIG=%s", target);
+	if (!again)
+		report_job_printf(
+		    jc->log,
+		    "WARNING: --lenient: on GitLab this job fails with \"no basic auth "
+		    "credentials\": it pushes or pulls %s without `docker login`. runnel "
+		    "logged its Docker client in beforehand (DOCKER_CONFIG=%s). Fix for "
+		    "GitLab: before_script: [ 'echo \"$CI_REGISTRY_PASSWORD\" | docker "
+		    "login -u \"$CI_REGISTRY_USER\" --password-stdin \"$CI_REGISTRY\"' ]",
+		    reg, target);
+	return true;
+}
+
+/* ---- `runnel registry ls`: the registry API ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* GET path from the registry as its user; the JSON body (owned) or NULL with err. Plain
+ * HTTP/1.0 over a socket: the registry is on a host address, and one small request does not
+ * need a client library. */
+static json_t *http_get_json(const struct registry *r, const char *path, struct err *err)
+{
+	const char *colon = strrchr(r->address, ':');
+	_cleanup_free_ char *host = xstrndup(r->address, (size_t)(colon - r->address));
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+	                         .sin_port = htons((uint16_t)atoi(colon + 1))};
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		err_set(err, ERR_ENV, "bad registry address '%s'", r->address);
+		return NULL;
+	}
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = {.tv_sec = 10};
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err_sys(err, errno, "cannot connect to the registry at %s", r->address);
+		return NULL;
+	}
+	struct strbuf req = STRBUF_INIT, auth = STRBUF_INIT, resp = STRBUF_INIT;
+	_cleanup_free_ char *up = xasprintf("%s:%s", REGISTRY_USER, r->password);
+	base64(up, &auth);
+	strbuf_addf(&req, "GET %s HTTP/1.0\r\nHost: %s\r\nAuthorization: Basic %s\r\n\r\n", path,
+	            r->address, auth.buf);
+	bool sent = write(fd, req.buf, req.len) == (ssize_t)req.len;
+	char buf[8192];
+	ssize_t n;
+	while (sent && (n = read(fd, buf, sizeof(buf))) > 0)
+		strbuf_add(&resp, buf, (size_t)n);
+	strbuf_release(&req);
+	strbuf_release(&auth);
+	const char *body = strstr(resp.buf ? resp.buf : "", "\r\n\r\n");
+	json_t *j = NULL;
+	if (!sent || strncmp(resp.buf, "HTTP/1.", 7) || !body)
+		err_set(err, ERR_ENV, "no HTTP answer from the registry for %s", path);
+	else if (strncmp(resp.buf + 8, " 200", 4))
+		err_set(err, ERR_ENV, "the registry answered %.*s for %s",
+		        (int)strcspn(resp.buf + 9, "\r\n"), resp.buf + 9, path);
+	else if (!(j = json_loads(body + 4, 0, NULL)))
+		err_set(err, ERR_ENV, "the registry's answer for %s is no JSON", path);
+	strbuf_release(&resp);
+	return j;
+}
+
+/* Appends the strings of array `key` of the answer for path to out, sorted. */
+static int get_list(const struct registry *r, const char *path, const char *key, struct strvec *out,
+                    struct err *err)
+{
+	json_t *j = http_get_json(r, path, err);
+	if (!j)
+		return -1;
+	size_t i, first = out->n;
+	json_t *v;
+	json_array_foreach(json_object_get(j, key), i, v) if (json_is_string(v))
+	    strvec_push(out, json_string_value(v));
+	json_decref(j);
+	qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_str);
+	return 0;
+}
+
+int registry_catalog(const struct registry *r, struct strvec *out, struct err *err)
+{
+	return get_list(r, "/v2/_catalog?n=1000", "repositories", out, err);
+}
+
+int registry_tags(const struct registry *r, const char *repo, struct strvec *out, struct err *err)
+{
+	_cleanup_free_ char *path = xasprintf("/v2/%s/tags/list", repo);
+	return get_list(r, path, "tags", out, err);
 }

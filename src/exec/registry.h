@@ -5,8 +5,13 @@
 #pragma once
 #include "util/err.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct arena;
 struct docker_client;
+struct exec_job_ctx;
+struct strvec;
 struct var_list;
 struct registry; /* opaque, heap-owned */
 
@@ -38,3 +43,29 @@ const char *registry_address(const struct registry *r);
 char *registry_volume_name(const char *storage_key);
 /* Removes the container (with an anonymous storage volume; a named one stays) and frees r. NULL-safe, never fails. */
 void registry_stop(struct docker_client *c, struct registry *r);
+
+/* ---- --lenient: the Docker login a job forgot ---- */
+
+/* Whether a job's script lines (before_script + script, expanded with vars; all borrowed)
+ * push to or pull from `registry` ("host:port") with the Docker CLI without any
+ * `docker login`: on GitLab such a job fails with "no basic auth credentials". */
+bool registry_script_needs_login(const char *const *lines, size_t n, const struct var_list *vars,
+                                 const char *registry);
+/* The Docker CLI config.json that logs `registry` in as user/password (owned). */
+char *registry_auth_config(const char *registry, const char *user, const char *password);
+/* `runnel run --lenient --registry`: when the job needs it (registry_script_needs_login), a
+ * per-job directory under the run directory gets that config.json and is bind-mounted
+ * read-write at DOCKER_CONFIG (the job's own value, else /runnel/docker-config, set in env),
+ * and one warning names the YAML fix. Only with a local daemon (binds). Appends to env and
+ * binds (borrowed); returns true when it logged the job in. Never fails (a problem is logged
+ * at debug level and leaves the job as on GitLab). */
+bool registry_job_login(struct exec_job_ctx *jc, struct strvec *env, struct strvec *binds);
+
+/* ---- `runnel registry ls` ---- */
+
+/* The repositories of a started registry (GET /v2/_catalog as its user), sorted, appended to
+ * out. -1 with err (ERR_ENV) when the registry does not answer 200 with JSON. */
+int registry_catalog(const struct registry *r, struct strvec *out, struct err *err);
+/* The tags of repo (GET /v2/<repo>/tags/list), sorted, appended to out. */
+int registry_tags(const struct registry *r, const char *repo, struct strvec *out,
+                  struct err *err);

@@ -16,14 +16,19 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "docker/client.h"
 #include "exec/dindcache.h"
+#include "exec/exec.h"
+#include "exec/registry.h"
 #include "exec/settings.h"
 #include "model/job.h"
 #include "model/vars.h"
@@ -56,6 +61,28 @@ struct service {
 	enum svc_state state;
 	int exit_code;
 	struct dindcache_slot cache;
+	bool docker_host;         /* the job's DOCKER_HOST names it */
+	int docker_host_port;     /* ... on this port */
+	bool privileged_filtered; /* privileged on, but not in allowed_privileged_services */
+	double ping_at;           /* monotonic time of its first /_ping answer, 0 none */
+	size_t log_seen;          /* CI_DEBUG_SERVICES: bytes of its log already streamed */
+};
+
+/* The thread that follows a job after its services are up: with CI_DEBUG_SERVICES it streams
+ * the services' logs into the job's output; for --timings it notes when the job's first
+ * `$ cmd` line reaches the job's log file (inotify on that file). */
+struct monitor {
+	pthread_t thread;
+	bool on;
+	int stop[2];             /* pipe: written by services_stop */
+	pthread_mutex_t lock;    /* script_at, timings */
+	struct docker_client *c; /* the thread's own client */
+	struct job_log *log;
+	char *log_path; /* owned; NULL = no ready>script measure */
+	off_t log_from; /* the file's size when the services were ready */
+	bool debug;
+	double script_at;             /* first `$ ` line, 0 not yet */
+	struct exec_timings *timings; /* the job's, set by services_job_container */
 };
 
 struct service_set {
@@ -66,6 +93,10 @@ struct service_set {
 	char *certs_target; /* where the job mounts it: <certdir>/client */
 	char *tls_dir;      /* host copy of the client certificates for /_ping, owned */
 	long timeout_s;
+	double created_at, ready_at; /* first service create, all ready (--timings) */
+	bool lenient_tls;            /* --lenient turned TLS on: the job must dial with TLS */
+	bool timed;                  /* services time already added to the job's timings */
+	struct monitor mon;
 };
 
 /* ---- pure helpers (unit-tested) ---- */
@@ -135,6 +166,31 @@ const char *services_env_lookup(char *const *env, char *const *image_env, const 
 {
 	const char *v = env_find(env, key);
 	return v ? v : env_find(image_env, key);
+}
+
+bool services_debug_enabled(const struct var_list *vars)
+{
+	const char *v = vars ? var_list_value(vars, "CI_DEBUG_SERVICES") : NULL;
+	return v && (!strcasecmp(v, "true") || !strcmp(v, "1"));
+}
+
+const char *services_lenient_certdir(const char *docker_host, char *const *aliases,
+                                     const char *certdir)
+{
+	_cleanup_free_ char *host = NULL;
+	int port = 0;
+	if (!services_parse_tcp_host(docker_host, &host, &port))
+		return NULL;
+	bool named = false;
+	for (size_t i = 0; aliases && aliases[i] && !named; i++)
+		named = !strcmp(aliases[i], host);
+	if (!named)
+		return NULL;
+	if (port == 2375 && *certdir)
+		return "";
+	if (port == 2376 && !*certdir)
+		return "/certs";
+	return NULL;
 }
 
 bool services_parse_tcp_host(const char *docker_host, char **ret_host, int *ret_port)
@@ -272,7 +328,9 @@ static int service_image(struct docker_client *c, const struct service_spec *spe
 		               "never",
 		               image);
 	report_job_printf(ctx->log, "Pulling docker image %s ...", image);
-	if (docker_image_pull(c, image, NULL, NULL, err) < 0)
+	struct docker_pull_opts po = DOCKER_PULL_OPTS_INIT;
+	po.cancel_fd = ctx->cancel_fd; /* Ctrl-C must not wait for a slow pull */
+	if (docker_image_pull_opts(c, image, &po, err) < 0)
 		return -1;
 	json_decref(*ret_info);
 	*ret_info = NULL;
@@ -324,6 +382,8 @@ static void service_docker_host(struct service *s, const struct services_ctx *ct
 	int port = 0;
 	bool named =
 	    services_parse_tcp_host(dh, &host, &port) && strvec_find(&s->aliases, host) >= 0;
+	s->docker_host = named;
+	s->docker_host_port = named ? port : 0;
 	if (s->dind) {
 		/* the daemon listens where its entrypoint says, whatever DOCKER_HOST claims: a
 		 * mismatch is for the diagnosis, not a reason to wait 30 s */
@@ -407,6 +467,40 @@ static void service_binds(const struct services_ctx *ctx, struct svc_build *b)
 			strvec_push(&b->binds, st->volumes.v[i]);
 }
 
+/* --lenient: a DinD whose TLS setting contradicts the job's DOCKER_HOST port would leave the
+ * job unable to connect (as on GitLab); start it the way DOCKER_HOST expects instead, and say
+ * what GitLab would do and how to fix the YAML. */
+static void lenient_tls(struct service_set *set, struct service *s, const struct services_ctx *ctx)
+{
+	if (!s->dind || !ctx->settings || !ctx->settings->lenient || !ctx->job_vars)
+		return;
+	const char *dh = var_list_value(ctx->job_vars, "DOCKER_HOST");
+	const char *fix = services_lenient_certdir(dh, s->aliases.v, s->certdir);
+	if (!fix)
+		return;
+	if (*fix)
+		report_job_printf(
+		    ctx->log,
+		    "WARNING: --lenient: on GitLab this job cannot reach its Docker daemon: "
+		    "DOCKER_HOST is %s (TLS) but service '%s' starts without TLS (empty "
+		    "DOCKER_TLS_CERTDIR) and listens on 2375 only. runnel starts it with "
+		    "DOCKER_TLS_CERTDIR=%s and gives the job its client certificates. Fix for "
+		    "GitLab: variables: { DOCKER_HOST: \"tcp://%s:2375\" }",
+		    dh, s->name, fix, s->aliases.v[0]);
+	else
+		report_job_printf(
+		    ctx->log,
+		    "WARNING: --lenient: on GitLab this job cannot reach its Docker daemon: "
+		    "DOCKER_HOST is %s (no TLS) but service '%s' starts with TLS "
+		    "(DOCKER_TLS_CERTDIR=%s) and listens on 2376 only. runnel starts it with TLS "
+		    "off. Fix for GitLab: variables: { DOCKER_TLS_CERTDIR: \"\" }",
+		    dh, s->name, s->certdir);
+	strvec_pushf(&s->env, "DOCKER_TLS_CERTDIR=%s", fix); /* the last value wins */
+	free(s->certdir);
+	s->certdir = xstrdup(fix);
+	set->lenient_tls |= *fix != '\0';
+}
+
 /* Image facts, environment, DinD, ports, volumes: everything before the create call. */
 static int service_prepare(struct docker_client *c, struct service_set *set, size_t idx,
                            const struct service_spec *spec, const struct services_ctx *ctx,
@@ -428,6 +522,7 @@ static int service_prepare(struct docker_client *c, struct service_set *set, siz
 	service_dind_flags(spec, ctx, s, b);
 	const char *cd = services_env_lookup(s->env.v, b->image_env.v, "DOCKER_TLS_CERTDIR");
 	s->certdir = xstrdup(s->dind && cd ? cd : "");
+	lenient_tls(set, s, ctx);
 	service_ports(s, config);
 	service_docker_host(s, ctx);
 	service_binds(ctx, b);
@@ -467,8 +562,11 @@ static int service_create(struct docker_client *c, struct service_set *set, size
 	for (size_t i = 0; ctx->labels && ctx->labels[i]; i++)
 		strvec_push(&b.labels, ctx->labels[i]);
 	strvec_pushf(&b.labels, "runnel.service=%s", s->name);
-	bool priv =
-	    st && (st->services_privileged >= 0 ? st->services_privileged == 1 : st->privileged);
+	bool priv = runner_settings_privileged_for(st, s->name, true);
+	/* privileged asked for, but allowed_privileged_services leaves this one out */
+	s->privileged_filtered =
+	    !priv && st &&
+	    (st->services_privileged >= 0 ? st->services_privileged == 1 : st->privileged);
 	struct docker_container_spec cs = {
 	    .name = s->container,
 	    .image = s->name,
@@ -585,6 +683,7 @@ static void probe_round(struct service_set *set, bool *ok)
 	for (size_t k = 0; k < n; k++) {
 		int e = 0;
 		socklen_t l = sizeof(e);
+		/* (a service may own several probes: the first success counts) */
 		if ((pfd[k].revents & POLLOUT) &&
 		    getsockopt(pr[k].fd, SOL_SOCKET, SO_ERROR, &e, &l) == 0 && e == 0)
 			ok[pr[k].svc] = true;
@@ -707,8 +806,11 @@ static void wait_tick(struct docker_client *c, struct service_set *set,
 	}
 	probe_round(set, ok);
 	for (size_t i = 0; i < set->n; i++)
-		if (ok[i] && (!set->v[i].ping_port || daemon_answers(c, set, &set->v[i])))
+		if (ok[i] && (!set->v[i].ping_port || daemon_answers(c, set, &set->v[i]))) {
 			set->v[i].state = SVC_READY;
+			if (set->v[i].ping_port)
+				set->v[i].ping_at = now_s(); /* --timings: ready>script */
+		}
 	if (!waiting_any(set))
 		return;
 	/* nobody had an address to dial yet: don't spin */
@@ -753,11 +855,254 @@ static void wait_services(struct docker_client *c, struct service_set *set,
 	}
 }
 
+/* ---- the monitor thread: CI_DEBUG_SERVICES and ready>script ---- */
+
+/* The DinD service the job's DOCKER_HOST names and that answered /_ping, or NULL. */
+static const struct service *docker_host_daemon(const struct service_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->v[i].docker_host && set->v[i].dind && set->v[i].ping_at > 0)
+			return &set->v[i];
+	return NULL;
+}
+
+/* Caller holds mon.lock: hands ready>script to the job's timings once both are known. */
+static void publish_ready_script(struct service_set *set)
+{
+	const struct service *d = docker_host_daemon(set);
+	struct monitor *m = &set->mon;
+	if (!d || !m->timings || m->script_at <= 0)
+		return;
+	double ms = (m->script_at - d->ping_at) * 1000.0;
+	m->timings->ready_script = ms > 0 ? ms : 0;
+	m->timings->has_ready_script = true;
+}
+
+/* Whether a log line is the echo of a command: "$ cmd", possibly behind colour codes. */
+static bool is_command_echo(const char *line, size_t len)
+{
+	size_t i = 0;
+	while (i + 1 < len && line[i] == '\033' && line[i + 1] == '[') {
+		i += 2;
+		while (i < len && line[i] != 'm')
+			i++;
+		i++;
+	}
+	return i + 1 < len && line[i] == '$' && line[i + 1] == ' ';
+}
+
+/* Reads what the job's log file gained; true once a command echo showed up. */
+static bool scan_log(struct monitor *m, int fd, struct strbuf *pending)
+{
+	char buf[8192];
+	ssize_t n;
+	while ((n = pread(fd, buf, sizeof(buf), m->log_from)) > 0) {
+		m->log_from += n;
+		strbuf_add(pending, buf, (size_t)n);
+	}
+	size_t start = 0;
+	bool found = false;
+	for (char *nl; !found && (nl = memchr(pending->buf + start, '\n', pending->len - start));
+	     start = (size_t)(nl - pending->buf) + 1)
+		found = is_command_echo(pending->buf + start, (size_t)(nl - pending->buf) - start);
+	memmove(pending->buf, pending->buf + start, pending->len - start);
+	strbuf_setlen(pending, pending->len - start);
+	return found;
+}
+
+/* The name in "[service:<name>] ": the service's aliases joined by '-' ("postgres-db" for
+ * postgres with alias db), as in gitlab-runner's CI_DEBUG_SERVICES output. Owned. */
+static char *service_log_name(const struct service *s)
+{
+	struct strbuf b = STRBUF_INIT;
+	for (size_t i = 0; i < s->aliases.n; i++)
+		strbuf_addf(&b, "%s%s", i ? "-" : "", s->aliases.v[i]);
+	if (!b.len)
+		strbuf_addstr(&b, s->container);
+	return strbuf_detach(&b, NULL);
+}
+
+/* Streams the new complete lines of every service's log (all of it when `all`). */
+static void stream_service_logs(struct service_set *set, bool all)
+{
+	struct monitor *m = &set->mon;
+	for (size_t i = 0; i < set->n; i++) {
+		struct service *s = &set->v[i];
+		struct strbuf logs = STRBUF_INIT, out = STRBUF_INIT;
+		struct err err = ERR_INIT;
+		if (s->id && docker_container_logs(m->c, s->id, 0, &logs, &err) < 0)
+			err_release(&err);
+		_cleanup_free_ char *alias = service_log_name(s);
+		size_t p = s->log_seen;
+		while (p < logs.len) {
+			const char *nl = memchr(logs.buf + p, '\n', logs.len - p);
+			if (!nl && !all)
+				break;
+			size_t l = nl ? (size_t)(nl - (logs.buf + p)) : logs.len - p;
+			strbuf_addf(&out, "[service:%s] %.*s\n", alias, (int)l, logs.buf + p);
+			p += l + (nl ? 1 : 0);
+		}
+		if (p > s->log_seen) {
+			s->log_seen = p;
+			/* stream 2: whole lines, so they never split a line of the job's stdout */
+			report_job_write(m->log, 2, out.buf, out.len);
+		}
+		strbuf_release(&logs);
+		strbuf_release(&out);
+	}
+}
+
+static void *monitor_main(void *p)
+{
+	struct service_set *set = p;
+	struct monitor *m = &set->mon;
+	struct strbuf pending = STRBUF_INIT;
+	int fd = m->log_path ? open(m->log_path, O_RDONLY | O_CLOEXEC) : -1;
+	int ino = fd >= 0 ? inotify_init1(IN_CLOEXEC | IN_NONBLOCK) : -1;
+	if (ino >= 0 && inotify_add_watch(ino, m->log_path, IN_MODIFY) < 0) {
+		close(ino);
+		ino = -1;
+	}
+	for (bool stop = false; !stop;) {
+		struct pollfd pf[2] = {{.fd = m->stop[0], .events = POLLIN},
+		                       {.fd = ino, .events = POLLIN}};
+		/* without inotify the log file is polled every 10 ms */
+		int timeout = m->debug ? 250 : ino >= 0 ? -1 : 10;
+		if (fd >= 0 && ino < 0 && timeout > 10)
+			timeout = 10;
+		poll(pf, ino >= 0 ? 2 : 1, timeout);
+		stop = pf[0].revents != 0;
+		char drain[4096];
+		if (ino >= 0 && (pf[1].revents & POLLIN))
+			while (read(ino, drain, sizeof(drain)) > 0)
+				;
+		double t = now_s();
+		if (fd >= 0 && scan_log(m, fd, &pending)) {
+			pthread_mutex_lock(&m->lock);
+			m->script_at = t;
+			publish_ready_script(set);
+			pthread_mutex_unlock(&m->lock);
+			close(fd);
+			fd = -1;
+			if (ino >= 0)
+				close(ino);
+			ino = -1;
+		}
+		if (m->debug)
+			stream_service_logs(set, stop);
+		else if (fd < 0)
+			break; /* nothing left to watch */
+	}
+	if (fd >= 0)
+		close(fd);
+	if (ino >= 0)
+		close(ino);
+	strbuf_release(&pending);
+	return NULL;
+}
+
+/* Starts the monitor when there is something to follow: CI_DEBUG_SERVICES, or a DOCKER_HOST
+ * daemon that answered (its ready>script interval). Problems only cost the feature. */
+static void monitor_start(struct docker_client *c, struct service_set *set,
+                          const struct services_ctx *ctx)
+{
+	struct monitor *m = &set->mon;
+	m->debug = services_debug_enabled(ctx->job_vars) && ctx->log;
+	const char *lp = ctx->log ? report_job_log_path(ctx->log) : NULL;
+	struct stat st;
+	if (docker_host_daemon(set) && lp && stat(lp, &st) == 0) {
+		m->log_path = xstrdup(lp);
+		m->log_from = st.st_size;
+	}
+	if (!m->debug && !m->log_path)
+		return;
+	struct err err = ERR_INIT;
+	m->log = ctx->log;
+	m->c = docker_client_clone(c, &err);
+	m->stop[0] = m->stop[1] = -1;
+	if (!m->c || pipe2(m->stop, O_CLOEXEC) < 0) {
+		log_debug("services: no monitor: %s", m->c ? strerror(errno) : err.msg);
+		err_release(&err);
+		return;
+	}
+	pthread_mutex_init(&m->lock, NULL);
+	m->on = pthread_create(&m->thread, NULL, monitor_main, set) == 0;
+	if (!m->on)
+		pthread_mutex_destroy(&m->lock);
+}
+
+static void monitor_stop(struct service_set *set)
+{
+	struct monitor *m = &set->mon;
+	if (m->on) {
+		if (write(m->stop[1], "x", 1) < 0)
+			log_debug("services: cannot stop the monitor: %s", strerror(errno));
+		pthread_join(m->thread, NULL);
+		pthread_mutex_destroy(&m->lock);
+		m->on = false;
+	}
+	for (int i = 0; m->c && i < 2; i++)
+		if (m->stop[i] >= 0)
+			close(m->stop[i]);
+	docker_client_free(m->c);
+	m->c = NULL;
+	free(m->log_path);
+	m->log_path = NULL;
+}
+
+/* "KEY=value" in env, replacing an earlier KEY. */
+static void env_put(struct strvec *env, const char *key, const char *value)
+{
+	size_t kl = strlen(key);
+	for (size_t i = 0; i < env->n; i++)
+		if (!strncmp(env->v[i], key, kl) && env->v[i][kl] == '=') {
+			free(env->v[i]);
+			env->v[i] = xasprintf("%s=%s", key, value);
+			return;
+		}
+	strvec_pushf(env, "%s=%s", key, value);
+}
+
+void services_job_container(struct service_set *set, struct exec_job_ctx *jc,
+                            struct docker_container_spec *spec, struct strvec *env,
+                            struct strvec *binds)
+{
+	const struct runner_settings *st = jc->run->settings;
+	spec->privileged = runner_settings_privileged_for(st, jc->image, false);
+	if (set) {
+		/* (the executor may build the container twice: overlay fallback) */
+		if (!set->timed)
+			jc->t->services += set->ready_at - set->created_at;
+		set->timed = true;
+		if (set->mon.on) {
+			pthread_mutex_lock(&set->mon.lock);
+			set->mon.timings = jc->t;
+			publish_ready_script(set);
+			pthread_mutex_unlock(&set->mon.lock);
+		}
+		/* --lenient started a DinD with TLS: the job's client must dial it with TLS */
+		if (set->lenient_tls && set->certs_target) {
+			env_put(env, "DOCKER_TLS_VERIFY", "1");
+			env_put(env, "DOCKER_CERT_PATH", set->certs_target);
+		}
+	}
+	registry_job_login(jc, env, binds);
+	spec->env = env->v;
+	spec->binds = binds->n ? binds->v : NULL;
+}
+
 /* ---- the API ---- */
 
 static int set_add(struct docker_client *c, struct service_set *set, const struct job *job,
                    const struct services_ctx *ctx, struct err *err)
 {
+	const struct runner_settings *st = ctx->settings;
+	/* gitlab-runner checks services_limit before it creates anything */
+	if (st && st->services_limit >= 0 && job->n_services > (size_t)st->services_limit)
+		return err_set(err, ERR_CONFIG,
+		               "the job has %zu services, more than services_limit allows (%ld)",
+		               job->n_services, st->services_limit);
+	set->created_at = now_s();
 	for (size_t i = 0; i < job->n_services; i++) {
 		const struct service_spec *spec = &job->services[i];
 		struct service *s = &set->v[set->n++];
@@ -798,6 +1143,8 @@ struct service_set *services_start(struct docker_client *c, const struct job *jo
 	}
 	if (set->timeout_s > 0)
 		wait_services(c, set, ctx);
+	set->ready_at = now_s();
+	monitor_start(c, set, ctx);
 	return set;
 }
 
@@ -870,6 +1217,7 @@ void services_stop(struct docker_client *c, struct service_set *set, const char 
 	if (!set)
 		return;
 	struct err err = ERR_INIT;
+	monitor_stop(set); /* its last round streams the services' final log lines */
 	for (size_t i = 0; i < set->n; i++) {
 		struct service *s = &set->v[i];
 		save_log(c, set, s, log_dir);
@@ -953,6 +1301,17 @@ static const char *first_alias(const struct services_diag_svc *s)
 
 static void diag_privileged(const struct services_diag_svc *s, struct strbuf *out)
 {
+	if (s->privileged_filtered) {
+		strbuf_addf(out,
+		            "service '%s' (%s) cannot run its Docker daemon: the dind service "
+		            "needs privileged mode, and privileged is on, but '%s' matches no "
+		            "pattern of allowed_privileged_services, so it ran unprivileged: add "
+		            "a matching pattern (e.g. \"docker:*-dind\") to "
+		            "allowed_privileged_services in .runnel.yml",
+		            s->name, first_alias(s), s->name);
+		diag_tail(s->name, s->log_tail, out);
+		return;
+	}
 	strbuf_addf(out,
 	            "service '%s' (%s) cannot run its Docker daemon: the dind service needs "
 	            "privileged mode: run with --privileged or set privileged: true in "
@@ -971,7 +1330,8 @@ static bool diag_tls_mismatch(const struct services_diag_svc *s, const char *hos
 		            "'%s' for the service: either turn TLS off for both sides "
 		            "(variables: DOCKER_TLS_CERTDIR: \"\", DOCKER_HOST: tcp://%s:2375) "
 		            "or dial TLS (DOCKER_HOST: tcp://%s:2376, DOCKER_TLS_VERIFY: 1, "
-		            "DOCKER_CERT_PATH: %s/client)",
+		            "DOCKER_CERT_PATH: %s/client); `runnel run --lenient` gets past this "
+		            "by starting the service without TLS",
 		            s->name, host, port, s->certdir, host, host, s->certdir);
 		return true;
 	}
@@ -980,7 +1340,9 @@ static bool diag_tls_mismatch(const struct services_diag_svc *s, const char *hos
 		            "the Docker daemon of service '%s' listens without TLS on "
 		            "tcp://%s:2375 because DOCKER_TLS_CERTDIR is empty for the "
 		            "service: use DOCKER_HOST: tcp://%s:2375 (and unset "
-		            "DOCKER_TLS_VERIFY), or set DOCKER_TLS_CERTDIR: \"/certs\" for both",
+		            "DOCKER_TLS_VERIFY), or set DOCKER_TLS_CERTDIR: \"/certs\" for both; "
+		            "`runnel run --lenient` gets past this by starting the service with "
+		            "TLS",
 		            s->name, host, host);
 		return true;
 	}
@@ -1133,6 +1495,41 @@ static bool diag_buildkit_dial(const struct services_diag_svc *v, size_t n, cons
 	return true;
 }
 
+/* `docker push myapp` goes to Docker Hub, which is not there offline: nothing makes it work. */
+static bool diag_docker_hub(const char *tail, struct strbuf *out)
+{
+	const char *hub = strstr(tail, "registry-1.docker.io");
+	if (!hub)
+		hub = strstr(tail, "index.docker.io");
+	if (!hub || !strstr(tail, "[docker.io/"))
+		return false;
+	strbuf_addf(out,
+	            "the name '%.*s' does not resolve in the job: an image name without a "
+	            "registry host means Docker Hub (docker.io), which runnel cannot reach "
+	            "offline, so this push or pull fails whatever the options (--lenient "
+	            "included); on GitLab it would also need a `docker login` to Docker Hub. "
+	            "Push to the project's registry instead (`runnel run --registry`): "
+	            "docker tag myapp \"$CI_REGISTRY_IMAGE\" && docker push "
+	            "\"$CI_REGISTRY_IMAGE\"",
+	            (int)strcspn(hub, " :/'\"\n"), hub);
+	return true;
+}
+
+/* The registry refused an anonymous push or pull. */
+static bool diag_no_login(const char *tail, struct strbuf *out)
+{
+	if (!strstr(tail, "no basic auth credentials") &&
+	    !strstr(tail, "unauthorized: authentication required"))
+		return false;
+	strbuf_addstr(out, "the registry refused the job's Docker client: it pushes or pulls "
+	                   "without `docker login` (each DinD service starts without credentials), "
+	                   "which fails on GitLab too. Fix: add to before_script: - echo "
+	                   "\"$CI_REGISTRY_PASSWORD\" | docker login -u \"$CI_REGISTRY_USER\" "
+	                   "--password-stdin \"$CI_REGISTRY\"; `runnel run --registry --lenient` "
+	                   "gets past this by logging the job's Docker client in beforehand");
+	return true;
+}
+
 void services_diagnose_text(const struct services_diag_svc *v, size_t n, const char *job_tail,
                             struct strbuf *out)
 {
@@ -1156,7 +1553,7 @@ void services_diagnose_text(const struct services_diag_svc *v, size_t n, const c
 			diag_privileged(&v[i], out);
 			return;
 		}
-	if (diag_dns(v, n, tail, out))
+	if (diag_docker_hub(tail, out) || diag_no_login(tail, out) || diag_dns(v, n, tail, out))
 		return;
 	for (size_t i = 0; i < n; i++)
 		if (v[i].died) {
@@ -1165,6 +1562,12 @@ void services_diagnose_text(const struct services_diag_svc *v, size_t n, const c
 			diag_tail(v[i].name, v[i].log_tail, out);
 			return;
 		}
+	/* The job failed on something else first (a `docker login` that fell back to the
+	 * client side, say), but its DOCKER_HOST cannot work either: that is the cause. */
+	for (size_t i = 0; i < n; i++)
+		if (v[i].dind && v[i].docker_host_port > 0 &&
+		    diag_tls_mismatch(&v[i], first_alias(&v[i]), v[i].docker_host_port, out))
+			return;
 }
 
 void services_diagnose(struct docker_client *c, const struct service_set *set,
@@ -1189,6 +1592,8 @@ void services_diagnose(struct docker_client *c, const struct service_set *set,
 		    .died = s->state == SVC_DIED,
 		    .exit_code = s->exit_code,
 		    .log_tail = logs[i].buf,
+		    .privileged_filtered = s->privileged_filtered,
+		    .docker_host_port = s->docker_host_port,
 		};
 	}
 	services_diagnose_text(v, n, job_output_tail, out);

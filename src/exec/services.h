@@ -10,6 +10,8 @@
 #include "util/err.h"
 
 struct docker_client;
+struct docker_container_spec;
+struct exec_job_ctx;
 struct job;
 struct var_list;
 struct job_log;
@@ -51,6 +53,17 @@ void services_diagnose(struct docker_client *c, const struct service_set *s,
  * logs to log_dir/<job>-service-<alias>.log. NULL-safe. Never fails (errors are logged). */
 void services_stop(struct docker_client *c, struct service_set *s, const char *log_dir);
 
+/* The job container's part of services, runner settings and --lenient, called once by the
+ * Docker executor where it builds the job's container spec (after its settings are applied):
+ * spec->privileged honours allowed_privileged_images; with --lenient, a DinD that had to be
+ * started with TLS gets the job DOCKER_TLS_VERIFY/DOCKER_CERT_PATH, and registry.c's
+ * registry_job_login may log the job's Docker client in; the --timings service columns are
+ * hooked to jc->t. env and binds (the spec's, borrowed) may grow: spec->env and spec->binds
+ * are re-pointed at them. set may be NULL (no services). Never fails. */
+void services_job_container(struct service_set *set, struct exec_job_ctx *jc,
+			    struct docker_container_spec *spec, struct strvec *env,
+			    struct strvec *binds);
+
 /* ---- pieces exposed for tests and for other modules ---- */
 
 /* GitLab's default aliases of a service image (runner-docker.md §4): tag/digest and registry
@@ -64,6 +77,16 @@ bool services_is_dind(const char *image, char *const *entrypoint, char *const *c
  * then the service's own, so the service wins), else image_env's. NULL when set nowhere.
  * Borrowed from the arrays. */
 const char *services_env_lookup(char *const *env, char *const *image_env, const char *key);
+/* Whether CI_DEBUG_SERVICES is on in vars ("true", "1", case-insensitive "true"): then the
+ * service containers' logs stream into the job's output, each line prefixed with
+ * "[service:<its aliases joined by '-'>] " as gitlab-runner does. */
+bool services_debug_enabled(const struct var_list *vars);
+/* The --lenient fix of a DinD's DOCKER_TLS_CERTDIR for a job whose DOCKER_HOST names it:
+ * port 2375 with TLS on -> "" (TLS off), port 2376 with TLS off -> "/certs"; NULL when
+ * DOCKER_HOST (may be NULL) already matches or names none of aliases (NULL-terminated).
+ * certdir is the service's effective value ("" = off). Returns a static string. */
+const char *services_lenient_certdir(const char *docker_host, char *const *aliases,
+				     const char *certdir);
 /* Splits "tcp://host:port" into host (owned) and port; false for anything else. */
 bool services_parse_tcp_host(const char *docker_host, char **ret_host, int *ret_port);
 
@@ -78,8 +101,14 @@ struct services_diag_svc {
 	bool died;              /* exited */
 	int exit_code;
 	const char *log_tail;   /* last lines of its log, may be NULL */
+	/* added later (designated initializers): privileged was on but the image matches no
+	 * allowed_privileged_services glob, so it ran unprivileged */
+	bool privileged_filtered;
+	int docker_host_port;   /* the job's DOCKER_HOST names this service on this port, 0 no */
 };
 /* The text of services_diagnose from plain data: one message (no trailing newline) appended
- * to out, or nothing. */
+ * to out, or nothing. Mistakes that `runnel run --lenient` gets past (DinD TLS/port
+ * mismatch, registry access without docker login) say so; a Docker Hub push says that no
+ * option makes it work offline. */
 void services_diagnose_text(const struct services_diag_svc *v, size_t n, const char *job_tail,
 			    struct strbuf *out);

@@ -19,6 +19,7 @@ void runner_settings_init(struct runner_settings *s)
 	*s = (struct runner_settings){
 	    .services_privileged = -1,
 	    .wait_for_services_timeout = 30,
+	    .services_limit = -1,
 	};
 	struct strvec *lists[] = {&s->volumes,
 	                          &s->cap_add,
@@ -31,6 +32,8 @@ void runner_settings_init(struct runner_settings *s)
 	                          &s->allowed_services,
 	                          &s->allowed_pull_policies,
 	                          &s->environment,
+	                          &s->allowed_privileged_images,
+	                          &s->allowed_privileged_services,
 	                          &s->sources};
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
 		strvec_init(lists[i]);
@@ -51,6 +54,8 @@ void runner_settings_release(struct runner_settings *s)
 	                          &s->allowed_services,
 	                          &s->allowed_pull_policies,
 	                          &s->environment,
+	                          &s->allowed_privileged_images,
+	                          &s->allowed_privileged_services,
 	                          &s->sources};
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
 		strvec_release(lists[i]);
@@ -78,6 +83,17 @@ static bool parse_bool_word(const char *v, bool *ret)
 		return true;
 	}
 	return false;
+}
+
+/* The integer settings: wait_for_services_timeout (seconds) and services_limit (a count). */
+static const char *int_unit(const char *name)
+{
+	return strstr(name, "limit") ? "a number of services" : "a number of seconds";
+}
+
+static const char *int_off(const char *name)
+{
+	return strstr(name, "limit") ? "unlimited" : "off";
 }
 
 /* ---- YAML files ---- */
@@ -120,6 +136,9 @@ static const struct setting_key setting_keys[] = {
     KEY("image", ST_STRING, default_image),
     KEY("dind_cache", ST_BOOL, dind_cache),
     KEY("environment", ST_ENV, environment),
+    KEY("services_limit", ST_INT, services_limit),
+    KEY("allowed_privileged_images", ST_LIST, allowed_privileged_images),
+    KEY("allowed_privileged_services", ST_LIST, allowed_privileged_services),
 };
 #undef KEY
 
@@ -214,8 +233,8 @@ static int set_one(struct runner_settings *s, const struct setting_key *k, const
 	case ST_INT:
 		if (v->kind != YNODE_INT || v->v.i < -1 || v->v.i > LONG_MAX / 1000)
 			return err_at(err, loc_in(path, v->loc),
-			              "setting '%s' must be a number of seconds (-1 = off)",
-			              k->name);
+			              "setting '%s' must be %s (-1 = %s)", k->name,
+			              int_unit(k->name), int_off(k->name));
 		*(long *)(void *)field = (long)v->v.i;
 		return 0;
 	case ST_STRING:
@@ -326,6 +345,8 @@ static const struct flag_def flag_defs[] = {
     FLAG("wait-for-services-timeout", ST_INT, wait_for_services_timeout),
     FLAG("extra-host", ST_LIST, extra_hosts),
     FLAG("dns", ST_LIST, dns),
+    FLAG("services-limit", ST_INT, services_limit),
+    FLAG("lenient", ST_BOOL, lenient),
 };
 #undef FLAG
 
@@ -357,9 +378,8 @@ static int apply_flag_value(struct runner_settings *s, const struct flag_def *f,
 		errno = 0;
 		long v = strtol(value, &end, 10);
 		if (errno || *end || v < -1 || v > LONG_MAX / 1000)
-			return err_set(err, ERR_USAGE,
-			               "option '--%s' takes a number of seconds, not '%s'", f->name,
-			               value);
+			return err_set(err, ERR_USAGE, "option '--%s' takes %s, not '%s'", f->name,
+			               int_unit(f->name), value);
 		*(long *)(void *)field = v;
 		return 0;
 	}
@@ -427,6 +447,24 @@ bool runner_settings_image_allowed(const struct runner_settings *s, const char *
 	const struct strvec *l = service ? &s->allowed_services : &s->allowed_images;
 	if (!l->n)
 		return true;
+	for (size_t i = 0; i < l->n; i++)
+		if (glob_match(l->v[i], image))
+			return true;
+	return false;
+}
+
+bool runner_settings_privileged_for(const struct runner_settings *s, const char *image,
+                                    bool service)
+{
+	if (!s)
+		return false;
+	bool on = s->privileged;
+	if (service && s->services_privileged >= 0)
+		on = s->services_privileged == 1;
+	const struct strvec *l =
+	    service ? &s->allowed_privileged_services : &s->allowed_privileged_images;
+	if (!on || !l->n)
+		return on;
 	for (size_t i = 0; i < l->n; i++)
 		if (glob_match(l->v[i], image))
 			return true;

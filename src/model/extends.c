@@ -34,7 +34,7 @@ static const char *const reserved[] = { "default", "include",  "before_script", 
 bool extends_reserved_key(const char *key)
 {
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(*reserved); i++)
-		if (strcmp(key, reserved[i]) == 0)
+		if (key[0] == reserved[i][0] && strcmp(key, reserved[i]) == 0)
 			return true;
 	return false;
 }

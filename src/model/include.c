@@ -39,6 +39,7 @@
 
 #define MAX_INCLUDES 150
 #define MAX_NESTING 100
+#define MAX_FUNCTIONS 3 /* per $[[ ]] block (GitLab's Interpolation::Block) */
 
 enum inc_kind { INC_LOCAL, INC_REMOTE, INC_PROJECT, INC_TEMPLATE, INC_COMPONENT };
 
@@ -122,7 +123,61 @@ static int apply_function(struct inputs_ctx *ic, const char *fn, struct srcloc l
 		strbuf_setlen(val, l);
 		return 0;
 	}
-	return mload_error(ic->L, loc, "unknown interpolation function: `%s`", fn);
+	_cleanup_free_ char *name = xstrdup(fn);
+	size_t n = strlen(name);
+	while (n > 0 && isspace((unsigned char)name[n - 1]))
+		name[--n] = '\0';
+	return mload_error(ic->L, loc,
+			   "no function matching `%s`: check that the function name, arguments, "
+			   "and types are correct",
+			   name);
+}
+
+/* Counts the `| fn` pipes of a block: GitLab allows at most MAX_FUNCTIONS. */
+static size_t count_functions(const char *pipe)
+{
+	size_t n = 0;
+	for (const char *c = pipe; c; c = strchr(c + 1, '|'))
+		n++;
+	return n;
+}
+
+/* Appends a value used inside a longer string as Ruby's to_s shows it (GitLab interpolates
+ * with block.value.to_s): arrays as ["a", 1, true], scalars as they are. */
+static void add_ruby_to_s(struct strbuf *out, const struct ynode *v, bool nested)
+{
+	if (v && v->kind == YNODE_SEQ) {
+		strbuf_addch(out, '[');
+		for (size_t i = 0; i < v->n; i++) {
+			strbuf_addstr(out, i ? ", " : "");
+			add_ruby_to_s(out, v->items[i], true);
+		}
+		strbuf_addch(out, ']');
+		return;
+	}
+	if (v && v->kind == YNODE_MAP) {
+		struct strbuf tmp = STRBUF_INIT;
+		ynode_emit(v, &tmp);
+		strbuf_rtrim(&tmp);
+		strbuf_add(out, tmp.buf, tmp.len);
+		strbuf_release(&tmp);
+		return;
+	}
+	if (!nested || (v && v->kind != YNODE_STRING && v->kind != YNODE_NULL)) {
+		strbuf_addstr(out, ynode_str(v) ? ynode_str(v) : "");
+		return;
+	}
+	if (!v || v->kind == YNODE_NULL) {
+		strbuf_addstr(out, "nil");
+		return;
+	}
+	strbuf_addch(out, '"');
+	for (const char *c = v->str; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			strbuf_addch(out, '\\');
+		strbuf_addch(out, *c);
+	}
+	strbuf_addch(out, '"');
 }
 
 /* Looks up one `inputs.NAME | fn | fn` block; *ret_node is the raw input value. */
@@ -139,21 +194,21 @@ static int interp_block(struct inputs_ctx *ic, const char *blk, size_t len, stru
 	char *e = key + strlen(key);
 	while (e > key && isspace((unsigned char)e[-1]))
 		*--e = '\0';
+	/* GitLab's Interpolation::Access: at least two dot-separated parts, looked up from the
+	 * first; only `inputs` exists here (`component` needs spec:component, not supported) */
+	char *dot = strchr(key, '.');
+	if (!dot || !dot[1])
+		return mload_error(ic->L, loc, "invalid interpolation access pattern");
 	if (strncmp(key, "inputs.", 7) != 0)
-		return mload_error(ic->L, loc, "unknown interpolation key: `%s`", key);
+		return mload_error(ic->L, loc, "unknown interpolation key: `%.*s`",
+				   (int)(dot - key), key);
 	const struct ynode *v = ynode_get(ic->values, key + 7);
 	if (!ynode_entry(ic->values, key + 7))
 		return mload_error(ic->L, loc, "unknown interpolation key: `%s`", key + 7);
+	if (pipe && count_functions(pipe) > MAX_FUNCTIONS)
+		return mload_error(ic->L, loc, "too many functions in interpolation block");
 	*ret_node = v;
-	if (v && (v->kind == YNODE_SEQ || v->kind == YNODE_MAP)) {
-		struct strbuf tmp = STRBUF_INIT;
-		ynode_emit(v, &tmp);
-		strbuf_rtrim(&tmp);
-		strbuf_addstr(ret_text, tmp.buf);
-		strbuf_release(&tmp);
-	} else {
-		strbuf_addstr(ret_text, ynode_str(v) ? ynode_str(v) : "");
-	}
+	add_ruby_to_s(ret_text, v, false);
 	for (char *fn = pipe ? pipe + 1 : NULL; fn;) {
 		char *next = strchr(fn, '|');
 		if (next)
@@ -254,32 +309,103 @@ static struct ynode *interp_node(struct inputs_ctx *ic, struct ynode *n)
 	return m;
 }
 
-/* Checks one input value against its spec (type, options). */
-static int check_input(struct mload *L, const char *name, const struct ynode *spec,
-		       const struct ynode *v, struct srcloc at)
+/* The spec's `type:` (string when absent); NULL with an error when GitLab does not know it. */
+static const char *input_type(struct mload *L, const char *name, const struct ynode *spec,
+			      struct srcloc at)
 {
-	const char *type = ynode_str(ynode_get(spec, "type"));
-	if (type && v) {
-		bool ok = strcmp(type, "string") == 0 ? v->kind != YNODE_SEQ && v->kind != YNODE_MAP
-			: strcmp(type, "number") == 0 ? v->kind == YNODE_INT || v->kind == YNODE_FLOAT
-			: strcmp(type, "boolean") == 0 ? v->kind == YNODE_BOOL
-			: strcmp(type, "array") == 0 ? v->kind == YNODE_SEQ
-			: true;
-		if (!ok)
-			return mload_error(L, v->loc, "`%s` input: provided value is not a %s", name,
-					   type);
-	}
-	const struct ynode *opts = ynode_get(spec, "options");
-	if (mnode_is_seq(opts) && v && ynode_is_scalar(v)) {
-		for (size_t i = 0; i < opts->n; i++)
-			if (ynode_str(opts->items[i]) && strcmp(ynode_str(opts->items[i]), v->str) == 0)
-				return 0;
-		return mload_error(L, v->loc,
-				   "`%s` input: `%s` cannot be used because it is not in the list of "
-				   "allowed options",
-				   name, v->str);
-	}
+	const struct ynode *t = ynode_get(spec, "type");
+	const char *type = ynode_str(t);
+	if (!t || t->kind == YNODE_NULL)
+		return "string";
+	static const char *const known[] = { "array", "boolean", "number", "string" };
+	for (size_t i = 0; type && i < sizeof(known) / sizeof(*known); i++)
+		if (strcmp(type, known[i]) == 0)
+			return known[i];
 	(void)at;
+	mload_error(L, t->loc, "header:spec:inputs:%s input type unknown value: %s", name,
+		    type ? type : "");
+	return NULL;
+}
+
+static bool input_type_ok(const char *type, const struct ynode *v)
+{
+	if (strcmp(type, "string") == 0)
+		return v->kind == YNODE_STRING;
+	if (strcmp(type, "number") == 0)
+		return v->kind == YNODE_INT || v->kind == YNODE_FLOAT;
+	if (strcmp(type, "boolean") == 0)
+		return v->kind == YNODE_BOOL;
+	return v->kind == YNODE_SEQ;
+}
+
+/* options: (string and number inputs only) and regex: (string inputs only), as GitLab's
+ * Interpolation::Inputs validate them. */
+static int check_options_regex(struct mload *L, const char *name, const char *type,
+			       const struct ynode *spec, const struct ynode *v, bool is_default)
+{
+	const struct ynode *opts = ynode_get(spec, "options");
+	if (opts && strcmp(type, "string") != 0 && strcmp(type, "number") != 0)
+		return mload_error(L, v->loc,
+				   "`%s` input: Options can only be used with string and number "
+				   "inputs",
+				   name);
+	if (mnode_is_seq(opts)) {
+		size_t i = 0;
+		while (i < opts->n && !(ynode_str(opts->items[i]) &&
+					strcmp(ynode_str(opts->items[i]), v->str) == 0))
+			i++;
+		if (i == opts->n)
+			return mload_error(L, v->loc,
+					   "`%s` input: `%s` cannot be used because it is not in "
+					   "the list of allowed options",
+					   name, v->str);
+	}
+	const struct ynode *rx = ynode_get(spec, "regex");
+	if (!rx)
+		return 0;
+	if (strcmp(type, "string") != 0)
+		return mload_error(L, v->loc,
+				   "`%s` input: RegEx validation can only be used with string "
+				   "inputs",
+				   name);
+	const char *body = ynode_str(rx) ? ynode_str(rx) : "";
+	struct expr_regex *re = expr_regex_compile(body, strlen(body), "");
+	if (!re)
+		return mload_error(L, rx->loc, "`%s` input: invalid regular expression", name);
+	int m = expr_regex_search(re, v->str, strlen(v->str));
+	expr_regex_free(re);
+	if (m != 1)
+		return mload_error(L, v->loc,
+				   "`%s` input: %s value does not match required RegEx pattern",
+				   name, is_default ? "default" : "provided");
+	return 0;
+}
+
+/* Checks one value (the default or the given one) against its spec: type, options, regex. */
+static int check_value(struct mload *L, const char *name, const char *type,
+		       const struct ynode *spec, const struct ynode *v, bool is_default)
+{
+	if (!input_type_ok(type, v))
+		return mload_error(L, v->loc, "`%s` input: %s value is not a%s %s", name,
+				   is_default ? "default" : "provided",
+				   strcmp(type, "array") == 0 ? "n" : "", type);
+	return check_options_regex(L, name, type, spec, v, is_default);
+}
+
+/* Checks an input's default (when it has one) and the given value against its spec. A null
+ * given value counts as not given (GitLab: value.nil? uses the default). */
+static int check_input(struct mload *L, const char *name, const struct ynode *spec,
+		       const struct ynode *given, struct srcloc at)
+{
+	const char *type = input_type(L, name, spec, at);
+	if (!type)
+		return -1;
+	const struct ymap_entry *d = ynode_entry(spec, "default");
+	if (d && d->value && d->value->kind != YNODE_NULL &&
+	    check_value(L, name, type, spec, d->value, true) < 0)
+		return -1;
+	if (given && given->kind != YNODE_NULL)
+		return check_value(L, name, type, spec, given, false);
 	return 0;
 }
 
@@ -299,12 +425,15 @@ static int collect_inputs(struct mload *L, const struct ydoc *doc, const struct 
 		const struct ynode *s = spec->entries[i].value;
 		const struct ymap_entry *g = ynode_entry(given, name);
 		const struct ymap_entry *d = ynode_entry(s, "default");
-		if (!g && !d)
+		/* a null given value counts as not given (GitLab: value.nil? takes the default) */
+		const struct ynode *gv = g && g->value && g->value->kind != YNODE_NULL ? g->value
+										: NULL;
+		if (!gv && !d)
 			return mload_error(L, at, "`%s` input: required value has not been provided",
 					   name);
-		const struct ynode *v = g ? g->value : d->value;
-		if (check_input(L, name, s, v, at) < 0)
+		if (check_input(L, name, s, gv, at) < 0)
 			return -1;
+		const struct ynode *v = gv ? gv : d->value;
 		ynode_map_set(L->a, values, name, spec->entries[i].key_loc, (struct ynode *)v);
 	}
 	*ret_values = values;
@@ -510,6 +639,66 @@ static int resolve_template(struct mload *L, const char *name, struct srcloc at,
 	return 0;
 }
 
+/* True when the component project `addr` (plen bytes, host/path) at version ver is the current
+ * project at the pipeline's commit: `$CI_SERVER_FQDN/$CI_PROJECT_PATH/name@$CI_COMMIT_SHA`,
+ * how GitLab lets a project use its own components before releasing them. */
+static bool own_component(struct mload *L, const char *addr, int plen, const char *ver)
+{
+	const struct var_list *vars = &L->ctx->vars;
+	const char *proj = var_list_value(vars, "CI_PROJECT_PATH");
+	const char *sha = var_list_value(vars, "CI_COMMIT_SHA");
+	if (!proj || !sha || strcmp(ver, sha) != 0)
+		return false;
+	static const char *const hosts[] = { "CI_SERVER_FQDN", "CI_SERVER_HOST" };
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(*hosts); i++) {
+		const char *h = var_list_value(vars, hosts[i]);
+		if (!h)
+			continue;
+		size_t hl = strlen(h);
+		if ((size_t)plen == hl + 1 + strlen(proj) && strncmp(addr, h, hl) == 0 &&
+		    addr[hl] == '/' && strncmp(addr + hl + 1, proj, strlen(proj)) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* GitLab's error for a component project without the named template. */
+static int component_missing(struct mload *L, struct srcloc at, const char *addr,
+			     const char *name)
+{
+	const char *atp = strrchr(addr, '@');
+	const char *slash = memrchr(addr, '/', (size_t)(atp - addr));
+	return mload_error(L, at,
+			   "component: `%s`. One of the files [templates/%s.yml,templates/%s/"
+			   "template.yml] must exist in `%.*s`",
+			   addr, name, name, (int)(slash - addr), addr);
+}
+
+static bool dir_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Reads an own component (own_component) from the project folder. */
+static int resolve_own_component(struct mload *L, const char *name, struct srcloc at,
+				 struct inc_file *f)
+{
+	const char *cands[] = {
+		arena_printf(L->a, "templates/%s.yml", name),
+		arena_printf(L->a, "templates/%s/template.yml", name),
+	};
+	for (size_t i = 0; i < 2; i++) {
+		f->path = path_join(L->a, L->ctx->project_dir, cands[i]);
+		if (file_exists(f->path)) {
+			f->base.dir = L->ctx->project_dir;
+			f->base.main_project = true;
+			return 0;
+		}
+	}
+	return component_missing(L, at, f->shown, name);
+}
+
 static int resolve_component(struct mload *L, const char *addr, struct srcloc at,
 			     struct inc_file *f)
 {
@@ -523,6 +712,8 @@ static int resolve_component(struct mload *L, const char *addr, struct srcloc at
 	const char *ver = atp + 1;
 	int plen = (int)(slash - addr);
 	const char *name = arena_strndup(L->a, slash + 1, (size_t)(atp - slash - 1));
+	if (own_component(L, addr, plen, ver))
+		return resolve_own_component(L, name, at, f);
 	const char *proj = arena_printf(L->a, "component/%.*s@%s", plen, addr, ver);
 	const char *cands[] = {
 		first,
@@ -538,6 +729,9 @@ static int resolve_component(struct mload *L, const char *addr, struct srcloc at
 			return 0;
 		}
 	}
+	/* the project is there (at that version) but has no such component */
+	if (L->ctx->include_dir && dir_exists(path_join(L->a, L->ctx->include_dir, proj)))
+		return component_missing(L, at, addr, name);
 	return offline_missing(L, at, "component", addr, cands[1]);
 }
 
@@ -686,7 +880,8 @@ static int process_includes(struct mload *L, const struct ynode *inc, const stru
 		for (size_t k = 0; k < nf; k++) {
 			struct ynode *content;
 			if (++L->n_includes > MAX_INCLUDES)
-				return mload_error(L, e->loc, "Maximum of %d includes are allowed",
+				return mload_error(L, e->loc,
+						   "Maximum of %d nested includes are allowed!",
 						   MAX_INCLUDES);
 			if (process_file(L, &files[k], ynode_get(e, "inputs"), e->loc, depth + 1,
 					 &content) < 0) {

@@ -27,6 +27,57 @@ static const char *const job_keys[] = {
 	"trigger", "variables", "when",
 };
 
+/* Indices into job_keys (same order). */
+enum job_key {
+	JK_AFTER_SCRIPT,
+	JK_ALLOW_FAILURE,
+	JK_ARTIFACTS,
+	JK_BEFORE_SCRIPT,
+	JK_CACHE,
+	JK_COVERAGE,
+	JK_DAST_CONFIGURATION,
+	JK_DEPENDENCIES,
+	JK_ENVIRONMENT,
+	JK_EXCEPT,
+	JK_EXTENDS,
+	JK_HOOKS,
+	JK_ID_TOKENS,
+	JK_IDENTITY,
+	JK_IMAGE,
+	JK_INHERIT,
+	JK_INTERRUPTIBLE,
+	JK_MANUAL_CONFIRMATION,
+	JK_NEEDS,
+	JK_ONLY,
+	JK_PAGES,
+	JK_PARALLEL,
+	JK_PUBLISH,
+	JK_RELEASE,
+	JK_RESOURCE_GROUP,
+	JK_RETRY,
+	JK_RULES,
+	JK_RUN,
+	JK_SCRIPT,
+	JK_SECRETS,
+	JK_SERVICES,
+	JK_STAGE,
+	JK_START_IN,
+	JK_TAGS,
+	JK_TIMEOUT,
+	JK_TRIGGER,
+	JK_VARIABLES,
+	JK_WHEN,
+	JK_N,
+};
+
+/* A job hash's entries for the keywords above, found in one pass over the hash: ~25 keyword
+ * lookups per job were each a scan of the hash, most of them misses. Lives on the stack of
+ * job_group_build (g->keys). */
+struct job_keys {
+	const struct ymap_entry *e[JK_N];
+	bool unknown; /* some key is not in job_keys */
+};
+
 /* ---- shared node helpers ---------------------------------------------------------------- */
 
 bool mnode_is_map(const struct ynode *n)
@@ -220,40 +271,42 @@ int job_variables_parse(struct mload *L, const char *where, const struct ynode *
 {
 	if (!n || n->kind == YNODE_NULL)
 		return 0;
-	/* GitLab's location: "variables config ..." at the root, "jobs:x variables config ..." */
-	where = global ? "" : arena_printf(L->a, "%s ", where);
+	/* GitLab's location: "variables config ..." at the root, "jobs:x variables config ..."
+	 * (messages print where and sep) */
+	const char *sep = global ? "" : " ";
+	where = global ? "" : where;
 	if (n->kind != YNODE_MAP)
 		return mload_error(L, n->loc,
-				   "%svariables config should be a hash of key value pairs, value can "
+				   "%s%svariables config should be a hash of key value pairs, value can "
 				   "be a hash",
-				   where);
+				   where, sep);
 	for (size_t i = 0; i < n->n; i++) {
 		const struct ymap_entry *e = &n->entries[i];
 		const struct ynode *v = e->value;
 		struct var var = { .key = e->key, .public_ = true };
 		if (!valid_var_name(e->key))
-			return mload_error(L, e->key_loc, "%svariables config uses invalid name '%s'",
-					   where, e->key);
+			return mload_error(L, e->key_loc, "%s%svariables config uses invalid name '%s'",
+					   where, sep, e->key);
 		if (v && v->kind == YNODE_MAP) {
 			const struct ynode *val = ynode_get(v, "value");
 			const struct ynode *exp = ynode_get(v, "expand");
 			if (!global && (ynode_get(v, "description") || ynode_get(v, "options")))
 				return mload_error(L, v->loc,
-						   "%svariables config uses invalid data keys: %s",
-						   where, ynode_get(v, "options") ? "options"
+						   "%s%svariables config uses invalid data keys: %s",
+						   where, sep, ynode_get(v, "options") ? "options"
 										 : "description");
 			if (val && !ynode_is_scalar(val))
 				return mload_error(L, val->loc,
-						   "%svariables config should be a hash of key value "
+						   "%s%svariables config should be a hash of key value "
 						   "pairs, value can be a hash",
-						   where);
+						   where, sep);
 			var.value = val ? val->str : "";
 			var.raw = exp && exp->kind == YNODE_BOOL && !exp->v.b;
 		} else if (v && v->kind == YNODE_SEQ) {
 			return mload_error(L, v->loc,
-					   "%svariables config should be a hash of key value pairs, "
+					   "%s%svariables config should be a hash of key value pairs, "
 					   "value can be a hash",
-					   where);
+					   where, sep);
 		} else {
 			var.value = v ? v->str : "";
 		}
@@ -352,8 +405,7 @@ static int parse_service(struct mload *L, const char *where, const struct ynode 
 			return mload_error(L, cmd->loc, "%s command config should be an array of "
 							"strings", where);
 	}
-	char *vw = arena_printf(L->a, "%s", where);
-	return job_variables_parse(L, vw, ynode_get(n, "variables"), false, &svc->variables);
+	return job_variables_parse(L, where, ynode_get(n, "variables"), false, &svc->variables);
 }
 
 static int parse_services(struct mload *L, const char *name, const struct ynode *n,
@@ -589,20 +641,43 @@ static int parse_script(struct mload *L, const char *name, const char *key, cons
 	return 0;
 }
 
-static bool known_job_key(const char *k)
+/* The index of k in job_keys, or -1. */
+static int job_key_index(const char *k)
 {
-	size_t lo = 0, hi = sizeof(job_keys) / sizeof(*job_keys);
+	size_t lo = 0, hi = JK_N;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		int c = strcmp(k, job_keys[mid]);
 		if (c == 0)
-			return true;
+			return (int)mid;
 		if (c < 0)
 			hi = mid;
 		else
 			lo = mid + 1;
 	}
-	return false;
+	return -1;
+}
+
+static void job_keys_fill(const struct ynode *job, struct job_keys *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	for (size_t i = 0; i < job->n; i++) {
+		int k = job_key_index(job->entries[i].key);
+		if (k >= 0)
+			ret->e[k] = &job->entries[i];
+		else
+			ret->unknown = true;
+	}
+}
+
+static const struct ymap_entry *jentry(const struct job_group *g, enum job_key k)
+{
+	return g->keys->e[k];
+}
+
+static const struct ynode *jget(const struct job_group *g, enum job_key k)
+{
+	return g->keys->e[k] ? g->keys->e[k]->value : NULL;
 }
 
 /* Keys of a trigger job (GitLab's Bridge entry: trigger, parallel and the processable keys;
@@ -625,14 +700,14 @@ static bool known_bridge_key(const char *k)
  * reports trigger as an unknown key). */
 static bool is_bridge(const struct job_group *g)
 {
-	return g->is_trigger && !ynode_entry(g->node, "script");
+	return g->is_trigger && !jentry(g, JK_SCRIPT);
 }
 
 /* trigger: a project path, or a hash: {include, strategy, forward} (same project) or
  * {project, branch, strategy, forward} (cross-project). Messages after GitLab's Trigger entry. */
 static int check_trigger(struct mload *L, const struct job_group *g)
 {
-	const struct ynode *t = ynode_get(g->node, "trigger");
+	const struct ynode *t = jget(g, JK_TRIGGER);
 	if (mnode_is_str(t))
 		return 0;
 	if (!mnode_is_map(t))
@@ -684,10 +759,10 @@ static int check_bridge(struct mload *L, const struct job_group *g)
 	strbuf_release(&sb);
 	if (rc == 0 || !mload_stop(L))
 		rc |= check_trigger(L, g);
-	const char *w = ynode_str(ynode_get(g->node, "when"));
+	const char *w = ynode_str(jget(g, JK_WHEN));
 	if ((rc == 0 || !mload_stop(L)) && w &&
 	    (!strcmp(w, "delayed") || !strcmp(w, "never")))
-		rc = mload_error(L, ynode_get(g->node, "when")->loc,
+		rc = mload_error(L, jget(g, JK_WHEN)->loc,
 				 "jobs:%s when should be one of: on_success, on_failure, always, "
 				 "manual",
 				 g->name);
@@ -699,12 +774,14 @@ static int check_keys(struct mload *L, const struct job_group *g)
 	if (is_bridge(g))
 		return check_bridge(L, g);
 	if (g->is_trigger)
-		return mload_error(L, ynode_entry(g->node, "trigger")->key_loc,
+		return mload_error(L, jentry(g, JK_TRIGGER)->key_loc,
 				   "jobs:%s config contains unknown keys: trigger", g->name);
+	if (!g->keys->unknown)
+		return 0;
 	struct strbuf sb = STRBUF_INIT;
 	struct srcloc loc = g->loc;
 	for (size_t i = 0; i < g->node->n; i++) {
-		if (known_job_key(g->node->entries[i].key))
+		if (job_key_index(g->node->entries[i].key) >= 0)
 			continue;
 		if (!sb.len)
 			loc = g->node->entries[i].key_loc;
@@ -729,7 +806,7 @@ static int find_stage(struct mload *L, const char *stage, size_t *ret)
 
 static int parse_stage(struct mload *L, struct job_group *g, struct job *j)
 {
-	const struct ymap_entry *e = ynode_entry(g->node, "stage");
+	const struct ymap_entry *e = jentry(g, JK_STAGE);
 	j->stage = "test";
 	g->bad_stage = true;
 	if (e && !mnode_is_str(e->value))
@@ -753,8 +830,8 @@ static int parse_stage(struct mload *L, struct job_group *g, struct job *j)
 
 static int parse_when_start(struct mload *L, struct job_group *g, struct job *j)
 {
-	const struct ynode *w = ynode_get(g->node, "when");
-	const struct ynode *si = ynode_get(g->node, "start_in");
+	const struct ynode *w = jget(g, JK_WHEN);
+	const struct ynode *si = jget(g, JK_START_IN);
 	j->when = WHEN_ON_SUCCESS;
 	if (w && parse_when(L, g->name, w, &j->when) < 0)
 		return -1;
@@ -808,68 +885,71 @@ static int parse_timeout(struct mload *L, const char *name, const struct ynode *
 
 static int build_scripts(struct mload *L, struct job_group *g, struct job *j)
 {
-	const struct ynode *n = g->node;
 	int rc = 0;
-	if (!ynode_entry(n, "script") && !ynode_entry(n, "run") && !g->is_trigger)
+	if (!jentry(g, JK_SCRIPT) && !jentry(g, JK_RUN) && !g->is_trigger)
 		STEP(mload_error(L, g->loc,
 				 "jobs:%s config should implement the script:, run:, or trigger: "
 				 "keyword",
 				 g->name));
-	STEP(parse_script(L, g->name, "before_script", ynode_get(n, "before_script"),
+	STEP(parse_script(L, g->name, "before_script", jget(g, JK_BEFORE_SCRIPT),
 			  &j->before_script));
-	const struct ynode *sc = ynode_get(n, "script");
+	const struct ynode *sc = jget(g, JK_SCRIPT);
 	/* GitLab validates the presence of script: [] and "" are blank (Rails blank?) */
 	if (sc && ((mnode_is_seq(sc) && !sc->n) || (sc->kind == YNODE_STRING && !*sc->str)))
 		STEP(mload_error(L, sc->loc, "jobs:%s script can't be blank", g->name));
 	else
 		STEP(parse_script(L, g->name, "script", sc, &j->script));
-	STEP(parse_script(L, g->name, "after_script", ynode_get(n, "after_script"),
+	STEP(parse_script(L, g->name, "after_script", jget(g, JK_AFTER_SCRIPT),
 			  &j->after_script));
 	return rc;
 }
 
 static int build_runtime(struct mload *L, struct job_group *g, struct job *j)
 {
-	const struct ynode *n = g->node, *v;
+	const struct ynode *v;
 	int rc = 0;
-	const char *where = arena_printf(L->a, "jobs:%s:image", g->name);
-	STEP(parse_image(L, where, ynode_get(n, "image"), &j->image));
-	STEP(parse_services(L, g->name, ynode_get(n, "services"), j));
-	if ((v = ynode_get(n, "allow_failure")))
+	/* the location is only needed (and formatted) for the image: map form */
+	const struct ynode *im = jget(g, JK_IMAGE);
+	const char *where = im && im->kind != YNODE_NULL && !mnode_is_str(im)
+	                        ? arena_printf(L->a, "jobs:%s:image", g->name)
+	                        : "";
+	STEP(parse_image(L, where, im, &j->image));
+	STEP(parse_services(L, g->name, jget(g, JK_SERVICES), j));
+	if ((v = jget(g, JK_ALLOW_FAILURE)))
 		STEP(parse_allow_failure(L, g->name, v, j));
-	if ((v = ynode_get(n, "retry")))
+	if ((v = jget(g, JK_RETRY)))
 		STEP(parse_retry(L, g->name, v, &j->retry));
-	STEP(parse_timeout(L, g->name, ynode_get(n, "timeout"), &j->timeout_seconds));
-	if ((v = ynode_get(n, "interruptible")) && v->kind != YNODE_BOOL)
+	STEP(parse_timeout(L, g->name, jget(g, JK_TIMEOUT), &j->timeout_seconds));
+	if ((v = jget(g, JK_INTERRUPTIBLE)) && v->kind != YNODE_BOOL)
 		STEP(mload_error(L, v->loc, "jobs:%s interruptible config should be a boolean value",
 				 g->name));
 	j->interruptible = v && v->kind == YNODE_BOOL && v->v.b;
-	if ((v = ynode_get(n, "resource_group")) && !mnode_is_str(v))
+	if ((v = jget(g, JK_RESOURCE_GROUP)) && !mnode_is_str(v))
 		STEP(mload_error(L, v->loc, "jobs:%s resource_group should be a string", g->name));
 	j->resource_group = mnode_is_str(v) ? v->str : NULL;
-	if ((v = ynode_get(n, "coverage")) && !mnode_is_str(v))
+	if ((v = jget(g, JK_COVERAGE)) && !mnode_is_str(v))
 		STEP(mload_error(L, v->loc, "jobs:%s coverage config must be a regular expression",
 				 g->name));
 	j->coverage = mnode_is_str(v) ? v->str : NULL;
 	/* Tags entry: array_of_strings (a bare string is rejected by GitLab) */
-	if ((v = ynode_get(n, "tags")) && v->kind != YNODE_NULL &&
+	if ((v = jget(g, JK_TAGS)) && v->kind != YNODE_NULL &&
 	    (!mnode_is_seq(v) || mnode_string_list(L->a, v, 1, &j->tags) < 0))
 		STEP(mload_error(L, v->loc, "jobs:%s tags config should be an array of strings",
 				 g->name));
-	if ((v = ynode_get(n, "environment")))
+	if ((v = jget(g, JK_ENVIRONMENT)))
 		STEP(parse_environment(L, g->name, v, &j->environment));
-	if ((v = ynode_get(n, "artifacts")))
+	if ((v = jget(g, JK_ARTIFACTS)))
 		STEP(parse_artifacts(L, g->name, v, &j->artifacts));
-	if ((v = ynode_get(n, "cache")))
+	if ((v = jget(g, JK_CACHE)))
 		STEP(parse_caches(L, g->name, v, j));
 	return rc;
 }
 
 static int build_deps(struct mload *L, struct job_group *g, struct job *j)
 {
-	const struct ynode *v = ynode_get(g->node, "dependencies");
+	const struct ynode *v = jget(g, JK_DEPENDENCIES);
 	int rc = 0;
-	g->needs_node = ynode_get(g->node, "needs");
+	g->needs_node = jget(g, JK_NEEDS);
 	j->has_needs = g->needs_node != NULL;
 	if (v) {
 		j->has_dependencies = true;
@@ -883,7 +963,7 @@ static int build_deps(struct mload *L, struct job_group *g, struct job *j)
 /* Inherited global variables (per inherit:variables) then the job's own. */
 static int build_variables(struct mload *L, struct job_group *g, struct job *j)
 {
-	const struct ynode *inh = ynode_get(ynode_get(g->node, "inherit"), "variables");
+	const struct ynode *inh = ynode_get(jget(g, JK_INHERIT), "variables");
 	for (size_t i = 0; i < L->global_vars.n; i++) {
 		const struct var *gv = &L->global_vars.v[i];
 		bool take = !inh || (inh->kind == YNODE_BOOL && inh->v.b);
@@ -893,11 +973,14 @@ static int build_variables(struct mload *L, struct job_group *g, struct job *j)
 		if (take)
 			var_list_set(L->a, &j->variables, gv);
 	}
+	const struct ynode *vars = jget(g, JK_VARIABLES);
+	if (!vars)
+		return 0;
 	const char *where = arena_printf(L->a, "jobs:%s", g->name);
-	return job_variables_parse(L, where, ynode_get(g->node, "variables"), false, &j->variables);
+	return job_variables_parse(L, where, vars, false, &j->variables);
 }
 
-int job_group_build(struct mload *L, struct job_group *g)
+static int build_group(struct mload *L, struct job_group *g)
 {
 	struct job *j = &g->proto;
 	int rc = 0;
@@ -905,8 +988,8 @@ int job_group_build(struct mload *L, struct job_group *g)
 	j->name = j->group_name = g->name;
 	j->loc = g->loc;
 	j->node_total = 1;
-	g->is_trigger = j->is_trigger = ynode_entry(g->node, "trigger") != NULL;
-	g->rules_node = ynode_get(g->node, "rules");
+	g->is_trigger = j->is_trigger = jentry(g, JK_TRIGGER) != NULL;
+	g->rules_node = jget(g, JK_RULES);
 	g->has_rules = g->rules_node != NULL;
 	STEP(check_keys(L, g));
 	STEP(build_scripts(L, g, j));
@@ -921,6 +1004,16 @@ int job_group_build(struct mload *L, struct job_group *g)
 	}
 	STEP(rules_parse_policy(L, g));
 	STEP(parallel_parse(L, g));
+	return rc;
+}
+
+int job_group_build(struct mload *L, struct job_group *g)
+{
+	struct job_keys keys;
+	job_keys_fill(g->node, &keys);
+	g->keys = &keys;
+	int rc = build_group(L, g);
+	g->keys = NULL;
 	return rc;
 }
 

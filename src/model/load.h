@@ -12,6 +12,7 @@
 struct ynode;
 struct ydoc;
 struct expr;
+struct job_keys;
 
 /* One job definition before parallel expansion ("group"), with what rules evaluation and needs
  * resolution need later. Arena-owned except the parsed expressions (freed by job_group_release). */
@@ -24,6 +25,7 @@ struct job_group {
 	const char *name;
 	struct srcloc loc;
 	const struct ynode *node;   /* job hash after extends, !reference and default: */
+	const struct job_keys *keys; /* job.c: its keyword entries, during job_group_build only */
 	size_t order;               /* position in the file (merged root map) */
 	bool bad_stage;             /* its stage: is invalid (lint goes on without its needs) */
 	struct job proto;           /* the built job (before parallel/rules) */
@@ -50,7 +52,9 @@ struct job_group {
 struct mload {
 	struct pipeline *p;
 	struct arena *a;            /* p->arena */
-	const struct pipeline_ctx *ctx;
+	const struct pipeline_ctx *ctx; /* only project_dir and include_dir are valid until
+					 * mload_ctx_complete (include.c: after the main file) */
+	bool ctx_done, ctx_failed;  /* ctx->complete called; and it failed */
 	bool collect;               /* lint: record every error */
 	struct diag_list *diags;
 	struct err *err;
@@ -90,8 +94,12 @@ static inline bool mload_stop(const struct mload *L)
 }
 /* Returns a process-lifetime copy of a file name (errors outlive the loaded documents). */
 const char *mload_intern(const char *file);
-/* Keeps doc alive as long as the pipeline (the pipeline takes ownership). */
+/* Keeps doc alive as long as the pipeline (the pipeline takes ownership). The first call
+ * (the main file, parsed) also completes the context: see mload_ctx_complete. */
 void mload_keep_doc(struct mload *L, struct ydoc *doc);
+/* Calls ctx->complete once (pipeline_ctx): before this, only ctx->project_dir and
+ * ctx->include_dir may be read. Idempotent; returns -1 (error recorded) when it failed. */
+int mload_ctx_complete(struct mload *L);
 /* The repository's files (ctx->repo_files, or a scan of ctx->project_dir once). */
 const struct string_list *mload_repo_files(struct mload *L);
 

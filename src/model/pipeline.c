@@ -97,10 +97,27 @@ int mload_take_err(struct mload *L, struct err *e)
 	return -1;
 }
 
+int mload_ctx_complete(struct mload *L)
+{
+	if (!L->ctx_done) {
+		L->ctx_done = true;
+		struct err e = ERR_INIT;
+		if (L->ctx->complete && L->ctx->complete(L->ctx->complete_data, &e) < 0) {
+			L->ctx_failed = true;
+			return mload_take_err(L, &e);
+		}
+	}
+	return L->ctx_failed ? -1 : 0;
+}
+
 void mload_keep_doc(struct mload *L, struct ydoc *doc)
 {
 	XGROW(L->docs, L->docs_alloc, L->n_docs + 1);
 	L->docs[L->n_docs++] = doc;
+	/* the main file is parsed: git (run by the caller meanwhile) is needed from here on,
+	 * include:rules and variables in include paths read ctx->vars. A failure is recorded
+	 * and stops the load in load_config. */
+	(void)mload_ctx_complete(L);
 }
 
 #define STEP(expr)                                                                                 \
@@ -458,8 +475,9 @@ static int load_config(struct mload *L, const char *file, struct ynode **ret_roo
 {
 	struct ynode *root;
 	int rc = 0;
-	if (include_load_main(L, file, &root) < 0)
+	if (include_load_main(L, file, &root) < 0 || mload_ctx_complete(L) < 0)
 		return -1;
+	split_ctx_vars(L);
 	STEP(extends_resolve(L, root, &root));
 	if (rc < 0)
 		return -1;
@@ -530,7 +548,6 @@ struct pipeline *pipeline_load(const char *file, const struct pipeline_ctx *ctx,
 		.err = err,
 	};
 	strmap_init(&L.changed_since);
-	split_ctx_vars(&L);
 	int rc = load_steps(&L, file);
 	priv->docs = L.docs;
 	priv->n_docs = L.n_docs;

@@ -37,6 +37,14 @@ struct pipeline_ctx {
 	 * compare_to is not supported and changes: falls back to changed_files. */
 	pipeline_changed_since_fn changed_since;
 	void *changed_since_data;
+	/* Fills in the rest of this context the first time the model needs it, so that the
+	 * caller can work it out (run git) while the main file is parsed: pipeline_load calls
+	 * it once, after parsing the main file and before reading anything here but
+	 * project_dir and include_dir. It may change this struct (through complete_data; the
+	 * model only holds it const). Returns 0, or -1 with err set, which fails the load.
+	 * NULL: the context is complete already. */
+	int (*complete)(void *data, struct err *err);
+	void *complete_data;
 };
 
 struct pipeline {

@@ -339,8 +339,9 @@ int rules_clauses_match(struct mload *L, const struct ynode *rule, const struct 
 	}
 	const struct ynode *ex = ynode_get(rule, "exists");
 	const char *proj = ynode_str(ynode_get(ex, "project"));
-	const char *self = var_list_value(&L->ctx->vars, "CI_PROJECT_PATH");
-	/* exists:project names another project, whose files runnel cannot see offline */
+	/* exists:project names another project, whose files runnel cannot see offline (the
+	 * lookup only when asked: this runs for every rule of every job) */
+	const char *self = proj ? var_list_value(&L->ctx->vars, "CI_PROJECT_PATH") : NULL;
 	if (proj && (!self || strcmp(rscope_expand(scope, proj), self)))
 		return mload_error(L, ynode_get(ex, "project")->loc,
 				   "rules:exists:project '%s' cannot be checked offline: only the "
@@ -631,8 +632,9 @@ int rules_parse_policy(struct mload *L, struct job_group *g)
 		return mload_error(L, (only ? only : except)->key_loc,
 				   "jobs:%s config key may not be used with `rules`: %s", g->name,
 				   only && except ? "only, except" : only ? "only" : "except");
-	const char *ow = arena_printf(L->a, "jobs:%s:only", g->name);
-	const char *ew = arena_printf(L->a, "jobs:%s:except", g->name);
+	/* the locations are formatted only for jobs that use the keywords */
+	const char *ow = g->only ? arena_printf(L->a, "jobs:%s:only", g->name) : NULL;
+	const char *ew = g->except ? arena_printf(L->a, "jobs:%s:except", g->name) : NULL;
 	if (g->only && (check_policy(L, ow, g->only) < 0 ||
 			parse_policy_vars(L, ow, g->only, &g->only_vars, &g->n_only_vars) < 0))
 		return -1;

@@ -1,13 +1,18 @@
-/* git: reads the facts of the local repository by running git as a child process. The
- * independent queries (top level, branch, HEAD commit, refs, config, files) are started
- * together and collected afterwards, so the cost is about one git start-up, not six: the
- * listing benchmark has a 20 ms budget for the whole command. */
+/* git: reads the facts of the local repository. The work tree's root and the checked-out
+ * branch come from the files of `.git` when that is exactly what git would say (a plain
+ * repository); the rest (HEAD commit, refs, config, files) from git child processes that
+ * vcs_repo_start starts together and vcs_repo_finish collects, so that the caller parses the
+ * pipeline meanwhile: the listing benchmark has a 20 ms budget for the whole command, about
+ * what three git start-ups in a row cost. */
 #include "vcs/git.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <spawn.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -27,7 +32,30 @@ struct git_proc {
 
 #define GIT_MAX_ARGS 24
 
-static int git_start(const char *dir, const char *const *args, struct git_proc *gp, struct err *err)
+/* The file posix_spawnp would run for "git" (execvp's PATH search), owned, or NULL (no PATH,
+ * an empty entry, not found): then posix_spawnp searches. Starting several gits with the
+ * absolute path spares each child the failed execve calls of the PATH entries before git's
+ * directory, which the parent waits for (posix_spawn returns once the child has exec'ed). */
+static char *find_git(void)
+{
+	const char *p = getenv("PATH");
+	while (p && *p) {
+		size_t n = strcspn(p, ":");
+		if (!n)
+			return NULL;
+		char *f = xasprintf("%.*s/git", (int)n, p);
+		struct stat st;
+		if (stat(f, &st) == 0 && S_ISREG(st.st_mode) && access(f, X_OK) == 0)
+			return f;
+		free(f);
+		p += n + (p[n] == ':');
+	}
+	return NULL;
+}
+
+/* Starts `git -C dir args...` (prog: git's path, or NULL to search PATH). */
+static int git_start(const char *prog, const char *dir, const char *const *args,
+                     struct git_proc *gp, struct err *err)
 {
 	const char *argv[GIT_MAX_ARGS + 4] = {"git", "-C", dir};
 	size_t n = 3;
@@ -47,7 +75,8 @@ static int git_start(const char *dir, const char *const *args, struct git_proc *
 	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	pid_t pid;
-	int r = posix_spawnp(&pid, "git", &fa, NULL, (char *const *)argv, environ);
+	int r = prog ? posix_spawn(&pid, prog, &fa, NULL, (char *const *)argv, environ)
+	             : posix_spawnp(&pid, "git", &fa, NULL, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pfd[1]);
 	if (r != 0) {
@@ -87,7 +116,7 @@ static int git_finish(struct git_proc *gp, struct strbuf *out)
 int vcs_git(const char *dir, const char *const *args, struct strbuf *out, struct err *err)
 {
 	struct git_proc gp;
-	if (git_start(dir, args, &gp, err) < 0)
+	if (git_start(NULL, dir, args, &gp, err) < 0)
 		return -1;
 	return git_finish(&gp, out);
 }
@@ -254,7 +283,6 @@ static const char *const *query_args(int q)
 static void collect(struct vcs_repo *r, struct strbuf *out, const int *rc)
 {
 	struct ref_facts rf = {.origin_head = NULL, .heads = STRVEC_INIT, .remotes = STRVEC_INIT};
-	r->root = first_line(out[Q_TOP].buf);
 	if (rc[Q_HEAD] == 0 && !strncmp(out[Q_HEAD].buf, "refs/heads/", 11))
 		r->branch = first_line(out[Q_HEAD].buf + 11);
 	if (rc[Q_LOG] == 0)
@@ -271,37 +299,276 @@ static void collect(struct vcs_repo *r, struct strbuf *out, const int *rc)
 		parse_files(r, &out[Q_FILES]);
 }
 
-int vcs_repo_open(const char *dir, unsigned flags, struct vcs_repo *ret, struct err *err)
+/* ---- reading .git directly ----
+ * `git rev-parse --show-toplevel` and `git symbolic-ref HEAD` cost a process each (~2 ms of a
+ * 20 ms budget) for facts that a plain repository states in two files. They are read here only
+ * where that is exactly what git would answer; anything unusual (git environment overrides,
+ * `.git` files of worktrees and submodules, core.worktree, core.bare, config includes,
+ * extensions such as reftable, another owner, a file system boundary, not found) is left to
+ * git itself. */
+
+enum { FOUND = 1, ASK_GIT = 0 };
+
+/* Variables that change where git looks for the repository or what its config says. */
+static bool git_env_overrides(void)
+{
+	static const char *const vars[] = {
+	    "GIT_DIR",          "GIT_WORK_TREE",         "GIT_CEILING_DIRECTORIES",
+	    "GIT_COMMON_DIR",   "GIT_CONFIG_PARAMETERS", "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+	    "GIT_CONFIG_COUNT", "GIT_OBJECT_DIRECTORY",  "GIT_NAMESPACE",
+	};
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		if (getenv(vars[i]))
+			return true;
+	return false;
+}
+
+/* Reads a small regular file (not a symlink) into *sb. Returns 0, or -1. */
+static int read_small(const char *path, struct strbuf *sb)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		strbuf_grow(sb, 4096);
+		ssize_t k = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			return 0;
+		strbuf_setlen(sb, sb->len + (size_t)k);
+	}
+}
+
+static bool is_dir_at(const char *dir, const char *name)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s", dir, name);
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* What git's is_git_directory() checks first: HEAD, objects/ and refs/. */
+static bool looks_like_git_dir(const char *dir)
+{
+	_cleanup_free_ char *head = xasprintf("%s/HEAD", dir);
+	struct stat st;
+	return lstat(head, &st) == 0 && is_dir_at(dir, "objects") && is_dir_at(dir, "refs");
+}
+
+static bool cfg_false(const char *v, size_t n)
+{
+	static const char *const no[] = {"false", "no", "off", "0"};
+	for (size_t i = 0; i < 4; i++)
+		if (strlen(no[i]) == n && !strncasecmp(v, no[i], n))
+			return true;
+	return false;
+}
+
+/* One `key = value` line of section `sect` (both lower-cased by the caller where git is
+ * case-insensitive). Returns true when it changes what discovery or HEAD mean. */
+static bool cfg_line_unusual(const char *sect, const char *line)
+{
+	size_t klen = strcspn(line, " \t=\r\n");
+	const char *v = line + klen;
+	v += strspn(v, " \t=");
+	size_t vlen = strcspn(v, " \t\r\n;#");
+	if (!strcmp(sect, "core") && klen == 8 && !strncasecmp(line, "worktree", 8))
+		return true;
+	return !strcmp(sect, "core") && klen == 4 && !strncasecmp(line, "bare", 4) &&
+	       !cfg_false(v, vlen);
+}
+
+/* Whether the repository config (gitdir/config) leaves the plain layout: core.worktree,
+ * core.bare, includes, any extension (reftable, sha256, worktreeConfig). */
+static bool config_unusual(const char *gitdir)
+{
+	_cleanup_free_ char *path = xasprintf("%s/config", gitdir);
+	_cleanup_(strbuf_release) struct strbuf sb = STRBUF_INIT;
+	if (read_small(path, &sb) < 0)
+		return true;
+	char sect[32] = "";
+	for (const char *p = sb.buf; *p;) {
+		size_t len = strcspn(p, "\n");
+		const char *line = p + strspn(p, " \t");
+		p += len + (p[len] == '\n');
+		if (*line == '[') {
+			size_t n = strcspn(line + 1, " \t].\"");
+			if (n >= sizeof(sect))
+				n = sizeof(sect) - 1;
+			for (size_t i = 0; i < n; i++)
+				sect[i] = (char)tolower((unsigned char)line[1 + i]);
+			sect[n] = '\0';
+			if (!strncmp(sect, "include", 7) || !strcmp(sect, "extensions"))
+				return true;
+			/* `[core] bare = true` on one line */
+			const char *close = memchr(line, ']', len);
+			if (close && cfg_line_unusual(sect, close + 1 + strspn(close + 1, " \t")))
+				return true;
+		} else if (cfg_line_unusual(sect, line)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Owned by the current user, as git's safe.directory check requires (else git decides). */
+static bool owned_by_me(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && st.st_uid == geteuid();
+}
+
+/* The work tree holding `start` (an absolute real path) and its `.git` directory, as git's
+ * discovery finds them. Returns FOUND with both set (owned), or ASK_GIT. */
+static int find_git_dir(const char *start, char **ret_root, char **ret_gitdir)
+{
+	struct stat st0, st;
+	if (git_env_overrides() || stat(start, &st0) < 0)
+		return ASK_GIT;
+	_cleanup_free_ char *d = xstrdup(start);
+	for (;;) {
+		_cleanup_free_ char *dotgit = xasprintf("%s/.git", strcmp(d, "/") ? d : "");
+		if (lstat(dotgit, &st) == 0) {
+			if (!S_ISDIR(st.st_mode) || !looks_like_git_dir(dotgit) ||
+			    !owned_by_me(dotgit) || !owned_by_me(d) || config_unusual(dotgit))
+				return ASK_GIT;
+			*ret_root = TAKE_PTR(d);
+			*ret_gitdir = TAKE_PTR(dotgit);
+			return FOUND;
+		}
+		/* inside a .git directory or a bare repository; a mount point; the top */
+		if (errno != ENOENT || looks_like_git_dir(d) || stat(d, &st) < 0 ||
+		    st.st_dev != st0.st_dev || !strcmp(d, "/"))
+			return ASK_GIT;
+		char *slash = strrchr(d, '/');
+		if (slash == d)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}
+
+/* The checked-out branch from gitdir/HEAD, as `git symbolic-ref -q HEAD` reports it. Returns
+ * FOUND (*ret_branch owned, NULL when detached) or ASK_GIT. */
+static int read_head(const char *gitdir, char **ret_branch)
+{
+	_cleanup_free_ char *path = xasprintf("%s/HEAD", gitdir);
+	_cleanup_(strbuf_release) struct strbuf sb = STRBUF_INIT;
+	if (read_small(path, &sb) < 0)
+		return ASK_GIT;
+	strbuf_rtrim(&sb);
+	if (sb.len == 40 && strspn(sb.buf, "0123456789abcdef") == 40) {
+		*ret_branch = NULL;
+		return FOUND;
+	}
+	if (strncmp(sb.buf, "ref: refs/heads/", 16) || !sb.buf[16] || strchr(sb.buf, '\n'))
+		return ASK_GIT;
+	/* the branch ref itself may be symbolic (symbolic-ref follows it): then ask git */
+	_cleanup_free_ char *ref = xasprintf("%s/%s", gitdir, sb.buf + 5);
+	_cleanup_(strbuf_release) struct strbuf target = STRBUF_INIT;
+	struct stat st;
+	if (lstat(ref, &st) == 0 && (!S_ISREG(st.st_mode) || read_small(ref, &target) < 0 ||
+	                             !strncmp(target.buf, "ref:", 4)))
+		return ASK_GIT;
+	*ret_branch = xstrdup(sb.buf + 16);
+	return FOUND;
+}
+
+/* ---- running the queries ---- */
+
+struct vcs_pending {
+	struct git_proc gp[Q_N];
+	bool started[Q_N];
+};
+
+/* root and in_repo: from the files when exact, else `git rev-parse --show-toplevel`. Sets
+ * *ret_gitdir (owned) when .git was read directly. Returns 0, or -1 with err. */
+static int find_root(struct vcs_repo *r, const char *dir, char **ret_gitdir, struct err *err)
+{
+	_cleanup_free_ char *start = realpath(dir, NULL);
+	if (start && find_git_dir(start, &r->root, ret_gitdir) == FOUND) {
+		r->in_repo = true;
+		return 0;
+	}
+	_cleanup_(strbuf_release) struct strbuf out = STRBUF_INIT;
+	int rc = vcs_git(dir, query_args(Q_TOP), &out, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 0 && out.len > 1) {
+		r->in_repo = true;
+		r->root = first_line(out.buf);
+	}
+	return 0;
+}
+
+int vcs_repo_start(const char *dir, unsigned flags, struct vcs_repo *ret, struct err *err)
 {
 	memset(ret, 0, sizeof(*ret));
 	ret->message = xstrdup("");
 	strvec_init(&ret->files);
 	strvec_init(&ret->untracked);
-	int nq = flags & VCS_FILES ? Q_N : Q_FILES;
-	struct git_proc gp[Q_N];
+	_cleanup_free_ char *gitdir = NULL;
+	if (find_root(ret, dir, &gitdir, err) < 0)
+		return -1;
+	if (!ret->in_repo) {
+		repo_defaults(ret, dir);
+		return 0;
+	}
+	struct vcs_pending *pd = xcalloc(1, sizeof(*pd));
+	ret->pending = pd;
+	bool head_known = gitdir && read_head(gitdir, &ret->branch) == FOUND;
+	_cleanup_free_ char *prog = find_git();
+	for (int q = Q_HEAD; q < Q_N; q++) {
+		if ((q == Q_HEAD && head_known) || (q == Q_FILES && !(flags & VCS_FILES)))
+			continue;
+		if (git_start(prog, ret->root, query_args(q), &pd->gp[q], err) < 0)
+			return -1;
+		pd->started[q] = true;
+	}
+	return 0;
+}
+
+void vcs_repo_finish(struct vcs_repo *r)
+{
+	struct vcs_pending *pd = r->pending;
+	if (!pd)
+		return;
 	struct strbuf out[Q_N];
 	int rc[Q_N];
-	int q_started = 0, res = 0;
 	for (int q = 0; q < Q_N; q++) {
 		strbuf_init(&out[q], 0);
-		rc[q] = 127;
+		rc[q] = pd->started[q] ? git_finish(&pd->gp[q], &out[q]) : 127;
 	}
-	for (; q_started < nq; q_started++)
-		if (git_start(dir, query_args(q_started), &gp[q_started], err) < 0) {
-			res = -1;
-			break;
-		}
-	for (int q = 0; q < q_started; q++)
-		rc[q] = git_finish(&gp[q], &out[q]);
-	if (res == 0 && rc[Q_TOP] == 0 && out[Q_TOP].len > 1) {
-		ret->in_repo = true;
-		collect(ret, out, rc);
-	} else if (res == 0) {
-		repo_defaults(ret, dir);
-	}
+	collect(r, out, rc);
 	for (int q = 0; q < Q_N; q++)
 		strbuf_release(&out[q]);
-	return res;
+	free(pd);
+	r->pending = NULL;
+}
+
+int vcs_repo_open(const char *dir, unsigned flags, struct vcs_repo *ret, struct err *err)
+{
+	if (vcs_repo_start(dir, flags, ret, err) < 0)
+		return -1;
+	vcs_repo_finish(ret);
+	return 0;
+}
+
+/* Closes the pipes of queries nobody collected and reaps them. */
+static void pending_release(struct vcs_pending *pd)
+{
+	if (!pd)
+		return;
+	for (int q = 0; q < Q_N; q++) {
+		if (!pd->started[q] || pd->gp[q].pid < 0)
+			continue;
+		close(pd->gp[q].fd);
+		while (waitpid(pd->gp[q].pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	free(pd);
 }
 
 void vcs_repo_release(struct vcs_repo *r)
@@ -320,6 +587,7 @@ void vcs_repo_release(struct vcs_repo *r)
 	free(r->remote_url);
 	free(r->user_name);
 	free(r->user_email);
+	pending_release(r->pending);
 	strvec_release(&r->files);
 	strvec_release(&r->untracked);
 	memset(r, 0, sizeof(*r));

@@ -12,6 +12,8 @@ enum vcs_open_flags {
 	VCS_FILES = 1 << 0, /* also list the repository files (git ls-files) */
 };
 
+struct vcs_pending;
+
 struct vcs_repo {
 	bool in_repo;          /* false: not inside a git work tree (everything below defaulted) */
 	char *root;            /* owned: work tree top level, or the absolute start dir */
@@ -30,6 +32,7 @@ struct vcs_repo {
 	char *user_email;   /* owned: git config user.email, or NULL */
 	struct strvec files; /* with VCS_FILES: tracked + untracked-not-ignored, relative to root */
 	struct strvec untracked; /* with VCS_FILES: the untracked subset of files */
+	struct vcs_pending *pending; /* owned: queries started by vcs_repo_start, not collected */
 };
 
 /* Reads the repository containing `dir` (borrowed). Outside a work tree (or without git on
@@ -37,6 +40,15 @@ struct vcs_repo {
  * all (fork, pipe) sets err (ERR_ENV). *ret is initialised here; release it with
  * vcs_repo_release() in every case. */
 int vcs_repo_open(const char *dir, unsigned flags, struct vcs_repo *ret, struct err *err);
+
+/* vcs_repo_open in two halves, so that the caller can work while git runs. vcs_repo_start
+ * decides in_repo and root before it returns (from the files of `.git` when that is exact,
+ * else with `git rev-parse`), starts the other queries as child processes and returns; only
+ * in_repo and root may be read until vcs_repo_finish has collected the rest. Same contract
+ * and errors as vcs_repo_open (start sets err when nothing can be started; finish never
+ * fails and may be called more than once). vcs_repo_release reaps unfinished queries. */
+int vcs_repo_start(const char *dir, unsigned flags, struct vcs_repo *ret, struct err *err);
+void vcs_repo_finish(struct vcs_repo *r);
 void vcs_repo_release(struct vcs_repo *r);
 
 /* Files changed by the work tree relative to the merge base of HEAD and r->default_ref

@@ -119,10 +119,12 @@ static enum yscalar_class classify_word(const char *s, size_t len)
 	static const char *const nulls[] = {"null", NULL};
 	static const char *const trues[] = {"yes", "true", "on", NULL};
 	static const char *const falses[] = {"no", "false", "off", NULL};
-	if (char_count(s, len) > 5)
+	/* every scalar of a file comes here: the O(1) tests first (a string of more than 20
+	 * bytes has more than 5 characters; most words start with another letter) */
+	if (len > 20 || !strchr("ytonfYTONF~", s[0]) || !s[0] || char_count(s, len) > 5)
 		return YSC_STRING;
 	/* /^[^ytonf~]/i at any line start */
-	for (size_t i = 0; i < len; i++) {
+	for (size_t i = 1; i < len; i++) {
 		if (i && s[i - 1] != '\n')
 			continue;
 		if (!s[i] || !strchr("ytonfYTONF~", s[i]))
@@ -344,7 +346,7 @@ enum yscalar_class yscalar_classify(const char *s, size_t len)
 {
 	if (len == 0)
 		return YSC_NULL;
-	if (memchr(s, '\n', len) || looks_like_word(s, len))
+	if (looks_like_word(s, len) || memchr(s, '\n', len))
 		return classify_word(s, len);
 	if (is_time(s, len))
 		return YSC_TIME;

@@ -86,4 +86,43 @@ expect_rc "second SIGINT" 130
 assert_no_leftovers "after a second SIGINT"
 [ -d "$p2/.runnel/builds" ] && [ -z "$(ls "$p2/.runnel/builds")" ] && pass "run directory removed" ||
 	fail "run directory left: $(ls "$p2/.runnel/builds")"
+# Ctrl-C while the image is being pulled: a "registry" on 127.0.0.1 (insecure by default for
+# the daemon) that accepts the connection and never answers keeps the pull hanging; the run
+# must stop at once, report the job as canceled and leave nothing behind.
+port=$((20000 + $$ % 20000))
+(sleep 120 | busybox nc -l -p "$port" >/dev/null 2>&1) &
+hang=$!
+p3=$(make_project pull-cancel <<YML
+hang:
+  image: 127.0.0.1:$port/never/answers:1
+  script: [echo must-not-run]
+YML
+)
+OUT=$T_TMP/pull.out
+(cd "$p3" && NO_COLOR=1 exec "$RUNNEL" run) >"$OUT" 2>&1 &
+pid=$!
+i=0
+while ! grep -q "Pulling docker image" "$OUT" 2>/dev/null && [ $i -lt 200 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 0.5
+start=$(date +%s)
+kill -INT "$pid"
+i=0
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -9 "$pid" 2>/dev/null
+wait "$pid"
+RC=$?
+took=$(($(date +%s) - start))
+kill "$hang" 2>/dev/null
+pkill -f "busybox nc -l -p $port" 2>/dev/null
+expect_rc "SIGINT during the image pull" 130
+[ "$took" -lt 5 ] && pass "the pull was abandoned at once (${took}s)" || fail "SIGINT during the pull took ${took}s"
+expect "the job is canceled, not a pull failure" "hang +test +canceled"
+expect_not "the script never ran" "must-not-run"
+assert_no_leftovers "after SIGINT during a pull"
 test_done

@@ -22,6 +22,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -351,7 +353,8 @@ static void *accept_main(void *arg)
 	return NULL;
 }
 
-static struct fake *fake_start(const struct step *steps, size_t n)
+/* The fake listens on a unix socket, or with tcp on 127.0.0.1 (the libcurl transport). */
+static struct fake *fake_start_on(const struct step *steps, size_t n, bool tcp)
 {
 	struct fake *f = xcalloc(1, sizeof(*f));
 	snprintf(f->dir, sizeof(f->dir), "/tmp/rn-fake-XXXXXX");
@@ -361,14 +364,29 @@ static struct fake *fake_start(const struct step *steps, size_t n)
 	f->steps = steps;
 	f->n_steps = n;
 	pthread_mutex_init(&f->mu, NULL);
-	f->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->sock);
-	assert_int_equal(bind(f->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	if (tcp) {
+		f->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in sin = {.sin_family = AF_INET,
+		                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		socklen_t sl = sizeof(sin);
+		assert_int_equal(bind(f->listen_fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+		assert_int_equal(getsockname(f->listen_fd, (struct sockaddr *)&sin, &sl), 0);
+		snprintf(f->host, sizeof(f->host), "tcp://127.0.0.1:%u", ntohs(sin.sin_port));
+	} else {
+		f->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->sock);
+		assert_int_equal(bind(f->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	}
 	assert_int_equal(listen(f->listen_fd, 16), 0);
 	assert_int_equal(pipe(f->stop_pipe), 0);
 	pthread_create(&f->acceptor, NULL, accept_main, f);
 	return f;
+}
+
+static struct fake *fake_start(const struct step *steps, size_t n)
+{
+	return fake_start_on(steps, n, false);
 }
 
 /* Stops the server, checks that every step was used and nothing failed, frees. */
@@ -554,6 +572,129 @@ static void test_dechunk(void **state)
 	assert_int_equal(docker_dechunk("zz\r\n", 4, &sb), -1);
 	assert_int_equal(docker_dechunk("3\r\nabcX", 7, &sb), -1);
 	strbuf_release(&sb);
+}
+
+/* Collects decoded payload; fails on demand to check that a sink's failure stops decoding. */
+struct payload {
+	struct strbuf out;
+	int calls, fail_at;
+};
+
+static int collect_payload(void *ud, const char *data, size_t len)
+{
+	struct payload *p = ud;
+	if (++p->calls == p->fail_at)
+		return -1;
+	strbuf_add(&p->out, data, len);
+	return 0;
+}
+
+/* Feeds body bytes in pieces of `step` bytes (0 = all at once), as reads may return them.
+ * Returns the total consumed, or the first negative result. */
+static long feed_body(const char *head, const char *body, size_t len, size_t step,
+                      struct payload *p, struct docker_http_body *b)
+{
+	struct docker_http_head h;
+	assert_true(docker_http_head_parse(head, strlen(head), &h) > 0);
+	docker_http_body_init(b, &h, false);
+	size_t off = 0;
+	while (off < len && !b->done) {
+		size_t n = step && len - off > step ? step : len - off;
+		long r = docker_http_body_feed(b, body + off, n, collect_payload, p);
+		if (r < 0)
+			return r;
+		assert_true((size_t)r <= n);
+		off += (size_t)r;
+		if ((size_t)r < n) /* stopped inside the piece: only at the end of the body */
+			assert_true(b->done);
+	}
+	return (long)off;
+}
+
+static void test_http_body(void **state)
+{
+	static const char chunked[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+	static const char body[] = "5\r\nhello\r\n7;ext=\"a b\"\r\n, world\r\nA\nline\r\n ok.\n"
+	                           "0\r\nX-Trailer: 1\r\n\r\nNEXT";
+	size_t blen = sizeof(body) - 1;
+	/* split at every possible size: the decoder keeps its place across reads */
+	for (size_t step = 0; step < 12; step++) {
+		struct payload p = {STRBUF_INIT, 0, 0};
+		struct docker_http_body b;
+		assert_int_equal(feed_body(chunked, body, blen, step, &p, &b), (long)blen - 4);
+		assert_true(b.done);
+		assert_string_equal(p.out.buf, "hello, worldline\r\n ok.");
+		strbuf_release(&p.out);
+	}
+	/* malformed: bad size, oversized size, data longer than its size, bare CR */
+	static const char *const bad[] = {
+	    "zz\r\n", "1234567890abcdef0\r\n", "3\r\nabcX\r\n", "3\r\nabc\r\r\n", ";x\r\n", "3\rX"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct payload p = {STRBUF_INIT, 0, 0};
+		struct docker_http_body b;
+		assert_int_equal(feed_body(chunked, bad[i], strlen(bad[i]), 1, &p, &b), -1);
+		strbuf_release(&p.out);
+	}
+	/* a sink's failure stops decoding */
+	struct payload p = {STRBUF_INIT, 0, 2};
+	struct docker_http_body b;
+	assert_int_equal(feed_body(chunked, body, blen, 0, &p, &b), -2);
+	assert_string_equal(p.out.buf, "hello");
+	strbuf_release(&p.out);
+	/* Content-Length: the rest of the buffer is not this body's */
+	p = (struct payload){STRBUF_INIT, 0, 0};
+	assert_int_equal(
+	    feed_body("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n", "abcdEXTRA", 9, 3, &p, &b),
+	    4);
+	assert_true(b.done);
+	assert_string_equal(p.out.buf, "abcd");
+	strbuf_reset(&p.out);
+	/* no body: 204, 304, 1xx, HEAD, Content-Length: 0 */
+	struct docker_http_head h = {.status = 204, .content_length = 10};
+	docker_http_body_init(&b, &h, false);
+	assert_true(b.done);
+	assert_int_equal(docker_http_body_feed(&b, "x", 1, collect_payload, &p), 0);
+	h.status = 200;
+	docker_http_body_init(&b, &h, true);
+	assert_true(b.done);
+	h.content_length = 0;
+	docker_http_body_init(&b, &h, false);
+	assert_true(b.done);
+	/* neither length nor chunked: everything until the connection closes */
+	h.content_length = -1;
+	docker_http_body_init(&b, &h, false);
+	assert_int_equal(b.mode, DOCKER_BODY_EOF);
+	assert_int_equal(docker_http_body_feed(&b, "abc", 3, collect_payload, &p), 3);
+	assert_false(b.done);
+	assert_string_equal(p.out.buf, "abc");
+	strbuf_release(&p.out);
+}
+
+static void test_http_head_fields(void **state)
+{
+	const char *a = "HTTP/1.1 200 OK\r\nApi-Version:  1.41 \r\nConnection: keep-alive\r\n"
+	                "Libpod-Api-Version: 4.3.1\r\n\r\n";
+	struct docker_http_head h;
+	assert_int_equal(docker_http_head_parse(a, strlen(a), &h), (long)strlen(a));
+	assert_false(h.close);
+	size_t n = 0;
+	const char *v = docker_http_head_value(a, strlen(a), "API-Version", &n);
+	assert_non_null(v);
+	assert_int_equal(n, 4);
+	assert_memory_equal(v, "1.41", 4);
+	assert_non_null(docker_http_head_value(a, strlen(a), "libpod-api-version", &n));
+	assert_int_equal(n, 5);
+	assert_null(docker_http_head_value(a, strlen(a), "Api", &n)); /* a prefix is no match */
+	assert_null(docker_http_head_value(a, strlen(a), "HTTP/1.1 200 OK", &n));
+	const char *b = "HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 0\r\n\r\n";
+	assert_true(docker_http_head_parse(b, strlen(b), &h) > 0);
+	assert_true(h.close);
+	const char *c = "HTTP/1.0 200 OK\r\n\r\n";
+	assert_true(docker_http_head_parse(c, strlen(c), &h) > 0);
+	assert_true(h.close);
+	const char *d = "HTTP/1.1 100 Continue\r\n\r\n";
+	assert_true(docker_http_head_parse(d, strlen(d), &h) > 0);
+	assert_int_equal(h.status, 100);
 }
 
 static void test_error_message(void **state)
@@ -1575,6 +1716,286 @@ static void test_archive(void **state)
 	fake_finish(f, true);
 }
 
+/* libcurl stays unmapped for unix sockets: that is most of the memory saved. */
+static bool libcurl_mapped(void)
+{
+	FILE *m = fopen("/proc/self/maps", "r");
+	assert_non_null(m);
+	char line[512];
+	bool found = false;
+	while (fgets(line, sizeof(line), m))
+		if (strstr(line, "libcurl"))
+			found = true;
+	fclose(m);
+	return found;
+}
+
+static void test_keepalive(void **state)
+{
+	static const char split_answer[] =
+	    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	    "Content-Length: 26\r\n\r\n{\"State\":{\"Status\":\"ok\"}}\n";
+	static const size_t splits[] = {3, 9, 30, 60, 70, 0};
+	struct step steps[] = {
+	    PING("1.41"),
+	    /* the same connection carries the next requests */
+	    {.method = "POST", .path = "/v1.41/containers/a/start", .status = 204},
+	    /* a head and body split in many reads */
+	    {.method = "GET",
+	     .path = "/v1.41/containers/a/json",
+	     .raw_head = "",
+	     .raw = split_answer,
+	     .raw_len = sizeof(split_answer) - 1,
+	     .splits = splits},
+	    /* "Connection: close": the next request goes on a new connection */
+	    {.method = "POST",
+	     .path = "/v1.41/containers/b/start",
+	     .status = 204,
+	     .headers = "Connection: close\r\n"},
+	    /* the daemon closes an idle connection: noticed before the next request */
+	    {.method = "POST",
+	     .path = "/v1.41/containers/c/start",
+	     .status = 204,
+	     .close_after = true},
+	    {.method = "POST", .path = "/v1.41/containers/e/start", .status = 204},
+	    /* it closes the reused connection after reading the request, before any answer
+	     * byte: the request goes again on a new one */
+	    {.method = "POST",
+	     .path = "/v1.41/containers/d/start",
+	     .raw_head = "",
+	     .close_after = true},
+	    {.method = "POST", .path = "/v1.41/containers/d/start", .status = 204},
+	};
+	struct fake *f = fake_start(steps, NSTEPS(steps));
+	struct docker_client *c = connect_fake(f);
+	struct err err = ERR_INIT;
+	assert_int_equal(docker_container_start(c, "a", &err), 0);
+	json_t *info = NULL;
+	assert_int_equal(docker_container_inspect(c, "a", &info, &err), 0);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(info, "State"), "Status")), "ok");
+	json_decref(info);
+	assert_int_equal(f->n_conns, 1);
+	assert_int_equal(docker_container_start(c, "b", &err), 0);
+	assert_int_equal(docker_container_start(c, "c", &err), 0);
+	assert_int_equal(f->n_conns, 2);
+	sleep_ms(50); /* the close reaches the client */
+	assert_int_equal(docker_container_start(c, "e", &err), 0);
+	assert_int_equal(f->n_conns, 3);
+	if (docker_container_start(c, "d", &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(f->n_conns, 4);
+	assert_false(libcurl_mapped());
+	docker_client_free(c);
+	fake_finish(f, true);
+}
+
+static void test_bad_answers(void **state)
+{
+	struct step steps[] = {
+	    PING("1.41"),
+	    {.method = "GET",
+	     .path = "/v1.41/containers/a/json",
+	     .raw_head = "",
+	     .raw = "SSH-2.0-OpenSSH_9.2\r\n\r\n",
+	     .raw_len = 23},
+	    {.method = "GET",
+	     .path = "/v1.41/containers/b/json",
+	     .raw_head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+	     .raw = "3\r\n{}\n\r\nzz\r\n",
+	     .raw_len = 12},
+	    {.method = "GET",
+	     .path = "/v1.41/containers/c/json",
+	     .raw_head = "",
+	     .raw = "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nnot json!",
+	     .raw_len = 48},
+	    {.method = "GET",
+	     .path = "/v1.41/containers/d/json",
+	     .raw_head = "",
+	     .raw = "HTTP/1.1 404 Not Found\r\nContent-Length: 22\r\n\r\nNo such container: d\r\n",
+	     .raw_len = 68}, /* after an upload that could not be read, the client goes on on a new
+	                        connection */
+	    {.method = "POST", .path = "/v1.41/containers/z/start", .status = 204},
+	};
+	struct fake *f = fake_start(steps, NSTEPS(steps));
+	struct docker_client *c = connect_fake(f);
+	struct err err = ERR_INIT;
+	json_t *info = NULL;
+	char *want = xasprintf("cannot inspect container 'a' at %s: connection to the daemon "
+	                       "failed: malformed answer",
+	                       f->host);
+	assert_int_equal(docker_container_inspect(c, "a", &info, &err), -1);
+	assert_string_equal(err.msg, want);
+	free(want);
+	err_release(&err);
+	assert_int_equal(docker_container_inspect(c, "b", &info, &err), -1);
+	assert_non_null(strstr(err.msg, "malformed answer body"));
+	err_release(&err);
+	assert_int_equal(docker_container_inspect(c, "c", &info, &err), -1);
+	assert_non_null(strstr(err.msg, "invalid JSON from the daemon"));
+	err_release(&err);
+	assert_int_equal(docker_container_inspect(c, "d", &info, &err), -1);
+	want = xasprintf("cannot inspect container 'd' at %s: No such container: d (HTTP 404)",
+	                 f->host);
+	assert_string_equal(err.msg, want);
+	free(want);
+	err_release(&err);
+	assert_null(info);
+	int dir = open("/", O_RDONLY | O_DIRECTORY);
+	assert_true(dir >= 0);
+	assert_int_equal(docker_container_put_archive_fd(c, "z", "/x", dir, &err), -1);
+	close(dir);
+	assert_non_null(strstr(err.msg, "cannot read the request body"));
+	err_release(&err);
+	assert_int_equal(docker_container_start(c, "z", &err), 0);
+	docker_client_free(c);
+	fake_finish(f, true);
+}
+
+struct cancel_on_line {
+	int fd;
+	int lines;
+};
+
+/* Presses "Ctrl-C" when the first progress line arrives. */
+static void cancel_on_first_line(void *ud, const char *line)
+{
+	struct cancel_on_line *x = ud;
+	(void)line;
+	if (x->lines++ == 0)
+		assert_int_equal(write(x->fd, "x", 1), 1);
+}
+
+static void test_pull_cancel(void **state)
+{
+	struct strbuf first = STRBUF_INIT;
+	add_chunk(&first, "{\"status\":\"Pulling from x\"}\r\n");
+	struct step steps[] = {
+	    PING("1.41"),
+	    /* one line, then nothing: a pull waiting on a slow registry */
+	    {.method = "POST",
+	     .path = "/v1.41/images/create?fromImage=slow&tag=latest",
+	     .raw_head = chunked_head,
+	     .raw = first.buf,
+	     .raw_len = first.len,
+	     .hold = true},
+	    {.method = "POST", .path = "/v1.41/containers/a/start", .status = 204, .wake = true},
+	};
+	struct fake *f = fake_start(steps, NSTEPS(steps));
+	struct docker_client *c = connect_fake(f);
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	struct cancel_on_line x = {.fd = p[1]};
+	struct docker_pull_opts o = DOCKER_PULL_OPTS_INIT;
+	o.on_line = cancel_on_first_line;
+	o.userdata = &x;
+	o.cancel_fd = p[0];
+	struct err err = ERR_INIT;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(docker_image_pull_opts(c, "slow", &o, &err), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(err.kind, ERR_JOB);
+	assert_string_equal(err.msg, "canceled");
+	err_release(&err);
+	assert_int_equal(x.lines, 1);
+	assert_true(t1.tv_sec - t0.tv_sec < 5); /* the fake holds for 10 s */
+	/* the client goes on, on a new connection */
+	assert_int_equal(docker_container_start(c, "a", &err), 0);
+	assert_int_equal(f->n_conns, 2);
+	close(p[0]);
+	close(p[1]);
+	docker_client_free(c);
+	fake_finish(f, true);
+	strbuf_release(&first);
+}
+
+/* tcp:// goes through libcurl (loaded now), with the same HTTP on top: keep-alive, chunked
+ * answers, error answers and a hijacked attach with the stdin half-close. */
+static void test_tcp_transport(void **state)
+{
+	build_run_frames();
+	struct strbuf ok = STRBUF_INIT;
+	add_chunk(&ok, "{\"status\":\"Pulling from x\"}\r\n");
+	add_chunk(&ok, "{\"status\":\"Status: Downloaded\"}\r\n");
+	strbuf_addstr(&ok, "0\r\n\r\n");
+	static const size_t splits[] = {5, 31, 0};
+	struct step steps[] = {
+	    PING("1.41"),
+	    {.method = "POST",
+	     .path = "/v1.41/images/create?fromImage=alpine&tag=latest",
+	     .raw = ok.buf,
+	     .raw_len = ok.len,
+	     .raw_head = chunked_head,
+	     .splits = splits},
+	    {.method = "GET",
+	     .path = "/v1.41/containers/nope/json",
+	     .status = 404,
+	     .body = "{\"message\":\"No such container: nope\"}"},
+	    {.method = "POST",
+	     .path = "/v1.41/containers/t1/attach?stream=1&stdin=1&stdout=1&stderr=1",
+	     .hijack = true,
+	     .read_stdin = true,
+	     .raw = run_frames.buf,
+	     .raw_len = run_frames.len,
+	     .splits = run_splits},
+	    {.method = "POST", .path = "/v1.41/containers/t1/start", .status = 204},
+	    {.method = "POST",
+	     .path = "/v1.41/containers/t1/wait",
+	     .status = 200,
+	     .body = "{\"StatusCode\":3}"},
+	};
+	struct fake *f = fake_start_on(steps, NSTEPS(steps), true);
+	/* plain tcp, also when t102 runs these tests with DOCKER_TLS_VERIFY=1 */
+	struct docker_opts to = DOCKER_OPTS_INIT;
+	to.host = f->host;
+	to.tls_verify = 0;
+	to.timeout_ms = 10000;
+	struct err err = ERR_INIT;
+	struct docker_client *c = docker_client_new(&to, &err);
+	if (!c)
+		fail_msg("connect: %s", err.msg);
+	struct strvec lines = STRVEC_INIT;
+	assert_int_equal(docker_image_pull(c, "alpine", on_line, &lines, &err), 0);
+	assert_int_equal(lines.n, 2);
+	assert_string_equal(lines.v[1], "Status: Downloaded");
+	strvec_release(&lines);
+	json_t *info = NULL;
+	assert_int_equal(docker_container_inspect(c, "nope", &info, &err), -1);
+	char *want = xasprintf("cannot inspect container 'nope' at %s: No such container: nope "
+	                       "(HTTP 404)",
+	                       f->host);
+	assert_string_equal(err.msg, want);
+	free(want);
+	err_release(&err);
+	assert_int_equal(f->n_conns, 1);
+	struct output o = {STRBUF_INIT, STRBUF_INIT, 0};
+	struct docker_run_io io = {.input = "echo hi\n",
+	                           .input_len = 8,
+	                           .on_output = on_output,
+	                           .userdata = &o,
+	                           .cancel_fd = -1};
+	int code = -1;
+	if (docker_container_run_attached(c, "t1", &io, &code, NULL, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(code, 3);
+	assert_string_equal(o.out.buf, "line one\nline two\n");
+	assert_string_equal(f->rec[3].stdin_data.buf, "echo hi\n");
+	output_release(&o);
+	docker_client_free(c);
+	fake_finish(f, true);
+	strbuf_release(&ok);
+	/* nobody listening: the connect error names the endpoint */
+	struct docker_opts op = DOCKER_OPTS_INIT;
+	op.host = "tcp://127.0.0.1:1";
+	op.tls_verify = 0;
+	assert_null(docker_client_new(&op, &err));
+	assert_int_equal(err.kind, ERR_ENV);
+	assert_string_equal(err.msg, "cannot connect to the Docker daemon at tcp://127.0.0.1:1: "
+	                             "Connection refused (is the daemon running?)");
+	err_release(&err);
+}
+
 static void test_request_timeout(void **state)
 {
 	/* a daemon that accepts and never answers: the per-request timeout ends the wait */
@@ -1876,7 +2297,8 @@ int main(void)
 	    cmocka_unit_test(test_http_head),          cmocka_unit_test(test_dechunk),
 	    cmocka_unit_test(test_error_message),      cmocka_unit_test(test_image_ref_split),
 	    cmocka_unit_test(test_lines_and_progress), cmocka_unit_test(test_demux),
-	    cmocka_unit_test(test_parse_json_answers),
+	    cmocka_unit_test(test_parse_json_answers), cmocka_unit_test(test_http_body),
+	    cmocka_unit_test(test_http_head_fields),
 	};
 	const struct CMUnitTest fake[] = {
 	    cmocka_unit_test(test_connect_refused),
@@ -1891,6 +2313,11 @@ int main(void)
 	    cmocka_unit_test(test_logs_exec),
 	    cmocka_unit_test(test_archive),
 	    cmocka_unit_test(test_request_timeout),
+	    cmocka_unit_test(test_keepalive),
+	    cmocka_unit_test(test_bad_answers),
+	    cmocka_unit_test(test_pull_cancel),
+	    /* last: it maps libcurl, which the others check is not mapped */
+	    cmocka_unit_test(test_tcp_transport),
 	};
 	const struct CMUnitTest engine[] = {
 	    cmocka_unit_test(test_engine_run),

@@ -22,6 +22,8 @@
 #include "report/report.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
+#include "vcs/git.h"
+#include "vcs/gitdir.h"
 
 struct env {
 	char dir[64];      /* project */
@@ -283,6 +285,190 @@ static void test_labels(void **state)
 	strvec_release(&l);
 }
 
+/* ---- the job's repository (vcs/gitdir.h) and the cache ---- */
+
+static void sh(const char *fmt, const char *dir)
+{
+	char cmd[4096];
+	snprintf(cmd, sizeof(cmd), "cd '%s' && (%s) >/dev/null 2>&1", dir, fmt);
+	assert_int_equal(system(cmd), 0);
+}
+
+#define GIT_C "git -c user.email=t@e.st -c user.name=t -c init.defaultBranch=main "
+
+/* stdout of `git -C dir args...` (owned), asserting it ran */
+static char *git_out(const char *dir, const char *const *args)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct err err = ERR_INIT;
+	assert_int_equal(vcs_git(dir, args, &sb, &err), 0);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* A repository with a merge: c1 - c2 - c3 - M on main, c1 - s1 - s2 on side merged into M. */
+static void make_merge_repo(const char *dir)
+{
+	sh(GIT_C "init -q && echo 1 > a.txt && echo keep > b.txt && git add . && " GIT_C
+	         "commit -qm c1 && git branch side && echo 2 > a.txt && " GIT_C
+	         "commit -qam c2 && echo 3 > a.txt && " GIT_C
+	         "commit -qam c3 && git checkout -q side"
+	         " && echo s1 > s.txt && git add s.txt && " GIT_C "commit -qm s1 && echo s2 > s.txt"
+	         " && " GIT_C "commit -qam s2 && git checkout -q main && " GIT_C
+	         "merge -q --no-edit side && git tag v1",
+	   dir);
+}
+
+static void test_gitdir_create(void **state)
+{
+	char repo[] = "/tmp/runnel-gitdir-XXXXXX";
+	assert_non_null(mkdtemp(repo));
+	make_merge_repo(repo);
+	/* the work tree the jobs see: the repository's files with one change and one new file */
+	char wt[64], dest[64];
+	snprintf(wt, sizeof(wt), "%s-wt", repo);
+	snprintf(dest, sizeof(dest), "%s-git", repo);
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd),
+	         "mkdir '%s' && cp a.txt b.txt s.txt '%s' && echo x >> '%s/b.txt'"
+	         " && echo n > '%s/new.txt'",
+	         wt, wt, wt, wt);
+	sh(cmd, repo);
+	const char *head_args[] = {"rev-parse", "HEAD", NULL};
+	char *sha = git_out(repo, head_args);
+	sha[40] = '\0';
+	struct vcs_gitdir_opts o = {
+	    .repo_dir = repo, .work_tree = wt, .origin_url = "https://h/p.git"};
+	struct err err = ERR_INIT;
+	assert_int_equal(vcs_gitdir_create(&o, dest, &err), 1);
+	/* the job's view: dest/.git with wt's files (what `cp -a` of both gives) */
+	snprintf(cmd, sizeof(cmd), "cp -a '%s/.git' .", dest);
+	sh(cmd, wt);
+	const char *status[] = {"status", "--porcelain", NULL};
+	char *st = git_out(wt, status);
+	assert_string_equal(st, " M b.txt\n?? new.txt\n");
+	const char *detached[] = {"rev-parse", "--symbolic-full-name", "HEAD", NULL};
+	char *sym = git_out(wt, detached);
+	assert_string_equal(sym, "HEAD\n"); /* detached */
+	char *h = git_out(wt, head_args);
+	assert_int_equal(strncmp(h, sha, 40), 0);
+	const char *heads[] = {"for-each-ref", "--format=%(refname)", "refs/heads", "refs/tags",
+	                       NULL};
+	char *refs = git_out(wt, heads);
+	assert_string_equal(refs, "refs/tags/v1\n"); /* no local branch, tags kept */
+	const char *url[] = {"config", "remote.origin.url", NULL};
+	char *u = git_out(wt, url);
+	assert_string_equal(u, "https://h/p.git\n");
+	free(st), free(sym), free(h), free(refs), free(u);
+
+	/* a commit that does not exist is an error naming the step */
+	char bad[64];
+	snprintf(bad, sizeof(bad), "%s-bad", repo);
+	o.commit = "0123456789012345678901234567890123456789";
+	assert_int_equal(vcs_gitdir_create(&o, bad, &err), -1);
+	assert_non_null(strstr(err.msg, "update-ref"));
+	assert_non_null(strstr(err.msg, repo));
+	err_release(&err);
+	/* no commit yet: nothing to clone, not an error */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' && git init -q '%s'", bad, dest, bad);
+	sh(cmd, "/");
+	o.repo_dir = bad;
+	o.commit = NULL;
+	assert_int_equal(vcs_gitdir_create(&o, dest, &err), 0);
+	assert_false(err_is_set(&err));
+	free(sha);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s' '%s' '%s'", repo, wt, dest, bad);
+	sh(cmd, "/");
+}
+
+/* The shallow boundary matches what git's own `clone --depth` computes, merges included. */
+static void test_gitdir_shallow(void **state)
+{
+	char repo[] = "/tmp/runnel-shallow-XXXXXX";
+	assert_non_null(mkdtemp(repo));
+	make_merge_repo(repo);
+	char cmd[2048], gd[64], path[96], ref[96];
+	snprintf(gd, sizeof(gd), "%s/.git", repo);
+	snprintf(path, sizeof(path), "%s/mine", repo);
+	for (int depth = 1; depth <= 5; depth++) {
+		struct err err = ERR_INIT;
+		unlink(path);
+		assert_int_equal(vcs_gitdir_shallow(gd, "HEAD", (unsigned long)depth, path, &err),
+		                 0);
+		snprintf(ref, sizeof(ref), "%s-clone", repo);
+		snprintf(cmd, sizeof(cmd),
+		         "rm -rf '%s' && git clone -q --depth %d 'file://%s' '%s' && "
+		         "(sort '%s/.git/shallow' 2>/dev/null || true) > '%s/want' && "
+		         "(sort '%s' 2>/dev/null || true) > '%s/got' && cmp '%s/want' '%s/got'",
+		         ref, depth, repo, ref, ref, repo, path, repo, repo, repo);
+		sh(cmd, repo);
+	}
+	/* deeper than the history: no boundary, no file */
+	struct err err = ERR_INIT;
+	unlink(path);
+	assert_int_equal(vcs_gitdir_shallow(gd, "HEAD", 50, path, &err), 0);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(vcs_gitdir_depth("20"), 20);
+	assert_int_equal(vcs_gitdir_depth("0"), 0);
+	assert_int_equal(vcs_gitdir_depth("-3"), 0);
+	assert_int_equal(vcs_gitdir_depth("5a"), 0);
+	assert_int_equal(vcs_gitdir_depth(""), 0);
+	assert_int_equal(vcs_gitdir_depth(NULL), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s-clone'", repo, repo);
+	sh(cmd, "/");
+}
+
+/* Shell executor in a real repository: GIT_STRATEGY, GIT_DEPTH, and the cache across runs. */
+static void test_shell_git_and_cache(void **state)
+{
+	struct env *e = env_new();
+	make_merge_repo(e->dir);
+	const char *head_args[] = {"rev-parse", "HEAD", NULL};
+	char *sha = git_out(e->dir, head_args);
+	sha[40] = '\0';
+	var_list_set_kv(NULL, &e->predefined, "CI_COMMIT_SHA", sha);
+	strvec_push(&e->files, "a.txt");
+	struct job *j = fix_job(&e->fx, "git", 0);
+	static const char *s1[] = {
+	    "echo \"head=$(git rev-parse HEAD) n=$(git log --oneline | wc -l)\"",
+	    "echo \"cached=$(cat c/f 2>/dev/null || echo none)\"",
+	    "mkdir -p c && echo from-cache > c/f"};
+	j->script = strs(s1, 3);
+	static const char *cpaths[] = {"c/"};
+	static struct cache_spec cache = {.key = "k-$CI_JOB_NAME", .when = ART_ON_SUCCESS};
+	cache.paths = strs(cpaths, 1);
+	j->caches = &cache;
+	j->n_caches = 1;
+	struct job *none = fix_job(&e->fx, "none", 0);
+	static const char *s2[] = {"test ! -e .git", "test -f a.txt", "echo none-ok"};
+	none->script = strs(s2, 3);
+	static struct var nv[] = {{.key = "GIT_STRATEGY", .value = "none"}};
+	none->variables = (struct var_list){nv, 1, 1};
+	struct job *depth = fix_job(&e->fx, "depth", 0);
+	static const char *s3[] = {"echo \"depth-n=$(git log --oneline | wc -l)\""};
+	depth->script = strs(s3, 1);
+	static struct var dv[] = {{.key = "GIT_DEPTH", .value = "1"}};
+	depth->variables = (struct var_list){dv, 1, 1};
+	env_start(e);
+	assert_non_null(e->run.git_layer);
+	assert_int_equal(run_job(e, "git").failure, FAILURE_NONE);
+	assert_int_equal(run_job(e, "git").failure, FAILURE_NONE);
+	assert_int_equal(run_job(e, "none").failure, FAILURE_NONE);
+	assert_int_equal(run_job(e, "depth").failure, FAILURE_NONE);
+	char *out = output(e);
+	char want[128];
+	snprintf(want, sizeof(want), "head=%s n=6\n", sha);
+	assert_non_null(strstr(out, want));
+	const char *first = strstr(out, "cached=none");
+	assert_non_null(first);
+	assert_non_null(strstr(first, "Creating cache k-git..."));
+	assert_non_null(strstr(first, "cached=from-cache")); /* the second attempt restored it */
+	assert_non_null(strstr(out, "none-ok"));
+	assert_non_null(strstr(out, "depth-n=1\n"));
+	free(out);
+	free(sha);
+	env_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +478,9 @@ int main(void)
 	    cmocka_unit_test(test_shell_cancel),
 	    cmocka_unit_test(test_dotenv_between_jobs),
 	    cmocka_unit_test(test_labels),
+	    cmocka_unit_test(test_gitdir_create),
+	    cmocka_unit_test(test_gitdir_shallow),
+	    cmocka_unit_test(test_shell_git_and_cache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

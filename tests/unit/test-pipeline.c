@@ -664,6 +664,128 @@ static void test_spec_inputs(void **state)
 		     "unknown interpolation key: `foo`", 7, 11);
 }
 
+/* A component of the project itself at the pipeline's commit is read from the project;
+ * another version of it is not. */
+static void test_include_own_component(void **state)
+{
+	(void)state;
+	_cleanup_free_ char *dir = new_dir();
+	put(dir, ".gitlab-ci.yml",
+	    "include:\n  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/comp@$CI_COMMIT_SHA\n"
+	    "    inputs: {stage: build}\n");
+	put(dir, "templates/comp/template.yml",
+	    "spec:\n  inputs:\n    stage:\n      default: test\n---\n"
+	    "comp-job:\n  stage: $[[ inputs.stage ]]\n  script: x\n");
+	struct tctx t;
+	tctx_init(&t, dir);
+	tctx_set(&t, "CI_SERVER_FQDN", "gitlab.example.com", true);
+	tctx_set(&t, "CI_COMMIT_SHA", "0123abcd", true);
+	struct err err = ERR_INIT;
+	struct pipeline *p = tload(&t, dir, &err);
+	if (!p)
+		fail_msg("%s", err.msg);
+	assert_jobs(p, "comp-job@build");
+	pipeline_free(p);
+	put(dir, ".gitlab-ci.yml",
+	    "include:\n  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/nope@$CI_COMMIT_SHA\n");
+	assert_null(tload(&t, dir, &err));
+	assert_string_equal(err.msg,
+			    "component: `gitlab.example.com/grp/proj/nope@0123abcd`. One of the "
+			    "files [templates/nope.yml,templates/nope/template.yml] must exist in "
+			    "`gitlab.example.com/grp/proj`");
+	err_release(&err);
+	put(dir, ".gitlab-ci.yml",
+	    "include:\n  - component: gitlab.example.com/grp/proj/comp@v1\n");
+	assert_null(tload(&t, dir, &err));
+	assert_non_null(strstr(err.msg, "cannot be fetched offline"));
+	err_release(&err);
+	var_list_release(&t.vars);
+}
+
+/* Loads a main file including tpl.yml with `inputs: {given}`; returns the error (owned by the
+ * caller's err) or NULL when it loads, with *ret_p set. */
+static const char *include_with_inputs(const char *given, const char *tpl, struct err *err,
+				       struct pipeline **ret_p)
+{
+	_cleanup_free_ char *dir = new_dir();
+	_cleanup_free_ char *main_yml =
+		xasprintf("include:\n  - local: tpl.yml\n    inputs: {%s}\n", given);
+	put(dir, ".gitlab-ci.yml", main_yml);
+	put(dir, "tpl.yml", tpl);
+	*ret_p = load_dir(dir, NULL, err);
+	return *ret_p ? NULL : err->msg;
+}
+
+static void expect_input_error(const char *given, const char *tpl, const char *msg)
+{
+	struct err err = ERR_INIT;
+	struct pipeline *p = NULL;
+	const char *got = include_with_inputs(given, tpl, &err, &p);
+	if (!got) {
+		pipeline_free(p);
+		fail_msg("expected error '%s'", msg);
+	}
+	if (strcmp(got, msg) != 0)
+		fail_msg("error '%s', expected '%s'", got, msg);
+	err_release(&err);
+}
+
+/* spec:inputs validation and interpolation as GitLab's Interpolation::Inputs/Block/Template. */
+static void test_spec_inputs_validation(void **state)
+{
+	(void)state;
+	const char *str_tpl = "spec:\n  inputs:\n    s:\n      type: string\n---\n"
+			      "j:\n  script: echo $[[ inputs.s ]]\n";
+	expect_input_error("s: 1", str_tpl, "`s` input: provided value is not a string");
+	expect_input_error("s: x",
+			   "spec:\n  inputs:\n    s:\n      type: foo\n---\nj: {script: x}\n",
+			   "header:spec:inputs:s input type unknown value: foo");
+	expect_input_error("a: x",
+			   "spec:\n  inputs:\n    a:\n      type: array\n---\nj: {script: x}\n",
+			   "`a` input: provided value is not an array");
+	const char *rx_tpl = "spec:\n  inputs:\n    v:\n      regex: ^v\\d+$\n---\n"
+			     "j:\n  script: echo $[[ inputs.v ]]\n";
+	expect_input_error("v: x1", rx_tpl,
+			   "`v` input: provided value does not match required RegEx pattern");
+	expect_input_error("v: v1",
+			   "spec:\n  inputs:\n    v:\n      regex: ^[x\n---\nj: {script: x}\n",
+			   "`v` input: invalid regular expression");
+	expect_input_error("o: [a]",
+			   "spec:\n  inputs:\n    o:\n      type: array\n      default: []\n"
+			   "      options: [a, b]\n---\nj:\n  script: x\n",
+			   "`o` input: Options can only be used with string and number inputs");
+#define FN_TPL(fns) "spec:\n  inputs:\n    s:\n---\nj:\n  script: echo $[[ inputs.s | " fns " ]]\n"
+	expect_input_error("s: x",
+			   FN_TPL("posix_escape | posix_escape | posix_escape | posix_escape"),
+			   "too many functions in interpolation block");
+	expect_input_error("s: x", FN_TPL("nope"),
+			   "no function matching `nope`: check that the function name, arguments, "
+			   "and types are correct");
+#undef FN_TPL
+	expect_error("spec:\n  inputs:\n    a:\n      default: x\n---\n"
+		     "j:\n  script: $[[ inputs ]]\n",
+		     "invalid interpolation access pattern", 7, 11);
+	/* component context needs spec:component (not supported): the key is unknown */
+	expect_error("spec:\n  inputs:\n    a:\n      default: x\n---\nj:\n"
+		     "  script: $[[ component.name ]]\n",
+		     "unknown interpolation key: `component`", 7, 11);
+	/* a valid value; a null given value takes the default; an array inside a string is Ruby's
+	 * to_s of it, an array alone stays a list */
+	struct err err = ERR_INIT;
+	struct pipeline *p = NULL;
+	assert_null(include_with_inputs("v: v12, n: null, a: [x, 2, true]",
+					"spec:\n  inputs:\n    v:\n      regex: ^v\\d+$\n"
+					"    n:\n      default: dflt\n"
+					"    a:\n      type: array\n---\n"
+					"j:\n  script:\n"
+					"    - echo $[[ inputs.v ]] $[[ inputs.n ]]\n"
+					"    - echo $[[ inputs.a ]]\n    - $[[ inputs.a ]]\n",
+					&err, &p));
+	const struct job *j = pipeline_find_job(p, "j");
+	assert_string_equal(str_join(&j->script), "echo v12 dflt,echo [\"x\", 2, true],x,2,true");
+	pipeline_free(p);
+}
+
 /* ---- extends, !reference, default --------------------------------------------------------- */
 
 static void test_extends(void **state)
@@ -1123,11 +1245,82 @@ static void test_real_corpus(void **state)
 	closedir(d);
 	print_message("corpus: %d loaded, %d rejected as expected\n", loaded, offline - bad);
 	assert_int_equal(bad, 0);
-	assert_true(loaded > 0);
+	/* the other 20 need includes from elsewhere (test_real_corpus_includes) or are invalid */
+	assert_int_equal(loaded, 7);
+}
+
+/* Corpus projects that still fail with their stand-in includes, and the error they fail with. */
+static const char *const corpus_includes_invalid[][2] = {
+	/* GitLab rejects it too: the need names a job that no file defines (yaml_processor's
+	 * "undefined need" check) */
+	{ "NVIDIA__gpu-operator",
+	  "release:staging-gpu-operator job: undefined need: image:gpu-operator" },
+	/* runnel bugs, waiting for a fix in src/model (GitLab accepts both): `cache: [*list]`
+	 * nests a list that GitLab flattens ([@config].flatten in ComposableArray), and
+	 * `parallel: null` is "unspecified" for GitLab (Entry::Factory turns a nil value into
+	 * Entry::Unspecified). When the fix lands this test fails: move the project to the
+	 * loaded ones (and raise the count below). */
+	{ "gitlabhq__gitlab-shell",
+	  "jobs:modules:download:cache config should be a hash or an array of hashes" },
+	{ "gitlabhq__gitlab-runner",
+	  "jobs:windows 1809 compile tests:parallel should be an integer or a hash" },
+};
+
+/* Jobs (and their stage) that only exist or only work thanks to the stand-in includes. */
+static const char *const corpus_includes_jobs[][3] = {
+	{ "GNOME__libadwaita", "build-gnomeos-lsan", "build" }, /* component with inputs */
+	{ "GNOME__libadwaita", "nightly", "deploy" }, /* extends a project template */
+	{ "GNOME__librsvg", "opensuse-container@x86_64.stable", "container-build" }, /* remote */
+	{ "GStreamer__gst-plugins-rs", "test windows msrv", "test" },
+	{ "OS2mo__os2mo", "Release master", "release" },
+	{ "gitlabhq__cli", "code_navigation", "test" },
+	{ "hetznercloud__fleeting-plugin-hetzner", "releaser-pleaser", "release" },
+	{ "meltano__meltano", "semgrep-sast", "test" },
+	{ "vishaltak__gitlab-development-kit", "container_scanning", "analyze" },
+};
+
+static const char *corpus_includes_error(const char *name)
+{
+	size_t n = sizeof(corpus_includes_invalid) / sizeof(*corpus_includes_invalid);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(name, corpus_includes_invalid[i][0]) == 0)
+			return corpus_includes_invalid[i][1];
+	return NULL;
+}
+
+static void check_corpus_includes_jobs(const char *name, const struct pipeline *p)
+{
+	for (size_t i = 0; i < sizeof(corpus_includes_jobs) / sizeof(*corpus_includes_jobs); i++) {
+		if (strcmp(name, corpus_includes_jobs[i][0]) != 0)
+			continue;
+		const struct job *j = pipeline_find_job(p, corpus_includes_jobs[i][1]);
+		if (!j)
+			fail_msg("%s: no job '%s'", name, corpus_includes_jobs[i][1]);
+		assert_string_equal(j->stage, corpus_includes_jobs[i][2]);
+	}
+	/* !reference [variables, X] into the variables of an included project file */
+	if (strcmp(name, "GStreamer__gst-plugins-rs") == 0)
+		assert_string_equal(var_of(pipeline_find_job(p, "test windows msrv"),
+					   "RUST_VERSION"),
+				    "1.83.0");
+}
+
+/* Loads one corpus project with its stand-ins; components are addressed through
+ * $CI_SERVER_FQDN, which these projects run on gitlab.com. */
+static struct pipeline *load_corpus_with_includes(const char *dir, const char *inc, struct err *err)
+{
+	struct tctx t;
+	tctx_init(&t, dir);
+	tctx_set(&t, "CI_SERVER_FQDN", "gitlab.com", true);
+	t.ctx.include_dir = inc;
+	struct pipeline *p = tload(&t, dir, err);
+	var_list_release(&t.vars);
+	return p;
 }
 
 /* Corpus projects whose remote/project/template/component includes have minimal stand-ins in
- * tests/fixtures/real-includes/<project>/ (docs/internals/includes.md layout) load with them. */
+ * tests/fixtures/real-includes/<project>/ (docs/internals/includes.md layout) load with them,
+ * or fail with the one error listed in corpus_includes_invalid. */
 static void test_real_corpus_includes(void **state)
 {
 	(void)state;
@@ -1141,24 +1334,39 @@ static void test_real_corpus_includes(void **state)
 	DIR *d = opendir(inc_root);
 	assert_non_null(d);
 	struct dirent *de;
-	int loaded = 0;
+	int loaded = 0, rejected = 0;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
 		_cleanup_free_ char *dir = xasprintf("%s/%s", root, de->d_name);
 		_cleanup_free_ char *inc = xasprintf("%s/%s", inc_root, de->d_name);
+		const char *want = corpus_includes_error(de->d_name);
 		struct err err = ERR_INIT;
-		struct pipeline *p = load_dir(dir, inc, &err);
+		struct pipeline *p = load_corpus_with_includes(dir, inc, &err);
+		if (want) {
+			if (p)
+				fail_msg("%s now loads: remove it from corpus_includes_invalid",
+					 de->d_name);
+			if (!strstr(err.msg, want))
+				fail_msg("%s: got '%s', expected '%s'", de->d_name, err.msg, want);
+			err_release(&err);
+			rejected++;
+			continue;
+		}
 		if (!p)
 			fail_msg("%s: %s:%u:%u: %s", de->d_name, err.loc.file ? err.loc.file : "",
 				 err.loc.line, err.loc.col, err.msg);
 		assert_true(p->n_jobs + p->n_excluded > 0);
+		check_corpus_includes_jobs(de->d_name, p);
 		pipeline_free(p);
 		loaded++;
 	}
 	closedir(d);
-	print_message("corpus with stand-in includes: %d loaded\n", loaded);
-	assert_true(loaded >= 3);
+	print_message("corpus with stand-in includes: %d loaded, %d rejected as expected\n", loaded,
+		      rejected);
+	assert_int_equal(rejected,
+			 sizeof(corpus_includes_invalid) / sizeof(*corpus_includes_invalid));
+	assert_int_equal(loaded, 16);
 }
 
 /* Needs on one instance of a parallel job by its full name, and $[[ matrix.NAME ]] in
@@ -1283,51 +1491,50 @@ static void test_robustness(void **state)
 	strbuf_release(&sb);
 }
 
-/* ---- performance --------------------------------------------------------------------------- */
+/* ---- scale ------------------------------------------------------------------------------- */
 
-static double load_generated(int n_jobs)
+/* The benchmark's shape (bench/list): n jobs over 10 stages, each extends a template, has a
+ * rules:if with && and a regex, and needs a job of the previous stage. Timing is measured by
+ * the benchmark, never here; this checks that the result is right at that size. */
+static void test_large_generated_pipeline(void **state)
 {
+	(void)state;
+	enum { N = 3000, PER = N / 10 };
 	_cleanup_free_ char *dir = new_dir();
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_addstr(&sb, "stages: [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9]\n"
 			   ".tpl:\n  image: alpine\n  script: [echo hi]\n  variables: {T: t}\n");
-	int per = n_jobs / 10;
-	for (int i = 0; i < n_jobs; i++) {
-		int s = i / per;
-		strbuf_addf(&sb, "job%d:\n  extends: .tpl\n  stage: s%d\n", i, s);
+	for (int i = 0; i < N; i++) {
+		strbuf_addf(&sb, "job%d:\n  extends: .tpl\n  stage: s%d\n", i, i / PER);
 		strbuf_addf(&sb, "  rules:\n    - if: $CI_COMMIT_BRANCH == \"main\" && "
 				 "$CI_COMMIT_REF_NAME =~ /^ma/\n");
-		if (s > 0)
-			strbuf_addf(&sb, "  needs: [job%d]\n", i - per);
+		if (i >= PER)
+			strbuf_addf(&sb, "  needs: [job%d]\n", i - PER);
 	}
 	put(dir, ".gitlab-ci.yml", sb.buf);
 	strbuf_release(&sb);
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct err err = ERR_INIT;
 	struct pipeline *p = load_dir(dir, NULL, &err);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!p)
 		fail_msg("%s", err.msg);
-	assert_int_equal(p->n_jobs, n_jobs);
-	pipeline_free(p);
-	return (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-}
-
-static void test_performance(void **state)
-{
-	(void)state;
-	/* best of 3 runs: the machine may be busy */
-	double t1 = 1e9, t3 = 1e9;
-	for (int i = 0; i < 3; i++) {
-		double a = load_generated(1000), b = load_generated(3000);
-		t1 = a < t1 ? a : t1;
-		t3 = b < t3 ? b : t3;
+	assert_int_equal(p->n_jobs, N);
+	for (int i = 0; i < N; i += 7) {
+		char name[16], need[16], stage[8];
+		snprintf(name, sizeof(name), "job%d", i);
+		snprintf(stage, sizeof(stage), "s%d", i / PER);
+		const struct job *j = pipeline_find_job(p, name);
+		assert_non_null(j);
+		assert_string_equal(j->stage, stage);
+		assert_string_equal(j->image.name, "alpine");
+		if (i < PER) {
+			assert_int_equal(j->n_needs, 0);
+			continue;
+		}
+		snprintf(need, sizeof(need), "job%d", i - PER);
+		assert_int_equal(j->n_needs, 1);
+		assert_string_equal(j->needs[0].job, need);
 	}
-	print_message("1000 jobs: %.1f ms, 3000 jobs: %.1f ms\n", t1, t3);
-	/* Linear: 3x the jobs must not cost much more than 3x (quadratic would be 9x). Generous
-	 * bound for sanitizer and valgrind runs. */
-	assert_true(t3 < t1 * 6 + 50);
+	pipeline_free(p);
 }
 
 /* ---- main ---------------------------------------------------------------------------------- */
@@ -1364,6 +1571,8 @@ int main(void)
 		cmocka_unit_test(test_include_errors),
 		cmocka_unit_test(test_include_dir_offline),
 		cmocka_unit_test(test_spec_inputs),
+		cmocka_unit_test(test_spec_inputs_validation),
+		cmocka_unit_test(test_include_own_component),
 		cmocka_unit_test(test_extends),
 		cmocka_unit_test(test_reference),
 		cmocka_unit_test(test_default_and_inherit),
@@ -1378,7 +1587,7 @@ int main(void)
 		cmocka_unit_test(test_real_corpus_includes),
 		cmocka_unit_test(test_instance_needs),
 		cmocka_unit_test(test_robustness),
-		cmocka_unit_test(test_performance),
+		cmocka_unit_test(test_large_generated_pipeline),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

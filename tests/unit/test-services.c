@@ -179,8 +179,9 @@ static void test_diag_buildkit_dial(void **state)
 	free(m);
 	/* two DinD services: the address cannot be told apart, no guess */
 	struct services_diag_svc w[] = {dind(true, true), dind(true, true)};
-	m = diagnose(w, 2, "failed to dial gRPC: cannot connect to the Docker daemon: dial tcp "
-	                   "172.23.0.2:2375: connect: connection refused\n");
+	m = diagnose(w, 2,
+	             "failed to dial gRPC: cannot connect to the Docker daemon: dial tcp "
+	             "172.23.0.2:2375: connect: connection refused\n");
 	assert_null(strstr(m, "2376"));
 	free(m);
 }
@@ -681,6 +682,182 @@ static void test_eng_dindcache_slots(void **state)
 	free(xdg), free(slug), free(v0), free(v1);
 }
 
+/* ---- issue 4: --lenient, CI_DEBUG_SERVICES, allowed_privileged_services ---- */
+
+static void test_lenient_certdir(void **state)
+{
+	(void)state;
+	char *al[] = {"docker", "dind", NULL};
+	/* 2375 against a TLS daemon: TLS off */
+	assert_string_equal(services_lenient_certdir("tcp://docker:2375", al, "/certs"), "");
+	assert_string_equal(services_lenient_certdir("tcp://dind:2375/", al, "/x"), "");
+	/* 2376 against a plain daemon: TLS on, the image's default directory */
+	assert_string_equal(services_lenient_certdir("tcp://docker:2376", al, ""), "/certs");
+	/* already matching, another host, another port, no DOCKER_HOST: nothing to fix */
+	assert_null(services_lenient_certdir("tcp://docker:2375", al, ""));
+	assert_null(services_lenient_certdir("tcp://docker:2376", al, "/certs"));
+	assert_null(services_lenient_certdir("tcp://other:2375", al, "/certs"));
+	assert_null(services_lenient_certdir("tcp://docker:1234", al, "/certs"));
+	assert_null(services_lenient_certdir("unix:///var/run/docker.sock", al, "/certs"));
+	assert_null(services_lenient_certdir(NULL, al, "/certs"));
+	assert_null(services_lenient_certdir("tcp://docker:2375", NULL, "/certs"));
+}
+
+static void test_debug_enabled(void **state)
+{
+	(void)state;
+	struct arena a;
+	arena_init(&a);
+	struct var_list vars = {0};
+	assert_false(services_debug_enabled(NULL));
+	assert_false(services_debug_enabled(&vars));
+	var_list_set_kv(&a, &vars, "CI_DEBUG_SERVICES", "false");
+	assert_false(services_debug_enabled(&vars));
+	var_list_set_kv(&a, &vars, "CI_DEBUG_SERVICES", "TRUE");
+	assert_true(services_debug_enabled(&vars));
+	var_list_set_kv(&a, &vars, "CI_DEBUG_SERVICES", "1");
+	assert_true(services_debug_enabled(&vars));
+	var_list_set_kv(&a, &vars, "CI_DEBUG_SERVICES", "yes please");
+	assert_false(services_debug_enabled(&vars));
+	arena_release(&a); /* the list lives in the arena */
+}
+
+static void test_diag_lenient_hints(void **state)
+{
+	(void)state;
+	struct services_diag_svc v[] = {dind(true, true)};
+	char *m = diagnose(v, 1, refused_2375);
+	assert_non_null(strstr(m, "`runnel run --lenient` gets past this by starting the service "
+	                          "without TLS"));
+	free(m);
+	struct services_diag_svc w[] = {dind(false, true)};
+	m = diagnose(w, 1,
+	             "Cannot connect to the Docker daemon at tcp://docker:2376. Is the "
+	             "docker daemon running?\n");
+	assert_non_null(strstr(m, "listens without TLS on tcp://docker:2375"));
+	assert_non_null(strstr(m, "`runnel run --lenient` gets past this by starting the service "
+	                          "with TLS"));
+	free(m);
+	/* a push without login */
+	m = diagnose(w, 1,
+	             "The push refers to repository [172.17.0.1:4000/g/p]\n"
+	             "no basic auth credentials\n");
+	assert_non_null(strstr(m, "without `docker login`"));
+	assert_non_null(strstr(m, "docker login -u \"$CI_REGISTRY_USER\" --password-stdin"));
+	assert_non_null(strstr(m, "`runnel run --registry --lenient` gets past this"));
+	free(m);
+}
+
+/* The job failed on something else first, but its DOCKER_HOST contradicts the daemon. */
+static void test_diag_docker_host_fallback(void **state)
+{
+	(void)state;
+	struct services_diag_svc v[] = {dind(true, true)};
+	const char *tail = "Get \"https://172.17.0.1:4000/v2/\": http: server gave HTTP response "
+	                   "to HTTPS client\n";
+	char *m = diagnose(v, 1, tail);
+	assert_string_equal(m, ""); /* nothing known about DOCKER_HOST: no guess */
+	free(m);
+	v[0].docker_host_port = 2375;
+	m = diagnose(v, 1, tail);
+	assert_non_null(strstr(m, "listens with TLS on tcp://docker:2376, not on port 2375"));
+	assert_non_null(strstr(m, "--lenient"));
+	free(m);
+	v[0].docker_host_port = 2376; /* matches: nothing to say */
+	m = diagnose(v, 1, tail);
+	assert_string_equal(m, "");
+	free(m);
+}
+
+static void test_diag_docker_hub(void **state)
+{
+	(void)state;
+	struct services_diag_svc v[] = {dind(false, true)};
+	const char *tail = "The push refers to repository [docker.io/library/myapp]\n"
+	                   "Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup "
+	                   "registry-1.docker.io on 10.0.0.1:53: no such host\n";
+	char *m = diagnose(v, 1, tail);
+	assert_true(
+	    !strncmp(m, "the name 'registry-1.docker.io' does not resolve in the job: ", 61));
+	assert_non_null(strstr(m, "Docker Hub (docker.io), which runnel cannot reach offline"));
+	assert_non_null(strstr(m, "--lenient included"));
+	assert_null(strstr(m, "gets past this"));
+	free(m);
+	/* another unresolvable name stays the DNS diagnosis */
+	m = diagnose(v, 1, "dial tcp: lookup db on 127.0.0.11:53: no such host\n");
+	assert_non_null(strstr(m, "the name 'db' does not resolve"));
+	assert_null(strstr(m, "Docker Hub"));
+	free(m);
+}
+
+static void test_diag_privileged_filtered(void **state)
+{
+	(void)state;
+	struct services_diag_svc v[] = {dind(false, false)};
+	v[0].died = true;
+	v[0].exit_code = 1;
+	v[0].log_tail = "mount: permission denied (are you root?)\n";
+	v[0].privileged_filtered = true;
+	char *m = diagnose(v, 1, refused_2375);
+	assert_non_null(strstr(m, "matches no pattern of allowed_privileged_services"));
+	assert_null(strstr(m, "run with --privileged"));
+	free(m);
+}
+
+static void test_registry_needs_login(void **state)
+{
+	(void)state;
+	struct arena a;
+	arena_init(&a);
+	struct var_list vars = {0};
+	var_list_set_kv(&a, &vars, "CI_REGISTRY", "172.17.0.1:4000");
+	var_list_set_kv(&a, &vars, "CI_REGISTRY_IMAGE", "172.17.0.1:4000/g/p");
+	/* job variables arrive expanded (exec_job_ctx.vars) */
+	var_list_set_kv(&a, &vars, "IMAGE_TAG", "172.17.0.1:4000/g/p:abc");
+	const char *push[] = {"docker build -t $CI_REGISTRY_IMAGE .",
+	                      "docker push $CI_REGISTRY_IMAGE"};
+	assert_true(registry_script_needs_login(push, 2, &vars, "172.17.0.1:4000"));
+	/* through another variable; without variables nothing names the registry */
+	const char *pull[] = {"docker pull $IMAGE_TAG"};
+	assert_true(registry_script_needs_login(pull, 1, &vars, "172.17.0.1:4000"));
+	assert_false(registry_script_needs_login(pull, 1, NULL, "172.17.0.1:4000"));
+	const char *pull2[] = {"docker image pull ${CI_REGISTRY_IMAGE}:x"};
+	assert_true(registry_script_needs_login(pull2, 1, &vars, "172.17.0.1:4000"));
+	/* a login anywhere: nothing to do */
+	const char *login[] = {"docker login -u u -p p $CI_REGISTRY",
+	                       "docker push $CI_REGISTRY_IMAGE"};
+	assert_false(registry_script_needs_login(login, 2, &vars, "172.17.0.1:4000"));
+	/* Docker Hub: not ours to fix */
+	const char *hub[] = {"docker build -t myapp .", "docker push myapp"};
+	assert_false(registry_script_needs_login(hub, 2, &vars, "172.17.0.1:4000"));
+	assert_false(registry_script_needs_login(NULL, 0, &vars, "172.17.0.1:4000"));
+	arena_release(&a); /* the list lives in the arena */
+}
+
+static void test_registry_auth_config(void **state)
+{
+	(void)state;
+	char *c = registry_auth_config("172.17.0.1:4000", "runnel", "pw");
+	json_error_t je;
+	json_t *o = json_loads(c, 0, &je);
+	assert_non_null(o);
+	const char *auth = json_string_value(json_object_get(
+	    json_object_get(json_object_get(o, "auths"), "172.17.0.1:4000"), "auth"));
+	assert_non_null(auth);
+	assert_string_equal(auth, "cnVubmVsOnB3"); /* base64("runnel:pw") */
+	json_decref(o);
+	free(c);
+	c = registry_auth_config("r", "a", "bc"); /* 4 bytes: two '=' of padding */
+	assert_non_null(strstr(c, "\"YTpiYw==\""));
+	free(c);
+	c = registry_auth_config("r", "a", "b");
+	assert_non_null(strstr(c, "\"YTpi\""));
+	free(c);
+	c = registry_auth_config("r", "ab", "cd");
+	assert_non_null(strstr(c, "\"YWI6Y2Q=\""));
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
@@ -695,6 +872,14 @@ int main(void)
 	    cmocka_unit_test(test_diag_connect_other),
 	    cmocka_unit_test(test_diag_died_and_silence),
 	    cmocka_unit_test(test_diag_certs),
+	    cmocka_unit_test(test_lenient_certdir),
+	    cmocka_unit_test(test_debug_enabled),
+	    cmocka_unit_test(test_diag_lenient_hints),
+	    cmocka_unit_test(test_diag_docker_hub),
+	    cmocka_unit_test(test_diag_docker_host_fallback),
+	    cmocka_unit_test(test_diag_privileged_filtered),
+	    cmocka_unit_test(test_registry_needs_login),
+	    cmocka_unit_test(test_registry_auth_config),
 	};
 	const struct CMUnitTest engine[] = {
 	    cmocka_unit_test_setup_teardown(test_eng_redis_ready, each_setup, each_teardown),

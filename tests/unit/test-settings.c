@@ -272,6 +272,73 @@ static void test_globs(void **state)
 	runner_settings_release(&s);
 }
 
+/* services_limit, allowed_privileged_images/_services and --lenient (issue 4). */
+static void test_services_limit_and_privileged_keys(void **state)
+{
+	(void)state;
+	struct runner_settings s;
+	runner_settings_init(&s);
+	assert_int_equal(s.services_limit, -1);
+	assert_false(s.lenient);
+	struct err err = ERR_INIT;
+	char *p = write_file("limits.yml", "services_limit: 2\n"
+	                                   "allowed_privileged_images: [\"docker:*\"]\n"
+	                                   "allowed_privileged_services: [\"docker:*-dind\", "
+	                                   "\"**/dind:*\"]\n");
+	assert_int_equal(runner_settings_load(&s, p, &err), 0);
+	assert_int_equal(s.services_limit, 2);
+	assert_int_equal(s.allowed_privileged_images.n, 1);
+	assert_string_equal(s.allowed_privileged_services.v[1], "**/dind:*");
+	free(p);
+	p = write_file("badlimit.yml", "services_limit: many\n");
+	assert_int_equal(runner_settings_load(&s, p, &err), -1);
+	assert_non_null(strstr(err.msg, "setting 'services_limit' must be a number of services "
+	                                "(-1 = unlimited)"));
+	assert_int_equal(err.loc.line, 1);
+	assert_int_equal(err.loc.col, 17);
+	err_release(&err);
+	free(p);
+	assert_int_equal(runner_settings_apply_flag(&s, "--services-limit", "0", &err), 0);
+	assert_int_equal(s.services_limit, 0);
+	assert_int_equal(runner_settings_apply_flag(&s, "--services-limit", "x", &err), -1);
+	assert_non_null(strstr(err.msg, "takes a number of services, not 'x'"));
+	err_release(&err);
+	assert_int_equal(runner_settings_apply_flag(&s, "--lenient", NULL, &err), 0);
+	assert_true(s.lenient);
+	runner_settings_release(&s);
+	assert_int_equal(s.allowed_privileged_services.n, 0); /* release resets */
+}
+
+static void test_privileged_for(void **state)
+{
+	(void)state;
+	assert_false(runner_settings_privileged_for(NULL, "docker:24-dind", true));
+	struct runner_settings s;
+	runner_settings_init(&s);
+	assert_false(runner_settings_privileged_for(&s, "docker:24-dind", true));
+	s.privileged = true;
+	/* empty lists: everything privileged, as before */
+	assert_true(runner_settings_privileged_for(&s, "docker:24-dind", true));
+	assert_true(runner_settings_privileged_for(&s, "alpine:3", false));
+	strvec_push(&s.allowed_privileged_services, "docker:*-dind");
+	strvec_push(&s.allowed_privileged_images, "docker:*");
+	assert_true(runner_settings_privileged_for(&s, "docker:24-dind", true));
+	assert_false(runner_settings_privileged_for(&s, "postgres:15", true));
+	assert_false(
+	    runner_settings_privileged_for(&s, "registry.example.com/docker:24-dind", true));
+	assert_true(runner_settings_privileged_for(&s, "docker:24", false));
+	assert_false(runner_settings_privileged_for(&s, "alpine:3", false));
+	/* services_privileged decides for services; the list still filters */
+	s.services_privileged = 0;
+	assert_false(runner_settings_privileged_for(&s, "docker:24-dind", true));
+	s.privileged = false;
+	s.services_privileged = 1;
+	assert_true(runner_settings_privileged_for(&s, "docker:24-dind", true));
+	assert_false(runner_settings_privileged_for(&s, "postgres:15", true));
+	assert_false(runner_settings_privileged_for(&s, "docker:24", false));
+	runner_settings_release(&s);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -290,10 +357,16 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),       cmocka_unit_test(test_load_all_keys),
-	    cmocka_unit_test(test_override_order), cmocka_unit_test(test_load_default_paths),
-	    cmocka_unit_test(test_errors),         cmocka_unit_test(test_syntax_error),
-	    cmocka_unit_test(test_flags),          cmocka_unit_test(test_globs),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_load_all_keys),
+	    cmocka_unit_test(test_override_order),
+	    cmocka_unit_test(test_load_default_paths),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_syntax_error),
+	    cmocka_unit_test(test_flags),
+	    cmocka_unit_test(test_globs),
+	    cmocka_unit_test(test_services_limit_and_privileged_keys),
+	    cmocka_unit_test(test_privileged_for),
 	};
 	return cmocka_run_group_tests_name("settings", tests, setup, teardown);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model/pipeline.h"
 #include "model/vars.h"
 #include "util/arena.h"
 #include "util/strbuf.h"
@@ -252,6 +253,147 @@ static void test_not_a_repo(void **state)
 	rmdir(dir);
 }
 
+/* ---- .git read directly (no git process) ---- */
+
+/* Runs vcs_repo_start with git off PATH: what it learns then came from the files. */
+static void start_without_git(const char *dir, struct vcs_repo *r)
+{
+	char *path = xstrdup(getenv("PATH"));
+	struct err err = ERR_INIT;
+	setenv("PATH", "/nonexistent-runnel-test", 1);
+	assert_int_equal(vcs_repo_start(dir, VCS_FILES, r, &err), 0);
+	vcs_repo_finish(r);
+	setenv("PATH", path, 1);
+	free(path);
+}
+
+static void test_repo_files_read_directly(void **state)
+{
+	struct repo_fixture *f = *state;
+	struct vcs_repo r;
+	char *sub = xasprintf("%s/sub", f->dir);
+	start_without_git(sub, &r);
+	assert_true(r.in_repo);
+	char *real = realpath(f->dir, NULL);
+	assert_string_equal(r.root, real);
+	assert_string_equal(r.branch, "main");
+	assert_null(r.sha); /* the commit needs git */
+	vcs_repo_release(&r);
+	/* detached: no branch, as `git symbolic-ref -q HEAD` says */
+	assert_int_equal(sh(f->dir, "git checkout -q --detach"), 0);
+	start_without_git(f->dir, &r);
+	assert_true(r.in_repo);
+	assert_null(r.branch);
+	vcs_repo_release(&r);
+	free(real);
+	free(sub);
+}
+
+/* Layouts the files do not settle are left to git: without it, no repository is found. */
+static void test_repo_unusual_asks_git(void **state)
+{
+	struct repo_fixture *f = *state;
+	struct vcs_repo r;
+	struct err err = ERR_INIT;
+	assert_int_equal(sh(f->dir, "printf '[include]\\n\\tpath = extra\\n' >> .git/config"), 0);
+	start_without_git(f->dir, &r);
+	assert_false(r.in_repo);
+	vcs_repo_release(&r);
+	assert_int_equal(vcs_repo_open(f->dir, VCS_FILES, &r, &err), 0);
+	assert_true(r.in_repo);
+	assert_string_equal(r.branch, "main");
+	vcs_repo_release(&r);
+	/* `[core] bare = true` written on one line: git answers (not a work tree) */
+	assert_int_equal(sh(f->dir, "git config --unset include.path && "
+	                            "printf '[core] bare = true\\n' >> .git/config"),
+	                 0);
+	start_without_git(f->dir, &r);
+	assert_false(r.in_repo);
+	vcs_repo_release(&r);
+}
+
+/* Started and released without collecting: the children are reaped, nothing leaks. */
+static void test_repo_start_release(void **state)
+{
+	struct repo_fixture *f = *state;
+	struct vcs_repo r;
+	struct err err = ERR_INIT;
+	assert_int_equal(vcs_repo_start(f->dir, VCS_FILES, &r, &err), 0);
+	assert_true(r.in_repo);
+	assert_non_null(r.pending);
+	vcs_repo_release(&r);
+	assert_int_equal(vcs_repo_start(f->dir, 0, &r, &err), 0);
+	vcs_repo_finish(&r);
+	vcs_repo_finish(&r); /* idempotent */
+	assert_non_null(r.sha);
+	assert_int_equal(r.files.n, 0);
+	vcs_repo_release(&r);
+}
+
+/* ---- pipeline_ctx.complete: the context is filled in after the main file is parsed ---- */
+
+struct completion {
+	struct arena *a;
+	struct pipeline_ctx *ctx;
+	int calls;
+	bool fail;
+};
+
+static int complete_cb(void *data, struct err *err)
+{
+	struct completion *c = data;
+	c->calls++;
+	if (c->fail)
+		return err_set(err, ERR_ENV, "git failed");
+	var_list_set_kv(c->a, &c->ctx->vars, "CI_COMMIT_BRANCH", "feature");
+	return 0;
+}
+
+static struct pipeline *load_text(const char *text, struct completion *c, struct err *err)
+{
+	char path[] = "/tmp/runnel-test-complete-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	struct pipeline_opts po = {0};
+	struct pipeline *p = pipeline_load(path, c->ctx, &po, err);
+	unlink(path);
+	return p;
+}
+
+static void test_ctx_complete_hook(void **state)
+{
+	(void)state;
+	struct arena a = ARENA_INIT;
+	struct pipeline_ctx ctx = {.project_dir = "."};
+	struct completion c = {.a = &a, .ctx = &ctx};
+	ctx.complete = complete_cb;
+	ctx.complete_data = &c;
+	struct err err = ERR_INIT;
+	const char *yml = "a:\n  script: x\n  rules:\n    - if: $CI_COMMIT_BRANCH == \"feature\"\n"
+	                  "b:\n  script: y\n  rules:\n    - if: $CI_COMMIT_BRANCH == \"main\"\n";
+	struct pipeline *p = load_text(yml, &c, &err);
+	assert_non_null(p);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(p->n_jobs, 1);
+	assert_string_equal(p->jobs[0].name, "a");
+	pipeline_free(p);
+	/* a syntax error in the main file: never needed, never called */
+	c.calls = 0;
+	assert_null(load_text("a: [\n", &c, &err));
+	assert_int_equal(c.calls, 0);
+	err_release(&err);
+	/* its failure fails the load with its own error */
+	c.fail = true;
+	assert_null(load_text(yml, &c, &err));
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(err.kind, ERR_ENV);
+	assert_non_null(strstr(err.msg, "git failed"));
+	err_release(&err);
+	arena_release(&a);
+}
+
 static void test_vcs_git_status(void **state)
 {
 	(void)state;
@@ -404,6 +546,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_changed_since_ref, repo_setup, repo_teardown),
 	    cmocka_unit_test(test_not_a_repo),
 	    cmocka_unit_test(test_vcs_git_status),
+	    cmocka_unit_test_setup_teardown(test_repo_files_read_directly, repo_setup,
+	                                    repo_teardown),
+	    cmocka_unit_test_setup_teardown(test_repo_unusual_asks_git, repo_setup, repo_teardown),
+	    cmocka_unit_test_setup_teardown(test_repo_start_release, repo_setup, repo_teardown),
+	    cmocka_unit_test(test_ctx_complete_hook),
 	    cmocka_unit_test(test_predefined_branch),
 	    cmocka_unit_test(test_predefined_tag_and_mr),
 	    cmocka_unit_test(test_predefined_no_remote),

@@ -75,6 +75,12 @@ static const struct typing_case typing_cases[] = {
     {"nUlL", YNODE_NULL, ""}, /* Psych matches /^null$/i */
     {"", YNODE_NULL, ""},
     {"nil", YNODE_STRING, "nil"},
+    /* the short-word test: every line must start like y/t/o/n/f/~ and one line be a word;
+     * more than 5 characters (or 20 bytes) is a string */
+    {"y\n\n  no", YNODE_BOOL, "false"},
+    {"x\n\n  no", YNODE_STRING, "x\nno"},
+    {"yes\n\n  no", YNODE_STRING, "yes\nno"},
+    {"yyyyyyyyyyyyyyyyyyyyy", YNODE_STRING, "yyyyyyyyyyyyyyyyyyyyy"},
     /* bools: any case of yes/no/true/false/on/off; y and n are strings */
     {"true", YNODE_BOOL, "true"},
     {"True", YNODE_BOOL, "true"},
