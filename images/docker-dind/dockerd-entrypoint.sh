@@ -35,20 +35,32 @@ _tls_san() {
 	} | grep -v '^DNS:$' | sort -u | xargs printf '%s,' | sed "s/,\$//"
 }
 
+# A private key is made only when missing (as the real image does): keys that are already there
+# (a volume kept across starts, or seeded by the runner) are reused; certificates are signed
+# again on every start so that names, addresses and dates are right. Upstream makes RSA 4096
+# keys; the stand-in makes 2048-bit ones: three 4096-bit keys take over 30 s on a busy 2-vCPU
+# test machine, longer than a service wait.
+_tls_ensure_private() {
+	[ -s "$1" ] || openssl genrsa -out "$1" 2048 2>/dev/null
+}
+
 _tls_generate_certs() {
 	dir="$1"; shift
-	rm -rf "$dir/ca" "$dir/server" "$dir/client/ca.pem" "$dir/client/cert.pem" "$dir/client/key.pem" \
-	       "$dir/client/csr.pem" "$dir/client/openssl.cnf"
+	# server certificates without a CA key: managed by the user, only checked
+	if [ -s "$dir/server/ca.pem" ] && [ -s "$dir/server/cert.pem" ] && [ -s "$dir/server/key.pem" ] &&
+		[ ! -s "$dir/ca/key.pem" ]; then
+		openssl verify -CAfile "$dir/server/ca.pem" "$dir/server/cert.pem" >/dev/null
+		return 0
+	fi
 	mkdir -p "$dir/ca" "$dir/server" "$dir/client"
-	bits=${DOCKER_TLS_KEY_BITS:-2048}
 
 	# CA
-	openssl genrsa -out "$dir/ca/key.pem" "$bits" 2>/dev/null
+	_tls_ensure_private "$dir/ca/key.pem"
 	openssl req -new -key "$dir/ca/key.pem" -out "$dir/ca/cert.pem" \
 		-subj '/CN=docker:dind CA' -x509 -days 825
 
 	# server
-	openssl genrsa -out "$dir/server/key.pem" "$bits" 2>/dev/null
+	_tls_ensure_private "$dir/server/key.pem"
 	openssl req -new -key "$dir/server/key.pem" -out "$dir/server/csr.pem" \
 		-subj "/CN=docker:dind server"
 	cat > "$dir/server/openssl.cnf" <<-EOCNF
@@ -62,7 +74,7 @@ _tls_generate_certs() {
 	openssl verify -CAfile "$dir/server/ca.pem" "$dir/server/cert.pem" >/dev/null
 
 	# client
-	openssl genrsa -out "$dir/client/key.pem" "$bits" 2>/dev/null
+	_tls_ensure_private "$dir/client/key.pem"
 	chmod 0644 "$dir/client/key.pem"
 	openssl req -new -key "$dir/client/key.pem" -out "$dir/client/csr.pem" \
 		-subj "/CN=docker:dind client"

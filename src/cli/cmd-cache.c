@@ -85,15 +85,14 @@ int cmd_cache(int argc, char **argv)
 	    .min_args = 1,
 	    .max_args = 1,
 	};
-	_cleanup_(cli_common_release) struct cli_common c = CLI_COMMON_INIT;
-	int argi = cli_parse_args(argc, argv, &verb, &c);
-	if (argi <= 0)
-		return argi == 0 ? 0 : 2;
-	if (strcmp(argv[argi], "clear")) {
-		fprintf(stderr, "runnel cache: unknown action '%s' (clear)\n", argv[argi]);
+	_cleanup_(cli_session_release) struct cli_session s = CLI_SESSION_INIT;
+	if (!cli_session_parse(&s, argc, argv, &verb))
+		return s.rc;
+	if (strcmp(argv[s.argi], "clear")) {
+		fprintf(stderr, "runnel cache: unknown action '%s' (clear)\n", argv[s.argi]);
 		return 2;
 	}
-	int rc = clear_project_cache(c.cwd);
+	int rc = clear_project_cache(s.common.cwd);
 	int rc2 = clear_dind_cache();
 	return rc ? rc : rc2;
 }

@@ -20,19 +20,12 @@ int cmd_config(int argc, char **argv)
 	    .min_args = 0,
 	    .max_args = 0,
 	};
-	_cleanup_(cli_common_release) struct cli_common c = CLI_COMMON_INIT;
-	int argi = cli_parse_args(argc, argv, &verb, &c);
-	if (argi <= 0)
-		return argi == 0 ? 0 : 2;
-	_cleanup_(cli_ctx_release) struct cli_ctx ctx;
-	struct pipeline *p = NULL;
-	int rc = cli_ctx_prepare(&ctx, &c, &p);
-	if (rc)
-		return rc;
+	_cleanup_(cli_session_release) struct cli_session s = CLI_SESSION_INIT;
+	if (!cli_session_load(&s, argc, argv, &verb))
+		return s.rc;
 	_cleanup_(strbuf_release) struct strbuf out = STRBUF_INIT;
-	if (p->resolved)
-		ynode_emit(p->resolved, &out);
+	if (s.p->resolved)
+		ynode_emit(s.p->resolved, &out);
 	fwrite(out.buf, 1, out.len, stdout);
-	pipeline_free(p);
 	return 0;
 }

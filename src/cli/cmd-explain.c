@@ -171,16 +171,12 @@ int cmd_explain(int argc, char **argv)
 	    .min_args = 1,
 	    .max_args = 1,
 	};
-	_cleanup_(cli_common_release) struct cli_common c = CLI_COMMON_INIT;
-	int argi = cli_parse_args(argc, argv, &verb, &c);
-	if (argi <= 0)
-		return argi == 0 ? 0 : 2;
-	const char *name = argv[argi];
-	_cleanup_(cli_ctx_release) struct cli_ctx ctx;
-	struct pipeline *p = NULL;
-	int rc = cli_ctx_prepare(&ctx, &c, &p);
-	if (rc)
-		return rc;
+	_cleanup_(cli_session_release) struct cli_session s = CLI_SESSION_INIT;
+	if (!cli_session_load(&s, argc, argv, &verb))
+		return s.rc;
+	const char *name = argv[s.argi];
+	const struct pipeline *p = s.p;
+	int rc = 0;
 	if (!p->created) {
 		printf("no pipeline is created for this context: %s",
 		       p->workflow_reason ? p->workflow_reason : "workflow:rules decided so");
@@ -194,8 +190,7 @@ int cmd_explain(int argc, char **argv)
 			printf("\n");
 		}
 	}
-	if (!explain_all(&ctx, p, name))
+	if (!explain_all(&s.ctx, p, name))
 		rc = unknown_job(p, name);
-	pipeline_free(p);
 	return rc;
 }

@@ -115,24 +115,17 @@ int cmd_graph(int argc, char **argv)
 	    .min_args = 0,
 	    .max_args = 0,
 	};
-	_cleanup_(cli_common_release) struct cli_common c = CLI_COMMON_INIT;
-	int argi = cli_parse_args(argc, argv, &verb, &c);
-	if (argi <= 0)
-		return argi == 0 ? 0 : 2;
-	_cleanup_(cli_ctx_release) struct cli_ctx ctx;
-	struct pipeline *p = NULL;
-	int rc = cli_ctx_prepare(&ctx, &c, &p);
-	if (rc)
-		return rc;
+	_cleanup_(cli_session_release) struct cli_session s = CLI_SESSION_INIT;
+	if (!cli_session_load(&s, argc, argv, &verb))
+		return s.rc;
 	_cleanup_(strbuf_release) struct strbuf sb = STRBUF_INIT;
 	strbuf_addstr(&sb, o.format == FMT_MERMAID ? "flowchart LR\n"
 	                                           : "digraph pipeline {\n  rankdir=LR;\n"
 	                                             "  node [shape=box];\n");
-	nodes(p, o.format, &sb);
-	edges(p, o.format, &sb);
+	nodes(s.p, o.format, &sb);
+	edges(s.p, o.format, &sb);
 	if (o.format == FMT_DOT)
 		strbuf_addstr(&sb, "}\n");
 	fwrite(sb.buf, 1, sb.len, stdout);
-	pipeline_free(p);
 	return 0;
 }

@@ -110,16 +110,8 @@ int cmd_lint(int argc, char **argv)
 	    .min_args = 0,
 	    .max_args = 0,
 	};
-	_cleanup_(cli_common_release) struct cli_common c = CLI_COMMON_INIT;
-	int argi = cli_parse_args(argc, argv, &verb, &c);
-	if (argi <= 0)
-		return argi == 0 ? 0 : 2;
-	_cleanup_(cli_ctx_release) struct cli_ctx ctx;
-	struct err err = ERR_INIT;
-	if (cli_ctx_init(&ctx, &c, &err) < 0) {
-		int rc = diag_report(&err);
-		err_release(&err);
-		return rc;
-	}
-	return lint(&ctx, &o);
+	_cleanup_(cli_session_release) struct cli_session s = CLI_SESSION_INIT;
+	if (!cli_session_start(&s, argc, argv, &verb))
+		return s.rc;
+	return lint(&s.ctx, &o);
 }

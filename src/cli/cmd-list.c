@@ -177,21 +177,14 @@ int cmd_list(int argc, char **argv)
 	    .min_args = 0,
 	    .max_args = 0,
 	};
-	_cleanup_(cli_common_release) struct cli_common c = CLI_COMMON_INIT;
-	int argi = cli_parse_args(argc, argv, &verb, &c);
-	if (argi <= 0)
-		return argi == 0 ? 0 : 2;
-	_cleanup_(cli_ctx_release) struct cli_ctx ctx;
-	struct pipeline *p = NULL;
-	int rc = cli_ctx_prepare(&ctx, &c, &p);
-	if (rc)
-		return rc;
-	if (!p->created)
+	_cleanup_(cli_session_release) struct cli_session s = CLI_SESSION_INIT;
+	if (!cli_session_load(&s, argc, argv, &verb))
+		return s.rc;
+	if (!s.p->created)
 		fprintf(stderr, "runnel: workflow:rules create no pipeline for this context\n");
 	if (o.json)
-		print_json(p);
-	else if (p->created)
-		print_table(p);
-	pipeline_free(p);
+		print_json(s.p);
+	else if (s.p->created)
+		print_table(s.p);
 	return 0;
 }

@@ -326,12 +326,21 @@ static int cli_variables(struct run_state *rs, const struct cli_common *c)
 	return 0;
 }
 
-static void project_files(struct run_state *rs)
+/* The project snapshot's files: listed on demand (cli_ctx_repo_files), as the model asks for
+ * them only for rules:exists and include wildcards. Returns 0 or an exit code. */
+static int project_files(struct run_state *rs)
 {
+	struct err err = ERR_INIT;
+	if (cli_ctx_repo_files(rs->ctx, &err) < 0) {
+		fprintf(stderr, "runnel: %s\n", err.msg);
+		err_release(&err);
+		return 4;
+	}
 	const struct vcs_repo *r = &rs->ctx->repo;
 	for (size_t i = 0; i < r->files.n; i++)
 		if (strncmp(r->files.v[i], ".runnel/", 8) && strcmp(r->files.v[i], ".runnel"))
 			strvec_push(&rs->files, r->files.v[i]);
+	return 0;
 }
 
 static bool needs_docker(const struct run_state *rs)
@@ -620,7 +629,8 @@ static int run_pipeline(struct run_state *rs, const struct cli_common *c, char *
 	if (state_dirs(rs) < 0)
 		return 4;
 	pipeline_id(rs);
-	project_files(rs);
+	if ((rc = project_files(rs)))
+		return rc;
 	struct err err = ERR_INIT;
 	rs->sig = exec_signals_start(on_cancel, on_force, rs, &err);
 	if (!rs->sig) {

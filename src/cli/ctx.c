@@ -483,10 +483,6 @@ static int ctx_complete(void *data, struct err *err)
 	cc->done = true;
 	vcs_repo_finish(&ctx->repo);
 	resolve_ref(ctx);
-	if (ctx->repo.in_repo) {
-		list_view(&ctx->repo_files, &ctx->repo.files);
-		ctx->pctx.repo_files = &ctx->repo_files;
-	}
 	if (changed_files(ctx, err) < 0)
 		return -1;
 	struct vcs_ref_opts ro = {.branch = ctx->branch,
@@ -500,8 +496,28 @@ static int ctx_complete(void *data, struct err *err)
 	return 0;
 }
 
+int cli_ctx_repo_files(struct cli_ctx *ctx, struct err *err)
+{
+	if (vcs_repo_files(&ctx->repo, err) < 0)
+		return -1;
+	list_view(&ctx->repo_files, &ctx->repo.files);
+	return 0;
+}
+
+/* pctx.list_files: the model asks for the files only for rules:exists and local include
+ * wildcards, so `runnel list` of most pipelines never runs git ls-files. */
+static int list_files(void *data, const struct string_list **ret, struct err *err)
+{
+	struct cli_ctx *ctx = data;
+	if (cli_ctx_repo_files(ctx, err) < 0)
+		return -1;
+	*ret = &ctx->repo_files;
+	return 0;
+}
+
 /* git runs from here until the model (or cli_ctx_load) calls pctx.complete: the repository
- * root is known at once, everything else is collected after the main file is parsed. */
+ * root is known at once, everything else is collected after the main file is parsed. The
+ * file list is not: see list_files. */
 int cli_ctx_init(struct cli_ctx *ctx, const struct cli_common *c, struct err *err)
 {
 	memset(ctx, 0, sizeof(*ctx));
@@ -509,7 +525,7 @@ int cli_ctx_init(struct cli_ctx *ctx, const struct cli_common *c, struct err *er
 	strvec_init(&ctx->changed_store);
 	if (c->cwd && chdir(c->cwd) < 0)
 		return err_sys(err, errno, "cannot change to directory '%s'", c->cwd);
-	if (vcs_repo_start(".", VCS_FILES, &ctx->repo, err) < 0)
+	if (vcs_repo_start(".", 0, &ctx->repo, err) < 0)
 		return -1;
 	if (!ctx->repo.in_repo)
 		log_warn("not in a git repository: using local defaults for the CI_* variables");
@@ -522,6 +538,11 @@ int cli_ctx_init(struct cli_ctx *ctx, const struct cli_common *c, struct err *er
 	ctx->pctx.include_dir = c->include_dir;
 	ctx->pctx.changed_since = changed_since;
 	ctx->pctx.changed_since_data = &ctx->repo;
+	/* outside a repository the model scans the folder instead */
+	if (ctx->repo.in_repo) {
+		ctx->pctx.list_files = list_files;
+		ctx->pctx.list_files_data = ctx;
+	}
 	struct ctx_completion *cc = arena_alloc(&ctx->arena, sizeof(*cc));
 	cc->ctx = ctx;
 	cc->config_path = config_path(ctx);
@@ -583,6 +604,47 @@ int cli_ctx_prepare(struct cli_ctx *ctx, const struct cli_common *c, struct pipe
 	diag_print_list(stderr, &p->warnings);
 	*ret_p = p;
 	return 0;
+}
+
+bool cli_session_parse(struct cli_session *s, int argc, char **argv, const struct cli_verb *v)
+{
+	s->argi = cli_parse_args(argc, argv, v, &s->common);
+	if (s->argi > 0)
+		return true;
+	s->rc = s->argi == 0 ? 0 : 2;
+	return false;
+}
+
+bool cli_session_start(struct cli_session *s, int argc, char **argv, const struct cli_verb *v)
+{
+	if (!cli_session_parse(s, argc, argv, v))
+		return false;
+	struct err err = ERR_INIT;
+	s->ctx_started = true;
+	if (cli_ctx_init(&s->ctx, &s->common, &err) == 0)
+		return true;
+	s->rc = diag_report(&err);
+	err_release(&err);
+	return false;
+}
+
+bool cli_session_load(struct cli_session *s, int argc, char **argv, const struct cli_verb *v)
+{
+	if (!cli_session_parse(s, argc, argv, v))
+		return false;
+	s->ctx_started = true;
+	s->rc = cli_ctx_prepare(&s->ctx, &s->common, &s->p);
+	return s->rc == 0;
+}
+
+void cli_session_release(struct cli_session *s)
+{
+	pipeline_free(s->p);
+	s->p = NULL;
+	if (s->ctx_started)
+		cli_ctx_release(&s->ctx);
+	s->ctx_started = false;
+	cli_common_release(&s->common);
 }
 
 const char *cli_when_name(enum job_when w)

@@ -68,25 +68,63 @@ struct cli_ctx {
 	const char *source;
 	struct pipeline_ctx pctx; /* what pipeline_load evaluates rules against */
 	struct var_list job_vars; /* predefined variables GitLab gives running jobs only */
-	struct string_list repo_files;
+	struct string_list repo_files; /* view of repo.files, after cli_ctx_repo_files */
 	struct string_list changed;
 	struct strvec changed_store;
 };
 
-/* Applies -C (chdir), reads git, resolves the config file and the ref, builds the variables.
- * Returns 0, or -1 with err set (ERR_USAGE for bad values, ERR_ENV/ERR_CONFIG for files).
- * Release with cli_ctx_release() in every case. */
+/* Applies -C (chdir), starts git (vcs_repo_start: only repo.in_repo and repo.root are known
+ * on return), resolves the config file, checks --branch/--tag/--source and reads the user's
+ * variables. The ref (branch/tag), pctx.vars, job_vars and the other repository facts are
+ * complete only after cli_ctx_load (or cli_ctx_prepare), which lets git run while the main
+ * file is parsed; the file list only after cli_ctx_repo_files. Returns 0, or -1 with err set
+ * (ERR_USAGE for bad values, ERR_ENV/ERR_CONFIG for files). Release with cli_ctx_release() in
+ * every case. */
 int cli_ctx_init(struct cli_ctx *ctx, const struct cli_common *c, struct err *err);
 void cli_ctx_release(struct cli_ctx *ctx);
 
-/* pipeline_load() on the context's file. Returns the owned pipeline or NULL with err set. */
+/* pipeline_load() on the context's file; completes the context (see cli_ctx_init) even when
+ * the load fails. Returns the owned pipeline or NULL with err set. */
 struct pipeline *cli_ctx_load(struct cli_ctx *ctx, const struct pipeline_opts *opts,
                               struct err *err);
+
+/* Lists the repository's files (git ls-files, once: vcs_repo_files) into ctx->repo.files,
+ * ctx->repo.untracked and the ctx->repo_files view; the model asks for them through
+ * pctx.list_files only for rules:exists and local include wildcards, so a verb that needs
+ * them anyway (run: the project snapshot) asks here. Empty outside a repository. Returns 0,
+ * or -1 with err set (ERR_ENV) when git cannot be started. */
+int cli_ctx_repo_files(struct cli_ctx *ctx, struct err *err);
 
 /* cli_ctx_init + cli_ctx_load, printing any error and the pipeline's warnings to stderr.
  * Returns 0 with *ret_p (owned) set, or the exit code the verb should return. ctx must be
  * released by the caller in both cases. */
 int cli_ctx_prepare(struct cli_ctx *ctx, const struct cli_common *c, struct pipeline **ret_p);
+
+/* One verb's command line, context and pipeline, for the verbs that print something about the
+ * pipeline: parse, prepare, and either go on or return an exit code. */
+struct cli_session {
+	struct cli_common common;
+	struct cli_ctx ctx;  /* valid after cli_session_start/cli_session_load */
+	struct pipeline *p;  /* owned: after cli_session_load */
+	int argi;            /* argv index of the first positional argument */
+	int rc;              /* the exit code when a step returned false */
+	bool ctx_started;
+};
+#define CLI_SESSION_INIT                                                                           \
+	{                                                                                          \
+		.common = CLI_COMMON_INIT                                                          \
+	}
+
+/* cli_parse_args for verb v. Returns true to go on, false when the verb should return s->rc:
+ * 0 after --help, 2 after a usage error (printed). */
+bool cli_session_parse(struct cli_session *s, int argc, char **argv, const struct cli_verb *v);
+/* cli_session_parse, then cli_ctx_init; false with s->rc after printing the error. */
+bool cli_session_start(struct cli_session *s, int argc, char **argv, const struct cli_verb *v);
+/* cli_session_parse, then cli_ctx_prepare (load, print the warnings): true with s->p set,
+ * false with s->rc after printing the error. */
+bool cli_session_load(struct cli_session *s, int argc, char **argv, const struct cli_verb *v);
+/* Frees the pipeline, the context and the options, whatever step was reached. */
+void cli_session_release(struct cli_session *s);
 
 /* GitLab's spelling of a when: value ("on_success", "manual", ...). */
 const char *cli_when_name(enum job_when w);

@@ -156,6 +156,10 @@ struct docker_run_io {
 	int cancel_fd;
 	long timeout_ms;
 	bool tty;            /* container created with Tty: output is raw, not multiplexed */
+	/* Called once the container runs and before its input is written (NULL: none). May block:
+	 * the executor waits for the job's services here, so that the container's start overlaps
+	 * that wait and the script begins the moment they are ready. */
+	void (*started)(void *userdata);
 };
 int docker_container_run_attached(struct docker_client *c, const char *id,
 				  const struct docker_run_io *io, int *ret_exit_code,

@@ -269,6 +269,8 @@ int docker_container_run_attached(struct docker_client *c, const char *id,
 		dk_hijack_free(hj);
 		return -1;
 	}
+	if (io->started)
+		io->started(io->userdata);
 	struct dk_pump p = DK_PUMP_INIT;
 	p.input = io->input;
 	p.input_len = io->input ? io->input_len : 0;

@@ -31,6 +31,7 @@
 #include <archive_entry.h>
 
 #include "docker/client.h"
+#include "exec/archive-dl.h"
 #include "model/job.h"
 #include "model/vars.h"
 #include "util/cleanup.h"
@@ -691,6 +692,8 @@ int artifacts_collect_dir_untracked(const struct artifacts_spec *spec, const str
                                     const char *dest_dir, size_t *ret_count,
                                     struct string_list *warnings, struct err *err)
 {
+	if (exec_archive_load(err) < 0)
+		return -1;
 	struct tree t = {0};
 	int rc = tree_from_dir(dir, &t, err);
 	if (rc == 0) {
@@ -705,6 +708,8 @@ int artifacts_collect_dir_untracked(const struct artifacts_spec *spec, const str
 
 int artifacts_copy_dir(const char *src_dir, const char *dest_dir, struct err *err)
 {
+	if (exec_archive_load(err) < 0)
+		return -1;
 	struct tree t = {0};
 	int rc = tree_from_dir(src_dir, &t, err);
 	if (rc == 0)
@@ -732,6 +737,8 @@ static int temp_fd(struct err *err)
 
 int artifacts_tar_dir(const char *src_dir, int out_fd, struct err *err)
 {
+	if (exec_archive_load(err) < 0)
+		return -1;
 	struct tree t = {0};
 	if (tree_from_dir(src_dir, &t, err) < 0) {
 		tree_release(&t);
@@ -944,6 +951,8 @@ int artifacts_collect_tar(int tar_fd, const struct artifacts_spec *spec,
                           const struct string_list *untracked_files, const char *dest_dir,
                           size_t *ret_count, struct string_list *warnings, struct err *err)
 {
+	if (exec_archive_load(err) < 0)
+		return -1;
 	struct tree t = {0};
 	struct extract_ctx x = {.t = &t, .dest_dir = dest_dir};
 	int rc = tree_from_tar(tar_fd, &t, err);

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "docker/client.h"
+#include "exec/archive-dl.h"
 #include "exec/artifacts.h"
 #include "exec/script.h"
 #include "exec/services.h"
@@ -47,6 +48,9 @@ struct djob {
 	char *container_id; /* owned */
 	struct strvec labels;
 	struct service_set *services; /* owned, NULL without services */
+	struct services_ctx services_ctx; /* what services_start was given (services_wait too) */
+	char *services_prefix;            /* owned: their container name prefix */
+	double services_wait_s;           /* spent in wait_for_services (not script time) */
 	char *anon_volumes[16];       /* owned: per-job volumes of anonymous settings volumes */
 	size_t n_anon;
 	/* the last OUTPUT_TAIL bytes of the job's output, for services_diagnose */
@@ -127,19 +131,19 @@ static int start_services(struct djob *d, struct err *err)
 	const char *network = d->network_id;
 	if (!network && s && s->network_mode && *s->network_mode)
 		network = s->network_mode;
-	_cleanup_free_ char *prefix = xasprintf("runnel-%s-%s", jc->run->pipeline_id, jc->slug);
-	struct services_ctx ctx = {
+	d->services_prefix = xasprintf("runnel-%s-%s", jc->run->pipeline_id, jc->slug);
+	d->services_ctx = (struct services_ctx){
 	    .network = network,
 	    .labels = d->labels.v,
 	    .job_vars = &jc->vars,
 	    .settings = s,
 	    .log = jc->log,
-	    .container_prefix = prefix,
+	    .container_prefix = d->services_prefix,
 	    .cancel_fd = jc->run->cancel_fd,
 	    .insecure_registry = jc->run->insecure_registry,
 	    .job_name = jc->job->name,
 	};
-	d->services = services_start(d->c, jc->job, &ctx, err);
+	d->services = services_start(d->c, jc->job, &d->services_ctx, err);
 	return d->services ? 0 : -1;
 }
 
@@ -414,6 +418,8 @@ static int make_container(struct djob *d, struct err *err)
  * an existing destination directory. */
 static int put_dirs(struct djob *d, struct err *err)
 {
+	if (exec_archive_load(err) < 0)
+		return -1;
 	const char *dir = d->jc->project_dir;
 	struct archive *a = archive_write_new();
 	archive_write_set_format_pax_restricted(a);
@@ -490,9 +496,12 @@ static void fetch_reports(struct djob *d)
 static void on_output(void *ud, int stream, const char *data, size_t len)
 {
 	struct djob *d = ud;
-	report_job_write(d->jc->log, stream, data, len);
-	if (!d->services)
+	if (!d->services) {
+		report_job_write(d->jc->log, stream, data, len);
 		return;
+	}
+	services_job_output(d->services); /* --timings: ready>script */
+	report_job_write(d->jc->log, stream, data, len);
 	if (len >= OUTPUT_TAIL) {
 		memcpy(d->tail, data + len - OUTPUT_TAIL, OUTPUT_TAIL);
 		d->tail_len = OUTPUT_TAIL;
@@ -520,6 +529,17 @@ static void diagnose(struct djob *d)
 	strbuf_release(&sb);
 }
 
+/* The job container runs; its shell waits for the script on stdin. The services were started
+ * before the container was created: wait for them now, so that create and start overlapped
+ * the wait and the script begins the moment the services (a DinD daemon) answer. */
+static void wait_for_services(void *ud)
+{
+	struct djob *d = ud;
+	double t = exec_now();
+	services_wait(d->c, d->services, &d->services_ctx);
+	d->services_wait_s += exec_now() - t;
+}
+
 /* Runs one stage in the (re)started container. Returns -1 only for Docker errors; the script's
  * outcome is in *ret_code / *ret_timed_out / *ret_canceled. */
 static int run_stage(struct djob *d, const char *script, int cancel_fd, long timeout_ms,
@@ -532,6 +552,7 @@ static int run_stage(struct djob *d, const char *script, int cancel_fd, long tim
 	    .userdata = d,
 	    .cancel_fd = cancel_fd,
 	    .timeout_ms = timeout_ms,
+	    .started = d->services ? wait_for_services : NULL,
 	};
 	*ret_canceled = false;
 	*ret_timed_out = false;
@@ -553,9 +574,10 @@ static int main_stage(struct djob *d, struct err *err)
 	int code = -1;
 	bool timed_out = false, canceled = false;
 	double t = exec_now();
+	d->services_wait_s = 0;
 	int r = run_stage(d, script.buf, jc->run->cancel_fd, exec_job_ms_left(jc), &code,
 	                  &timed_out, &canceled, err);
-	jc->t->script += exec_now() - t;
+	jc->t->script += exec_now() - t - d->services_wait_s;
 	strbuf_release(&script);
 	if (r < 0)
 		return -1;
@@ -691,6 +713,7 @@ int exec_docker_run(struct exec_job_ctx *jc, struct err *err)
 	}
 	remove_all(&d);
 	docker_client_free(d.c);
+	free(d.services_prefix);
 	free(d.network_id);
 	free(d.container_id);
 	for (size_t i = 0; i < d.n_anon; i++)

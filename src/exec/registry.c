@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "docker/client.h"
+#include "exec/archive-dl.h"
 #include "exec/exec.h"
 #include "exec/settings.h"
 #include "model/vars.h"
@@ -146,6 +147,8 @@ static int htpasswd_line(const char *password, struct strbuf *out, struct err *e
 /* A tar stream holding auth/htpasswd. */
 static int htpasswd_tar(const struct strbuf *line, struct strbuf *tar, struct err *err)
 {
+	if (exec_archive_load(err) < 0)
+		return -1;
 	size_t cap = 4096 + line->len, used = 0;
 	strbuf_grow(tar, cap);
 	struct archive *a = archive_write_new();

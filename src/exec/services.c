@@ -19,14 +19,15 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "docker/client.h"
+#include "exec/archive-dl.h"
 #include "exec/dindcache.h"
+#include "exec/dindkeys.h"
 #include "exec/exec.h"
 #include "exec/registry.h"
 #include "exec/settings.h"
@@ -69,20 +70,13 @@ struct service {
 };
 
 /* The thread that follows a job after its services are up: with CI_DEBUG_SERVICES it streams
- * the services' logs into the job's output; for --timings it notes when the job's first
- * `$ cmd` line reaches the job's log file (inotify on that file). */
+ * the services' logs into the job's output. */
 struct monitor {
 	pthread_t thread;
 	bool on;
 	int stop[2];             /* pipe: written by services_stop */
-	pthread_mutex_t lock;    /* script_at, timings */
 	struct docker_client *c; /* the thread's own client */
 	struct job_log *log;
-	char *log_path; /* owned; NULL = no ready>script measure */
-	off_t log_from; /* the file's size when the services were ready */
-	bool debug;
-	double script_at;             /* first `$ ` line, 0 not yet */
-	struct exec_timings *timings; /* the job's, set by services_job_container */
 };
 
 struct service_set {
@@ -94,8 +88,10 @@ struct service_set {
 	char *tls_dir;      /* host copy of the client certificates for /_ping, owned */
 	long timeout_s;
 	double created_at, ready_at; /* first service create, all ready (--timings) */
+	double script_at;            /* the job's first output after the wait, 0 not yet */
+	struct exec_timings *timings; /* the job's, set by services_job_container */
+	bool waited;                 /* services_wait ran (the overlay fallback starts twice) */
 	bool lenient_tls;            /* --lenient turned TLS on: the job must dial with TLS */
-	bool timed;                  /* services time already added to the job's timings */
 	struct monitor mon;
 };
 
@@ -591,6 +587,8 @@ static int service_create(struct docker_client *c, struct service_set *set, size
 		err_release(&stale);
 	if (docker_container_create(c, &cs, &s->id, err) < 0)
 		goto out;
+	if (s->dind && *s->certdir)
+		dindkeys_seed(c, s->id, s->certdir); /* its entrypoint then only signs certificates */
 	r = docker_container_start(c, s->id, err);
 out:
 	svc_build_release(&b);
@@ -694,6 +692,8 @@ static void probe_round(struct service_set *set, bool *ok)
 /* Writes a file taken from a tar stream into dir (only the basename: no path tricks). */
 static int extract_certs(const char *tar_path, const char *dir)
 {
+	if (exec_archive_load(NULL) < 0)
+		return -1;
 	struct archive *a = archive_read_new();
 	archive_read_support_format_tar(a);
 	int found = 0;
@@ -866,48 +866,15 @@ static const struct service *docker_host_daemon(const struct service_set *set)
 	return NULL;
 }
 
-/* Caller holds mon.lock: hands ready>script to the job's timings once both are known. */
+/* Hands ready>script to the job's timings once both ends are known. */
 static void publish_ready_script(struct service_set *set)
 {
 	const struct service *d = docker_host_daemon(set);
-	struct monitor *m = &set->mon;
-	if (!d || !m->timings || m->script_at <= 0)
+	if (!d || !set->timings || set->script_at <= 0)
 		return;
-	double ms = (m->script_at - d->ping_at) * 1000.0;
-	m->timings->ready_script = ms > 0 ? ms : 0;
-	m->timings->has_ready_script = true;
-}
-
-/* Whether a log line is the echo of a command: "$ cmd", possibly behind colour codes. */
-static bool is_command_echo(const char *line, size_t len)
-{
-	size_t i = 0;
-	while (i + 1 < len && line[i] == '\033' && line[i + 1] == '[') {
-		i += 2;
-		while (i < len && line[i] != 'm')
-			i++;
-		i++;
-	}
-	return i + 1 < len && line[i] == '$' && line[i + 1] == ' ';
-}
-
-/* Reads what the job's log file gained; true once a command echo showed up. */
-static bool scan_log(struct monitor *m, int fd, struct strbuf *pending)
-{
-	char buf[8192];
-	ssize_t n;
-	while ((n = pread(fd, buf, sizeof(buf), m->log_from)) > 0) {
-		m->log_from += n;
-		strbuf_add(pending, buf, (size_t)n);
-	}
-	size_t start = 0;
-	bool found = false;
-	for (char *nl; !found && (nl = memchr(pending->buf + start, '\n', pending->len - start));
-	     start = (size_t)(nl - pending->buf) + 1)
-		found = is_command_echo(pending->buf + start, (size_t)(nl - pending->buf) - start);
-	memmove(pending->buf, pending->buf + start, pending->len - start);
-	strbuf_setlen(pending, pending->len - start);
-	return found;
+	double ms = (set->script_at - d->ping_at) * 1000.0;
+	set->timings->ready_script = ms > 0 ? ms : 0;
+	set->timings->has_ready_script = true;
 }
 
 /* The name in "[service:<name>] ": the service's aliases joined by '-' ("postgres-db" for
@@ -956,65 +923,21 @@ static void *monitor_main(void *p)
 {
 	struct service_set *set = p;
 	struct monitor *m = &set->mon;
-	struct strbuf pending = STRBUF_INIT;
-	int fd = m->log_path ? open(m->log_path, O_RDONLY | O_CLOEXEC) : -1;
-	int ino = fd >= 0 ? inotify_init1(IN_CLOEXEC | IN_NONBLOCK) : -1;
-	if (ino >= 0 && inotify_add_watch(ino, m->log_path, IN_MODIFY) < 0) {
-		close(ino);
-		ino = -1;
-	}
 	for (bool stop = false; !stop;) {
-		struct pollfd pf[2] = {{.fd = m->stop[0], .events = POLLIN},
-		                       {.fd = ino, .events = POLLIN}};
-		/* without inotify the log file is polled every 10 ms */
-		int timeout = m->debug ? 250 : ino >= 0 ? -1 : 10;
-		if (fd >= 0 && ino < 0 && timeout > 10)
-			timeout = 10;
-		poll(pf, ino >= 0 ? 2 : 1, timeout);
-		stop = pf[0].revents != 0;
-		char drain[4096];
-		if (ino >= 0 && (pf[1].revents & POLLIN))
-			while (read(ino, drain, sizeof(drain)) > 0)
-				;
-		double t = now_s();
-		if (fd >= 0 && scan_log(m, fd, &pending)) {
-			pthread_mutex_lock(&m->lock);
-			m->script_at = t;
-			publish_ready_script(set);
-			pthread_mutex_unlock(&m->lock);
-			close(fd);
-			fd = -1;
-			if (ino >= 0)
-				close(ino);
-			ino = -1;
-		}
-		if (m->debug)
-			stream_service_logs(set, stop);
-		else if (fd < 0)
-			break; /* nothing left to watch */
+		/* the Engine API has no follow-from-offset: re-read the logs every 250 ms */
+		struct pollfd pf = {.fd = m->stop[0], .events = POLLIN};
+		stop = poll(&pf, 1, 250) > 0;
+		stream_service_logs(set, stop);
 	}
-	if (fd >= 0)
-		close(fd);
-	if (ino >= 0)
-		close(ino);
-	strbuf_release(&pending);
 	return NULL;
 }
 
-/* Starts the monitor when there is something to follow: CI_DEBUG_SERVICES, or a DOCKER_HOST
- * daemon that answered (its ready>script interval). Problems only cost the feature. */
+/* Starts the monitor with CI_DEBUG_SERVICES. Problems only cost the feature. */
 static void monitor_start(struct docker_client *c, struct service_set *set,
                           const struct services_ctx *ctx)
 {
 	struct monitor *m = &set->mon;
-	m->debug = services_debug_enabled(ctx->job_vars) && ctx->log;
-	const char *lp = ctx->log ? report_job_log_path(ctx->log) : NULL;
-	struct stat st;
-	if (docker_host_daemon(set) && lp && stat(lp, &st) == 0) {
-		m->log_path = xstrdup(lp);
-		m->log_from = st.st_size;
-	}
-	if (!m->debug && !m->log_path)
+	if (!services_debug_enabled(ctx->job_vars) || !ctx->log)
 		return;
 	struct err err = ERR_INIT;
 	m->log = ctx->log;
@@ -1025,10 +948,7 @@ static void monitor_start(struct docker_client *c, struct service_set *set,
 		err_release(&err);
 		return;
 	}
-	pthread_mutex_init(&m->lock, NULL);
 	m->on = pthread_create(&m->thread, NULL, monitor_main, set) == 0;
-	if (!m->on)
-		pthread_mutex_destroy(&m->lock);
 }
 
 static void monitor_stop(struct service_set *set)
@@ -1038,7 +958,6 @@ static void monitor_stop(struct service_set *set)
 		if (write(m->stop[1], "x", 1) < 0)
 			log_debug("services: cannot stop the monitor: %s", strerror(errno));
 		pthread_join(m->thread, NULL);
-		pthread_mutex_destroy(&m->lock);
 		m->on = false;
 	}
 	for (int i = 0; m->c && i < 2; i++)
@@ -1046,8 +965,6 @@ static void monitor_stop(struct service_set *set)
 			close(m->stop[i]);
 	docker_client_free(m->c);
 	m->c = NULL;
-	free(m->log_path);
-	m->log_path = NULL;
 }
 
 /* "KEY=value" in env, replacing an earlier KEY. */
@@ -1070,16 +987,7 @@ void services_job_container(struct service_set *set, struct exec_job_ctx *jc,
 	const struct runner_settings *st = jc->run->settings;
 	spec->privileged = runner_settings_privileged_for(st, jc->image, false);
 	if (set) {
-		/* (the executor may build the container twice: overlay fallback) */
-		if (!set->timed)
-			jc->t->services += set->ready_at - set->created_at;
-		set->timed = true;
-		if (set->mon.on) {
-			pthread_mutex_lock(&set->mon.lock);
-			set->mon.timings = jc->t;
-			publish_ready_script(set);
-			pthread_mutex_unlock(&set->mon.lock);
-		}
+		set->timings = jc->t; /* services_wait and services_job_output fill it */
 		/* --lenient started a DinD with TLS: the job's client must dial it with TLS */
 		if (set->lenient_tls && set->certs_target) {
 			env_put(env, "DOCKER_TLS_VERIFY", "1");
@@ -1141,11 +1049,29 @@ struct service_set *services_start(struct docker_client *c, const struct job *jo
 		services_stop(c, set, NULL);
 		return NULL;
 	}
+	return set;
+}
+
+void services_wait(struct docker_client *c, struct service_set *set,
+                   const struct services_ctx *ctx)
+{
+	if (!set || set->waited)
+		return;
+	set->waited = true;
 	if (set->timeout_s > 0)
 		wait_services(c, set, ctx);
 	set->ready_at = now_s();
+	if (set->timings)
+		set->timings->services += set->ready_at - set->created_at;
 	monitor_start(c, set, ctx);
-	return set;
+}
+
+void services_job_output(struct service_set *set)
+{
+	if (!set || !set->waited || set->script_at > 0)
+		return;
+	set->script_at = now_s();
+	publish_ready_script(set);
 }
 
 void services_job_binds(const struct service_set *s, struct strvec *out)
@@ -1221,6 +1147,9 @@ void services_stop(struct docker_client *c, struct service_set *set, const char 
 	for (size_t i = 0; i < set->n; i++) {
 		struct service *s = &set->v[i];
 		save_log(c, set, s, log_dir);
+		/* after the job, not when it became ready: the copy must not delay the script */
+		if (s->id && s->state == SVC_READY && s->dind && *s->certdir)
+			dindkeys_harvest(c, s->id, s->certdir);
 		if (s->id)
 			remove_quiet(c, s->container, docker_container_remove(c, s->id, &err),
 			             &err);

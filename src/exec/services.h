@@ -35,12 +35,21 @@ struct services_ctx {
 	const char *job_name;           /* for the service log file names; NULL = "job" */
 };
 
-/* Starts every service of the job and waits until each is ready (TCP port, or /_ping when it is
- * the job's DOCKER_HOST daemon). Creates the shared /certs/client volume when a service is a
- * DinD with TLS. Returns an owned set (also on readiness warnings) or NULL with err set for a
- * hard failure (image missing, create failed). */
+/* Creates and starts every service of the job (without waiting for them: see services_wait).
+ * Creates the shared /certs/client volume when a service is a DinD with TLS. Returns an owned
+ * set or NULL with err set for a hard failure (image missing, create failed). */
 struct service_set *services_start(struct docker_client *c, const struct job *job,
 				   const struct services_ctx *ctx, struct err *err);
+/* Waits until each service is ready (TCP port, or /_ping when it is the job's DOCKER_HOST
+ * daemon), with the runner's warnings for those that are not; then --timings' services column
+ * is filled and CI_DEBUG_SERVICES streaming starts. The executor calls it once its own
+ * container runs, so that the job's create and start overlap the wait. Idempotent; NULL-safe.
+ * ctx must be the one given to services_start. */
+void services_wait(struct docker_client *c, struct service_set *set,
+		   const struct services_ctx *ctx);
+/* The job's first output after the wait (its first script line): --timings' ready>script is
+ * the time from the DOCKER_HOST daemon's first /_ping answer to this call. NULL-safe. */
+void services_job_output(struct service_set *set);
 /* Mounts the job container needs in addition to the project (the /certs/client volume):
  * "volume:target" strings appended to out. */
 void services_job_binds(const struct service_set *s, struct strvec *out);

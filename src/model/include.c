@@ -3,7 +3,7 @@
  * Every include entry is normalised to (kind, location) and resolved to one or more files:
  *  - local: path from the root of the project owning the including file (leading `/`
  *    optional); `*` matches within one folder, `**` across folders; files come from
- *    ctx->repo_files or a scan of ctx->project_dir.
+ *    mload_repo_files (ctx->repo_files, ctx->list_files or a scan of ctx->project_dir).
  *  - remote / project / template / component: GitLab fetches these over the network. We read
  *    them from ctx->include_dir (`--include-dir DIR`), laid out as:
  *      DIR/remote/<host>/<path>                       for remote: https://<host>/<path>
@@ -498,10 +498,29 @@ static int cmp_str(const void *x, const void *y)
 	return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
+/* ctx->list_files, asked once: NULL after a recorded failure. */
+static const struct string_list *listed_files(struct mload *L)
+{
+	if (!L->repo_listed) {
+		L->repo_listed = true;
+		struct err e = ERR_INIT;
+		if (L->ctx->list_files(L->ctx->list_files_data, &L->listed_files, &e) < 0) {
+			L->repo_list_failed = true;
+			mload_take_err(L, &e);
+		}
+	}
+	return L->repo_list_failed ? NULL : L->listed_files;
+}
+
 const struct string_list *mload_repo_files(struct mload *L)
 {
+	/* complete may set repo_files or list_files */
+	if (mload_ctx_complete(L) < 0)
+		return NULL;
 	if (L->ctx->repo_files)
 		return L->ctx->repo_files;
+	if (L->ctx->list_files)
+		return listed_files(L);
 	if (!L->repo_scanned) {
 		L->repo_scanned = true;
 		scan_dir(L->a, L->ctx->project_dir ? L->ctx->project_dir : ".", "", &L->repo_files,
@@ -557,7 +576,9 @@ static int resolve_local(struct mload *L, const char *path, struct srcloc at,
 		return 0;
 	}
 	struct string_list other = { 0 };
-	const struct string_list *files = mload_repo_files(L);
+	const struct string_list *files = base->main_project ? mload_repo_files(L) : &other;
+	if (!files)
+		return -1;
 	if (!base->main_project) {
 		scan_dir(L->a, base->dir, "", &other, 0);
 		if (other.n)
@@ -913,6 +934,11 @@ static int process_file(struct mload *L, const struct inc_file *f, const struct 
 		return mload_take_err(L, &e);
 	}
 	mload_keep_doc(L, doc);
+	/* The main file is parsed: from here on the context is read (ctx->vars by inputs'
+	 * expand_vars, include paths and include:rules; the repository's files by wildcards).
+	 * The caller's git ran meanwhile. Idempotent for the included files. */
+	if (mload_ctx_complete(L) < 0)
+		return -1;
 	struct ynode *root;
 	if (apply_inputs(L, doc, inputs, at, &root) < 0)
 		return -1;

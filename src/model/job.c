@@ -95,6 +95,12 @@ bool mnode_is_str(const struct ynode *n)
 	return n && n->kind != YNODE_MAP && n->kind != YNODE_SEQ && n->kind != YNODE_NULL;
 }
 
+const struct ynode *mnode_get_defined(const struct ynode *map, const char *key)
+{
+	const struct ynode *v = ynode_get(map, key);
+	return v && v->kind != YNODE_NULL ? v : NULL;
+}
+
 void mstring_list_push(struct arena *a, struct string_list *l, const char *s)
 {
 	/* Capacity is the next power of two >= n: arena memory cannot be realloc'ed in place. */
@@ -609,17 +615,18 @@ static int parse_cache_one(struct mload *L, const char *name, const struct ynode
 	return 0;
 }
 
+/* cache: is GitLab's Caches, a ComposableArray: nested lists (`cache: [*list]`, !reference)
+ * are flattened ([@config].flatten), but the limit of 4 counts the list as written. */
 static int parse_caches(struct mload *L, const char *name, const struct ynode *n, struct job *j)
 {
-	if (n->kind == YNODE_NULL)
-		return 0;
-	size_t cnt = mnode_is_seq(n) ? n->n : 1;
-	if (cnt > 4)
+	if (mnode_is_seq(n) && n->n > 4)
 		return mload_error(L, n->loc, "jobs:%s:cache config no more than 4 caches can be "
 					      "created", name);
+	const struct ynode **items = &n;
+	size_t cnt = mnode_is_seq(n) ? mnode_flatten(L->a, n, 64, &items) : 1;
 	j->caches = arena_alloc(L->a, sizeof(*j->caches) * (cnt + 1));
 	for (size_t i = 0; i < cnt; i++) {
-		if (parse_cache_one(L, name, mnode_is_seq(n) ? n->items[i] : n, &j->caches[i]) < 0)
+		if (parse_cache_one(L, name, items[i], &j->caches[i]) < 0)
 			return -1;
 		j->n_caches++;
 	}
@@ -633,10 +640,11 @@ static int parse_script(struct mload *L, const char *name, const char *key, cons
 {
 	if (!n)
 		return 0;
-	if (mnode_string_list(L->a, n, 10, out) < 0 || n->kind == YNODE_NULL)
+	/* GitLab's Commands entry: the error is its own ("jobs:<job>:script config ...") */
+	if (mnode_string_list(L->a, n, 10, out) < 0)
 		return mload_error(L, n->loc,
-				   "jobs:%s %s should be a string or a nested array of strings up to "
-				   "10 levels deep",
+				   "jobs:%s:%s config should be a string or a nested array of strings "
+				   "up to 10 levels deep",
 				   name, key);
 	return 0;
 }
@@ -658,15 +666,25 @@ static int job_key_index(const char *k)
 	return -1;
 }
 
+/* A null value leaves a keyword unset, as GitLab's Entry::Factory makes a nil value an
+ * undefined entry (`parallel: null` cancels a parallel inherited through extends). script:,
+ * run: and trigger: keep their entry: their presence decides what the job is, and a null
+ * script: is blank. */
+static bool null_is_unset(enum job_key k)
+{
+	return k != JK_SCRIPT && k != JK_RUN && k != JK_TRIGGER;
+}
+
 static void job_keys_fill(const struct ynode *job, struct job_keys *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	for (size_t i = 0; i < job->n; i++) {
-		int k = job_key_index(job->entries[i].key);
-		if (k >= 0)
-			ret->e[k] = &job->entries[i];
-		else
+		const struct ymap_entry *e = &job->entries[i];
+		int k = job_key_index(e->key);
+		if (k < 0)
 			ret->unknown = true;
+		else if (!e->value || e->value->kind != YNODE_NULL || !null_is_unset(k))
+			ret->e[k] = e;
 	}
 }
 
@@ -894,8 +912,9 @@ static int build_scripts(struct mload *L, struct job_group *g, struct job *j)
 	STEP(parse_script(L, g->name, "before_script", jget(g, JK_BEFORE_SCRIPT),
 			  &j->before_script));
 	const struct ynode *sc = jget(g, JK_SCRIPT);
-	/* GitLab validates the presence of script: [] and "" are blank (Rails blank?) */
-	if (sc && ((mnode_is_seq(sc) && !sc->n) || (sc->kind == YNODE_STRING && !*sc->str)))
+	/* GitLab validates the presence of script: [], "" and null are blank (Rails blank?) */
+	if (sc && ((mnode_is_seq(sc) && !sc->n) || (sc->kind == YNODE_STRING && !*sc->str) ||
+		   sc->kind == YNODE_NULL))
 		STEP(mload_error(L, sc->loc, "jobs:%s script can't be blank", g->name));
 	else
 		STEP(parse_script(L, g->name, "script", sc, &j->script));

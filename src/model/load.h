@@ -61,8 +61,9 @@ struct mload {
 	size_t n_errors;
 	struct err first;           /* first error when collecting */
 	size_t n_includes;
-	bool repo_scanned;
-	struct string_list repo_files; /* ctx->repo_files or a scan of project_dir */
+	bool repo_scanned, repo_listed, repo_list_failed;
+	const struct string_list *listed_files; /* from ctx->list_files */
+	struct string_list repo_files; /* a scan of project_dir */
 	bool has_workflow_rules;
 	struct var_list global_vars; /* global YAML variables (after workflow rule variables) */
 	/* ctx->vars split by precedence: predefined (public_) rank below YAML variables,
@@ -94,19 +95,25 @@ static inline bool mload_stop(const struct mload *L)
 }
 /* Returns a process-lifetime copy of a file name (errors outlive the loaded documents). */
 const char *mload_intern(const char *file);
-/* Keeps doc alive as long as the pipeline (the pipeline takes ownership). The first call
- * (the main file, parsed) also completes the context: see mload_ctx_complete. */
+/* Keeps doc alive as long as the pipeline (the pipeline takes ownership). */
 void mload_keep_doc(struct mload *L, struct ydoc *doc);
 /* Calls ctx->complete once (pipeline_ctx): before this, only ctx->project_dir and
- * ctx->include_dir may be read. Idempotent; returns -1 (error recorded) when it failed. */
+ * ctx->include_dir may be read. include.c calls it once the main file is parsed, so the
+ * caller's git runs meanwhile. Idempotent; returns -1 (error recorded) when it failed. */
 int mload_ctx_complete(struct mload *L);
-/* The repository's files (ctx->repo_files, or a scan of ctx->project_dir once). */
+/* The repository's files: ctx->repo_files, else ctx->list_files (asked once), else a scan of
+ * ctx->project_dir (once). Completes the context first. Returns NULL (error recorded) when
+ * completing or listing failed. Borrowed, valid for the load. */
 const struct string_list *mload_repo_files(struct mload *L);
 
 /* Helpers on YAML nodes used by several files. */
 bool mnode_is_map(const struct ynode *n);
 bool mnode_is_seq(const struct ynode *n);
 bool mnode_is_str(const struct ynode *n); /* string scalar (any scalar but null/map/seq) */
+/* The value of key in map, or NULL when the key is absent or its value is null: GitLab's
+ * Entry::Factory turns a nil keyword value into an undefined entry ("not set"), so a job's
+ * `parallel: null` cancels a `parallel` inherited through extends. Borrowed. */
+const struct ynode *mnode_get_defined(const struct ynode *map, const char *key);
 /* Flattens a string or nested list of strings (<= depth levels) into out (arena strings).
  * Returns -1 if an item is not a scalar string-like value or nesting is too deep. */
 int mnode_string_list(struct arena *a, const struct ynode *n, int depth, struct string_list *out);

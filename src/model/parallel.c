@@ -121,7 +121,7 @@ static int matrix_check(struct mload *L, const char *where, const struct ynode *
 
 int parallel_parse(struct mload *L, struct job_group *g)
 {
-	const struct ynode *p = ynode_get(g->node, "parallel");
+	const struct ynode *p = mnode_get_defined(g->node, "parallel");
 	if (!p)
 		return 0;
 	const char *where = arena_printf(L->a, "jobs:%s:parallel", g->name);

@@ -114,10 +114,6 @@ void mload_keep_doc(struct mload *L, struct ydoc *doc)
 {
 	XGROW(L->docs, L->docs_alloc, L->n_docs + 1);
 	L->docs[L->n_docs++] = doc;
-	/* the main file is parsed: git (run by the caller meanwhile) is needed from here on,
-	 * include:rules and variables in include paths read ctx->vars. A failure is recorded
-	 * and stops the load in load_config. */
-	(void)mload_ctx_complete(L);
 }
 
 #define STEP(expr)                                                                                 \
@@ -234,7 +230,7 @@ static bool inherit_allows(const struct ynode *inh, const char *key)
 
 static int check_inherit(struct mload *L, const char *name, const struct ynode *inh)
 {
-	if (!inh)
+	if (!inh || inh->kind == YNODE_NULL)
 		return 0;
 	if (!mnode_is_map(inh))
 		return mload_error(L, inh->loc, "jobs:%s inherit config should be a hash", name);
@@ -258,7 +254,8 @@ static int check_inherit(struct mload *L, const char *name, const struct ynode *
 	return 0;
 }
 
-/* Whole-value copy of each default key the job lacks (and inherit allows). */
+/* Whole-value copy of each default key the job lacks or sets to null (GitLab's
+ * overwrite_entry: a nil value is an unspecified entry), if inherit allows it. */
 static const struct ynode *apply_default(struct mload *L, const struct ynode *job,
 					 const struct ynode *dflt)
 {
@@ -266,7 +263,7 @@ static const struct ynode *apply_default(struct mload *L, const struct ynode *jo
 	struct ynode *out = NULL;
 	for (size_t i = 0; i < dflt->n; i++) {
 		const struct ymap_entry *e = &dflt->entries[i];
-		if (ynode_entry(job, e->key) || !inherit_allows(inh, e->key))
+		if (mnode_get_defined(job, e->key) || !inherit_allows(inh, e->key))
 			continue;
 		if (!out)
 			out = ynode_shallow_copy(L->a, job);

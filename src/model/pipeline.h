@@ -16,6 +16,8 @@ struct ynode;
 struct strvec;
 typedef int (*pipeline_changed_since_fn)(void *data, const char *ref, struct strvec *ret,
 					 struct err *err);
+typedef int (*pipeline_repo_files_fn)(void *data, const struct string_list **ret,
+				      struct err *err);
 
 /* What rules are evaluated against: the predefined variables of this pipeline and the
  * facts `changes:`/`exists:` need. Built by the caller (cli) from git and options. */
@@ -26,8 +28,16 @@ struct pipeline_ctx {
 	 * as GitLab does for new branches, tags, schedules). */
 	const struct string_list *changed_files;
 	/* Every file of the repository (tracked + untracked not ignored), relative paths, for
-	 * rules:exists and local include wildcards; NULL = scan project_dir. */
+	 * rules:exists and local include wildcards; NULL = ask list_files, else scan
+	 * project_dir. */
 	const struct string_list *repo_files;
+	/* The same list on demand, as listing a large repository is costly and most pipelines
+	 * never need it: called at most once, after complete, the first time rules:exists or a
+	 * local include wildcard needs the files (never when repo_files is set). Returns 0 with
+	 * *ret set (borrowed, valid as long as this context), or -1 with err set, which fails
+	 * the load. NULL: scan project_dir. */
+	pipeline_repo_files_fn list_files;
+	void *list_files_data;
 	/* Folder that holds remote/project/template/component includes offline, or NULL. */
 	const char *include_dir;
 	/* rules:changes:compare_to: appends to *ret (caller-owned strvec) the files changed

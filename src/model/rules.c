@@ -347,7 +347,10 @@ int rules_clauses_match(struct mload *L, const struct ynode *rule, const struct 
 				   "rules:exists:project '%s' cannot be checked offline: only the "
 				   "current project's files are known",
 				   proj);
-	if (ex && !any_glob(scope, paths_of(ex), mload_repo_files(L), true))
+	const struct string_list *files = ex ? mload_repo_files(L) : NULL;
+	if (ex && !files)
+		return -1;
+	if (ex && !any_glob(scope, paths_of(ex), files, true))
 		return 0;
 	*ret_match = true;
 	return 0;
@@ -624,8 +627,13 @@ static int check_policy(struct mload *L, const char *where, const struct ynode *
 
 int rules_parse_policy(struct mload *L, struct job_group *g)
 {
+	/* null only:/except: are unset (and allowed next to rules:, GitLab's ignore_nil) */
 	const struct ymap_entry *only = ynode_entry(g->node, "only");
 	const struct ymap_entry *except = ynode_entry(g->node, "except");
+	if (only && (!only->value || only->value->kind == YNODE_NULL))
+		only = NULL;
+	if (except && (!except->value || except->value->kind == YNODE_NULL))
+		except = NULL;
 	g->only = only ? only->value : NULL;
 	g->except = except ? except->value : NULL;
 	if (g->has_rules && (only || except))
@@ -877,7 +885,7 @@ static int apply_rule(struct mload *L, const struct job_group *g, struct job *j,
 		j->when = w;
 		j->manual = w == WHEN_MANUAL;
 		/* A rule's when: manual blocks by default, unlike the job-level keyword. */
-		if (j->manual && !ynode_get(g->node, "allow_failure")) {
+		if (j->manual && !mnode_get_defined(g->node, "allow_failure")) {
 			j->allow_failure = false;
 			j->allow_failure_exit_codes = NULL;
 			j->n_allow_failure_exit_codes = 0;

@@ -542,10 +542,27 @@ void vcs_repo_finish(struct vcs_repo *r)
 		rc[q] = pd->started[q] ? git_finish(&pd->gp[q], &out[q]) : 127;
 	}
 	collect(r, out, rc);
+	if (pd->started[Q_FILES])
+		r->files_listed = true;
 	for (int q = 0; q < Q_N; q++)
 		strbuf_release(&out[q]);
 	free(pd);
 	r->pending = NULL;
+}
+
+int vcs_repo_files(struct vcs_repo *r, struct err *err)
+{
+	vcs_repo_finish(r);
+	if (r->files_listed || !r->in_repo)
+		return 0;
+	_cleanup_(strbuf_release) struct strbuf out = STRBUF_INIT;
+	int rc = vcs_git(r->root, query_args(Q_FILES), &out, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		parse_files(r, &out);
+	r->files_listed = true;
+	return 0;
 }
 
 int vcs_repo_open(const char *dir, unsigned flags, struct vcs_repo *ret, struct err *err)
@@ -600,14 +617,14 @@ static void push_nul_list(struct strvec *ret, const struct strbuf *sb)
 			strvec_push(ret, p);
 }
 
-int vcs_changed_files(const struct vcs_repo *r, struct strvec *ret, struct err *err)
+int vcs_changed_files(struct vcs_repo *r, struct strvec *ret, struct err *err)
 {
 	if (!r->default_ref)
 		return 0;
 	return vcs_changed_since(r, r->default_ref, ret, err);
 }
 
-int vcs_changed_since(const struct vcs_repo *r, const char *ref, struct strvec *ret,
+int vcs_changed_since(struct vcs_repo *r, const char *ref, struct strvec *ret,
 		      struct err *err)
 {
 	if (!r->in_repo || !r->sha || !ref || !*ref || ref[0] == '-')
@@ -634,8 +651,10 @@ int vcs_changed_since(const struct vcs_repo *r, const char *ref, struct strvec *
 		return -1;
 	if (rc != 0)
 		return 0;
-	push_nul_list(ret, &out);
 	/* git diff only reports tracked files: untracked ones are all new, hence changed */
+	if (vcs_repo_files(r, err) < 0)
+		return -1;
+	push_nul_list(ret, &out);
 	for (size_t i = 0; i < r->untracked.n; i++)
 		strvec_push(ret, r->untracked.v[i]);
 	return 1;

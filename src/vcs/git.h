@@ -9,7 +9,8 @@
 #include "util/strvec.h"
 
 enum vcs_open_flags {
-	VCS_FILES = 1 << 0, /* also list the repository files (git ls-files) */
+	VCS_FILES = 1 << 0, /* also list the repository files (git ls-files) at once; without it
+			     * vcs_repo_files lists them when they are needed */
 };
 
 struct vcs_pending;
@@ -30,8 +31,10 @@ struct vcs_repo {
 	char *remote_url;   /* owned: remote.origin.url, or NULL */
 	char *user_name;    /* owned: git config user.name, or NULL */
 	char *user_email;   /* owned: git config user.email, or NULL */
-	struct strvec files; /* with VCS_FILES: tracked + untracked-not-ignored, relative to root */
-	struct strvec untracked; /* with VCS_FILES: the untracked subset of files */
+	struct strvec files; /* once listed (files_listed): tracked + untracked-not-ignored,
+			      * relative to root */
+	struct strvec untracked; /* once listed: the untracked subset of files */
+	bool files_listed;       /* files and untracked are final (VCS_FILES or vcs_repo_files) */
 	struct vcs_pending *pending; /* owned: queries started by vcs_repo_start, not collected */
 };
 
@@ -51,17 +54,27 @@ int vcs_repo_start(const char *dir, unsigned flags, struct vcs_repo *ret, struct
 void vcs_repo_finish(struct vcs_repo *r);
 void vcs_repo_release(struct vcs_repo *r);
 
+/* Lists the repository's files into r->files and r->untracked, once: `git ls-files` costs as
+ * much as the rest of the queries together on a large tree and only rules:exists, local
+ * include wildcards and the run's project snapshot need it. Collects the pending queries
+ * first (vcs_repo_finish). Outside a work tree the lists stay empty. Returns 0 (files_listed
+ * set; a git that fails leaves the lists empty, as with VCS_FILES), or -1 with err set
+ * (ERR_ENV) when git cannot be started; then it may be retried. */
+int vcs_repo_files(struct vcs_repo *r, struct err *err);
+
 /* Files changed by the work tree relative to the merge base of HEAD and r->default_ref
  * (committed, staged, unstaged) plus untracked files, relative to the root, appended to *ret
- * (caller-owned). Returns 1 when the list is known, 0 when it is not (no repository, no
- * default ref, no common ancestor) and -1 with err set when git cannot be run. */
-int vcs_changed_files(const struct vcs_repo *r, struct strvec *ret, struct err *err);
+ * (caller-owned). The untracked files come from the file list: r's is listed first
+ * (vcs_repo_files) when it was not. Returns 1 when the list is known, 0 when it is not (no
+ * repository, no default ref, no common ancestor) and -1 with err set when git cannot be
+ * run. */
+int vcs_changed_files(struct vcs_repo *r, struct strvec *ret, struct err *err);
 
 /* Same for rules:changes:compare_to: the work tree (committed, staged, unstaged, untracked)
  * against the merge base of HEAD and `ref` (borrowed: a branch, tag, full ref or SHA, as
  * `git rev-parse` takes it). Returns 1 when the list is known, 0 when `ref` names no commit
  * (or there is no repository / no HEAD commit), -1 with err set when git cannot be run. */
-int vcs_changed_since(const struct vcs_repo *r, const char *ref, struct strvec *ret,
+int vcs_changed_since(struct vcs_repo *r, const char *ref, struct strvec *ret,
 		      struct err *err);
 
 /* Runs `git -C dir args...` (args NULL-terminated, borrowed) and appends its stdout to *out.

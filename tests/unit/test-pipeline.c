@@ -356,8 +356,8 @@ static void test_errors_keys_and_types(void **state)
 	expect_error("job:\n  script: x\n  foo: 1\n  bar: 2\n",
 		     "jobs:job config contains unknown keys: foo, bar", 3, 3);
 	expect_error("job:\n  script:\n    - echo\n    - a: b\n",
-		     "jobs:job script should be a string or a nested array of strings up to 10 "
-		     "levels deep",
+		     "jobs:job:script config should be a string or a nested array of strings up to "
+		     "10 levels deep",
 		     3, 5);
 	expect_error("job:\n  stage: build\n",
 		     "jobs:job config should implement the script:, run:, or trigger: keyword", 1,
@@ -521,7 +521,7 @@ static void test_collect_all_errors(void **state)
 	assert_int_equal(diag_list_errors(&dl), 3);
 	assert_non_null(strstr(dl.v[0].msg, "unknown keys: foo"));
 	assert_int_equal(dl.v[1].loc.line, 5);
-	assert_non_null(strstr(dl.v[2].msg, "jobs:c script should be"));
+	assert_non_null(strstr(dl.v[2].msg, "jobs:c:script config should be"));
 	assert_non_null(strstr(err.msg, "unknown keys: foo"));
 	err_release(&err);
 	diag_list_release(&dl);
@@ -861,6 +861,87 @@ static void test_default_and_inherit(void **state)
 	assert_null(var_of(c, "G1"));
 	assert_string_equal(var_of(c, "G2"), "b");
 	pipeline_free(p);
+}
+
+/* A null job keyword is unset, as for GitLab (Entry::Factory makes a nil value an undefined
+ * entry): it cancels what extends brought, and default: fills it. */
+static void test_null_keywords(void **state)
+{
+	(void)state;
+	struct pipeline *p = load_ok(
+		"default:\n  image: dimg\n  before_script: [d]\n  interruptible: true\n"
+		"  cache: {key: dk}\n"
+		"stages: [build, test]\n"
+		".base:\n  parallel: 3\n  stage: build\n  tags: [t]\n  needs: []\n"
+		"  dependencies: []\n  retry: 2\n  timeout: 1h\n  environment: prod\n"
+		"  artifacts: {paths: [out]}\n  services: [svc]\n  coverage: /x/\n"
+		"  resource_group: rg\n  allow_failure: true\n"
+		"j:\n  extends: .base\n  script: x\n  parallel: null\n  stage: null\n  tags: null\n"
+		"  needs: null\n  dependencies: null\n  retry: null\n  timeout: null\n"
+		"  environment: null\n  artifacts: null\n  services: null\n  coverage: null\n"
+		"  resource_group: null\n  allow_failure: null\n  image: null\n"
+		"  before_script: null\n  after_script: ~\n  interruptible: null\n  cache: null\n"
+		"  when: null\n  start_in: null\n  variables: null\n  inherit: null\n"
+		"  only: null\n  except: null\n  rules: null\n"
+		"r:\n  script: x\n  rules: [{when: manual}]\n  only: null\n  allow_failure: ~\n");
+	assert_int_equal(p->n_jobs, 2);
+	const struct job *j = pipeline_find_job(p, "j");
+	assert_non_null(j);
+	assert_int_equal(j->node_total, 1);
+	assert_string_equal(j->stage, "test");
+	assert_int_equal(j->tags.n, 0);
+	assert_false(j->has_needs);
+	assert_false(j->has_dependencies);
+	assert_int_equal(j->retry.max, 0);
+	assert_int_equal(j->timeout_seconds, 0);
+	assert_null(j->environment.name);
+	assert_false(j->artifacts.present);
+	assert_int_equal(j->n_services, 0);
+	assert_null(j->coverage);
+	assert_null(j->resource_group);
+	assert_false(j->allow_failure);
+	assert_int_equal(j->when, WHEN_ON_SUCCESS);
+	/* default: fills the keywords set to null */
+	assert_string_equal(j->image.name, "dimg");
+	assert_string_equal(str_join(&j->before_script), "d");
+	assert_int_equal(j->after_script.n, 0);
+	assert_true(j->interruptible);
+	assert_int_equal(j->n_caches, 1);
+	assert_string_equal(j->caches[0].key, "dk");
+	/* a rule's when: manual blocks when allow_failure: is null, as when it is absent */
+	const struct job *r = pipeline_find_job(p, "r");
+	assert_true(r->manual);
+	assert_false(r->allow_failure);
+	pipeline_free(p);
+	/* script: null is a blank script; a null stage: is the default stage */
+	expect_error("j:\n  script: null\n", "jobs:j script can't be blank", 2, 11);
+	expect_error("j:\n  script: x\n  start_in: null\n  when: delayed\n",
+		     "jobs:j start in should be a duration", 4, 9);
+}
+
+/* cache: is a ComposableArray in GitLab: nested lists flatten, the limit of 4 counts the list
+ * as written. */
+static void test_cache_nested_lists(void **state)
+{
+	(void)state;
+	struct pipeline *p = load_ok(
+		".c: &c\n  - key: a\n    paths: [pa]\n  - key: b\n"
+		"j:\n  script: x\n  cache: [*c, [[{key: d, policy: pull}]], {key: e}]\n"
+		"k:\n  script: x\n  cache: [[{key: 1}, {key: 2}, {key: 3}, {key: 4}, {key: 5}]]\n");
+	const struct job *j = pipeline_find_job(p, "j");
+	assert_int_equal(j->n_caches, 4);
+	assert_string_equal(j->caches[0].key, "a");
+	assert_string_equal(str_join(&j->caches[0].paths), "pa");
+	assert_string_equal(j->caches[1].key, "b");
+	assert_string_equal(j->caches[2].key, "d");
+	assert_string_equal(j->caches[2].policy, "pull");
+	assert_string_equal(j->caches[3].key, "e");
+	assert_int_equal(pipeline_find_job(p, "k")->n_caches, 5);
+	pipeline_free(p);
+	expect_error("j:\n  script: x\n  cache: [{key: 1}, {key: 2}, {key: 3}, {key: 4}, [{key: 5}]]\n",
+		     "jobs:j:cache config no more than 4 caches can be created", 3, 10);
+	expect_error("j:\n  script: x\n  cache: [[{key: 1}, [x]]]\n",
+		     "jobs:j:cache config should be a hash or an array of hashes", 3, 23);
 }
 
 /* ---- parallel ------------------------------------------------------------------------------ */
@@ -1255,15 +1336,6 @@ static const char *const corpus_includes_invalid[][2] = {
 	 * "undefined need" check) */
 	{ "NVIDIA__gpu-operator",
 	  "release:staging-gpu-operator job: undefined need: image:gpu-operator" },
-	/* runnel bugs, waiting for a fix in src/model (GitLab accepts both): `cache: [*list]`
-	 * nests a list that GitLab flattens ([@config].flatten in ComposableArray), and
-	 * `parallel: null` is "unspecified" for GitLab (Entry::Factory turns a nil value into
-	 * Entry::Unspecified). When the fix lands this test fails: move the project to the
-	 * loaded ones (and raise the count below). */
-	{ "gitlabhq__gitlab-shell",
-	  "jobs:modules:download:cache config should be a hash or an array of hashes" },
-	{ "gitlabhq__gitlab-runner",
-	  "jobs:windows 1809 compile tests:parallel should be an integer or a hash" },
 };
 
 /* Jobs (and their stage) that only exist or only work thanks to the stand-in includes. */
@@ -1297,6 +1369,20 @@ static void check_corpus_includes_jobs(const char *name, const struct pipeline *
 		if (!j)
 			fail_msg("%s: no job '%s'", name, corpus_includes_jobs[i][1]);
 		assert_string_equal(j->stage, corpus_includes_jobs[i][2]);
+	}
+	/* `cache: [*list]` (a list nested in cache:) is flattened into one cache */
+	if (strcmp(name, "gitlabhq__gitlab-shell") == 0) {
+		const struct job *j = pipeline_find_job(p, "modules:download: [1.25]");
+		assert_non_null(j);
+		assert_int_equal(j->n_caches, 1);
+		assert_string_equal(j->caches[0].key_prefix, "golang-${GO_VERSION}-cache");
+	}
+	/* `parallel: null` cancels the parallel: of the extended template: one job, not N */
+	if (strcmp(name, "gitlabhq__gitlab-runner") == 0) {
+		const struct job *j = pipeline_find_job(p, "windows 1809 compile tests");
+		assert_non_null(j);
+		assert_int_equal(j->node_total, 1);
+		assert_null(pipeline_find_job(p, "windows 1809 compile tests 1/2"));
 	}
 	/* !reference [variables, X] into the variables of an included project file */
 	if (strcmp(name, "GStreamer__gst-plugins-rs") == 0)
@@ -1366,7 +1452,9 @@ static void test_real_corpus_includes(void **state)
 		      rejected);
 	assert_int_equal(rejected,
 			 sizeof(corpus_includes_invalid) / sizeof(*corpus_includes_invalid));
-	assert_int_equal(loaded, 16);
+	/* gitlabhq__gitlab-shell (`cache: [*list]`) and gitlabhq__gitlab-runner (`parallel:
+	 * null`) load since nested caches flatten and null keywords are unset */
+	assert_int_equal(loaded, 18);
 }
 
 /* Needs on one instance of a parallel job by its full name, and $[[ matrix.NAME ]] in
@@ -1576,6 +1664,8 @@ int main(void)
 		cmocka_unit_test(test_extends),
 		cmocka_unit_test(test_reference),
 		cmocka_unit_test(test_default_and_inherit),
+		cmocka_unit_test(test_null_keywords),
+		cmocka_unit_test(test_cache_nested_lists),
 		cmocka_unit_test(test_parallel),
 		cmocka_unit_test(test_workflow),
 		cmocka_unit_test(test_rules_matrix),

@@ -465,6 +465,15 @@ static void one_svc_init(struct one_svc *o, const char *image, const char *const
 	o->job.n_services = 1;
 }
 
+/* What the Docker executor does: start the services, then wait for them. */
+static struct service_set *start_and_wait(const struct job *job, const struct services_ctx *ctx,
+                                          struct err *err)
+{
+	struct service_set *set = services_start(E.c, job, ctx, err);
+	services_wait(E.c, set, ctx);
+	return set;
+}
+
 static void test_eng_redis_ready(void **state)
 {
 	(void)state;
@@ -475,7 +484,7 @@ static void test_eng_redis_ready(void **state)
 	struct services_ctx ctx = ctx_for("runnel-svctest-redis");
 	struct err err = ERR_INIT;
 	double t0 = mono();
-	struct service_set *set = services_start(E.c, &o.job, &ctx, &err);
+	struct service_set *set = start_and_wait(&o.job, &ctx, &err);
 	double took = mono() - t0;
 	assert_non_null(set);
 	struct strvec binds = STRVEC_INIT;
@@ -519,7 +528,7 @@ static void test_eng_exit_reported_at_once(void **state)
 	struct services_ctx ctx = ctx_for("runnel-svctest-exit");
 	struct err err = ERR_INIT;
 	double t0 = mono();
-	struct service_set *set = services_start(E.c, &o.job, &ctx, &err);
+	struct service_set *set = start_and_wait(&o.job, &ctx, &err);
 	double took = mono() - t0;
 	assert_non_null(set);
 	struct strbuf diag = STRBUF_INIT;
@@ -552,7 +561,7 @@ static void test_eng_timeout_warning(void **state)
 	struct services_ctx ctx = ctx_for("runnel-svctest-slow");
 	struct err err = ERR_INIT;
 	double t0 = mono();
-	struct service_set *set = services_start(E.c, &o.job, &ctx, &err);
+	struct service_set *set = start_and_wait(&o.job, &ctx, &err);
 	double took = mono() - t0;
 	assert_non_null(set);
 	services_stop(E.c, set, NULL);
@@ -581,7 +590,7 @@ static void run_dind(const char *certdir, bool expect_binds)
 	struct services_ctx ctx = ctx_for("runnel-svctest-dind");
 	struct err err = ERR_INIT;
 	double t0 = mono();
-	struct service_set *set = services_start(E.c, &o.job, &ctx, &err);
+	struct service_set *set = start_and_wait(&o.job, &ctx, &err);
 	double took = mono() - t0;
 	if (!set)
 		fprintf(stderr, "services_start: %s\n", err.msg);

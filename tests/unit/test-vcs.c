@@ -15,6 +15,7 @@
 #include "model/pipeline.h"
 #include "model/vars.h"
 #include "util/arena.h"
+#include "util/cleanup.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 #include "vcs/context.h"
@@ -330,6 +331,45 @@ static void test_repo_start_release(void **state)
 	vcs_repo_release(&r);
 }
 
+/* Without VCS_FILES the file list is not asked at start; vcs_repo_files lists it once. */
+static void test_repo_files_on_demand(void **state)
+{
+	struct repo_fixture *f = *state;
+	struct vcs_repo r;
+	struct err err = ERR_INIT;
+	assert_int_equal(vcs_repo_start(f->dir, 0, &r, &err), 0);
+	assert_int_equal(sh(f->dir, "printf n > new.txt"), 0);
+	assert_int_equal(vcs_repo_files(&r, &err), 0); /* collects the pending queries too */
+	assert_null(r.pending);
+	assert_non_null(r.sha);
+	assert_true(r.files_listed);
+	assert_true(strvec_find(&r.files, "a.txt") >= 0);
+	assert_true(strvec_find(&r.files, "sub/b.txt") >= 0);
+	assert_true(strvec_find(&r.files, "ign") < 0);
+	assert_int_equal(r.untracked.n, 1);
+	assert_string_equal(r.untracked.v[0], "new.txt");
+	/* once: a later file is not seen */
+	size_t n = r.files.n;
+	assert_int_equal(sh(f->dir, "printf m > later.txt"), 0);
+	assert_int_equal(vcs_repo_files(&r, &err), 0);
+	assert_int_equal(r.files.n, n);
+	vcs_repo_release(&r);
+	/* with VCS_FILES the list comes with the other facts */
+	assert_int_equal(vcs_repo_open(f->dir, VCS_FILES, &r, &err), 0);
+	assert_true(r.files_listed);
+	assert_true(strvec_find(&r.files, "later.txt") >= 0);
+	vcs_repo_release(&r);
+	/* changes against the default branch list the untracked files on demand */
+	assert_int_equal(vcs_repo_open(f->dir, 0, &r, &err), 0);
+	assert_false(r.files_listed);
+	_cleanup_(strvec_release) struct strvec ch = STRVEC_INIT;
+	assert_int_equal(vcs_changed_files(&r, &ch, &err), 1);
+	assert_true(r.files_listed);
+	assert_true(strvec_find(&ch, "new.txt") >= 0);
+	assert_true(strvec_find(&ch, "later.txt") >= 0);
+	vcs_repo_release(&r);
+}
+
 /* ---- pipeline_ctx.complete: the context is filled in after the main file is parsed ---- */
 
 struct completion {
@@ -390,6 +430,65 @@ static void test_ctx_complete_hook(void **state)
 	assert_int_equal(c.calls, 1);
 	assert_int_equal(err.kind, ERR_ENV);
 	assert_non_null(strstr(err.msg, "git failed"));
+	err_release(&err);
+	arena_release(&a);
+}
+
+/* ---- pipeline_ctx.list_files: the repository's files only when the pipeline needs them ---- */
+
+struct lister {
+	struct string_list files;
+	int calls;
+	bool fail;
+};
+
+static int list_cb(void *data, const struct string_list **ret, struct err *err)
+{
+	struct lister *l = data;
+	l->calls++;
+	if (l->fail)
+		return err_set(err, ERR_ENV, "ls-files failed");
+	*ret = &l->files;
+	return 0;
+}
+
+static void test_ctx_list_files_hook(void **state)
+{
+	(void)state;
+	const char *in_list[] = {"Dockerfile", "docs/a.md"};
+	struct lister l = {.files = {.v = in_list, .n = 2}};
+	struct err err = ERR_INIT;
+	struct arena a = ARENA_INIT;
+	/* the project folder does not exist: a scan would find nothing */
+	struct pipeline_ctx ctx = {.project_dir = "/nonexistent", .list_files = list_cb,
+	                           .list_files_data = &l};
+	struct completion c = {.a = &a, .ctx = &ctx};
+	ctx.complete = complete_cb;
+	ctx.complete_data = &c;
+	/* no rules:exists, no wildcard include: never asked */
+	struct pipeline *p = load_text("a:\n  script: x\n  rules:\n    - changes: [x]\n", &c, &err);
+	assert_non_null(p);
+	assert_int_equal(l.calls, 0);
+	pipeline_free(p);
+	/* asked once for all the exists: rules, and its list is what they see */
+	p = load_text("a:\n  script: x\n  rules:\n    - exists: [Dockerfile]\n"
+	                "b:\n  script: x\n  rules:\n    - exists: [docs/*.md]\n"
+	                "c:\n  script: x\n  rules:\n    - exists: [Makefile]\n",
+	                &c, &err);
+	assert_non_null(p);
+	assert_int_equal(l.calls, 1);
+	assert_int_equal(p->n_jobs, 2);
+	assert_string_equal(p->jobs[0].name, "a");
+	assert_string_equal(p->jobs[1].name, "b");
+	pipeline_free(p);
+	/* its failure fails the load with its own error */
+	l.calls = 0;
+	l.fail = true;
+	assert_null(load_text("a:\n  script: x\n  rules:\n    - exists: [Dockerfile]\n", &c,
+	                      &err));
+	assert_int_equal(l.calls, 1);
+	assert_int_equal(err.kind, ERR_ENV);
+	assert_non_null(strstr(err.msg, "ls-files failed"));
 	err_release(&err);
 	arena_release(&a);
 }
@@ -551,6 +650,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_repo_unusual_asks_git, repo_setup, repo_teardown),
 	    cmocka_unit_test_setup_teardown(test_repo_start_release, repo_setup, repo_teardown),
 	    cmocka_unit_test(test_ctx_complete_hook),
+	    cmocka_unit_test(test_ctx_list_files_hook),
+	    cmocka_unit_test_setup_teardown(test_repo_files_on_demand, repo_setup, repo_teardown),
 	    cmocka_unit_test(test_predefined_branch),
 	    cmocka_unit_test(test_predefined_tag_and_mr),
 	    cmocka_unit_test(test_predefined_no_remote),
