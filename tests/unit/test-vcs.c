@@ -472,9 +472,9 @@ static void test_ctx_list_files_hook(void **state)
 	pipeline_free(p);
 	/* asked once for all the exists: rules, and its list is what they see */
 	p = load_text("a:\n  script: x\n  rules:\n    - exists: [Dockerfile]\n"
-	                "b:\n  script: x\n  rules:\n    - exists: [docs/*.md]\n"
-	                "c:\n  script: x\n  rules:\n    - exists: [Makefile]\n",
-	                &c, &err);
+	              "b:\n  script: x\n  rules:\n    - exists: [docs/*.md]\n"
+	              "c:\n  script: x\n  rules:\n    - exists: [Makefile]\n",
+	              &c, &err);
 	assert_non_null(p);
 	assert_int_equal(l.calls, 1);
 	assert_int_equal(p->n_jobs, 2);
