@@ -42,6 +42,12 @@
 
 #define MAX_PORTS 20
 #define TICK_MS 50
+/* While services are waited for: a refused connect returns at once, so a round of connects is
+ * paced to one every PROBE_MS (readiness noticed within that), and each service's state (an
+ * inspect: did it die, what is its address) is read every STATE_MS. Spinning faster took CPU
+ * from the services themselves (a TLS DinD generating its keys). */
+#define PROBE_MS 10
+#define STATE_MS 200
 #define LOG_TAIL_LINES 40
 
 enum svc_state { SVC_WAITING, SVC_READY, SVC_DIED, SVC_TIMEOUT, SVC_NO_PORTS, SVC_SKIPPED };
@@ -66,6 +72,7 @@ struct service {
 	int docker_host_port;     /* ... on this port */
 	bool privileged_filtered; /* privileged on, but not in allowed_privileged_services */
 	double ping_at;           /* monotonic time of its first /_ping answer, 0 none */
+	double state_at;        /* when poll_state last read it (while waited for) */
 	size_t log_seen;          /* CI_DEBUG_SERVICES: bytes of its log already streamed */
 };
 
@@ -792,10 +799,12 @@ static void wait_tick(struct docker_client *c, struct service_set *set,
                       const struct services_ctx *ctx)
 {
 	_cleanup_free_ bool *ok = xcalloc(set->n ? set->n : 1, sizeof(*ok));
+	double t0 = now_s();
 	for (size_t i = 0; i < set->n; i++) {
 		struct service *s = &set->v[i];
-		if (s->state != SVC_WAITING)
+		if (s->state != SVC_WAITING || (s->ip && t0 - s->state_at < STATE_MS / 1000.0))
 			continue;
+		s->state_at = t0;
 		poll_state(c, s, ctx->network);
 		if (s->state == SVC_DIED) {
 			_cleanup_free_ char *why =
@@ -813,12 +822,13 @@ static void wait_tick(struct docker_client *c, struct service_set *set,
 		}
 	if (!waiting_any(set))
 		return;
-	/* nobody had an address to dial yet: don't spin */
+	/* nobody had an address to dial yet: wait a tick; else keep the probe cadence */
 	bool dialed = false;
 	for (size_t i = 0; i < set->n; i++)
 		dialed |= set->v[i].state == SVC_WAITING && set->v[i].ip;
-	if (!dialed)
-		poll(NULL, 0, TICK_MS);
+	int left = dialed ? PROBE_MS - (int)((now_s() - t0) * 1000.0) : TICK_MS;
+	if (left > 0)
+		poll(NULL, 0, left);
 }
 
 static void wait_services(struct docker_client *c, struct service_set *set,
