@@ -66,8 +66,8 @@ struct cli_ctx {
 	const char *branch; /* the resolved ref: exactly one of branch/tag is set */
 	const char *tag;
 	const char *source;
-	struct pipeline_ctx pctx; /* what pipeline_load evaluates rules against */
-	struct var_list job_vars; /* predefined variables GitLab gives running jobs only */
+	struct pipeline_ctx pctx;      /* what pipeline_load evaluates rules against */
+	struct var_list job_vars;      /* predefined variables GitLab gives running jobs only */
 	struct string_list repo_files; /* view of repo.files, after cli_ctx_repo_files */
 	struct string_list changed;
 	struct strvec changed_store;
@@ -104,10 +104,10 @@ int cli_ctx_prepare(struct cli_ctx *ctx, const struct cli_common *c, struct pipe
  * pipeline: parse, prepare, and either go on or return an exit code. */
 struct cli_session {
 	struct cli_common common;
-	struct cli_ctx ctx;  /* valid after cli_session_start/cli_session_load */
-	struct pipeline *p;  /* owned: after cli_session_load */
-	int argi;            /* argv index of the first positional argument */
-	int rc;              /* the exit code when a step returned false */
+	struct cli_ctx ctx; /* valid after cli_session_start/cli_session_load */
+	struct pipeline *p; /* owned: after cli_session_load */
+	int argi;           /* argv index of the first positional argument */
+	int rc;             /* the exit code when a step returned false */
 	bool ctx_started;
 };
 #define CLI_SESSION_INIT                                                                           \

@@ -760,12 +760,19 @@ static int check_trigger(struct mload *L, const struct job_group *g)
 	return 0;
 }
 
-static int check_bridge(struct mload *L, const struct job_group *g)
+static bool known_job_key(const char *k)
+{
+	return job_key_index(k) >= 0;
+}
+
+/* "config contains unknown keys: a, b" for the keys `known` rejects, at the first of them. */
+static int check_unknown_keys(struct mload *L, const struct job_group *g,
+			      bool (*known)(const char *))
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct srcloc loc = g->loc;
 	for (size_t i = 0; i < g->node->n; i++) {
-		if (known_bridge_key(g->node->entries[i].key))
+		if (known(g->node->entries[i].key))
 			continue;
 		if (!sb.len)
 			loc = g->node->entries[i].key_loc;
@@ -775,6 +782,12 @@ static int check_bridge(struct mload *L, const struct job_group *g)
 	if (sb.len)
 		rc = mload_error(L, loc, "jobs:%s config contains unknown keys: %s", g->name, sb.buf);
 	strbuf_release(&sb);
+	return rc;
+}
+
+static int check_bridge(struct mload *L, const struct job_group *g)
+{
+	int rc = check_unknown_keys(L, g, known_bridge_key);
 	if (rc == 0 || !mload_stop(L))
 		rc |= check_trigger(L, g);
 	const char *w = ynode_str(jget(g, JK_WHEN));
@@ -796,20 +809,7 @@ static int check_keys(struct mload *L, const struct job_group *g)
 				   "jobs:%s config contains unknown keys: trigger", g->name);
 	if (!g->keys->unknown)
 		return 0;
-	struct strbuf sb = STRBUF_INIT;
-	struct srcloc loc = g->loc;
-	for (size_t i = 0; i < g->node->n; i++) {
-		if (job_key_index(g->node->entries[i].key) >= 0)
-			continue;
-		if (!sb.len)
-			loc = g->node->entries[i].key_loc;
-		strbuf_addf(&sb, "%s%s", sb.len ? ", " : "", g->node->entries[i].key);
-	}
-	int rc = 0;
-	if (sb.len)
-		rc = mload_error(L, loc, "jobs:%s config contains unknown keys: %s", g->name, sb.buf);
-	strbuf_release(&sb);
-	return rc;
+	return check_unknown_keys(L, g, known_job_key);
 }
 
 static int find_stage(struct mload *L, const char *stage, size_t *ret)

@@ -624,15 +624,14 @@ int vcs_changed_files(struct vcs_repo *r, struct strvec *ret, struct err *err)
 	return vcs_changed_since(r, r->default_ref, ret, err);
 }
 
-int vcs_changed_since(struct vcs_repo *r, const char *ref, struct strvec *ret,
-		      struct err *err)
+int vcs_changed_since(struct vcs_repo *r, const char *ref, struct strvec *ret, struct err *err)
 {
 	if (!r->in_repo || !r->sha || !ref || !*ref || ref[0] == '-')
 		return 0;
 	/* the ref must name a commit: "ref^{commit}" also rejects trees, blobs and typos */
 	_cleanup_free_ char *peeled = xasprintf("%s^{commit}", ref);
-	const char *check[] = {"rev-parse", "--verify", "--quiet", "--end-of-options", peeled,
-			       NULL};
+	const char *check[] = {"rev-parse",        "--verify", "--quiet",
+	                       "--end-of-options", peeled,     NULL};
 	_cleanup_(strbuf_release) struct strbuf sha = STRBUF_INIT;
 	int vrc = vcs_git(r->root, check, &sha, err);
 	if (vrc < 0)
@@ -643,8 +642,8 @@ int vcs_changed_since(struct vcs_repo *r, const char *ref, struct strvec *ret,
 	/* --merge-base: the work tree against merge-base(ref, HEAD), i.e. what the branch
 	 * changed since it forked, committed or not (git >= 2.30) */
 	const char *args[] = {
-	    "diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", "--merge-base",
-	    sha.buf, "--", NULL};
+	    "diff",  "--name-only", "-z", "--no-renames", "--no-ext-diff", "--merge-base",
+	    sha.buf, "--",          NULL};
 	_cleanup_(strbuf_release) struct strbuf out = STRBUF_INIT;
 	int rc = vcs_git(r->root, args, &out, err);
 	if (rc < 0)

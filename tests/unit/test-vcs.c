@@ -460,8 +460,8 @@ static void test_ctx_list_files_hook(void **state)
 	struct err err = ERR_INIT;
 	struct arena a = ARENA_INIT;
 	/* the project folder does not exist: a scan would find nothing */
-	struct pipeline_ctx ctx = {.project_dir = "/nonexistent", .list_files = list_cb,
-	                           .list_files_data = &l};
+	struct pipeline_ctx ctx = {
+	    .project_dir = "/nonexistent", .list_files = list_cb, .list_files_data = &l};
 	struct completion c = {.a = &a, .ctx = &ctx};
 	ctx.complete = complete_cb;
 	ctx.complete_data = &c;
@@ -484,8 +484,7 @@ static void test_ctx_list_files_hook(void **state)
 	/* its failure fails the load with its own error */
 	l.calls = 0;
 	l.fail = true;
-	assert_null(load_text("a:\n  script: x\n  rules:\n    - exists: [Dockerfile]\n", &c,
-	                      &err));
+	assert_null(load_text("a:\n  script: x\n  rules:\n    - exists: [Dockerfile]\n", &c, &err));
 	assert_int_equal(l.calls, 1);
 	assert_int_equal(err.kind, ERR_ENV);
 	assert_non_null(strstr(err.msg, "ls-files failed"));
