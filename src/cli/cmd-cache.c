@@ -1,5 +1,7 @@
-/* runnel cache clear: removes the project's local caches (.runnel/cache) and the DinD image
- * caches of --dind-cache (Docker volumes labelled runnel.dind-cache=1 that no container uses). */
+/* runnel cache clear: removes the project's local caches (.runnel/cache), the DinD image caches
+ * of --dind-cache on this engine (Docker volumes labelled runnel.dind-cache=1 that no container
+ * uses, whichever project made them) and the TLS DinD private keys kept for this user
+ * (exec/dindkeys.h). */
 #include "cli/cmds.h"
 
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include "cli/ctx.h"
 #include "docker/client.h"
 #include "exec/dindcache.h"
+#include "exec/dindkeys.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 #include "vcs/git.h"
@@ -75,13 +78,27 @@ static int clear_dind_cache(void)
 	return 0;
 }
 
+static int clear_dind_keys(void)
+{
+	_cleanup_free_ char *dir = dindkeys_dir();
+	if (!dir || access(dir, F_OK) != 0)
+		return 0;
+	if (remove_tree(dir) < 0) {
+		fprintf(stderr, "runnel: cannot remove '%s'\n", dir);
+		return 4;
+	}
+	printf("Removed %s\n", dir);
+	return 0;
+}
+
 int cmd_cache(int argc, char **argv)
 {
 	const struct cli_verb verb = {
 	    .name = "cache",
 	    .synopsis = "clear",
-	    .summary = "Remove the project's caches (.runnel/cache) and the DinD image caches "
-	               "(--dind-cache volumes).",
+	    .summary = "Remove the project's caches (.runnel/cache), the DinD image caches of "
+	               "this engine (--dind-cache volumes, every project's) and the kept TLS "
+	               "DinD keys.",
 	    .min_args = 1,
 	    .max_args = 1,
 	};
@@ -94,5 +111,6 @@ int cmd_cache(int argc, char **argv)
 	}
 	int rc = clear_project_cache(s.common.cwd);
 	int rc2 = clear_dind_cache();
-	return rc ? rc : rc2;
+	int rc3 = clear_dind_keys();
+	return rc ? rc : rc2 ? rc2 : rc3;
 }

@@ -43,4 +43,7 @@ second=$(sed -n 's/^job *| client-key=//p' "$OUT")
 [ "$second" = "$cached" ] && pass "run 2's service started with the kept keys" ||
 	fail "run 2 client key $second, kept $cached"
 assert_no_leftovers
+(cd "$p" && "$RUNNEL" cache clear) >"$T_TMP/clear.out" 2>&1
+expect "cache clear names the key folder" "Removed $keys" "$T_TMP/clear.out"
+[ ! -e "$keys" ] && pass "cache clear removed the kept keys" || fail "keys left in $keys"
 test_done
