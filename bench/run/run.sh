@@ -28,6 +28,8 @@ while getopts n:i:b:G o; do
 	esac
 done
 [ -x "$RUNNEL" ] || { echo "run.sh: no runnel binary at $RUNNEL (use -b)" >&2; exit 2; }
+# the scenarios run inside their project folders: a relative -b must still find the binary
+case $RUNNEL in /*) ;; *) RUNNEL=$(pwd)/$RUNNEL ;; esac
 docker image inspect "$IMAGE" >/dev/null 2>&1 || {
 	echo "run.sh: image $IMAGE missing (tests/e2e/t200-run-lib.sh builds runnel-test/sh)" >&2
 	exit 2
