@@ -20,6 +20,7 @@
 
 #include "docker/internal.h"
 #include "util/cleanup.h"
+#include "util/dlsyms.h"
 #include "util/xalloc.h"
 
 #define CONNECT_TIMEOUT_MS 10000L
@@ -48,57 +49,23 @@ static char curl_load_error[512]; /* why loading failed, set once */
 
 _Static_assert(sizeof(void *) == sizeof(api.easy_init), "function pointers fit in void *");
 
-/* dlsym() returns an object pointer; POSIX guarantees it converts to a function pointer, and
- * memcpy() does that without the cast -Wpedantic rejects. Returns the missing name or NULL. */
-static const char *curl_resolve(void *lib)
-{
-	static const struct {
-		const char *name;
-		size_t off;
-	} syms[] = {
-	    {"curl_global_init", offsetof(struct curl_fns, global_init)},
-	    {"curl_easy_init", offsetof(struct curl_fns, easy_init)},
-	    {"curl_easy_setopt", offsetof(struct curl_fns, easy_setopt)},
-	    {"curl_easy_perform", offsetof(struct curl_fns, easy_perform)},
-	    {"curl_easy_getinfo", offsetof(struct curl_fns, easy_getinfo)},
-	    {"curl_easy_cleanup", offsetof(struct curl_fns, easy_cleanup)},
-	    {"curl_easy_strerror", offsetof(struct curl_fns, easy_strerror)},
-	    {"curl_easy_send", offsetof(struct curl_fns, easy_send)},
-	    {"curl_easy_recv", offsetof(struct curl_fns, easy_recv)},
-	};
-	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-		void *p = dlsym(lib, syms[i].name);
-		if (!p)
-			return syms[i].name;
-		memcpy((char *)&api + syms[i].off, &p, sizeof(p));
-	}
-	return NULL;
-}
+static const struct dl_sym curl_syms[] = {
+    {"curl_global_init", offsetof(struct curl_fns, global_init)},
+    {"curl_easy_init", offsetof(struct curl_fns, easy_init)},
+    {"curl_easy_setopt", offsetof(struct curl_fns, easy_setopt)},
+    {"curl_easy_perform", offsetof(struct curl_fns, easy_perform)},
+    {"curl_easy_getinfo", offsetof(struct curl_fns, easy_getinfo)},
+    {"curl_easy_cleanup", offsetof(struct curl_fns, easy_cleanup)},
+    {"curl_easy_strerror", offsetof(struct curl_fns, easy_strerror)},
+    {"curl_easy_send", offsetof(struct curl_fns, easy_send)},
+    {"curl_easy_recv", offsetof(struct curl_fns, easy_recv)},
+};
 
 static void curl_load_once(void)
 {
-	/* RTLD_LAZY: the chain's functions bind on first call (saves ~2.5M instructions of
-	 * relocations at load); RTLD_LOCAL: curl's symbols stay out of the global namespace.
-	 * Never closed. */
-	void *lib = dlopen(DK_LIBCURL_SONAME, RTLD_LAZY | RTLD_LOCAL);
-	if (!lib) {
-		const char *why = dlerror();
-		size_t n = strlen(DK_LIBCURL_SONAME);
-		/* glibc's text starts with the name we already print */
-		if (why && strncmp(why, DK_LIBCURL_SONAME ": ", n + 2) == 0)
-			why += n + 2;
-		snprintf(curl_load_error, sizeof(curl_load_error), "%s",
-		         why ? why : "unknown error");
+	if (dl_load_table(DK_LIBCURL_SONAME, curl_syms, sizeof(curl_syms) / sizeof(curl_syms[0]),
+	                  &api, sizeof(api), curl_load_error, sizeof(curl_load_error)) < 0)
 		return;
-	}
-	const char *missing = curl_resolve(lib);
-	if (missing) {
-		snprintf(curl_load_error, sizeof(curl_load_error), "symbol '%s' not found",
-		         missing);
-		memset(&api, 0, sizeof(api));
-		dlclose(lib);
-		return;
-	}
 	CURLcode rc = api.global_init(CURL_GLOBAL_DEFAULT);
 	if (rc != CURLE_OK) {
 		snprintf(curl_load_error, sizeof(curl_load_error), "curl_global_init failed: %s",

@@ -22,6 +22,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "util/dlsyms.h"
 #include "util/err.h"
 
 #ifndef EXEC_LIBARCHIVE_SONAME
@@ -104,52 +105,18 @@ static char archive_load_error[512]; /* why loading failed, set once */
 
 _Static_assert(sizeof(void *) == sizeof(api.archive_read_new), "function pointers fit in void *");
 
-/* dlsym() returns an object pointer; POSIX guarantees it converts to a function pointer, and
- * memcpy() does that without the cast -Wpedantic rejects. Returns the missing name or NULL. */
-static const char *archive_resolve(void *lib)
-{
 #define SYM_F(ret, name, params, args) {#name, offsetof(struct archive_fns, name)},
 #define SYM_V(name, params, args) {#name, offsetof(struct archive_fns, name)},
-	static const struct {
-		const char *name;
-		size_t off;
-	} syms[] = {ARCHIVE_FNS(SYM_F, SYM_V)};
+static const struct dl_sym archive_syms[] = {ARCHIVE_FNS(SYM_F, SYM_V)};
 #undef SYM_F
 #undef SYM_V
-	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-		void *p = dlsym(lib, syms[i].name);
-		if (!p)
-			return syms[i].name;
-		memcpy((char *)&api + syms[i].off, &p, sizeof(p));
-	}
-	return NULL;
-}
 
 static void archive_load_once(void)
 {
-	/* RTLD_LAZY: the ~20 libraries of libarchive's chain bind their functions on first call
-	 * instead of relocating everything at load; RTLD_LOCAL: its symbols stay out of the
-	 * global namespace. Never closed: the forwarders may run until exit. */
-	void *lib = dlopen(EXEC_LIBARCHIVE_SONAME, RTLD_LAZY | RTLD_LOCAL);
-	if (!lib) {
-		const char *why = dlerror();
-		size_t n = strlen(EXEC_LIBARCHIVE_SONAME);
-		/* glibc's text starts with the name we already print */
-		if (why && strncmp(why, EXEC_LIBARCHIVE_SONAME ": ", n + 2) == 0)
-			why += n + 2;
-		snprintf(archive_load_error, sizeof(archive_load_error), "%s",
-		         why ? why : "unknown error");
-		return;
-	}
-	const char *missing = archive_resolve(lib);
-	if (missing) {
-		snprintf(archive_load_error, sizeof(archive_load_error), "symbol '%s' not found",
-		         missing);
-		memset(&api, 0, sizeof(api));
-		dlclose(lib);
-		return;
-	}
-	archive_loaded = true;
+	archive_loaded =
+	    dl_load_table(EXEC_LIBARCHIVE_SONAME, archive_syms,
+	                  sizeof(archive_syms) / sizeof(archive_syms[0]), &api, sizeof(api),
+	                  archive_load_error, sizeof(archive_load_error)) == 0;
 }
 
 int exec_archive_load(struct err *err)

@@ -11,6 +11,7 @@
 #include "util/arena.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/dlsyms.h"
 #include "util/sha1.h"
 #include "util/sha256.h"
 #include "util/strbuf.h"
@@ -176,6 +177,34 @@ static void test_sha1_padding_edges(void **state)
 			assert_string_equal(hex, vectors[v].hex);
 		}
 	}
+}
+
+/* A library loaded on demand: its functions land in the table; a missing library or symbol is
+ * a message without the soname (the caller prints it) and leaves the table zeroed. */
+static void test_dl_load_table(void **state)
+{
+	(void)state;
+	struct {
+		double (*cos_fn)(double);
+		double (*sqrt_fn)(double);
+	} t = {NULL, NULL};
+	const struct dl_sym ok[] = {{"cos", offsetof(__typeof__(t), cos_fn)},
+	                            {"sqrt", offsetof(__typeof__(t), sqrt_fn)}};
+	char why[256] = "";
+	assert_int_equal(dl_load_table("libm.so.6", ok, 2, &t, sizeof(t), why, sizeof(why)), 0);
+	assert_non_null(t.sqrt_fn);
+	assert_true(t.sqrt_fn(16.0) == 4.0);
+
+	const struct dl_sym missing[] = {{"cos", offsetof(__typeof__(t), cos_fn)},
+	                                 {"no_such_function_here", offsetof(__typeof__(t), sqrt_fn)}};
+	assert_int_equal(dl_load_table("libm.so.6", missing, 2, &t, sizeof(t), why, sizeof(why)), -1);
+	assert_string_equal(why, "symbol 'no_such_function_here' not found");
+	assert_null(t.cos_fn);
+
+	assert_int_equal(dl_load_table("libnot-there.so.9", ok, 2, &t, sizeof(t), why, sizeof(why)),
+	                 -1);
+	assert_null(strstr(why, "libnot-there.so.9: libnot-there"));
+	assert_non_null(strstr(why, "No such file"));
 }
 
 static void sha256_hex_of(const void *data, size_t len, char hex[65])
@@ -351,6 +380,7 @@ int main(void)
 	    cmocka_unit_test(test_arena_printf_matches_snprintf),
 	    cmocka_unit_test(test_sha256_vectors),
 	    cmocka_unit_test(test_sha1_padding_edges),
+	    cmocka_unit_test(test_dl_load_table),
 	    cmocka_unit_test(test_strmap_put_get_del),
 	    cmocka_unit_test(test_err_set_wrap_exit_codes),
 	    cmocka_unit_test(test_err_sys_keeps_errno),
