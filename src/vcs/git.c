@@ -5,6 +5,7 @@
  * pipeline meanwhile: the listing benchmark has a 20 ms budget for the whole command, about
  * what three git start-ups in a row cost. */
 #include "vcs/git.h"
+#include "vcs/gitfiles.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -481,7 +482,23 @@ static int read_head(const char *gitdir, char **ret_branch)
 struct vcs_pending {
 	struct git_proc gp[Q_N];
 	bool started[Q_N];
+	struct strbuf direct[Q_N]; /* answers read from the files (vcs/gitfiles.h) */
+	bool have_direct[Q_N];
 };
+
+/* Q_REFS and Q_CONFIG from the repository's files when that is exact: a git process less each. */
+static bool answer_from_files(int q, const char *gitdir, struct vcs_pending *pd)
+{
+	if (!gitdir || (q != Q_REFS && q != Q_CONFIG))
+		return false;
+	strbuf_init(&pd->direct[q], 0);
+	int r = q == Q_REFS ? gitfiles_refs(gitdir, &pd->direct[q])
+	                    : gitfiles_config(gitdir, &pd->direct[q]);
+	pd->have_direct[q] = r == GITFILES_FOUND;
+	if (!pd->have_direct[q])
+		strbuf_release(&pd->direct[q]);
+	return pd->have_direct[q];
+}
 
 /* root and in_repo: from the files when exact, else `git rev-parse --show-toplevel`. Sets
  * *ret_gitdir (owned) when .git was read directly. Returns 0, or -1 with err. */
@@ -521,7 +538,8 @@ int vcs_repo_start(const char *dir, unsigned flags, struct vcs_repo *ret, struct
 	bool head_known = gitdir && read_head(gitdir, &ret->branch) == FOUND;
 	_cleanup_free_ char *prog = find_git();
 	for (int q = Q_HEAD; q < Q_N; q++) {
-		if ((q == Q_HEAD && head_known) || (q == Q_FILES && !(flags & VCS_FILES)))
+		if ((q == Q_HEAD && head_known) || (q == Q_FILES && !(flags & VCS_FILES)) ||
+		    answer_from_files(q, gitdir, pd))
 			continue;
 		if (git_start(prog, ret->root, query_args(q), &pd->gp[q], err) < 0)
 			return -1;
@@ -539,6 +557,13 @@ void vcs_repo_finish(struct vcs_repo *r)
 	int rc[Q_N];
 	for (int q = 0; q < Q_N; q++) {
 		strbuf_init(&out[q], 0);
+		if (pd->have_direct[q]) {
+			strbuf_release(&out[q]);
+			out[q] = pd->direct[q]; /* moved */
+			pd->have_direct[q] = false;
+			rc[q] = 0;
+			continue;
+		}
 		rc[q] = pd->started[q] ? git_finish(&pd->gp[q], &out[q]) : 127;
 	}
 	collect(r, out, rc);
@@ -579,6 +604,8 @@ static void pending_release(struct vcs_pending *pd)
 	if (!pd)
 		return;
 	for (int q = 0; q < Q_N; q++) {
+		if (pd->have_direct[q])
+			strbuf_release(&pd->direct[q]);
 		if (!pd->started[q] || pd->gp[q].pid < 0)
 			continue;
 		close(pd->gp[q].fd);

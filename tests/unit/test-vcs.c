@@ -20,6 +20,7 @@
 #include "util/xalloc.h"
 #include "vcs/context.h"
 #include "vcs/git.h"
+#include "vcs/gitfiles.h"
 
 /* ---- remote URLs ---- */
 
@@ -252,6 +253,113 @@ static void test_not_a_repo(void **state)
 	assert_int_equal(vcs_changed_files(&r, &ch, &err), 0);
 	vcs_repo_release(&r);
 	rmdir(dir);
+}
+
+/* ---- refs and config from the files (vcs/gitfiles.h): byte for byte what git prints ---- */
+
+static void git_output(const char *dir, const char *args, struct strbuf *out)
+{
+	char *cmd = xasprintf("cd '%s' && git %s 2>/dev/null", dir, args);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	char buf[4096];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+		strbuf_add(out, buf, n);
+	pclose(p);
+	free(cmd);
+}
+
+#define REFS_ARGS                                                                                  \
+	"for-each-ref '--format=%(refname)%00%(symref)%00%(objectname)%00%(*objectname)%00' "     \
+	"refs/tags refs/heads refs/remotes/origin"
+#define CONFIG_ARGS "config -z --get-regexp '^(user\\.name|user\\.email|remote\\.origin\\.url)$'"
+
+static void expect_refs_like_git(const char *dir, const char *gitdir)
+{
+	struct strbuf mine = STRBUF_INIT, theirs = STRBUF_INIT;
+	assert_int_equal(gitfiles_refs(gitdir, &mine), GITFILES_FOUND);
+	git_output(dir, REFS_ARGS, &theirs);
+	assert_true(theirs.len > 0);
+	assert_int_equal(mine.len, theirs.len);
+	assert_memory_equal(mine.buf, theirs.buf, theirs.len);
+	strbuf_release(&mine);
+	strbuf_release(&theirs);
+}
+
+static void test_gitfiles_refs_match_git(void **state)
+{
+	struct repo_fixture *f = *state;
+	_cleanup_free_ char *gitdir = xasprintf("%s/.git", f->dir);
+	/* branches (nested names too), origin's refs with its HEAD symref, a lightweight and an
+	 * annotated tag, all packed */
+	assert_int_equal(sh(f->dir, GIT_ENV "git branch feature/x && git branch zeta && "
+	                                    "git update-ref refs/remotes/origin/main HEAD && "
+	                                    "git update-ref refs/remotes/upstream/main HEAD && "
+	                                    "git symbolic-ref refs/remotes/origin/HEAD "
+	                                    "refs/remotes/origin/main && "
+	                                    "git tag v1 && git tag -a v2 -m two && "
+	                                    "git pack-refs --all"),
+	                 0);
+	expect_refs_like_git(f->dir, gitdir);
+	/* loose refs written after packing win over the packed ones */
+	assert_int_equal(sh(f->dir, GIT_ENV "git commit -q --allow-empty -m second && "
+	                                    "git branch after-pack && git branch -f zeta HEAD"),
+	                 0);
+	expect_refs_like_git(f->dir, gitdir);
+	/* a loose tag may be annotated: only git can peel it */
+	struct strbuf sb = STRBUF_INIT;
+	assert_int_equal(sh(f->dir, GIT_ENV "git tag -a v3 -m three"), 0);
+	assert_int_equal(gitfiles_refs(gitdir, &sb), GITFILES_ASK_GIT);
+	strbuf_release(&sb);
+	/* packed again (with peeled lines): the files answer, and the same as git */
+	assert_int_equal(sh(f->dir, "git pack-refs --all"), 0);
+	expect_refs_like_git(f->dir, gitdir);
+}
+
+static void test_gitfiles_config_match_git(void **state)
+{
+	struct repo_fixture *f = *state;
+	_cleanup_free_ char *gitdir = xasprintf("%s/.git", f->dir);
+	_cleanup_free_ char *home = xasprintf("%s/.home", f->dir);
+	char *old_home = getenv("HOME") ? xstrdup(getenv("HOME")) : NULL;
+	char *old_xdg = getenv("XDG_CONFIG_HOME") ? xstrdup(getenv("XDG_CONFIG_HOME")) : NULL;
+	setenv("HOME", home, 1);
+	unsetenv("XDG_CONFIG_HOME");
+	/* global: case-insensitive section and key, an inline comment, trailing blanks; the
+	 * repository: a remote subsection and the header on the key's line */
+	assert_int_equal(sh(f->dir, "mkdir -p .home/.config/git && "
+	                            "printf '[User]\\n\\tName = Home Name ; a comment  \\n"
+	                            "[core]\\n\\teditor = vi\\n' > .home/.gitconfig && "
+	                            "printf '[user] email=xdg@example.org\\n' > .home/.config/git/config && "
+	                            "printf '[remote \"origin\"]\\n\\turl = https://gitlab.example.com/g/p.git\\n"
+	                            "\\tfetch = +refs/heads/*:refs/remotes/origin/*\\n"
+	                            "[remote \"Origin\"]\\n\\turl = other\\n' >> .git/config"),
+	                 0);
+	struct strbuf mine = STRBUF_INIT, theirs = STRBUF_INIT;
+	assert_int_equal(gitfiles_config(gitdir, &mine), GITFILES_FOUND);
+	git_output(f->dir, CONFIG_ARGS, &theirs);
+	assert_true(theirs.len > 0);
+	assert_int_equal(mine.len, theirs.len);
+	assert_memory_equal(mine.buf, theirs.buf, theirs.len);
+	assert_non_null(memmem(mine.buf, mine.len, "user.name\nHome Name", 19));
+	/* quoting and includes are left to git */
+	strbuf_reset(&mine);
+	assert_int_equal(sh(f->dir, "printf '[user]\\n\\tname = \"Quoted\"\\n' >> .home/.gitconfig"), 0);
+	assert_int_equal(gitfiles_config(gitdir, &mine), GITFILES_ASK_GIT);
+	strbuf_reset(&mine);
+	assert_int_equal(sh(f->dir, "printf '[include]\\n\\tpath = x\\n' > .home/.gitconfig"), 0);
+	assert_int_equal(gitfiles_config(gitdir, &mine), GITFILES_ASK_GIT);
+	strbuf_release(&mine);
+	strbuf_release(&theirs);
+	if (old_home)
+		setenv("HOME", old_home, 1);
+	else
+		unsetenv("HOME");
+	if (old_xdg)
+		setenv("XDG_CONFIG_HOME", old_xdg, 1);
+	free(old_home);
+	free(old_xdg);
 }
 
 /* ---- .git read directly (no git process) ---- */
@@ -651,6 +759,9 @@ int main(void)
 	    cmocka_unit_test(test_ctx_complete_hook),
 	    cmocka_unit_test(test_ctx_list_files_hook),
 	    cmocka_unit_test_setup_teardown(test_repo_files_on_demand, repo_setup, repo_teardown),
+	    cmocka_unit_test_setup_teardown(test_gitfiles_refs_match_git, repo_setup, repo_teardown),
+	    cmocka_unit_test_setup_teardown(test_gitfiles_config_match_git, repo_setup,
+	                                    repo_teardown),
 	    cmocka_unit_test(test_predefined_branch),
 	    cmocka_unit_test(test_predefined_tag_and_mr),
 	    cmocka_unit_test(test_predefined_no_remote),
