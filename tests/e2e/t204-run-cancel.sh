@@ -90,7 +90,8 @@ assert_no_leftovers "after a second SIGINT"
 # the daemon) that accepts the connection and never answers keeps the pull hanging; the run
 # must stop at once, report the job as canceled and leave nothing behind.
 port=$((20000 + $$ % 20000))
-(sleep 120 | busybox nc -l -p "$port" >/dev/null 2>&1) &
+# its own session, all output away: nothing of it may outlive the test or hold its output
+setsid sh -c "sleep 120 | busybox nc -l -p $port" </dev/null >/dev/null 2>&1 &
 hang=$!
 p3=$(make_project pull-cancel <<YML
 hang:
@@ -118,8 +119,7 @@ kill -9 "$pid" 2>/dev/null
 wait "$pid"
 RC=$?
 took=$(($(date +%s) - start))
-kill "$hang" 2>/dev/null
-pkill -f "busybox nc -l -p $port" 2>/dev/null
+kill -- "-$hang" 2>/dev/null
 expect_rc "SIGINT during the image pull" 130
 [ "$took" -lt 5 ] && pass "the pull was abandoned at once (${took}s)" || fail "SIGINT during the pull took ${took}s"
 expect "the job is canceled, not a pull failure" "hang +test +canceled"
