@@ -15,6 +15,7 @@
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/log.h"
+#include "util/strbuf.h"
 #include "util/xalloc.h"
 
 /* The keys the entrypoint keeps when present, by their folder under DOCKER_TLS_CERTDIR. */
@@ -39,17 +40,13 @@ static char *cached_key_path(const char *dir, const char *which)
 /* Reads a cached key (owned) or NULL. */
 static char *read_key(const char *path, size_t *ret_len)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = xmalloc(MAX_KEY_SIZE + 1);
-	size_t n = fread(buf, 1, MAX_KEY_SIZE + 1, f);
-	if (n == 0 || n > MAX_KEY_SIZE) {
-		free(buf);
+	struct strbuf sb = STRBUF_INIT;
+	if (fs_read_file(path, 0, MAX_KEY_SIZE, &sb) < 0 || sb.len == 0 || sb.len > MAX_KEY_SIZE) {
+		strbuf_release(&sb);
 		return NULL;
 	}
-	*ret_len = n;
-	return buf;
+	*ret_len = sb.len;
+	return strbuf_detach(&sb, NULL);
 }
 
 static void add_entry(struct archive *a, const char *path, unsigned mode, const char *data,
@@ -86,9 +83,8 @@ void dindkeys_seed(struct docker_client *c, const char *container_id, const char
 		_cleanup_free_ char *buf = xmalloc(cap);
 		archive_write_open_memory(a, buf, cap, &used);
 		for (size_t i = 0; i < N_KEYS; i++) {
-			_cleanup_free_ char *d = xasprintf("%s", key_dirs[i]);
 			_cleanup_free_ char *f = xasprintf("%s/key.pem", key_dirs[i]);
-			add_entry(a, d, 0755, NULL, 0);
+			add_entry(a, key_dirs[i], 0755, NULL, 0);
 			/* the entrypoint makes the client key world-readable for non-root jobs */
 			add_entry(a, f, i == 2 ? 0644 : 0600, keys[i], lens[i]);
 		}

@@ -19,6 +19,7 @@
 #include "model/job.h"
 #include "model/vars.h"
 #include "util/cleanup.h"
+#include "util/fsutil.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -56,21 +57,15 @@ static bool valid_key(const char *k, size_t len)
 
 static int read_small_file(const char *path, struct strbuf *out, struct err *err)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "rbe");
-	if (!f)
-		return err_sys(err, errno, "cannot open dotenv report '%s'", path);
-	char buf[4096];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		strbuf_add(out, buf, n);
-		if (out->len >= DOTENV_MAX_SIZE)
-			return err_set(err, ERR_JOB,
-			               "dotenv report '%s' is too big: maximum allowable size is "
-			               "%d bytes",
-			               path, DOTENV_MAX_SIZE);
-	}
-	if (ferror(f))
-		return err_sys(err, errno ? errno : EIO, "cannot read dotenv report '%s'", path);
+	int r = fs_read_file(path, 0, DOTENV_MAX_SIZE - 1, out);
+	if (r < 0)
+		return err_sys(err, errno, r == -1 ? "cannot open dotenv report '%s'"
+		                                   : "cannot read dotenv report '%s'",
+		               path);
+	if (out->len >= DOTENV_MAX_SIZE)
+		return err_set(err, ERR_JOB,
+		               "dotenv report '%s' is too big: maximum allowable size is %d bytes",
+		               path, DOTENV_MAX_SIZE);
 	return 0;
 }
 

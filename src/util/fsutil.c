@@ -84,3 +84,32 @@ int fs_mkdir_p(const char *path, struct err *err)
 	free(p);
 	return r;
 }
+
+int fs_read_file(const char *path, int open_flags, size_t max, struct strbuf *sb)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | open_flags);
+	if (fd < 0)
+		return -1;
+	size_t start = sb->len;
+	for (;;) {
+		strbuf_grow(sb, 65536);
+		size_t want = sb->alloc - sb->len - 1;
+		size_t room = max - (sb->len - start); /* up to max + 1 bytes in all */
+		if (room < want)
+			want = room + 1;
+		ssize_t n = read(fd, sb->buf + sb->len, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -2;
+		}
+		strbuf_setlen(sb, sb->len + (size_t)n);
+		if (n == 0 || sb->len - start > max) {
+			close(fd);
+			return 0;
+		}
+	}
+}

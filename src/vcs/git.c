@@ -324,25 +324,6 @@ static bool git_env_overrides(void)
 	return false;
 }
 
-/* Reads a small regular file (not a symlink) into *sb. Returns 0, or -1. */
-static int read_small(const char *path, struct strbuf *sb)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -1;
-	for (;;) {
-		strbuf_grow(sb, 4096);
-		ssize_t k = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -1;
-		if (k == 0)
-			return 0;
-		strbuf_setlen(sb, sb->len + (size_t)k);
-	}
-}
-
 static bool is_dir_at(const char *dir, const char *name)
 {
 	_cleanup_free_ char *p = xasprintf("%s/%s", dir, name);
@@ -387,7 +368,7 @@ static bool config_unusual(const char *gitdir)
 {
 	_cleanup_free_ char *path = xasprintf("%s/config", gitdir);
 	_cleanup_(strbuf_release) struct strbuf sb = STRBUF_INIT;
-	if (read_small(path, &sb) < 0)
+	if (gitfiles_read(path, &sb) < 0)
 		return true;
 	char sect[32] = "";
 	for (const char *p = sb.buf; *p;) {
@@ -457,7 +438,7 @@ static int read_head(const char *gitdir, char **ret_branch)
 {
 	_cleanup_free_ char *path = xasprintf("%s/HEAD", gitdir);
 	_cleanup_(strbuf_release) struct strbuf sb = STRBUF_INIT;
-	if (read_small(path, &sb) < 0)
+	if (gitfiles_read(path, &sb) < 0)
 		return ASK_GIT;
 	strbuf_rtrim(&sb);
 	if (sb.len == 40 && strspn(sb.buf, "0123456789abcdef") == 40) {
@@ -470,7 +451,7 @@ static int read_head(const char *gitdir, char **ret_branch)
 	_cleanup_free_ char *ref = xasprintf("%s/%s", gitdir, sb.buf + 5);
 	_cleanup_(strbuf_release) struct strbuf target = STRBUF_INIT;
 	struct stat st;
-	if (lstat(ref, &st) == 0 && (!S_ISREG(st.st_mode) || read_small(ref, &target) < 0 ||
+	if (lstat(ref, &st) == 0 && (!S_ISREG(st.st_mode) || gitfiles_read(ref, &target) < 0 ||
 	                             !strncmp(target.buf, "ref:", 4)))
 		return ASK_GIT;
 	*ret_branch = xstrdup(sb.buf + 16);

@@ -6,33 +6,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/fsutil.h"
 #include "util/xalloc.h"
 
 enum { FOUND = GITFILES_FOUND, ASK_GIT = GITFILES_ASK_GIT };
 
-/* A whole small regular file (not a symlink). 0, -1 with errno (ENOENT: not there). */
-static int slurp(const char *path, struct strbuf *sb)
+int gitfiles_read(const char *path, struct strbuf *sb)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -1;
-	for (;;) {
-		strbuf_grow(sb, 4096);
-		ssize_t k = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -1;
-		if (k == 0)
-			return 0;
-		strbuf_setlen(sb, sb->len + (size_t)k);
-	}
+	return fs_read_file(path, O_NOFOLLOW, SIZE_MAX, sb);
 }
 
 static bool is_oid(const char *s, size_t n)
@@ -105,7 +93,7 @@ static int read_packed(const char *gitdir, struct refs *rs)
 {
 	_cleanup_free_ char *path = xasprintf("%s/packed-refs", gitdir);
 	_cleanup_(strbuf_release) struct strbuf sb = STRBUF_INIT;
-	if (slurp(path, &sb) < 0)
+	if (gitfiles_read(path, &sb) < 0)
 		return errno == ENOENT ? FOUND : ASK_GIT;
 	bool peeled_ok = false, tags = false, after_ref = false;
 	struct ref *last = NULL; /* the previous line's ref when runnel wants it */
@@ -167,7 +155,7 @@ static int read_loose(const char *gitdir, const char *dir, struct refs *rs)
 			r = ASK_GIT; /* a loose tag may be annotated: only git can peel it */
 		} else {
 			_cleanup_(strbuf_release) struct strbuf sb = STRBUF_INIT;
-			if (slurp(full, &sb) < 0 || !sb.len || sb.buf[sb.len - 1] != '\n') {
+			if (gitfiles_read(full, &sb) < 0 || !sb.len || sb.buf[sb.len - 1] != '\n') {
 				r = ASK_GIT;
 				continue;
 			}
@@ -283,7 +271,7 @@ static const char *parse_header(const char *p, char **sect)
 static int config_file(const char *path, struct strbuf *out)
 {
 	_cleanup_(strbuf_release) struct strbuf sb = STRBUF_INIT;
-	if (slurp(path, &sb) < 0)
+	if (gitfiles_read(path, &sb) < 0)
 		return errno == ENOENT ? FOUND : ASK_GIT;
 	_cleanup_free_ char *sect = NULL;
 	for (char *p = sb.buf; *p;) {

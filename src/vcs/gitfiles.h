@@ -11,6 +11,10 @@
 
 enum { GITFILES_FOUND = 1, GITFILES_ASK_GIT = 0 };
 
+/* A whole file of the repository, not through a symlink, appended to sb: 0, or -1 with errno
+ * (ENOENT: not there). */
+int gitfiles_read(const char *path, struct strbuf *sb);
+
 /* What `git for-each-ref --format=%(refname)%00%(symref)%00%(objectname)%00%(*objectname)%00
  * refs/tags refs/heads refs/remotes/origin` prints, from gitdir's packed-refs and loose refs,
  * appended to out. Returns GITFILES_FOUND or GITFILES_ASK_GIT (out then undefined). */

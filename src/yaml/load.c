@@ -25,6 +25,7 @@
 #include "util/arena.h"
 #include "util/cleanup.h"
 #include "util/err.h"
+#include "util/fsutil.h"
 #include "util/strbuf.h"
 #include "util/strmap.h"
 #include "util/xalloc.h"
@@ -553,25 +554,10 @@ struct ydoc *ydoc_load_mem(const char *name, const char *buf, size_t len,
 /* Reads at most max+1 bytes, so an oversized file is detected without reading all of it. */
 static int read_file(const char *path, size_t max, struct strbuf *sb, struct err *err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return err_sys(err, errno, "cannot open '%s'", path);
-	for (;;) {
-		strbuf_grow(sb, 65536);
-		size_t want = sb->alloc - sb->len - 1;
-		if (want > max + 1 - sb->len)
-			want = max + 1 - sb->len;
-		ssize_t n = read(fd, sb->buf + sb->len, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_sys(err, errno, "cannot read '%s'", path);
-		if (n == 0 || sb->len + (size_t)n > max) {
-			strbuf_setlen(sb, sb->len + (size_t)n);
-			return 0;
-		}
-		strbuf_setlen(sb, sb->len + (size_t)n);
-	}
+	int r = fs_read_file(path, 0, max, sb);
+	if (r < 0)
+		return err_sys(err, errno, r == -1 ? "cannot open '%s'" : "cannot read '%s'", path);
+	return 0;
 }
 
 struct ydoc *ydoc_load_file(const char *path, const struct yload_opts *opts, struct err *err)

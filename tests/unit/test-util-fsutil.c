@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,11 +82,55 @@ static void test_mkdir_p_error(void **state)
 	assert_int_equal(fs_rmtree(base, &err), 0);
 }
 
+/* fs_read_file: whole files, at most max + 1 bytes of a bigger one, and which step failed. */
+static void test_read_file(void **state)
+{
+	(void)state;
+	char base[] = "/tmp/runnel-fsutil-XXXXXX";
+	assert_non_null(mkdtemp(base));
+	char path[128], link[128];
+	snprintf(path, sizeof(path), "%s/f", base);
+	snprintf(link, sizeof(link), "%s/l", base);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 100000; i++)
+		fputc('a' + i % 26, f);
+	fclose(f);
+	assert_int_equal(symlink(path, link), 0);
+
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, "kept:");
+	assert_int_equal(fs_read_file(path, 0, SIZE_MAX, &sb), 0);
+	assert_int_equal(sb.len, 5 + 100000);
+	assert_memory_equal(sb.buf, "kept:abc", 8);
+	strbuf_reset(&sb);
+	assert_int_equal(fs_read_file(path, 0, 70000, &sb), 0);
+	assert_int_equal(sb.len, 70001); /* over max shows, without reading the rest */
+	strbuf_reset(&sb);
+	assert_int_equal(fs_read_file(path, 0, 100000, &sb), 0);
+	assert_int_equal(sb.len, 100000);
+	strbuf_reset(&sb);
+	assert_int_equal(fs_read_file(link, 0, SIZE_MAX, &sb), 0);
+	assert_int_equal(sb.len, 100000);
+	strbuf_reset(&sb);
+	assert_int_equal(fs_read_file(link, O_NOFOLLOW, SIZE_MAX, &sb), -1);
+	assert_int_equal(errno, ELOOP);
+	snprintf(link, sizeof(link), "%s/missing", base);
+	assert_int_equal(fs_read_file(link, 0, SIZE_MAX, &sb), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(fs_read_file(base, 0, SIZE_MAX, &sb), -2);
+	assert_int_equal(errno, EISDIR);
+	strbuf_release(&sb);
+	struct err err = ERR_INIT;
+	assert_int_equal(fs_rmtree(base, &err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_mkdir_p_and_rmtree),
 	    cmocka_unit_test(test_mkdir_p_error),
+	    cmocka_unit_test(test_read_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
