@@ -28,35 +28,35 @@ long dk_now_ms(void)
 
 /* ---- unix sockets ---- */
 
+/* send()'s or recv()'s outcome as the transport reports it: bytes, -2 would block, -1 failed
+ * (detail set), -3 interrupted by a signal (call again). */
+static long unix_outcome(struct dk_conn *cn, ssize_t n)
+{
+	if (n >= 0)
+		return (long)n;
+	if (errno == EINTR)
+		return -3;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return -2;
+	snprintf(cn->detail, sizeof(cn->detail), "%s", strerror(errno));
+	return -1;
+}
+
 static long unix_send(struct dk_conn *cn, const char *buf, size_t len)
 {
-	for (;;) {
-		/* MSG_NOSIGNAL: a daemon gone away is an error to report, not a SIGPIPE */
-		ssize_t n = send(cn->fd, buf, len, MSG_NOSIGNAL);
-		if (n >= 0)
-			return (long)n;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return -2;
-		snprintf(cn->detail, sizeof(cn->detail), "%s", strerror(errno));
-		return -1;
-	}
+	long r;
+	/* MSG_NOSIGNAL: a daemon gone away is an error to report, not a SIGPIPE */
+	while ((r = unix_outcome(cn, send(cn->fd, buf, len, MSG_NOSIGNAL))) == -3)
+		;
+	return r;
 }
 
 static long unix_recv(struct dk_conn *cn, char *buf, size_t cap)
 {
-	for (;;) {
-		ssize_t n = recv(cn->fd, buf, cap, 0);
-		if (n >= 0)
-			return (long)n;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return -2;
-		snprintf(cn->detail, sizeof(cn->detail), "%s", strerror(errno));
-		return -1;
-	}
+	long r;
+	while ((r = unix_outcome(cn, recv(cn->fd, buf, cap, 0))) == -3)
+		;
+	return r;
 }
 
 static void unix_close(struct dk_conn *cn)

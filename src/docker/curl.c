@@ -86,10 +86,10 @@ int dk_curl_load(struct err *err)
 
 /* ---- the transport ---- */
 
-static long curl_send(struct dk_conn *cn, const char *buf, size_t len)
+/* curl_easy_send()'s or curl_easy_recv()'s outcome as the transport reports it: bytes, -2
+ * would block, -1 failed (detail set). */
+static long curl_outcome(struct dk_conn *cn, CURLcode rc, size_t n)
 {
-	size_t n = 0;
-	CURLcode rc = api.easy_send(cn->impl, buf, len, &n);
 	if (rc == CURLE_AGAIN)
 		return -2;
 	if (rc != CURLE_OK) {
@@ -99,17 +99,18 @@ static long curl_send(struct dk_conn *cn, const char *buf, size_t len)
 	return (long)n;
 }
 
+static long curl_send(struct dk_conn *cn, const char *buf, size_t len)
+{
+	size_t n = 0;
+	CURLcode rc = api.easy_send(cn->impl, buf, len, &n);
+	return curl_outcome(cn, rc, n);
+}
+
 static long curl_recv(struct dk_conn *cn, char *buf, size_t cap)
 {
 	size_t n = 0;
 	CURLcode rc = api.easy_recv(cn->impl, buf, cap, &n);
-	if (rc == CURLE_AGAIN)
-		return -2;
-	if (rc != CURLE_OK) {
-		snprintf(cn->detail, sizeof(cn->detail), "%s", api.easy_strerror(rc));
-		return -1;
-	}
-	return (long)n;
+	return curl_outcome(cn, rc, n);
 }
 
 static void curl_close(struct dk_conn *cn)

@@ -54,15 +54,21 @@ static int error_payload(void *ud, const char *data, size_t len)
 	return body->len >= ERROR_BODY_MAX ? -1 : 0;
 }
 
+/* A transfer on the hijacked connection that must end within timeout_ms. */
+static struct dk_xfer hj_xfer(const struct dk_hijack *hj, long timeout_ms)
+{
+	return (struct dk_xfer){.c = hj->c,
+	                        .cn = hj->cn,
+	                        .what = hj->what,
+	                        .deadline = dk_now_ms() + timeout_ms,
+	                        .timeout_ms = timeout_ms,
+	                        .cancel_fd = -1};
+}
+
 /* Reads the body of an error answer (bounded in size and time) and turns it into err. */
 static int read_error(struct dk_hijack *hj, const struct docker_http_head *head, struct err *err)
 {
-	struct dk_xfer x = {.c = hj->c,
-	                    .cn = hj->cn,
-	                    .what = hj->what,
-	                    .deadline = dk_now_ms() + DRAIN_TIMEOUT_MS,
-	                    .timeout_ms = DRAIN_TIMEOUT_MS,
-	                    .cancel_fd = -1};
+	struct dk_xfer x = hj_xfer(hj, DRAIN_TIMEOUT_MS);
 	struct docker_http_body b;
 	docker_http_body_init(&b, head, false);
 	struct strbuf body = STRBUF_INIT;
@@ -95,12 +101,7 @@ static char *request_text(const struct docker_client *c, const char *method, con
 static int hj_start(struct dk_hijack *hj, const char *req, struct docker_http_head *head,
                     struct err *err)
 {
-	struct dk_xfer x = {.c = hj->c,
-	                    .cn = hj->cn,
-	                    .what = hj->what,
-	                    .deadline = dk_now_ms() + HEAD_TIMEOUT_MS,
-	                    .timeout_ms = HEAD_TIMEOUT_MS,
-	                    .cancel_fd = -1};
+	struct dk_xfer x = hj_xfer(hj, HEAD_TIMEOUT_MS);
 	enum dk_io io = dk_conn_send_all(hj->cn, req, strlen(req), x.deadline, -1);
 	if (io != DK_IO_OK)
 		return dk_xfer_error(&x, io, err);
