@@ -496,12 +496,10 @@ static void fetch_reports(struct djob *d)
 static void on_output(void *ud, int stream, const char *data, size_t len)
 {
 	struct djob *d = ud;
-	if (!d->services) {
-		report_job_write(d->jc->log, stream, data, len);
-		return;
-	}
-	services_job_output(d->services); /* --timings: ready>script */
+	services_job_output(d->services); /* --timings: ready>script (NULL-safe) */
 	report_job_write(d->jc->log, stream, data, len);
+	if (!d->services)
+		return;
 	if (len >= OUTPUT_TAIL) {
 		memcpy(d->tail, data + len - OUTPUT_TAIL, OUTPUT_TAIL);
 		d->tail_len = OUTPUT_TAIL;
