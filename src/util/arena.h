@@ -15,6 +15,9 @@ struct arena {
 void arena_init(struct arena *a);
 /* Frees every block; the arena can be reused afterwards. NULL-safe. */
 void arena_release(struct arena *a);
+/* Moves every block of `from` into `a` (memory allocated from `from` now lives as long as `a`);
+ * `from` is left empty. For arenas filled by other threads and joined afterwards. */
+void arena_adopt(struct arena *a, struct arena *from);
 /* Returns zeroed memory owned by the arena, aligned for any type. Never NULL. */
 void *arena_alloc(struct arena *a, size_t n);
 char *arena_strdup(struct arena *a, const char *s);

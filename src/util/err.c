@@ -124,6 +124,16 @@ void diag_list_take_err(struct diag_list *dl, struct err *err)
 	memset(err, 0, sizeof(*err));
 }
 
+void diag_list_move(struct diag_list *to, struct diag_list *from)
+{
+	for (size_t i = 0; i < from->n; i++) {
+		XGROW(to->v, to->alloc, to->n + 1);
+		to->v[to->n++] = from->v[i];
+	}
+	free(from->v);
+	*from = (struct diag_list)DIAG_LIST_INIT;
+}
+
 size_t diag_list_errors(const struct diag_list *dl)
 {
 	size_t n = 0;

@@ -69,5 +69,7 @@ void diag_list_add(struct diag_list *dl, struct srcloc loc, int warning, const c
 	__attribute__((format(printf, 4, 5)));
 /* Takes the message of err (err becomes unset). */
 void diag_list_take_err(struct diag_list *dl, struct err *err);
+/* Appends every diagnostic of `from` to `to`, in order; `from` is left empty. */
+void diag_list_move(struct diag_list *to, struct diag_list *from);
 size_t diag_list_errors(const struct diag_list *dl);
 void diag_list_release(struct diag_list *dl);

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/strmap.h"
 #include "yaml/node.h"
 
 struct arena;
@@ -53,3 +54,31 @@ size_t ykey_hash(const char *key);
 
 /* Whether tag is the registered GitLab `!reference` tag. */
 bool ytag_is_reference(const char *tag);
+
+/* ---- loading in pieces (load.c, split.c) ---- */
+
+/* What the loader saw of one piece of text, for deciding whether pieces can be joined. */
+struct ypiece {
+	size_t ndocs;     /* non-blank documents */
+	size_t nodes;     /* nodes after expanding aliases, of the last document */
+	bool top_merge;   /* a `<<` merge key in the root mapping */
+	bool root_marked; /* the root collection has a tag or an anchor */
+	struct strmap anchors;   /* every anchor as the text left it: name -> private record */
+	struct strmap seed_hits; /* names of aliases that were resolved from the seed */
+};
+
+/* An empty doc whose file name is `name` (or "<input>"). */
+struct ydoc *yload_doc_new(const char *name);
+/* Loads buf[0..len) into doc (root, header, warnings; nodes in doc->arena); buf starts at line
+ * line_base + 1 of the file, so locations are the file's. An alias to an anchor the text does
+ * not define is looked up in `seed` (the anchors of an earlier piece) if given. Fills *out
+ * in every case (release it with ypiece_release). Returns 0, or -1 with err set. */
+int yload_piece(struct ydoc *doc, const char *buf, size_t len, unsigned line_base,
+                const struct yload_opts *opts, const struct strmap *seed, struct ypiece *out,
+                struct err *err);
+void ypiece_release(struct ypiece *p);
+/* The doc loaded as pieces on several threads, identical to loading it whole; NULL when the
+ * text is too small, cannot be cut safely, or any piece disagrees (then load it whole, which
+ * also gives the exact error). */
+struct ydoc *yload_split(const char *name, const char *buf, size_t len,
+                         const struct yload_opts *opts);

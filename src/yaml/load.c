@@ -82,12 +82,19 @@ struct loader {
 	struct srcloc doc_loc;
 	struct ynode *docs[2];
 	size_t ndocs;
+	unsigned line_base; /* lines before buf in the file (a piece of a split load) */
+	const struct strmap *seed; /* anchors of the text before buf, or NULL */
+	struct strmap seed_hits;   /* names of aliases resolved from seed */
+	bool top_merge;     /* a `<<` merge key in the root mapping */
+	bool root_marked;   /* the root collection has a tag or an anchor */
 };
 
 static struct srcloc mark_loc(const struct loader *l, yaml_mark_t m)
 {
 	return (struct srcloc){
-	    .file = l->doc->file, .line = (unsigned)m.line + 1, .col = (unsigned)m.column + 1};
+	    .file = l->doc->file,
+	    .line = l->line_base + (unsigned)m.line + 1,
+	    .col = (unsigned)m.column + 1};
 }
 
 static int too_big(struct loader *l, struct srcloc loc, const char *what, size_t limit,
@@ -250,8 +257,10 @@ static void add_node(struct loader *l, struct ynode *n, unsigned height, enum sr
 		return;
 	}
 	f->have_key = false;
-	if (f->key_merge)
+	if (f->key_merge) {
+		l->top_merge |= l->nfr == 1;
 		merge_value(l, f, n, src);
+	}
 	else
 		map_put(l, f, f->key, f->key_loc, n, true);
 }
@@ -290,6 +299,8 @@ static int on_alias(struct loader *l, yaml_event_t *ev, struct err *err)
 	const char *name = (const char *)ev->data.alias.anchor;
 	struct srcloc loc = mark_loc(l, ev->start_mark);
 	struct anchor *an = strmap_get(&l->anchors, name);
+	if (!an && l->seed && (an = strmap_get(l->seed, name)))
+		strmap_put(&l->seed_hits, arena_strdup(l->a, name), an);
 	if (!an)
 		return err_at(err, loc, "an alias referenced an unknown anchor: %s", name);
 	if (!an->node)
@@ -319,6 +330,7 @@ static int on_collection_start(struct loader *l, yaml_event_t *ev, enum ynode_ki
 		tag = (const char *)ev->data.mapping_start.tag;
 		anchor = (const char *)ev->data.mapping_start.anchor;
 	}
+	l->root_marked |= l->nfr == 0 && (tag || anchor);
 	struct ynode *n = ynode_new(l->a, kind, loc);
 	if (tag && strncmp(tag, "tag:yaml.org,2002:", 18) != 0)
 		n->tag = arena_strdup(l->a, tag);
@@ -434,7 +446,7 @@ static int on_event(struct loader *l, yaml_event_t *ev, struct err *err)
 /* 1-based line and column (in characters) of a byte offset, for reader errors. */
 static struct srcloc offset_loc(const struct loader *l, size_t off)
 {
-	struct srcloc loc = {.file = l->doc->file, .line = 1, .col = 1};
+	struct srcloc loc = {.file = l->doc->file, .line = l->line_base + 1, .col = 1};
 	for (size_t i = 0; i < off && i < l->len; i++) {
 		if (l->buf[i] == '\n') {
 			loc.line++;
@@ -510,13 +522,51 @@ void ydoc_free(struct ydoc *doc)
 	free(doc);
 }
 
-static struct ydoc *ydoc_new(const char *name)
+struct ydoc *yload_doc_new(const char *name)
 {
 	struct ydoc *doc = xcalloc(1, sizeof(*doc));
 	doc->arena = xmalloc(sizeof(*doc->arena));
 	arena_init(doc->arena);
 	doc->file = arena_strdup(doc->arena, name ? name : "<input>");
 	return doc;
+}
+
+int yload_piece(struct ydoc *doc, const char *buf, size_t len, unsigned line_base,
+                const struct yload_opts *opts, const struct strmap *seed, struct ypiece *out,
+                struct err *err)
+{
+	struct loader l = {.doc = doc,
+	                   .a = doc->arena,
+	                   .opts = *opts,
+	                   .buf = buf,
+	                   .len = len,
+	                   .line_base = line_base,
+	                   .seed = seed};
+	strmap_init(&l.anchors);
+	strmap_init(&l.seed_hits);
+	if (!yaml_parser_initialize(&l.parser))
+		abort();
+	yaml_parser_set_input_string(&l.parser, (const unsigned char *)buf, len);
+	int r = parse_all(&l, err);
+	*out = (struct ypiece){.ndocs = l.ndocs,
+	                       .nodes = l.budget,
+	                       .top_merge = l.top_merge,
+	                       .root_marked = l.root_marked,
+	                       .anchors = l.anchors,
+	                       .seed_hits = l.seed_hits};
+	strmap_init(&l.anchors); /* moved to out */
+	loader_release(&l);
+	if (r < 0)
+		return -1;
+	doc->root = l.ndocs ? l.docs[l.ndocs - 1] : NULL;
+	doc->header = l.ndocs == 2 ? l.docs[0] : NULL;
+	return 0;
+}
+
+void ypiece_release(struct ypiece *p)
+{
+	strmap_release(&p->anchors);
+	strmap_release(&p->seed_hits);
 }
 
 struct ydoc *ydoc_load_mem(const char *name, const char *buf, size_t len,
@@ -531,14 +581,13 @@ struct ydoc *ydoc_load_mem(const char *name, const char *buf, size_t len,
 		        name ? name : "<input>", len, opts->max_bytes);
 		return NULL;
 	}
-	struct ydoc *doc = ydoc_new(name);
-	struct loader l = {.doc = doc, .a = doc->arena, .opts = *opts, .buf = buf, .len = len};
-	strmap_init(&l.anchors);
-	if (!yaml_parser_initialize(&l.parser))
-		abort();
-	yaml_parser_set_input_string(&l.parser, (const unsigned char *)buf, len);
-	int r = parse_all(&l, err);
-	loader_release(&l);
+	struct ydoc *doc = yload_split(name, buf, len, opts);
+	if (doc)
+		return doc;
+	doc = yload_doc_new(name);
+	struct ypiece facts;
+	int r = yload_piece(doc, buf, len, 0, opts, NULL, &facts, err);
+	ypiece_release(&facts);
 	if (r < 0) {
 		/* the arena copy of the name dies with doc: point at the caller's string */
 		if (err && err->loc.file == doc->file)
@@ -546,8 +595,6 @@ struct ydoc *ydoc_load_mem(const char *name, const char *buf, size_t len,
 		ydoc_free(doc);
 		return NULL;
 	}
-	doc->root = l.ndocs ? l.docs[l.ndocs - 1] : NULL;
-	doc->header = l.ndocs == 2 ? l.docs[0] : NULL;
 	return doc;
 }
 

@@ -240,31 +240,51 @@ static bool str_eq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-bool ynode_equal(const struct ynode *a, const struct ynode *b)
+static bool same_place(struct srcloc a, struct srcloc b)
+{
+	return a.line == b.line && a.col == b.col && str_eq(a.file, b.file);
+}
+
+/* ynode_equal, and with `where` also ynode_identical. */
+static bool nodes_match(const struct ynode *a, const struct ynode *b, bool where)
 {
 	if (a == b)
 		return true;
 	if (!a || !b || a->kind != b->kind || !str_eq(a->tag, b->tag))
+		return false;
+	if (where && !same_place(a->loc, b->loc))
 		return false;
 	switch (a->kind) {
 	case YNODE_SEQ:
 		if (a->n != b->n)
 			return false;
 		for (size_t i = 0; i < a->n; i++)
-			if (!ynode_equal(a->items[i], b->items[i]))
+			if (!nodes_match(a->items[i], b->items[i], where))
 				return false;
 		return true;
 	case YNODE_MAP:
 		if (a->n != b->n)
 			return false;
-		for (size_t i = 0; i < a->n; i++)
-			if (!str_eq(a->entries[i].key, b->entries[i].key) ||
-			    !ynode_equal(a->entries[i].value, b->entries[i].value))
+		for (size_t i = 0; i < a->n; i++) {
+			const struct ymap_entry *x = &a->entries[i], *y = &b->entries[i];
+			if (!str_eq(x->key, y->key) || (where && !same_place(x->key_loc, y->key_loc)) ||
+			    !nodes_match(x->value, y->value, where))
 				return false;
+		}
 		return true;
 	default:
 		return str_eq(ynode_str(a), ynode_str(b));
 	}
+}
+
+bool ynode_equal(const struct ynode *a, const struct ynode *b)
+{
+	return nodes_match(a, b, false);
+}
+
+bool ynode_identical(const struct ynode *a, const struct ynode *b)
+{
+	return nodes_match(a, b, true);
 }
 
 /* Ruby String#inspect for UTF-8 text: escapes quotes, backslashes, controls and `#{`. */

@@ -64,6 +64,11 @@ struct yload_opts {
 	size_t max_bytes;     /* default 1 MiB (GitLab's limit) */
 	unsigned max_depth;   /* default 100 */
 	size_t max_nodes;     /* budget on nodes after alias expansion; default 1,000,000 */
+	/* Large files load as pieces on several threads (yaml/split.c), with the same result:
+	 * at most `threads` of them (0: one per online CPU, up to 4; 1: never split), each at
+	 * least `piece_min` bytes (0: 64 KiB). */
+	unsigned threads;
+	size_t piece_min;
 };
 #define YLOAD_OPTS_INIT { .max_bytes = 1024 * 1024, .max_depth = 100, .max_nodes = 1000000 }
 
@@ -111,6 +116,9 @@ void ynode_emit(const struct ynode *n, struct strbuf *out);
 /* Deep structural equality: kinds, tags, scalar strings, keys in order (locations ignored).
  * NULL equals only NULL. */
 bool ynode_equal(const struct ynode *a, const struct ynode *b);
+/* Equal, and every node and key from the same file, line and column: the same text loaded
+ * the same way (used to check that loading in pieces changes nothing). */
+bool ynode_identical(const struct ynode *a, const struct ynode *b);
 /* Appends Ruby's #inspect of the value as Psych loads it (`["a", 1]`, `{"k"=>nil}`), the form
  * GitLab quotes in its messages. NULL n appends "nil". */
 void ynode_inspect(const struct ynode *n, struct strbuf *out);
