@@ -1499,15 +1499,9 @@ static void test_instance_needs(void **state)
 
 /* ---- robustness ---------------------------------------------------------------------------- */
 
-static double now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 /* Loads `len` bytes as the main file: must fail with ERR_CONFIG containing msg, at line (0 =
- * any), within a second. */
+ * any). (A loader that walked an alias bomb instead of counting it would not finish within
+ * the test's timeout; how fast it fails is the benchmarks' business.) */
 static void expect_bad_bytes(const char *buf, size_t len, const char *msg, unsigned line)
 {
 	_cleanup_free_ char *dir = new_dir();
@@ -1519,9 +1513,7 @@ static void expect_bad_bytes(const char *buf, size_t len, const char *msg, unsig
 	struct tctx t;
 	tctx_init(&t, dir);
 	struct err err = ERR_INIT;
-	double t0 = now_ms();
 	struct pipeline *p = tload(&t, dir, &err);
-	double dt = now_ms() - t0;
 	var_list_release(&t.vars);
 	assert_null(p);
 	if (!err.msg || !strstr(err.msg, msg))
@@ -1529,8 +1521,6 @@ static void expect_bad_bytes(const char *buf, size_t len, const char *msg, unsig
 	assert_int_equal(err.kind, ERR_CONFIG);
 	if (line)
 		assert_int_equal(err.loc.line, line);
-	if (dt > 1000)
-		fail_msg("'%s' took %.0f ms", msg, dt);
 	err_release(&err);
 }
 
