@@ -15,6 +15,7 @@
 
 #include "util/arena.h"
 #include "util/err.h"
+#include "util/fsutil.h"
 #include "util/strbuf.h"
 #include "yaml/internal.h"
 #include "yaml/node.h"
@@ -830,6 +831,19 @@ static void test_emit_style(void **state)
 
 /* ---- the real-world corpus ---- */
 
+static bool assert_split_same(const char *text);
+static int corpus_joined; /* files that loaded in pieces too */
+
+/* Every corpus file also loads cut into small pieces (yaml/split.c), with the same result. */
+static void assert_file_split_same(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	assert_int_equal(fs_read_file(path, 0, 4 * 1024 * 1024, &sb), 0);
+	if (strlen(sb.buf) == sb.len) /* assert_split_same takes C strings */
+		corpus_joined += assert_split_same(sb.buf);
+	strbuf_release(&sb);
+}
+
 static void walk(const char *dir, int *count, size_t *lines)
 {
 	DIR *d = opendir(dir);
@@ -854,6 +868,7 @@ static void walk(const char *dir, int *count, size_t *lines)
 			assert_round_trip(doc->root);
 			if (doc->header)
 				assert_round_trip(doc->header);
+			assert_file_split_same(path.buf);
 			(*count)++;
 			*lines += (size_t)st.st_size;
 			ydoc_free(doc);
@@ -893,9 +908,12 @@ static void test_real_corpus(void **state)
 	}
 	int count = 0;
 	size_t bytes = 0;
+	corpus_joined = 0;
 	walk(dir, &count, &bytes);
-	print_message("loaded %d real configs (%zu bytes)\n", count, bytes);
+	print_message("loaded %d real configs (%zu bytes), %d of them in pieces as well\n", count,
+	              bytes, corpus_joined);
 	assert_true(count > 100);
+	assert_true(corpus_joined > 50);
 }
 
 static void test_gcl_cases_corpus(void **state)
