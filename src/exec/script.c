@@ -6,6 +6,7 @@
  * allow_failure:exit_codes and retry:exit_codes. */
 #include "exec/script.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "model/job.h"
@@ -77,10 +78,25 @@ static void file_variable(struct strbuf *b, const struct script_opts *o, const s
 
 /* Variables, then GITLAB_ENV: its KEY=value lines (appended by earlier stages) are exported
  * again, so they reach later stages including after_script. */
+/* A name the shell can export: GitLab accepts any string as a variable name
+ * (`spring.profiles.active`, `MY-VAR`), which the job still gets in its environment (the
+ * container's Env), but an export line with it would be a shell error, or worse. */
+static bool shell_name(const char *k)
+{
+	if (!*k || isdigit((unsigned char)*k))
+		return false;
+	for (; *k; k++)
+		if (!isalnum((unsigned char)*k) && *k != '_')
+			return false;
+	return true;
+}
+
 static void exports(struct strbuf *b, const struct script_opts *o)
 {
 	for (size_t i = 0; o->vars && i < o->vars->n; i++) {
 		const struct var *v = &o->vars->v[i];
+		if (!shell_name(v->key))
+			continue;
 		if (v->file)
 			file_variable(b, o, v);
 		else

@@ -262,13 +262,15 @@ long mduration_parse(const char *s)
 
 /* ---- variables ------------------------------------------------------------------------- */
 
-static bool valid_var_name(const char *k)
+/* Tags: strings only (GitLab's array_of_strings: `tags: [1809]` is an Integer and refused,
+ * which is why real configs quote such tags); one nested level, as !reference makes. */
+static bool all_strings(const struct ynode *seq)
 {
-	if (!*k)
-		return false;
-	for (; *k; k++)
-		if (!isalnum((unsigned char)*k) && *k != '_')
+	for (size_t i = 0; i < seq->n; i++) {
+		const struct ynode *it = seq->items[i];
+		if (it->kind == YNODE_SEQ ? !all_strings(it) : it->kind != YNODE_STRING)
 			return false;
+	}
 	return true;
 }
 
@@ -290,9 +292,6 @@ int job_variables_parse(struct mload *L, const char *where, const struct ynode *
 		const struct ymap_entry *e = &n->entries[i];
 		const struct ynode *v = e->value;
 		struct var var = { .key = e->key, .public_ = true };
-		if (!valid_var_name(e->key))
-			return mload_error(L, e->key_loc, "%s%svariables config uses invalid name '%s'",
-					   where, sep, e->key);
 		if (v && v->kind == YNODE_MAP) {
 			const struct ynode *val = ynode_get(v, "value");
 			const struct ynode *exp = ynode_get(v, "expand");
@@ -952,7 +951,7 @@ static int build_runtime(struct mload *L, struct job_group *g, struct job *j)
 	j->coverage = mnode_is_str(v) ? v->str : NULL;
 	/* Tags entry: array_of_strings (a bare string is rejected by GitLab) */
 	if ((v = jget(g, JK_TAGS)) && v->kind != YNODE_NULL &&
-	    (!mnode_is_seq(v) || mnode_string_list(L->a, v, 1, &j->tags) < 0))
+	    (!mnode_is_seq(v) || !all_strings(v) || mnode_string_list(L->a, v, 1, &j->tags) < 0))
 		STEP(mload_error(L, v->loc, "jobs:%s tags config should be an array of strings",
 				 g->name));
 	if ((v = jget(g, JK_ENVIRONMENT)))

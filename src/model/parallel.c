@@ -93,6 +93,13 @@ static int count_fn(void *data, const char *const *keys, const char *const *vals
 	return 0;
 }
 
+/* GitLab's validate_array_value_variables: strings and integers only. A float would change
+ * on the way (3.10 is the Float 3.1) and true/false are booleans, so GitLab refuses them. */
+static bool matrix_value(const struct ynode *v)
+{
+	return v && (v->kind == YNODE_STRING || v->kind == YNODE_INT);
+}
+
 /* Validates a matrix: an array of hashes whose values are scalars or arrays of scalars. */
 static int matrix_check(struct mload *L, const char *where, const struct ynode *m)
 {
@@ -105,15 +112,25 @@ static int matrix_check(struct mload *L, const char *where, const struct ynode *
 			return mload_error(L, e->loc, "%s:matrix config should be an array of hashes",
 					   where);
 		for (size_t k = 0; k < e->n; k++) {
-			const struct ynode *v = e->entries[k].value;
-			bool ok = mnode_is_str(v) || mnode_is_seq(v);
-			for (size_t x = 0; ok && mnode_is_seq(v) && x < v->n; x++)
-				ok = mnode_is_str(v->items[x]);
-			if (!ok)
+			const struct ynode *v = e->entries[k].value, *bad = NULL;
+			if (!matrix_value(v) && !(mnode_is_seq(v) && v->n > 0))
+				bad = v;
+			for (size_t x = 0; !bad && mnode_is_seq(v) && x < v->n; x++)
+				if (!matrix_value(v->items[x]))
+					bad = v->items[x];
+			if (!bad)
+				continue;
+			if (bad == v || !bad || (bad->kind != YNODE_FLOAT && bad->kind != YNODE_BOOL))
 				return mload_error(L, v ? v->loc : e->loc,
 						   "%s:matrix config variables should be strings or "
 						   "arrays of strings",
 						   where);
+			/* the classic: PY: [3.8, 3.10] */
+			return mload_error(L, bad->loc,
+					   "%s:matrix config variables should be strings or arrays of "
+					   "strings: this value is a %s in YAML (\"%s\"); quote it",
+					   where, bad->kind == YNODE_FLOAT ? "float" : "boolean",
+					   bad->str);
 		}
 	}
 	return 0;

@@ -80,8 +80,13 @@ struct loader {
 	size_t budget;         /* expanded nodes of the current document */
 	struct ynode *root;
 	struct srcloc doc_loc;
-	struct ynode *docs[2];
+	/* GitLab cuts the text at `---` lines into at most three pieces and reads the first
+	 * document of each: docs are the non-blank ones among them */
+	struct ynode *docs[3];
+	struct srcloc docs_loc[3];
 	size_t ndocs;
+	unsigned pieces;        /* pieces of text seen so far */
+	bool stream_started;
 	unsigned line_base; /* lines before buf in the file (a piece of a split load) */
 	const struct strmap *seed; /* anchors of the text before buf, or NULL */
 	struct strmap seed_hits;   /* names of aliases resolved from seed */
@@ -405,27 +410,66 @@ static void reset_document(struct loader *l)
 	l->root = NULL;
 }
 
-static int on_document_end(struct loader *l, struct err *err)
+/* A document starts a piece of GitLab's text split, except the documents after the first
+ * one in the third piece, which GitLab never reads. An explicit `---` before the first
+ * document leaves an empty first piece (which counts towards the three). */
+static void on_document_start(struct loader *l, const yaml_event_t *ev)
 {
+	reset_document(l);
+	l->doc_loc = mark_loc(l, ev->start_mark);
+	if (!l->stream_started && !ev->data.document_start.implicit)
+		l->pieces++;
+	l->stream_started = true;
+}
+
+static void on_document_end(struct loader *l)
+{
+	unsigned piece = l->pieces++;
 	if (is_blank(l->root))
-		return 0;
-	if (l->ndocs == 2)
-		return err_at(err, l->doc_loc,
-		              "too many YAML documents: at most 2 are allowed (a `spec:` header "
-		              "and the configuration)");
+		return;
+	if (piece >= 3) {
+		diag_list_add(&l->doc->warnings, l->doc_loc, 1,
+		              "this YAML document is ignored: GitLab reads at most three (the text "
+		              "after the second `---` is one document)");
+		return;
+	}
+	l->docs_loc[l->ndocs] = l->doc_loc;
 	l->docs[l->ndocs++] = l->root;
-	return 0;
+}
+
+/* Yaml::Documents: the first document is a header when it is a mapping with `spec` and
+ * another follows; the content is then the last one, else the first. */
+static void choose_documents(struct loader *l, struct ynode **root, struct ynode **header)
+{
+	*root = *header = NULL;
+	if (!l->ndocs)
+		return;
+	const struct ynode *first = l->docs[0];
+	if (l->ndocs >= 2 && first->kind == YNODE_MAP && ynode_get(first, "spec")) {
+		*header = l->docs[0];
+		*root = l->docs[l->ndocs - 1];
+		if (l->ndocs == 3)
+			diag_list_add(&l->doc->warnings, l->docs_loc[1], 1,
+			              "this YAML document is ignored: after a `spec:` header GitLab "
+			              "reads the last document");
+		return;
+	}
+	*root = l->docs[0];
+	for (size_t i = 1; i < l->ndocs; i++)
+		diag_list_add(&l->doc->warnings, l->docs_loc[i], 1,
+		              "this YAML document is ignored: GitLab reads only the first document "
+		              "unless it is a `spec:` header");
 }
 
 static int on_event(struct loader *l, yaml_event_t *ev, struct err *err)
 {
 	switch (ev->type) {
 	case YAML_DOCUMENT_START_EVENT:
-		reset_document(l);
-		l->doc_loc = mark_loc(l, ev->start_mark);
+		on_document_start(l, ev);
 		return 0;
 	case YAML_DOCUMENT_END_EVENT:
-		return on_document_end(l, err);
+		on_document_end(l);
+		return 0;
 	case YAML_SCALAR_EVENT:
 		return on_scalar(l, ev, err);
 	case YAML_ALIAS_EVENT:
@@ -558,8 +602,7 @@ int yload_piece(struct ydoc *doc, const char *buf, size_t len, unsigned line_bas
 	loader_release(&l);
 	if (r < 0)
 		return -1;
-	doc->root = l.ndocs ? l.docs[l.ndocs - 1] : NULL;
-	doc->header = l.ndocs == 2 ? l.docs[0] : NULL;
+	choose_documents(&l, &doc->root, &doc->header);
 	return 0;
 }
 

@@ -1630,10 +1630,49 @@ static int group_teardown(void **state)
 	return nftw(g_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Values GitLab refuses where it wants strings (found on real configs: GStreamer quotes its
+ * "1809" tag because an unquoted one is an Integer). */
+static void test_strings_only(void **state)
+{
+	(void)state;
+	expect_error("job:\n  script: x\n  tags: [1809, docker]\n",
+		     "jobs:job tags config should be an array of strings", 3, 9);
+	expect_error("job:\n  script: x\n  parallel:\n    matrix:\n      - PY: [3.8, 3.10]\n",
+		     "matrix config variables should be strings or arrays of strings: this value "
+		     "is a float in YAML (\"3.8\"); quote it",
+		     5, 14);
+	expect_error("job:\n  script: x\n  parallel:\n    matrix:\n      - ON: true\n",
+		     "matrix config variables should be strings or arrays of strings", 5, 13);
+	expect_error("job:\n  script: x\n  parallel:\n    matrix:\n      - ON: [a, yes]\n",
+		     "this value is a boolean in YAML (\"true\"); quote it", 5, 17);
+	struct pipeline *p = load_ok("job:\n  script: x\n  tags: [\"1809\"]\n  parallel:\n"
+				     "    matrix:\n      - N: [1, 2]\n        PY: [\"3.10\"]\n");
+	assert_int_equal(p->n_jobs, 2);
+	assert_string_equal(p->jobs[1].name, "job: [2, 3.10]");
+	pipeline_free(p);
+}
+
+/* GitLab checks only that a variable name is a string (Entry::Variable), so names that no
+ * shell can export load as they are: Spring's `spring.profiles.active`, `MY-VAR`. */
+static void test_variable_names_any_string(void **state)
+{
+	(void)state;
+	struct pipeline *p = load_ok("variables:\n  spring.profiles.active: ci\n"
+				     "job:\n  variables:\n    MY-VAR: x\n    \"with space\": y\n"
+				     "  script: echo\n");
+	const struct job *j = pipeline_find_job(p, "job");
+	assert_string_equal(var_of(j, "MY-VAR"), "x");
+	assert_string_equal(var_of(j, "with space"), "y");
+	assert_string_equal(var_list_value(&p->variables, "spring.profiles.active"), "ci");
+	pipeline_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic_order_and_stages),
+		cmocka_unit_test(test_variable_names_any_string),
+		cmocka_unit_test(test_strings_only),
 		cmocka_unit_test(test_user_stages),
 		cmocka_unit_test(test_hidden_and_reserved),
 		cmocka_unit_test(test_job_fields),

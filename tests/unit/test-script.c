@@ -37,8 +37,15 @@ static struct var vars_v[] = {
     {.key = "CI", .value = "true"},
     {.key = "MSG", .value = "it's"},
     {.key = "KEYFILE", .value = "secret", .file = true},
+    /* names GitLab accepts but a shell cannot export: not in the script (the job gets them
+     * in its container environment), never as text the shell would run or as a file path */
+    {.key = "spring.profiles.active", .value = "ci"},
+    {.key = "MY-VAR", .value = "x"},
+    {.key = "A;touch injected", .value = "v"},
+    {.key = "../../escape", .value = "s", .file = true},
+    {.key = "9LIVES", .value = "cat"},
 };
-static struct var_list vars = {.v = vars_v, .n = 3, .alloc = 3};
+static struct var_list vars = {.v = vars_v, .n = 8, .alloc = 8};
 
 static void test_golden_body(void **state)
 {

@@ -596,10 +596,30 @@ static void test_documents(void **state)
 	assert_null(doc->root);
 	assert_null(doc->header);
 	ydoc_free(doc);
-	expect_error(
-	    "a: 1\n---\nb: 2\n---\nc: 3\n",
-	    "4:1: too many YAML documents: at most 2 are allowed (a `spec:` header and the "
-	    "configuration)");
+	/* GitLab (Yaml::Documents): without a `spec:` header the first document is the
+	 * configuration; others are ignored, with a warning here */
+	doc = load("first: {script: a}\n---\nsecond: {script: b}\n---\nthird: {script: c}\n");
+	assert_null(doc->header);
+	assert_non_null(ynode_get(doc->root, "first"));
+	assert_null(ynode_get(doc->root, "second"));
+	assert_int_equal(doc->warnings.n, 2);
+	assert_int_equal(doc->warnings.v[0].loc.line, 2);
+	assert_non_null(strstr(doc->warnings.v[0].msg, "this YAML document is ignored: GitLab "
+	                                               "reads only the first document"));
+	assert_int_equal(doc->warnings.v[1].loc.line, 4);
+	ydoc_free(doc);
+	/* with a header, the last of at most three pieces of text */
+	doc = load("spec:\n  inputs: {}\n---\nb: 1\n---\nc: 1\n---\nd: 1\n");
+	assert_non_null(ynode_get(doc->header, "spec"));
+	assert_non_null(ynode_get(doc->root, "c"));
+	assert_int_equal(doc->warnings.n, 2); /* b: not the last; d: a fourth document */
+	ydoc_free(doc);
+	/* a leading `---` makes an empty first piece, which counts towards the three */
+	doc = load("---\nspec: {inputs: {}}\n---\nb: 1\n---\nc: 1\n");
+	assert_non_null(ynode_get(doc->root, "b"));
+	assert_int_equal(doc->warnings.n, 1);
+	assert_int_equal(doc->warnings.v[0].loc.line, 5);
+	ydoc_free(doc);
 	/* anchors do not cross documents */
 	expect_error("a: &x 1\n---\nb: *x\n", "3:4: an alias referenced an unknown anchor: x");
 }
