@@ -274,6 +274,26 @@ static bool all_strings(const struct ynode *seq)
 	return true;
 }
 
+/* ComplexVariable's allowed_value_data: value, description, expand and options at the top
+ * level, value and expand in jobs. Returns the others, comma-separated, or NULL. */
+static const char *variable_extra_keys(struct mload *L, const struct ynode *v, bool global)
+{
+	static const char *const top[] = { "value", "description", "expand", "options", NULL };
+	static const char *const job[] = { "value", "expand", NULL };
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < v->n; i++) {
+		const char *k = v->entries[i].key;
+		bool ok = false;
+		for (const char *const *a = global ? top : job; *a && !ok; a++)
+			ok = strcmp(*a, k) == 0;
+		if (!ok)
+			strbuf_addf(&sb, "%s%s", sb.len ? ", " : "", k);
+	}
+	const char *r = sb.len ? arena_strdup(L->a, sb.buf) : NULL;
+	strbuf_release(&sb);
+	return r;
+}
+
 int job_variables_parse(struct mload *L, const char *where, const struct ynode *n, bool global,
 			struct var_list *out)
 {
@@ -295,11 +315,11 @@ int job_variables_parse(struct mload *L, const char *where, const struct ynode *
 		if (v && v->kind == YNODE_MAP) {
 			const struct ynode *val = ynode_get(v, "value");
 			const struct ynode *exp = ynode_get(v, "expand");
-			if (!global && (ynode_get(v, "description") || ynode_get(v, "options")))
+			const char *extra = variable_extra_keys(L, v, global);
+			if (extra)
 				return mload_error(L, v->loc,
 						   "%s%svariables config uses invalid data keys: %s",
-						   where, sep, ynode_get(v, "options") ? "options"
-										 : "description");
+						   where, sep, extra);
 			if (val && !ynode_is_scalar(val))
 				return mload_error(L, val->loc,
 						   "%s%svariables config should be a hash of key value "
@@ -517,9 +537,29 @@ static int parse_retry(struct mload *L, const char *name, const struct ynode *n,
 	return 0;
 }
 
+/* Gitlab::Regex.environment_name_regex, checked on the name as written (before variables
+ * are expanded): `${ENV:-dev}` is refused for its ':'. */
+static bool environment_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (!n || s[0] == '/' || s[n - 1] == '/')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_/${}. -", *s))
+			return false;
+	return true;
+}
+
 static int parse_environment(struct mload *L, const char *name, const struct ynode *n,
 			     struct environment_spec *env)
 {
+	const struct ynode *nm = mnode_is_str(n) ? n : ynode_get(n, "name");
+	if (mnode_is_str(nm) && !environment_name_ok(nm->str))
+		return mload_error(L, nm->loc,
+				   "jobs:%s environment name can contain only letters, digits, '-', "
+				   "'_', '/', '$', '{', '}', '.', and spaces, but it cannot start or "
+				   "end with '/'",
+				   name);
 	if (mnode_is_str(n)) {
 		env->name = n->str;
 		env->action = "start";
@@ -562,7 +602,15 @@ static int parse_artifacts(struct mload *L, const char *name, const struct ynode
 		return mload_error(L, n->loc, "jobs:%s:artifacts config should be a hash", name);
 	a->present = true;
 	a->name = ynode_str(ynode_get(n, "name"));
-	a->expire_in = ynode_str(ynode_get(n, "expire_in"));
+	const struct ynode *exp = ynode_get(n, "expire_in");
+	/* a string GitLab's duration parser reads, or "never"; `expire_in: 1` or an unquoted
+	 * 1:30:00 (YAML 1.1 reads it as the integer 5400) is refused */
+	if (exp && exp->kind != YNODE_NULL &&
+	    (exp->kind != YNODE_STRING ||
+	     (strcmp(exp->str, "never") != 0 && mduration_parse(exp->str) < 0)))
+		return mload_error(L, exp->loc, "jobs:%s:artifacts expire in should be a duration",
+				   name);
+	a->expire_in = ynode_str(exp);
 	const struct ynode *u = ynode_get(n, "untracked");
 	a->untracked = u && u->kind == YNODE_BOOL && u->v.b;
 	const struct ynode *reports = ynode_get(n, "reports");
@@ -594,9 +642,13 @@ static int parse_cache_one(struct mload *L, const char *name, const struct ynode
 	if (mnode_is_str(key)) {
 		c->key = key->str;
 	} else if (mnode_is_map(key)) {
-		if (str_or_list(L, ynode_get(key, "files"), &c->key_files) < 0)
+		const struct ynode *files = ynode_get(key, "files");
+		if (str_or_list(L, files, &c->key_files) < 0)
 			return mload_error(L, key->loc, "jobs:%s:cache:key files should be an array "
 							"of strings", name);
+		if (c->key_files.n > 2)
+			return mload_error(L, files->loc, "jobs:%s:cache:key:files config has too "
+							  "many items (maximum is 2)", name);
 		c->key_prefix = ynode_str(ynode_get(key, "prefix"));
 	} else if (key && key->kind != YNODE_NULL) {
 		return mload_error(L, key->loc, "jobs:%s:cache:key config should be a hash, a string "

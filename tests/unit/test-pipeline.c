@@ -1645,6 +1645,22 @@ static void test_strings_only(void **state)
 		     "matrix config variables should be strings or arrays of strings", 5, 13);
 	expect_error("job:\n  script: x\n  parallel:\n    matrix:\n      - ON: [a, yes]\n",
 		     "this value is a boolean in YAML (\"true\"); quote it", 5, 17);
+	/* more that GitLab's entries check (messages as GitLab prints them) */
+	expect_error("job:\n  script: x\n  artifacts:\n    expire_in: 1:30:00\n",
+		     "jobs:job:artifacts expire in should be a duration", 4, 16);
+	expect_error("job:\n  script: x\n  artifacts:\n    expire_in: 7 elephants\n",
+		     "jobs:job:artifacts expire in should be a duration", 4, 16);
+	expect_error("job:\n  script: x\n  cache:\n    key:\n      files: [a, b, c]\n",
+		     "jobs:job:cache:key:files config has too many items (maximum is 2)", 5, 14);
+	expect_error("variables:\n  A: {value: x, foo: y, bar: z}\njob:\n  script: x\n",
+		     "variables config uses invalid data keys: foo, bar", 2, 6);
+	expect_error("job:\n  script: x\n  variables:\n    A: {value: x, description: d}\n",
+		     "jobs:job variables config uses invalid data keys: description", 4, 8);
+	expect_error("job:\n  script: x\n  environment: ${ENV:-dev}\n",
+		     "jobs:job environment name can contain only letters, digits", 3, 16);
+	expect_error("job:\n  script: x\n  environment:\n    name: review/#1\n",
+		     "jobs:job environment name can contain only letters, digits", 4, 11);
+	pipeline_free(load_ok("job:\n  script: x\n  environment: review/${CI_COMMIT_REF_SLUG}\n"));
 	struct pipeline *p = load_ok("job:\n  script: x\n  tags: [\"1809\"]\n  parallel:\n"
 				     "    matrix:\n      - N: [1, 2]\n        PY: [\"3.10\"]\n");
 	assert_int_equal(p->n_jobs, 2);
