@@ -13,8 +13,10 @@
 #include "util/xalloc.h"
 #include "yaml/node.h"
 
-/* GitLab allows 10 levels of ancestors above an entry. */
-#define MAX_EXTENDS_LEVELS 10
+/* Hops in one `extends` chain. GitLab (Extendable::Entry) refuses an entry that itself
+ * extends with more than 10 ancestors; the last base of a chain extends nothing and is not
+ * checked, so 11 hops pass and 12 fail ("as many as eleven" levels, in its docs). */
+#define MAX_EXTENDS_LEVELS 11
 
 enum ext_state { EXT_NEW, EXT_VISITING, EXT_DONE };
 

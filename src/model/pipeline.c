@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -309,6 +310,75 @@ static int collect_groups(struct mload *L, const struct ynode *root, const struc
 	return rc;
 }
 
+/* ---- circular needs (YamlProcessor's Dag check: before rules, on every job) ---- */
+
+struct cycle_walk {
+	struct mload *L;
+	struct strmap index; /* instance name -> 1 + position in jobs */
+	struct job **jobs;
+	unsigned char *color; /* 0 new, 1 on the path, 2 done */
+	const struct job **path;
+	size_t depth;
+};
+
+static int needs_cycle_from(struct cycle_walk *w, size_t i)
+{
+	w->color[i] = 1;
+	w->path[w->depth++] = w->jobs[i];
+	const struct job *j = w->jobs[i];
+	for (size_t k = 0; k < j->n_needs; k++) {
+		size_t t = (size_t)(uintptr_t)strmap_get(&w->index, j->needs[k].job);
+		if (!t || w->color[t - 1] == 2)
+			continue;
+		if (w->color[t - 1] == 1) {
+			struct strbuf sb = STRBUF_INIT;
+			size_t from = 0;
+			while (w->path[from] != w->jobs[t - 1])
+				from++;
+			for (size_t x = from; x < w->depth; x++)
+				strbuf_addf(&sb, "%s -> ", w->path[x]->name);
+			strbuf_addstr(&sb, w->jobs[t - 1]->name);
+			int rc = mload_error(w->L, j->needs[k].loc,
+					     "The pipeline has circular dependencies: %s", sb.buf);
+			strbuf_release(&sb);
+			return rc;
+		}
+		if (needs_cycle_from(w, t - 1) < 0)
+			return -1;
+	}
+	w->depth--;
+	w->color[i] = 2;
+	return 0;
+}
+
+static int check_needs_cycles(struct mload *L)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < L->n_groups; i++)
+		n += L->groups[i].n_inst;
+	struct cycle_walk w = { .L = L };
+	w.jobs = xcalloc(n + 1, sizeof(*w.jobs));
+	w.color = xcalloc(n + 1, 1);
+	w.path = xcalloc(n + 1, sizeof(*w.path));
+	strmap_init(&w.index);
+	size_t at = 0;
+	for (size_t i = 0; i < L->n_groups; i++)
+		for (size_t k = 0; k < L->groups[i].n_inst; k++) {
+			w.jobs[at] = &L->groups[i].inst[k];
+			strmap_put(&w.index, w.jobs[at]->name, (void *)(uintptr_t)(at + 1));
+			at++;
+		}
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (!w.color[i])
+			rc = needs_cycle_from(&w, i);
+	strmap_release(&w.index);
+	free(w.jobs);
+	free(w.color);
+	free(w.path);
+	return rc;
+}
+
 static int build_groups(struct mload *L)
 {
 	int rc = 0;
@@ -328,6 +398,8 @@ static int build_groups(struct mload *L)
 	for (size_t i = 0; i < L->n_groups; i++)
 		if (!L->groups[i].bad_stage)
 			STEP(parallel_resolve_refs(L, &L->groups[i]));
+	if (rc == 0)
+		rc = check_needs_cycles(L);
 	return rc;
 }
 

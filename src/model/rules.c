@@ -469,6 +469,9 @@ int rules_parse(struct mload *L, const char *where, const struct ynode *rules, b
 	*ret_n = 0;
 	if (!mnode_is_seq(rules))
 		return mload_error(L, rules->loc, "%s config should be an array of hashes", where);
+	/* Entry::Rules validates presence: `rules: []` is refused, not a job without rules */
+	if (rules->n == 0 && (job_level || strcmp(where, "workflow:rules") == 0))
+		return mload_error(L, rules->loc, "%s config can't be blank", where);
 	_cleanup_free_ const struct ynode **items = NULL;
 	size_t n = 0, alloc = 0;
 	flatten_rules(rules, &items, &n, &alloc, 0);

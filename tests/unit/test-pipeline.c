@@ -811,6 +811,19 @@ static void test_extends(void **state)
 	expect_error("a:\n  extends: .v\n  script: x\n.v: [1]\n",
 		     "a: invalid base hashes in `extends` (.v)", 2, 12);
 	struct strbuf sb = STRBUF_INIT;
+	/* 11 hops are allowed, 12 are not */
+	strbuf_addstr(&sb, ".l0:\n  script: x\n");
+	for (int i = 1; i <= 10; i++)
+		strbuf_addf(&sb, ".l%d:\n  extends: .l%d\n", i, i - 1);
+	strbuf_addstr(&sb, "job:\n  extends: .l10\n");
+	pipeline_free(load_ok(sb.buf));
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, ".l0:\n  script: x\n");
+	for (int i = 1; i <= 11; i++)
+		strbuf_addf(&sb, ".l%d:\n  extends: .l%d\n", i, i - 1);
+	strbuf_addstr(&sb, "job:\n  extends: .l11\n");
+	expect_error(sb.buf, "nesting too deep in `extends`", 0, 0);
+	strbuf_reset(&sb);
 	strbuf_addstr(&sb, ".l0:\n  script: x\n");
 	for (int i = 1; i <= 12; i++)
 		strbuf_addf(&sb, ".l%d:\n  extends: .l%d\n", i, i - 1);
@@ -1645,6 +1658,17 @@ static void test_strings_only(void **state)
 		     "matrix config variables should be strings or arrays of strings", 5, 13);
 	expect_error("job:\n  script: x\n  parallel:\n    matrix:\n      - ON: [a, yes]\n",
 		     "this value is a boolean in YAML (\"true\"); quote it", 5, 17);
+	expect_error("a:\n  script: x\n  rules: []\n", "jobs:a:rules config can't be blank", 3, 10);
+	expect_error("workflow:\n  rules: []\na:\n  script: x\n",
+		     "workflow:rules config can't be blank", 2, 10);
+	/* circular needs (GitLab's Dag check), self-needs and longer loops too */
+	expect_error("a:\n  script: x\n  needs: [b]\nb:\n  script: x\n  needs: [a]\n",
+		     "The pipeline has circular dependencies: a -> b -> a", 6, 11);
+	expect_error("a:\n  script: x\n  needs: [a]\n",
+		     "The pipeline has circular dependencies: a -> a", 3, 11);
+	expect_error("a:\n  script: x\n  needs: [c]\nb:\n  script: x\n  needs: [a]\n"
+		     "c:\n  script: x\n  needs: [b]\n",
+		     "The pipeline has circular dependencies: a -> c -> b -> a", 6, 11);
 	/* more that GitLab's entries check (messages as GitLab prints them) */
 	expect_error("job:\n  script: x\n  artifacts:\n    expire_in: 1:30:00\n",
 		     "jobs:job:artifacts expire in should be a duration", 4, 16);
