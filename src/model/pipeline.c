@@ -379,6 +379,55 @@ static int check_needs_cycles(struct mload *L)
 	return rc;
 }
 
+/* environment:on_stop names a job that stops the same environment (YamlProcessor's
+ * validate_on_stop_job!, with its messages). */
+static int check_on_stop(struct mload *L, const struct job_group *g)
+{
+	const struct ynode *env = ynode_get(g->node, "environment");
+	const struct ynode *on_stop = ynode_get(env, "on_stop");
+	if (!mnode_is_map(env) || !on_stop || !ynode_is_scalar(on_stop) ||
+	    on_stop->kind == YNODE_NULL)
+		return 0;
+	const char *stop = ynode_str(on_stop);
+	const struct job_group *t = strmap_get(&L->group_index, stop);
+	if (!t)
+		t = strmap_get(&L->inst_group, stop);
+	if (!t)
+		return mload_error(L, on_stop->loc, "%s job: on_stop job %s is not defined", g->name,
+				   stop);
+	const struct ynode *te = ynode_get(t->node, "environment");
+	if (!te || te->kind == YNODE_NULL)
+		return mload_error(L, on_stop->loc,
+				   "%s job: on_stop job %s does not have environment defined",
+				   g->name, stop);
+	const char *name = ynode_str(ynode_get(env, "name"));
+	const char *tname = mnode_is_map(te) ? ynode_str(ynode_get(te, "name")) : ynode_str(te);
+	if (!name || !tname || strcmp(name, tname) != 0)
+		return mload_error(L, on_stop->loc,
+				   "%s job: on_stop job %s have different environment name", g->name,
+				   stop);
+	const char *action = mnode_is_map(te) ? ynode_str(ynode_get(te, "action")) : NULL;
+	if (!action || strcmp(action, "stop") != 0)
+		return mload_error(L, on_stop->loc,
+				   "%s job: on_stop job %s needs to have action stop defined", g->name,
+				   stop);
+	return 0;
+}
+
+/* The needs of every rule are checked whether or not the rule matches (YamlProcessor's
+ * validate_job_needs!), so a rule that names a missing job fails the pipeline. */
+static int check_rule_needs(struct mload *L, const struct job_group *g)
+{
+	for (size_t k = 0; k < g->n_rules; k++) {
+		const struct ynode *v = ynode_get(g->rules[k].node, "needs");
+		struct job_need *needs;
+		size_t n;
+		if (v && job_needs_parse(L, g, v, true, &needs, &n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int build_groups(struct mload *L)
 {
 	int rc = 0;
@@ -398,6 +447,11 @@ static int build_groups(struct mload *L)
 	for (size_t i = 0; i < L->n_groups; i++)
 		if (!L->groups[i].bad_stage)
 			STEP(parallel_resolve_refs(L, &L->groups[i]));
+	for (size_t i = 0; i < L->n_groups; i++)
+		if (!L->groups[i].bad_stage)
+			STEP(check_rule_needs(L, &L->groups[i]));
+	for (size_t i = 0; i < L->n_groups; i++)
+		STEP(check_on_stop(L, &L->groups[i]));
 	if (rc == 0)
 		rc = check_needs_cycles(L);
 	return rc;

@@ -413,6 +413,41 @@ static int check_rule_when(struct mload *L, const char *where, const struct ynod
 	return mload_error(L, w->loc, "%s:rule when unknown value: %s", where, s ? s : "");
 }
 
+/* Rules::Rule: start_in only with when: delayed, and then required, at most a week. */
+static int check_rule_delay(struct mload *L, const char *where, const struct ynode *r)
+{
+	const struct ynode *si = ynode_get(r, "start_in");
+	const char *w = ynode_str(ynode_get(r, "when"));
+	bool delayed = w && strcmp(w, "delayed") == 0;
+	if (si && !delayed)
+		return mload_error(L, ynode_entry(r, "start_in")->key_loc,
+				   "%s:rule config contains disallowed keys: start_in", where);
+	if (!delayed)
+		return 0;
+	if (!si || si->kind == YNODE_NULL)
+		return mload_error(L, r->loc, "%s:rule start in can't be blank", where);
+	long secs = mduration_parse(ynode_str(si));
+	if (secs < 0)
+		return mload_error(L, si->loc, "%s:rule start in should be a duration", where);
+	if (secs > 7L * 24 * 3600)
+		return mload_error(L, si->loc, "%s:rule start in should not exceed the limit",
+				   where);
+	return 0;
+}
+
+static int check_rule_bools(struct mload *L, const char *where, const struct ynode *r)
+{
+	static const char *const keys[] = { "allow_failure", "interruptible" };
+	static const char *const shown[] = { "allow failure", "interruptible" };
+	for (size_t i = 0; i < 2; i++) {
+		const struct ynode *v = ynode_get(r, keys[i]);
+		if (v && v->kind != YNODE_BOOL && v->kind != YNODE_NULL)
+			return mload_error(L, v->loc, "%s:rule %s should be a boolean value", where,
+					   shown[i]);
+	}
+	return 0;
+}
+
 static int parse_one_rule(struct mload *L, const char *where, const struct ynode *r,
 			  bool job_level, struct mrule *out)
 {
@@ -431,9 +466,8 @@ static int parse_one_rule(struct mload *L, const char *where, const struct ynode
 	if ((c && check_patterns(L, where, "changes", c) < 0) ||
 	    (e && check_patterns(L, where, "exists", e) < 0))
 		return -1;
-	const struct ynode *si = ynode_get(r, "start_in");
-	if (si && mduration_parse(ynode_str(si)) < 0)
-		return mload_error(L, si->loc, "%s:rule start in should be a duration", where);
+	if (check_rule_delay(L, where, r) < 0 || check_rule_bools(L, where, r) < 0)
+		return -1;
 	if (!cond)
 		return 0;
 	if (!mnode_is_str(cond))

@@ -1661,6 +1661,32 @@ static void test_strings_only(void **state)
 	expect_error("a:\n  script: x\n  rules: []\n", "jobs:a:rules config can't be blank", 3, 10);
 	expect_error("workflow:\n  rules: []\na:\n  script: x\n",
 		     "workflow:rules config can't be blank", 2, 10);
+	/* Rules::Rule's own checks */
+	expect_error("a:\n  script: x\n  rules:\n    - when: delayed\n",
+		     "jobs:a:rules:rule start in can't be blank", 4, 7);
+	expect_error("a:\n  script: x\n  rules:\n    - when: manual\n      start_in: 1h\n",
+		     "jobs:a:rules:rule config contains disallowed keys: start_in", 5, 7);
+	expect_error("a:\n  script: x\n  rules:\n    - when: delayed\n      start_in: 8 days\n",
+		     "jobs:a:rules:rule start in should not exceed the limit", 5, 17);
+	expect_error("a:\n  script: x\n  rules:\n    - allow_failure: 'yes'\n",
+		     "jobs:a:rules:rule allow failure should be a boolean value", 4, 22);
+	pipeline_free(load_ok("a:\n  script: x\n  rules:\n    - when: delayed\n"
+			      "      start_in: 1 week\n      allow_failure: true\n"));
+	/* environment:on_stop */
+	expect_error("a:\n  script: x\n  environment:\n    name: review\n    on_stop: stop\n",
+		     "a job: on_stop job stop is not defined", 5, 14);
+	expect_error("a:\n  script: x\n  environment: {name: review, on_stop: stop}\n"
+		     "stop:\n  script: x\n  environment: {name: other, action: stop}\n",
+		     "a job: on_stop job stop have different environment name", 3, 40);
+	expect_error("a:\n  script: x\n  environment: {name: review, on_stop: stop}\n"
+		     "stop:\n  script: x\n  environment: review\n",
+		     "a job: on_stop job stop needs to have action stop defined", 3, 40);
+	pipeline_free(load_ok("a:\n  script: x\n  environment: {name: review, on_stop: stop}\n"
+			      "stop:\n  script: x\n  when: manual\n"
+			      "  environment: {name: review, action: stop}\n"));
+	/* rules:needs are checked even when their rule does not match */
+	expect_error("a:\n  script: x\n  rules:\n    - if: $NOPE\n      needs: [ghost]\n",
+		     "a job: undefined need: ghost", 5, 15);
 	/* circular needs (GitLab's Dag check), self-needs and longer loops too */
 	expect_error("a:\n  script: x\n  needs: [b]\nb:\n  script: x\n  needs: [a]\n",
 		     "The pipeline has circular dependencies: a -> b -> a", 6, 11);
