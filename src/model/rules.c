@@ -638,27 +638,46 @@ static int parse_policy_vars(struct mload *L, const char *where, const struct yn
 	return 0;
 }
 
+static bool all_str_items(const struct ynode *seq)
+{
+	for (size_t i = 0; i < seq->n; i++)
+		if (seq->items[i]->kind != YNODE_STRING)
+			return false;
+	return true;
+}
+
+/* Entry::Policy: an Array of refs (RefsPolicy) or a Hash (ComplexPolicy); anything else,
+ * a plain string included, is GitLab's UnknownStrategy. */
 static int check_policy(struct mload *L, const char *where, const struct ynode *pol)
 {
-	const struct ynode *refs = mnode_is_map(pol) ? ynode_get(pol, "refs") : pol;
-	if (mnode_is_map(pol)) {
-		for (size_t i = 0; i < pol->n; i++)
-			if (!in_set((const char *const[]){ "refs", "variables", "changes",
-							   "kubernetes", NULL },
-				    pol->entries[i].key))
-				return mload_error(L, pol->entries[i].key_loc,
-						   "%s config contains unknown keys: %s", where,
-						   pol->entries[i].key);
-	} else if (!mnode_is_seq(pol) && !mnode_is_str(pol)) {
-		return mload_error(L, pol->loc, "%s config should be an array of strings or regular "
-						"expressions", where);
+	if (mnode_is_seq(pol)) {
+		if (!all_str_items(pol))
+			return mload_error(L, pol->loc, "%s config should be an array of strings or "
+							"regular expressions", where);
+		return 0;
 	}
-	bool ok = !refs || mnode_is_str(refs) || mnode_is_seq(refs);
-	for (size_t i = 0; ok && mnode_is_seq(refs) && i < refs->n; i++)
-		ok = mnode_is_str(refs->items[i]);
-	if (!ok)
-		return mload_error(L, refs->loc, "%s config should be an array of strings or regular "
+	if (!mnode_is_map(pol))
+		return mload_error(L, pol->loc,
+				   "%s has to be either an array of conditions or a hash", where);
+	if (pol->n == 0)
+		return mload_error(L, pol->loc, "%s config can't be blank", where);
+	for (size_t i = 0; i < pol->n; i++)
+		if (!in_set((const char *const[]){ "refs", "variables", "changes", "kubernetes",
+						   NULL },
+			    pol->entries[i].key))
+			return mload_error(L, pol->entries[i].key_loc,
+					   "%s config contains unknown keys: %s", where,
+					   pol->entries[i].key);
+	const struct ynode *refs = ynode_get(pol, "refs"), *ch = ynode_get(pol, "changes"),
+			   *k8s = ynode_get(pol, "kubernetes");
+	if (refs && (!mnode_is_seq(refs) || !all_str_items(refs)))
+		return mload_error(L, refs->loc, "%s refs should be an array of strings or regular "
 						 "expressions", where);
+	if (ch && (!mnode_is_seq(ch) || !all_str_items(ch)))
+		return mload_error(L, ch->loc, "%s changes should be an array of strings", where);
+	if (k8s && (k8s->kind != YNODE_STRING || strcmp(k8s->str, "active") != 0))
+		return mload_error(L, k8s->loc, "%s kubernetes unknown value: %s", where,
+				   ynode_str(k8s) ? ynode_str(k8s) : "");
 	return 0;
 }
 

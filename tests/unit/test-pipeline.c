@@ -1672,6 +1672,22 @@ static void test_strings_only(void **state)
 		     "jobs:a:rules:rule allow failure should be a boolean value", 4, 22);
 	pipeline_free(load_ok("a:\n  script: x\n  rules:\n    - when: delayed\n"
 			      "      start_in: 1 week\n      allow_failure: true\n"));
+	/* only/except (Entry::Policy) */
+	expect_error("a:\n  script: x\n  only: main\n",
+		     "jobs:a:only has to be either an array of conditions or a hash", 3, 9);
+	expect_error("a:\n  script: x\n  only: [1]\n",
+		     "jobs:a:only config should be an array of strings or regular expressions", 3,
+		     9);
+	expect_error("a:\n  script: x\n  except: {}\n", "jobs:a:except config can't be blank", 3,
+		     11);
+	expect_error("a:\n  script: x\n  only: {kubernetes: inactive}\n",
+		     "jobs:a:only kubernetes unknown value: inactive", 3, 22);
+	expect_error("a:\n  script: x\n  only: {changes: '*.md'}\n",
+		     "jobs:a:only changes should be an array of strings", 3, 19);
+	expect_error("a:\n  script: x\n  only: {refs: main}\n",
+		     "jobs:a:only refs should be an array of strings or regular expressions", 3, 16);
+	pipeline_free(load_ok("a:\n  script: x\n  only:\n    refs: [main, /^release/]\n"
+			      "    kubernetes: active\n    changes: ['*.md']\n"));
 	/* environment:on_stop */
 	expect_error("a:\n  script: x\n  environment:\n    name: review\n    on_stop: stop\n",
 		     "a job: on_stop job stop is not defined", 5, 14);
