@@ -504,16 +504,33 @@ static int parse_allow_failure(struct mload *L, const char *name, const struct y
 	return 0;
 }
 
+/* retry:when values are not checked here: they are GitLab's job failure reasons, a list that
+ * grows with its versions (gitlab-runner's own config uses runner_interrupted) */
+static const char *const retry_keys[] = { "max", "when", "exit_codes", NULL };
+static bool in_list(const char *const *set, const char *k)
+{
+	for (; *set; set++)
+		if (strcmp(*set, k) == 0)
+			return true;
+	return false;
+}
+
 static int parse_retry(struct mload *L, const char *name, const struct ynode *n,
 		       struct retry_spec *r)
 {
 	const struct ynode *max = n;
 	if (n->kind == YNODE_MAP) {
+		for (size_t i = 0; i < n->n; i++)
+			if (!in_list(retry_keys, n->entries[i].key))
+				return mload_error(L, n->entries[i].key_loc,
+						   "jobs:%s:retry config contains unknown keys: %s",
+						   name, n->entries[i].key);
 		max = ynode_get(n, "max");
 		const struct ynode *w = ynode_get(n, "when");
 		if (w && str_or_list(L, w, &r->when) < 0)
 			return mload_error(L, w->loc, "jobs:%s:retry when should be an array of "
 						      "strings or a string", name);
+
 		const struct ynode *c = ynode_get(n, "exit_codes");
 		if (c && parse_int_list(L, c, &r->exit_codes, &r->n_exit_codes) < 0)
 			return mload_error(L, c->loc, "jobs:%s:retry exit_codes should be an array "

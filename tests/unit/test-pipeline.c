@@ -1672,6 +1672,8 @@ static void test_strings_only(void **state)
 		     "jobs:a:rules:rule allow failure should be a boolean value", 4, 22);
 	pipeline_free(load_ok("a:\n  script: x\n  rules:\n    - when: delayed\n"
 			      "      start_in: 1 week\n      allow_failure: true\n"));
+	expect_error("a:\n  script: x\n  retry: {max: 2, foo: 1}\n",
+		     "jobs:a:retry config contains unknown keys: foo", 3, 19);
 	/* only/except (Entry::Policy) */
 	expect_error("a:\n  script: x\n  only: main\n",
 		     "jobs:a:only has to be either an array of conditions or a hash", 3, 9);
