@@ -788,6 +788,17 @@ static void test_spec_inputs_validation(void **state)
 
 /* ---- extends, !reference, default --------------------------------------------------------- */
 
+/* `job` extending through a chain of `hops` templates (.l<hops-1> ... .l0). */
+static const char *extends_chain(struct strbuf *sb, int hops)
+{
+	strbuf_reset(sb);
+	strbuf_addstr(sb, ".l0:\n  script: x\n");
+	for (int i = 1; i < hops; i++)
+		strbuf_addf(sb, ".l%d:\n  extends: .l%d\n", i, i - 1);
+	strbuf_addf(sb, "job:\n  extends: .l%d\n", hops - 1);
+	return sb->buf;
+}
+
 static void test_extends(void **state)
 {
 	(void)state;
@@ -810,25 +821,11 @@ static void test_extends(void **state)
 		     "a: unknown keys in `extends` (.nope)", 2, 12);
 	expect_error("a:\n  extends: .v\n  script: x\n.v: [1]\n",
 		     "a: invalid base hashes in `extends` (.v)", 2, 12);
-	struct strbuf sb = STRBUF_INIT;
 	/* 11 hops are allowed, 12 are not */
-	strbuf_addstr(&sb, ".l0:\n  script: x\n");
-	for (int i = 1; i <= 10; i++)
-		strbuf_addf(&sb, ".l%d:\n  extends: .l%d\n", i, i - 1);
-	strbuf_addstr(&sb, "job:\n  extends: .l10\n");
-	pipeline_free(load_ok(sb.buf));
-	strbuf_reset(&sb);
-	strbuf_addstr(&sb, ".l0:\n  script: x\n");
-	for (int i = 1; i <= 11; i++)
-		strbuf_addf(&sb, ".l%d:\n  extends: .l%d\n", i, i - 1);
-	strbuf_addstr(&sb, "job:\n  extends: .l11\n");
-	expect_error(sb.buf, "nesting too deep in `extends`", 0, 0);
-	strbuf_reset(&sb);
-	strbuf_addstr(&sb, ".l0:\n  script: x\n");
-	for (int i = 1; i <= 12; i++)
-		strbuf_addf(&sb, ".l%d:\n  extends: .l%d\n", i, i - 1);
-	strbuf_addstr(&sb, "job:\n  extends: .l12\n");
-	expect_error(sb.buf, "nesting too deep in `extends`", 0, 0);
+	struct strbuf sb = STRBUF_INIT;
+	pipeline_free(load_ok(extends_chain(&sb, 11)));
+	expect_error(extends_chain(&sb, 12), "nesting too deep in `extends`", 0, 0);
+	expect_error(extends_chain(&sb, 13), "nesting too deep in `extends`", 0, 0);
 	strbuf_release(&sb);
 }
 
