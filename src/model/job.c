@@ -95,6 +95,14 @@ bool mnode_is_str(const struct ynode *n)
 	return n && n->kind != YNODE_MAP && n->kind != YNODE_SEQ && n->kind != YNODE_NULL;
 }
 
+bool mname_in_set(const char *const *set, const char *k)
+{
+	for (; *set; set++)
+		if (strcmp(*set, k) == 0)
+			return true;
+	return false;
+}
+
 const struct ynode *mnode_get_defined(const struct ynode *map, const char *key)
 {
 	const struct ynode *v = ynode_get(map, key);
@@ -507,21 +515,13 @@ static int parse_allow_failure(struct mload *L, const char *name, const struct y
 /* retry:when values are not checked here: they are GitLab's job failure reasons, a list that
  * grows with its versions (gitlab-runner's own config uses runner_interrupted) */
 static const char *const retry_keys[] = { "max", "when", "exit_codes", NULL };
-static bool in_list(const char *const *set, const char *k)
-{
-	for (; *set; set++)
-		if (strcmp(*set, k) == 0)
-			return true;
-	return false;
-}
-
 static int parse_retry(struct mload *L, const char *name, const struct ynode *n,
 		       struct retry_spec *r)
 {
 	const struct ynode *max = n;
 	if (n->kind == YNODE_MAP) {
 		for (size_t i = 0; i < n->n; i++)
-			if (!in_list(retry_keys, n->entries[i].key))
+			if (!mname_in_set(retry_keys, n->entries[i].key))
 				return mload_error(L, n->entries[i].key_loc,
 						   "jobs:%s:retry config contains unknown keys: %s",
 						   name, n->entries[i].key);

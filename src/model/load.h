@@ -116,6 +116,8 @@ bool mnode_is_str(const struct ynode *n); /* string scalar (any scalar but null/
 const struct ynode *mnode_get_defined(const struct ynode *map, const char *key);
 /* Flattens a string or nested list of strings (<= depth levels) into out (arena strings).
  * Returns -1 if an item is not a scalar string-like value or nesting is too deep. */
+/* Whether k is one of the NULL-terminated names in set (allowed keys, allowed values). */
+bool mname_in_set(const char *const *set, const char *k);
 int mnode_string_list(struct arena *a, const struct ynode *n, int depth, struct string_list *out);
 void mstring_list_push(struct arena *a, struct string_list *l, const char *s);
 /* Flattens a sequence whose items may be sequences (from !reference or aliases), as Ruby's

@@ -364,14 +364,6 @@ static const char *const job_rule_keys[] = { "if", "changes", "exists", "when", 
 static const char *const wf_rule_keys[] = { "if", "changes", "exists", "when", "variables",
 					     "auto_cancel", NULL };
 
-static bool in_set(const char *const *set, const char *k)
-{
-	for (; *set; set++)
-		if (strcmp(*set, k) == 0)
-			return true;
-	return false;
-}
-
 static int check_patterns(struct mload *L, const char *where, const char *key,
 			  const struct ynode *n)
 {
@@ -408,7 +400,7 @@ static int check_rule_when(struct mload *L, const char *where, const struct ynod
 						"delayed",    "never",      NULL };
 	static const char *const wf_when[] = { "always", "never", NULL };
 	const char *s = ynode_str(w);
-	if (s && in_set(job_level ? job_when : wf_when, s))
+	if (s && mname_in_set(job_level ? job_when : wf_when, s))
 		return 0;
 	return mload_error(L, w->loc, "%s:rule when unknown value: %s", where, s ? s : "");
 }
@@ -455,7 +447,7 @@ static int parse_one_rule(struct mload *L, const char *where, const struct ynode
 	if (!mnode_is_map(r))
 		return mload_error(L, r->loc, "%s:rule config should be a hash", where);
 	for (size_t i = 0; i < r->n; i++)
-		if (!in_set(job_level ? job_rule_keys : wf_rule_keys, r->entries[i].key))
+		if (!mname_in_set(job_level ? job_rule_keys : wf_rule_keys, r->entries[i].key))
 			return mload_error(L, r->entries[i].key_loc,
 					   "%s:rule config contains unknown keys: %s", where,
 					   r->entries[i].key);
@@ -662,7 +654,7 @@ static int check_policy(struct mload *L, const char *where, const struct ynode *
 	if (pol->n == 0)
 		return mload_error(L, pol->loc, "%s config can't be blank", where);
 	for (size_t i = 0; i < pol->n; i++)
-		if (!in_set((const char *const[]){ "refs", "variables", "changes", "kubernetes",
+		if (!mname_in_set((const char *const[]){ "refs", "variables", "changes", "kubernetes",
 						   NULL },
 			    pol->entries[i].key))
 			return mload_error(L, pol->entries[i].key_loc,
