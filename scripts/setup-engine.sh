@@ -40,6 +40,10 @@ PKGS=(
   meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev
   libyaml-dev libjansson-dev libcurl4-openssl-dev libpcre2-dev libarchive-dev
   libcmocka-dev valgrind git rsync jq curl ca-certificates file
+  # the stand-in images' shell and coreutils (lib-rootfs copies it: it must be the static one)
+  busybox-static
+  # test harnesses: servers and helpers (python3 stdlib), terminals, shells for completion
+  python3 tmux zsh fish bash-completion procps psmisc util-linux
   # container engines and tools
   docker.io docker-registry docker-compose containerd runc iptables iproute2
   podman buildah skopeo fuse-overlayfs slirp4netns uidmap
