@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cmds.h"
+#include "version.h"
 
 struct cmd {
 	const char *name;
@@ -43,7 +44,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(verb, "--version") || !strcmp(verb, "version")) {
-		printf("runnel 0.1.0\n");
+		printf("runnel %s (commit %s)\n", RUNNEL_VERSION, RUNNEL_COMMIT);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
