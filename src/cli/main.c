@@ -20,6 +20,8 @@ static const struct cmd cmds[] = {
 	{"explain", cmd_explain, "tell why a job is or is not in the pipeline"},
 	{"cache", cmd_cache, "manage runnel's caches (cache clear)"},
 	{"registry", cmd_registry, "list the project's --registry images (registry ls)"},
+	{"runs", cmd_runs, "list the past runs of the project, newest first"},
+	{"log", cmd_log, "print a job's log from a past run (--failed: the failed jobs)"},
 };
 
 static void usage(FILE *out)

@@ -273,8 +273,7 @@ static int load_number(const char *state_dir, unsigned number, struct history_ru
 	return 0;
 }
 
-int history_load(const char *state_dir, unsigned number, struct history_run *ret,
-                 struct err *err)
+int history_load(const char *state_dir, unsigned number, struct history_run *ret, struct err *err)
 {
 	if (number)
 		return load_number(state_dir, number, ret, err);

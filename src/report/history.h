@@ -34,7 +34,7 @@ int history_record(const char *state_dir, const struct history_info *info,
 struct history_job {
 	char *name;
 	char *stage;
-	char *status; /* job_status_name(): "success", "failed", "warning", ... */
+	char *status;  /* job_status_name(): "success", "failed", "warning", ... */
 	int exit_code; /* -1 when no script ran */
 	double duration_s;
 	char *log_path; /* the recorded copy (absolute or relative to the cwd), NULL if none */
@@ -58,8 +58,7 @@ int history_numbers(const char *state_dir, unsigned **ret, size_t *ret_n, struct
 /* Reads run `number` (0: the newest) into *ret (release with history_run_release). Returns 0,
  * 1 when there is no such run (or no run at all), -1 with err set when its record is
  * unreadable. */
-int history_load(const char *state_dir, unsigned number, struct history_run *ret,
-                 struct err *err);
+int history_load(const char *state_dir, unsigned number, struct history_run *ret, struct err *err);
 
 /* Whether a recorded status counts as a failed job for `runnel log --failed`: failed, timed
  * out, or failed with allow_failure (warning). */
