@@ -8,6 +8,7 @@ command -v zsh >/dev/null || { echo "1..0 # SKIP no zsh"; exit 77; }
 command -v tmux >/dev/null || { echo "1..0 # SKIP no tmux"; exit 77; }
 
 SOCK=runnel-compl-$$
+unset TMUX # our own server, also when the tests run inside tmux
 tm() { tmux -L "$SOCK" "$@"; }
 trap 'tm kill-server 2>/dev/null; rm -rf "$T"' EXIT
 cat >"$T/home/.zshrc" <<EOF2
