@@ -243,7 +243,7 @@ static void load_jobs(const json_t *jobs, const char *dir, struct history_run *r
 		j->exit_code = json_is_integer(code) ? (int)json_integer_value(code) : -1;
 		j->duration_s = get_num(o, "duration_s");
 		/* a record names its logs relative to its folder: the project may have moved */
-		j->log_path = log && !strchr(log, '\n') ? xasprintf("%s/%s", dir, log) : NULL;
+		j->log_path = log ? xasprintf("%s/%s", dir, log) : NULL;
 		r->n_jobs++;
 	}
 }

@@ -71,4 +71,7 @@ check_exact "no job names for list" "" runnel list ""
 mkdir -p "$T/other"
 printf 'other-job:\n  script: [true]\n' >"$T/other/.gitlab-ci.yml"
 check_exact "jobs of the -C directory" "other-job" runnel run -C "$T/other" ""
+# run numbers for log --run, from `runnel runs`
+(cd "$T/proj" && runnel run --executor shell build-app >/dev/null 2>&1)
+check_exact "run numbers for log --run" "1" runnel log --run ""
 done_testing

@@ -75,4 +75,6 @@ try "a job name by prefix for explain" "runnel explain un" '^ready% runnel expla
 try "a job name with a space, quoted" "runnel log dep" '^ready% runnel log deploy\\ 1/2 ?$'
 try "values of --executor" "runnel run --executor sh" '^ready% runnel run --executor shell ?$'
 try "jobs for --manual" "runnel run --manual bu" '^ready% runnel run --manual build-app ?$'
+(cd "$T/proj" && runnel run --executor shell build-app >/dev/null 2>&1)
+try "run numbers for log --run" "runnel log --run " '^ready% runnel log --run 1 ?$'
 done_testing
