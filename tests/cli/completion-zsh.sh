@@ -7,9 +7,9 @@
 command -v zsh >/dev/null || { echo "1..0 # SKIP no zsh"; exit 77; }
 command -v tmux >/dev/null || { echo "1..0 # SKIP no tmux"; exit 77; }
 
-SOCK=runnel-compl-$$
+SOCK=$T/tmux.sock # inside $T: removed with it (tmux leaves its socket file behind)
 unset TMUX # our own server, also when the tests run inside tmux
-tm() { tmux -L "$SOCK" "$@"; }
+tm() { tmux -S "$SOCK" "$@"; }
 trap 'tm kill-server 2>/dev/null; rm -rf "$T"' EXIT
 cat >"$T/home/.zshrc" <<EOF2
 fpath=("$COMPL" \$fpath)
