@@ -17,6 +17,11 @@ test:
   script:
     - echo "test-round-$ROUND"
     - test "$ROUND" != 1 || exit 3
+slow:
+  rules: [{if: $SLOW}]
+  script:
+    - echo slow-started
+    - sleep 60
 YML
 )
 
@@ -106,4 +111,23 @@ run_runnel "$p" --executor shell --variable ROUND=5 build
 runnel_in "$p" runs
 expect "keep_runs: 0 records no run" "^4 " "$OUT"
 expect_not "no run 5" "^5 " "$OUT"
+
+# a canceled run is recorded as canceled, with the log as far as it got
+printf 'keep_runs: -1\n' >"$p/.runnel.yml"
+OUT=$T_TMP/cancel.out
+(cd "$p" && NO_COLOR=1 exec "$RUNNEL" run --executor shell --no-needs --variable SLOW=1 slow) >"$OUT" 2>&1 &
+pid=$!
+i=0
+while ! grep -q "slow-started" "$OUT" 2>/dev/null && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM "$pid"
+wait "$pid"
+RC=$?
+expect_rc "the slow run, canceled by SIGTERM" 143
+runnel_in "$p" runs
+expect "run 5 is canceled" "^5 .* canceled .* 1 job: 1 canceled$"
+runnel_in "$p" log slow
+expect "its log up to the cancel" "^slow-started$"
 test_done
