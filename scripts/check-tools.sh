@@ -14,7 +14,8 @@
 #    status is 1; a missing optional one is only a warning;
 #  * every setup-engine row must name a package of setup-engine.sh's PKGS (the PKGS entry
 #    that brings it, in "(via PKG)", when it comes as a dependency), and every PKGS entry
-#    must have a row: a tool added without its install step or its row fails here.
+#    must have a row, and the doc's packages-by-purpose table must list PKGS exactly: a tool
+#    added without its install step or its row fails here.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -106,6 +107,15 @@ done
 for p in "${pkgs[@]}"; do
   [ -n "${has_row[$p]:-}" ] || { log "scripts/setup-engine.sh installs $p, which has no row in docs/setup.md"; bad=1; }
 done
+# The doc's packages-by-purpose table lists PKGS exactly.
+doc_pkgs=$(awk -F'|' '/<!-- pkgs:begin -->/ { on = 1; next } /<!-- pkgs:end -->/ { on = 0 }
+                      on && /^\|/ && $3 !~ /^ *(packages|-+) *$/ { print $3 }' "$DOC" |
+           tr -s ' \t' '\n' | sed '/^$/d' | sort)
+if [ "$doc_pkgs" != "$(printf '%s\n' "${pkgs[@]}" | sort)" ]; then
+  log "docs/setup.md's packages-by-purpose table differs from PKGS (< doc, > PKGS):"
+  diff <(printf '%s\n' "$doc_pkgs") <(printf '%s\n' "${pkgs[@]}" | sort) | grep '^[<>]' >&2 || true
+  bad=1
+fi
 
 if [ "$missing" -gt 0 ]; then
   log "$missing of $checked required commands and files missing (steps: base ${want[*]})"
