@@ -50,6 +50,10 @@ PKGS=(
   apache2-utils openssl
   # service stand-ins (postgres:15 / redis:7 images are built from these)
   postgresql-15 redis-server
+  # more host binaries the stand-in images copy (rf_bin / rf_pkg in images/*/recipe.sh)
+  make openssh-client xz-utils tzdata
+  # benchmarks (bench/*/run.sh: GNU time's peak RSS, bc)
+  time bc
   # gitlab-ci-local side-by-side comparisons
   nodejs npm
 )

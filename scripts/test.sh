@@ -31,6 +31,7 @@ if [ "${RUNNEL_NO_SETUP:-0}" != 1 ]; then
       exit 1
     fi
   done
+  bash scripts/check-tools.sh setup-engine setup-gcl || { echo "test.sh: scripts/check-tools.sh failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
 passed=0 failed=0 skipped=0
