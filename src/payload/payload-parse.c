@@ -1,0 +1,445 @@
+/* Parsing a job payload from JSON (payload-json.h). Each reader takes the object and the
+ * key it reads, so that an error can name the field's whole path: the path of the object
+ * being read is kept in the parser (`steps[1]`), the key is added at the error. */
+#include "payload/payload-json.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "payload/payload.h"
+#include "util/strbuf.h"
+
+struct jp {
+	struct payload *pl;
+	struct strbuf path; /* of the object being read: "", "steps[1]", "services[0].ports[2]" */
+	struct err *err;
+};
+
+static int fail(struct jp *p, const char *key, const char *what)
+{
+	if (key)
+		return err_set(p->err, ERR_CONFIG, "%s%s%s: expected %s", p->path.buf,
+			       p->path.len ? "." : "", key, what);
+	return err_set(p->err, ERR_CONFIG, "%s: expected %s", p->path.len ? p->path.buf : "payload",
+		       what);
+}
+
+/* Enters o[key][index] (index < 0: o[key]); returns the old path length for leave(). */
+static size_t enter(struct jp *p, const char *key, long index)
+{
+	size_t old = p->path.len;
+	if (key)
+		strbuf_addf(&p->path, "%s%s", old ? "." : "", key);
+	if (index >= 0)
+		strbuf_addf(&p->path, "[%ld]", index);
+	return old;
+}
+
+static void leave(struct jp *p, size_t old)
+{
+	strbuf_setlen(&p->path, old);
+}
+
+/* The value of key in o, or NULL when it is absent or null (both are "not set"). */
+static json_t *field(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	return v && !json_is_null(v) ? v : NULL;
+}
+
+static int get_str(struct jp *p, json_t *o, const char *key, const char **out)
+{
+	json_t *v = field(o, key);
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return fail(p, key, "a string");
+	*out = payload_strdup(p->pl, json_string_value(v));
+	return 0;
+}
+
+static int get_bool(struct jp *p, json_t *o, const char *key, bool *out)
+{
+	json_t *v = field(o, key);
+	*out = false;
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return fail(p, key, "a boolean");
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int get_long(struct jp *p, json_t *o, const char *key, long *out)
+{
+	json_t *v = field(o, key);
+	*out = 0;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v))
+		return fail(p, key, "an integer");
+	*out = (long)json_integer_value(v);
+	return 0;
+}
+
+static int get_strlist(struct jp *p, json_t *o, const char *key, struct payload_strlist *out)
+{
+	json_t *v = field(o, key), *item;
+	size_t i;
+	*out = (struct payload_strlist){0};
+	if (!v)
+		return 0;
+	if (!json_is_array(v))
+		return fail(p, key, "an array of strings");
+	out->v = payload_alloc_array(p->pl, json_array_size(v), sizeof(char *));
+	json_array_foreach(v, i, item) {
+		if (!json_is_string(item))
+			return fail(p, key, "an array of strings");
+		out->v[out->n++] = payload_strdup(p->pl, json_string_value(item));
+	}
+	out->present = true;
+	return 0;
+}
+
+/* o[key] as an array (NULL with *n = 0 when absent or null). */
+static int get_array(struct jp *p, json_t *o, const char *key, json_t **ret, size_t *n)
+{
+	json_t *v = field(o, key);
+	*ret = NULL;
+	*n = 0;
+	if (!v)
+		return 0;
+	if (!json_is_array(v))
+		return fail(p, key, "an array");
+	*ret = v;
+	*n = json_array_size(v);
+	return 0;
+}
+
+/* o[key] as an object (NULL when absent or null). */
+static int get_object(struct jp *p, json_t *o, const char *key, json_t **ret)
+{
+	json_t *v = field(o, key);
+	*ret = NULL;
+	if (v && !json_is_object(v))
+		return fail(p, key, "an object");
+	*ret = v;
+	return 0;
+}
+
+/* Calls each(p, item, i, data) on every item of o[key], which must be objects. */
+typedef int (*item_fn)(struct jp *p, json_t *item, size_t i, void *data);
+
+static int each_object(struct jp *p, json_t *o, const char *key, size_t *ret_n, void **ret_items,
+		       size_t size, item_fn each)
+{
+	json_t *arr, *item;
+	size_t n, i;
+	if (get_array(p, o, key, &arr, &n) < 0)
+		return -1;
+	char *items = payload_alloc_array(p->pl, n, size);
+	json_array_foreach(arr, i, item) {
+		size_t old = enter(p, key, (long)i);
+		int r = json_is_object(item) ? each(p, item, i, items + i * size)
+					     : fail(p, NULL, "an object");
+		leave(p, old);
+		if (r < 0)
+			return -1;
+	}
+	*ret_items = items;
+	*ret_n = n;
+	return 0;
+}
+
+static int var_item(struct jp *p, json_t *o, size_t i, void *data)
+{
+	struct payload_var *v = data;
+	(void)i;
+	if (get_str(p, o, "key", &v->key) < 0 || get_str(p, o, "value", &v->value) < 0 ||
+	    get_bool(p, o, "public", &v->public_) < 0 || get_bool(p, o, "masked", &v->masked) < 0 ||
+	    get_bool(p, o, "file", &v->file) < 0 || get_bool(p, o, "raw", &v->raw) < 0)
+		return -1;
+	if (!v->key)
+		return fail(p, "key", "a string");
+	if (!v->value)
+		v->value = "";
+	return 0;
+}
+
+static int port_item(struct jp *p, json_t *o, size_t i, void *data)
+{
+	struct payload_port *port = data;
+	(void)i;
+	if (get_long(p, o, "number", &port->number) < 0 ||
+	    get_str(p, o, "protocol", &port->protocol) < 0 || get_str(p, o, "name", &port->name) < 0)
+		return -1;
+	return 0;
+}
+
+static int executor_opts(struct jp *p, json_t *o, struct payload_image *im)
+{
+	json_t *eo, *docker;
+	if (get_object(p, o, "executor_opts", &eo) < 0)
+		return -1;
+	if (!eo)
+		return 0;
+	size_t old = enter(p, "executor_opts", -1);
+	int r = get_object(p, eo, "docker", &docker);
+	if (!r && docker) {
+		size_t old2 = enter(p, "docker", -1);
+		r = get_str(p, docker, "platform", &im->docker_platform) < 0 ||
+			    get_str(p, docker, "user", &im->docker_user) < 0
+			? -1
+			: 0;
+		leave(p, old2);
+	}
+	leave(p, old);
+	return r;
+}
+
+/* GitLab's older servers send entrypoint and command as one string: a one-item list. */
+static int get_cmdlist(struct jp *p, json_t *o, const char *key, struct payload_strlist *out)
+{
+	json_t *v = field(o, key);
+	if (v && json_is_string(v)) {
+		out->v = payload_alloc_array(p->pl, 1, sizeof(char *));
+		out->v[0] = payload_strdup(p->pl, json_string_value(v));
+		out->n = 1;
+		out->present = true;
+		return 0;
+	}
+	return get_strlist(p, o, key, out);
+}
+
+static int image_item(struct jp *p, json_t *o, size_t i, void *data)
+{
+	struct payload_image *im = data;
+	json_t *vars;
+	(void)i;
+	if (get_str(p, o, "name", &im->name) < 0 || get_str(p, o, "alias", &im->alias) < 0 ||
+	    get_cmdlist(p, o, "entrypoint", &im->entrypoint) < 0 ||
+	    get_cmdlist(p, o, "command", &im->command) < 0 ||
+	    get_strlist(p, o, "pull_policy", &im->pull_policy) < 0 ||
+	    each_object(p, o, "ports", &im->n_ports, (void **)&im->ports, sizeof(*im->ports),
+			port_item) < 0 ||
+	    get_array(p, o, "variables", &vars, &im->n_variables) < 0 || each_object(p, o, "variables", &im->n_variables, (void **)&im->variables,
+			sizeof(*im->variables), var_item) < 0)
+		return -1;
+	im->has_variables = vars != NULL;
+	return executor_opts(p, o, im);
+}
+
+static int step_item(struct jp *p, json_t *o, size_t i, void *data)
+{
+	struct payload_step *s = data;
+	(void)i;
+	if (get_str(p, o, "name", &s->name) < 0 || get_strlist(p, o, "script", &s->script) < 0 ||
+	    get_long(p, o, "timeout", &s->timeout) < 0 || get_str(p, o, "when", &s->when) < 0 ||
+	    get_bool(p, o, "allow_failure", &s->allow_failure) < 0)
+		return -1;
+	return 0;
+}
+
+static int artifact_item(struct jp *p, json_t *o, size_t i, void *data)
+{
+	struct payload_artifact *a = data;
+	(void)i;
+	a->has_untracked = field(o, "untracked") != NULL;
+	if (get_str(p, o, "name", &a->name) < 0 || get_bool(p, o, "untracked", &a->untracked) < 0 ||
+	    get_strlist(p, o, "paths", &a->paths) < 0 ||
+	    get_strlist(p, o, "exclude", &a->exclude) < 0 || get_str(p, o, "when", &a->when) < 0 ||
+	    get_str(p, o, "expire_in", &a->expire_in) < 0 ||
+	    get_str(p, o, "artifact_type", &a->artifact_type) < 0 ||
+	    get_str(p, o, "artifact_format", &a->artifact_format) < 0)
+		return -1;
+	return 0;
+}
+
+static int cache_item(struct jp *p, json_t *o, size_t i, void *data)
+{
+	struct payload_cache *c = data;
+	(void)i;
+	if (get_str(p, o, "key", &c->key) < 0 || get_bool(p, o, "untracked", &c->untracked) < 0 ||
+	    get_str(p, o, "policy", &c->policy) < 0 || get_strlist(p, o, "paths", &c->paths) < 0 ||
+	    get_str(p, o, "when", &c->when) < 0 ||
+	    get_strlist(p, o, "fallback_keys", &c->fallback_keys) < 0)
+		return -1;
+	return 0;
+}
+
+static int credential_item(struct jp *p, json_t *o, size_t i, void *data)
+{
+	struct payload_credential *c = data;
+	(void)i;
+	if (get_str(p, o, "type", &c->type) < 0 || get_str(p, o, "url", &c->url) < 0 ||
+	    get_str(p, o, "username", &c->username) < 0 ||
+	    get_str(p, o, "password", &c->password) < 0)
+		return -1;
+	return 0;
+}
+
+static int dependency_item(struct jp *p, json_t *o, size_t i, void *data)
+{
+	struct payload_dependency *d = data;
+	json_t *af;
+	(void)i;
+	if (get_long(p, o, "id", &d->id) < 0 || get_str(p, o, "name", &d->name) < 0 ||
+	    get_str(p, o, "token", &d->token) < 0 || get_object(p, o, "artifacts_file", &af) < 0)
+		return -1;
+	if (!af)
+		return 0;
+	d->has_artifacts_file = true;
+	size_t old = enter(p, "artifacts_file", -1);
+	int r = get_str(p, af, "filename", &d->artifacts_filename) < 0 ||
+			get_long(p, af, "size", &d->artifacts_size) < 0
+		    ? -1
+		    : 0;
+	leave(p, old);
+	return r;
+}
+
+static int input_item(struct jp *p, json_t *o, size_t i, void *data)
+{
+	struct payload_input *in = data;
+	(void)i;
+	if (get_str(p, o, "key", &in->key) < 0)
+		return -1;
+	json_t *v = field(o, "value");
+	if (!v)
+		return 0;
+	char *text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	in->value_json = payload_strdup(p->pl, text);
+	free(text);
+	return 0;
+}
+
+static int job_info(struct jp *p, json_t *root)
+{
+	json_t *o;
+	if (get_object(p, root, "job_info", &o) < 0)
+		return -1;
+	if (!o)
+		return 0;
+	struct payload *pl = p->pl;
+	size_t old = enter(p, "job_info", -1);
+	int r = get_long(p, o, "id", &pl->job_info.id) < 0 ||
+			get_str(p, o, "name", &pl->job_info.name) < 0 ||
+			get_str(p, o, "stage", &pl->job_info.stage) < 0 ||
+			get_long(p, o, "project_id", &pl->job_info.project_id) < 0 ||
+			get_str(p, o, "project_name", &pl->job_info.project_name) < 0
+		    ? -1
+		    : 0;
+	leave(p, old);
+	return r;
+}
+
+static int git_info(struct jp *p, json_t *root)
+{
+	json_t *o;
+	if (get_object(p, root, "git_info", &o) < 0)
+		return -1;
+	if (!o)
+		return 0;
+	struct payload *pl = p->pl;
+	size_t old = enter(p, "git_info", -1);
+	int r = get_str(p, o, "repo_url", &pl->git_info.repo_url) < 0 ||
+			get_str(p, o, "ref", &pl->git_info.ref) < 0 ||
+			get_str(p, o, "sha", &pl->git_info.sha) < 0 ||
+			get_str(p, o, "before_sha", &pl->git_info.before_sha) < 0 ||
+			get_str(p, o, "ref_type", &pl->git_info.ref_type) < 0 ||
+			get_strlist(p, o, "refspecs", &pl->git_info.refspecs) < 0 ||
+			get_long(p, o, "depth", &pl->git_info.depth) < 0 ||
+			get_str(p, o, "repo_object_format", &pl->git_info.repo_object_format) < 0 ||
+			get_bool(p, o, "protected", &pl->git_info.protected_) < 0
+		    ? -1
+		    : 0;
+	leave(p, old);
+	return r;
+}
+
+static int runner_info_features(struct jp *p, json_t *root)
+{
+	json_t *ri, *f;
+	struct payload *pl = p->pl;
+	if (get_object(p, root, "runner_info", &ri) < 0 || get_object(p, root, "features", &f) < 0)
+		return -1;
+	int r = 0;
+	if (ri) {
+		size_t old = enter(p, "runner_info", -1);
+		r = get_long(p, ri, "timeout", &pl->runner_info.timeout) < 0 ||
+			    get_str(p, ri, "runner_session_url", &pl->runner_info.runner_session_url) < 0
+			? -1
+			: 0;
+		leave(p, old);
+	}
+	if (r < 0 || !f)
+		return r;
+	size_t old = enter(p, "features", -1);
+	r = get_bool(p, f, "trace_sections", &pl->features.trace_sections) < 0 ||
+		    get_strlist(p, f, "token_mask_prefixes", &pl->features.token_mask_prefixes) < 0 ||
+		    get_strlist(p, f, "failure_reasons", &pl->features.failure_reasons) < 0
+		? -1
+		: 0;
+	leave(p, old);
+	return r;
+}
+
+static int image(struct jp *p, json_t *root)
+{
+	json_t *o;
+	if (get_object(p, root, "image", &o) < 0)
+		return -1;
+	if (!o)
+		return 0;
+	size_t old = enter(p, "image", -1);
+	int r = image_item(p, o, 0, &p->pl->image);
+	leave(p, old);
+	return r;
+}
+
+static int lists(struct jp *p, json_t *root)
+{
+	struct payload *pl = p->pl;
+#define EACH(key, n, v, fn) each_object(p, root, key, &pl->n, (void **)&pl->v, sizeof(*pl->v), fn)
+	if (EACH("variables", n_variables, variables, var_item) < 0 ||
+	    EACH("steps", n_steps, steps, step_item) < 0 ||
+	    EACH("services", n_services, services, image_item) < 0 ||
+	    EACH("artifacts", n_artifacts, artifacts, artifact_item) < 0 ||
+	    EACH("cache", n_caches, caches, cache_item) < 0 ||
+	    EACH("credentials", n_credentials, credentials, credential_item) < 0 ||
+	    EACH("dependencies", n_dependencies, dependencies, dependency_item) < 0 ||
+	    EACH("inputs", n_inputs, inputs, input_item) < 0)
+		return -1;
+#undef EACH
+	return 0;
+}
+
+struct payload *payload_from_json(const char *text, size_t len, struct err *err)
+{
+	json_error_t je;
+	json_t *root = json_loadb(text, len, 0, &je);
+	if (!root) {
+		err_set(err, ERR_CONFIG, "invalid JSON at line %d, column %d: %s", je.line,
+			je.column, je.text);
+		return NULL;
+	}
+	struct jp p = {.pl = payload_new(), .path = STRBUF_INIT, .err = err};
+	int r = json_is_object(root) ? 0 : fail(&p, NULL, "a JSON object");
+	if (!r)
+		r = get_long(&p, root, "id", &p.pl->id) < 0 || get_str(&p, root, "token", &p.pl->token) < 0 ||
+			    get_bool(&p, root, "allow_git_fetch", &p.pl->allow_git_fetch) < 0 ||
+			    job_info(&p, root) < 0 || git_info(&p, root) < 0 ||
+			    runner_info_features(&p, root) < 0 || image(&p, root) < 0 ||
+			    lists(&p, root) < 0
+			? -1
+			: 0;
+	json_decref(root);
+	strbuf_release(&p.path);
+	if (r < 0) {
+		payload_free(p.pl);
+		return NULL;
+	}
+	return p.pl;
+}
