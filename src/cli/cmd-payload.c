@@ -15,7 +15,7 @@
 #include "payload/payload.h"
 #include "util/cleanup.h"
 
-enum { OPT_UNMASK = 256 };
+enum { OPT_UNMASK = 512 };
 
 struct payload_cli_opts {
 	bool unmask;
