@@ -10,6 +10,7 @@
 
 #include "cli/ctx.h"
 #include "cli/diag.h"
+#include "exec/artifacts.h"
 #include "payload/payload-build.h"
 #include "payload/payload-json.h"
 #include "payload/payload.h"
@@ -58,6 +59,14 @@ static long long start_time(void)
 	return sde && *sde && !*end && t >= 0 ? t : (long long)time(NULL);
 }
 
+/* cache:key:files: the digest runnel's executor uses (exec/cache.c), so that the payload
+ * shows the key the job will use. */
+static char *files_key(void *data, const struct cache_spec *spec, size_t index, struct err *err)
+{
+	const struct cli_ctx *ctx = data;
+	return cache_key_compute(spec, index, &ctx->pctx.vars, ctx->pctx.project_dir, err);
+}
+
 static int no_payload(const struct pipeline *p, const char *name, const struct job *j)
 {
 	if (!j) {
@@ -66,14 +75,15 @@ static int no_payload(const struct pipeline *p, const char *name, const struct j
 	}
 	if (!j->decision.included || !payload_job_id(p, j)) {
 		fprintf(stderr,
-			"runnel payload: job '%s' is not in the pipeline for this context (runnel "
-			"explain '%s' tells why)\n",
-			name, name);
+		        "runnel payload: job '%s' is not in the pipeline for this context (runnel "
+		        "explain '%s' tells why)\n",
+		        name, name);
 		return 3;
 	}
-	fprintf(stderr, "runnel payload: job '%s' is a trigger job: GitLab runs it itself and "
-			"never sends it to a runner\n",
-		name);
+	fprintf(stderr,
+	        "runnel payload: job '%s' is a trigger job: GitLab runs it itself and "
+	        "never sends it to a runner\n",
+	        name);
 	return 3;
 }
 
@@ -84,7 +94,7 @@ int cmd_payload(int argc, char **argv)
 	    .name = "payload",
 	    .synopsis = "JOB [--unmask] [options]",
 	    .summary = "Print the job payload GitLab would send a runner for JOB (JSON): "
-		       "variables, steps, image, services, artifacts, cache, dependencies.",
+	               "variables, steps, image, services, artifacts, cache, dependencies.",
 	    .opts = payload_opts_table,
 	    .on_opt = payload_on_opt,
 	    .data = &o,
@@ -107,6 +117,8 @@ int cmd_payload(int argc, char **argv)
 	    .job_vars = &s.ctx.job_vars,
 	    .token = token,
 	    .now = start_time(),
+	    .cache_files_key = files_key,
+	    .cache_files_key_data = &s.ctx,
 	};
 	struct err err = ERR_INIT;
 	struct payload *pl = payload_build(&bo, &err);

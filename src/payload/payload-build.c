@@ -87,15 +87,15 @@ static const char *repo_url_with_token(struct builder *b, const char *url)
 	if (!sep)
 		return url;
 	return arena_printf(&b->pl->arena, "%.*s://%s:%s@%s", (int)(sep - url), url, REGISTRY_USER,
-			    b->token, sep + 3);
+	                    b->token, sep + 3);
 }
 
 /* Variables the runner adds itself: GitLab never sends them (runner-api.md §2). */
 static bool runner_side(const char *key)
 {
-	static const char *const keys[] = {"CI_BUILDS_DIR", "CI_PROJECT_DIR", "CI_JOB_TIMEOUT",
-					   "CI_JOB_STATUS", "CI_JOB_IMAGE", "CI_CONCURRENT_ID",
-					   "CI_CONCURRENT_PROJECT_ID", NULL};
+	static const char *const keys[] = {
+	    "CI_BUILDS_DIR", "CI_PROJECT_DIR",   "CI_JOB_TIMEOUT",           "CI_JOB_STATUS",
+	    "CI_JOB_IMAGE",  "CI_CONCURRENT_ID", "CI_CONCURRENT_PROJECT_ID", NULL};
 	for (size_t i = 0; keys[i]; i++)
 		if (!strcmp(keys[i], key))
 			return true;
@@ -244,14 +244,14 @@ static void build_services(struct builder *b)
 		for (size_t k = 0; k < ss->variables.n; k++)
 			im->variables[im->n_variables++] = (struct payload_var){
 			    .key = payload_strdup(pl, ss->variables.v[k].key),
-			    .value = payload_strdup(pl, ss->variables.v[k].value ?
-							    ss->variables.v[k].value : ""),
+			    .value = payload_strdup(
+			        pl, ss->variables.v[k].value ? ss->variables.v[k].value : ""),
 			};
 	}
 }
 
 static void add_report(struct builder *b, const char *type, const char *file,
-		       const struct string_list *paths)
+                       const struct string_list *paths)
 {
 	const struct artifacts_spec *as = &b->o->job->artifacts;
 	struct payload_artifact *r = &b->pl->artifacts[b->pl->n_artifacts++];
@@ -290,9 +290,32 @@ static void build_artifacts(struct builder *b)
 		add_report(b, "dotenv", ".env", &as->reports_dotenv);
 }
 
+/* The key as GitLab's pipeline creation leaves it: the text as written (the runner expands
+ * its variables), or for key:files what the caller's hook derives from the files. */
+static int cache_key(struct builder *b, const struct cache_spec *cs, size_t i, const char **ret,
+                     struct err *err)
+{
+	if (!cs->key_files.n) {
+		*ret = cs->key && *cs->key ? cs->key : "default";
+		return 0;
+	}
+	if (!b->o->cache_files_key) {
+		bool prefix = cs->key_prefix && *cs->key_prefix;
+		*ret =
+		    prefix ? arena_printf(&b->pl->arena, "%s-default", cs->key_prefix) : "default";
+		return 0;
+	}
+	char *key = b->o->cache_files_key(b->o->cache_files_key_data, cs, i, err);
+	if (!key)
+		return err_wrap(err, "cache key of job '%s'", b->o->job->name);
+	*ret = arena_strdup(&b->pl->arena, key);
+	free(key);
+	return 0;
+}
+
 /* Ci::Build#cache: "-protected"/"-non_protected" after every key (separated caches, the
  * default of new projects); the runner expands variables in the key. */
-static void build_caches(struct builder *b)
+static int build_caches(struct builder *b, struct err *err)
 {
 	const struct job *j = b->o->job;
 	struct payload *pl = b->pl;
@@ -302,7 +325,9 @@ static void build_caches(struct builder *b)
 	for (size_t i = 0; i < j->n_caches; i++) {
 		const struct cache_spec *cs = &j->caches[i];
 		struct payload_cache *c = &pl->caches[pl->n_caches++];
-		const char *key = cs->key ? cs->key : "default";
+		const char *key = NULL;
+		if (cache_key(b, cs, i, &key, err) < 0)
+			return -1;
 		c->key = arena_printf(&pl->arena, "%s-%s", key, suffix);
 		c->untracked = cs->untracked;
 		c->policy = payload_strdup(pl, cs->policy ? cs->policy : "pull-push");
@@ -313,6 +338,7 @@ static void build_caches(struct builder *b)
 			c->fallback_keys.v[k] =
 			    arena_printf(&pl->arena, "%s-%s", c->fallback_keys.v[k], suffix);
 	}
+	return 0;
 }
 
 /* ---- dependencies, git, the rest ---------------------------------------------------------- */
@@ -395,15 +421,15 @@ static void build_git_info(struct builder *b)
 
 static void build_rest(struct builder *b)
 {
-	static const char *const prefixes[] = {"glpat-", "gloas-", "gldt-", "glrt-", "glcbt-",
-					       "glptt-", "glft-", "glimt-", "glagent-", "glsoat-",
-					       "glffct-"};
+	static const char *const prefixes[] = {"glpat-",   "gloas-",  "gldt-",  "glrt-",
+	                                       "glcbt-",   "glptt-",  "glft-",  "glimt-",
+	                                       "glagent-", "glsoat-", "glffct-"};
 	static const char *const reasons[] = {
-	    "unknown_failure",       "script_failure",   "api_failure",
+	    "unknown_failure",          "script_failure",        "api_failure",
 	    "stuck_or_timeout_failure", "runner_system_failure", "missing_dependency_failure",
-	    "runner_unsupported",    "stale_schedule",   "job_execution_timeout",
-	    "archived_failure",      "unmet_prerequisites", "scheduler_failure",
-	    "data_integrity_failure", "image_pull_failure"};
+	    "runner_unsupported",       "stale_schedule",        "job_execution_timeout",
+	    "archived_failure",         "unmet_prerequisites",   "scheduler_failure",
+	    "data_integrity_failure",   "image_pull_failure"};
 	struct payload *pl = b->pl;
 	const struct job *j = b->o->job;
 	pl->id = b->id;
@@ -413,8 +439,8 @@ static void build_rest(struct builder *b)
 	pl->job_info.name = payload_strdup(pl, j->name);
 	pl->job_info.stage = payload_strdup(pl, j->stage);
 	pl->job_info.project_id = long_of(val(b, "CI_PROJECT_ID"), 1);
-	pl->job_info.project_name = val(b, "CI_PROJECT_TITLE") ? val(b, "CI_PROJECT_TITLE")
-							       : val(b, "CI_PROJECT_NAME");
+	pl->job_info.project_name =
+	    val(b, "CI_PROJECT_TITLE") ? val(b, "CI_PROJECT_TITLE") : val(b, "CI_PROJECT_NAME");
 	pl->runner_info.timeout = b->timeout;
 	pl->features.trace_sections = true;
 	pl->features.token_mask_prefixes =
@@ -423,9 +449,11 @@ static void build_rest(struct builder *b)
 	const char *registry = val(b, "CI_REGISTRY");
 	pl->credentials = payload_alloc_array(pl, 1, sizeof(*pl->credentials));
 	if (registry)
-		pl->credentials[pl->n_credentials++] = (struct payload_credential){
-		    .type = "registry", .url = registry, .username = REGISTRY_USER,
-		    .password = b->token};
+		pl->credentials[pl->n_credentials++] =
+		    (struct payload_credential){.type = "registry",
+		                                .url = registry,
+		                                .username = REGISTRY_USER,
+		                                .password = b->token};
 }
 
 long payload_job_id(const struct pipeline *p, const struct job *j)
@@ -445,6 +473,10 @@ struct payload *payload_build(const struct payload_build_opts *o, struct err *er
 		payload_free(b.pl);
 		return NULL;
 	}
+	if (build_caches(&b, err) < 0) {
+		payload_free(b.pl);
+		return NULL;
+	}
 	build_git_info(&b);
 	build_rest(&b);
 	build_steps(&b);
@@ -452,7 +484,6 @@ struct payload *payload_build(const struct payload_build_opts *o, struct err *er
 		image_of(&b, &o->job->image, &b.pl->image);
 	build_services(&b);
 	build_artifacts(&b);
-	build_caches(&b);
 	build_dependencies(&b);
 	return b.pl;
 }

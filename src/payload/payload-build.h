@@ -5,6 +5,7 @@
  * variables (CI_BUILDS_DIR, CI_PROJECT_DIR, CI_JOB_TIMEOUT, ...) are not part of it: the
  * runner adds them. docs/internals/payload.md lists every field and where it comes from. */
 #pragma once
+#include <stddef.h>
 
 #include "util/err.h"
 
@@ -12,6 +13,14 @@ struct job;
 struct payload;
 struct pipeline;
 struct var_list;
+
+struct cache_spec;
+
+/* The key of a cache:key:files cache: GitLab's server derives it from the files' history
+ * when it creates the pipeline, which the model cannot do (no I/O). Returns an owned key
+ * without the -protected suffix, or NULL with err set. */
+typedef char *(*payload_cache_files_key_fn)(void *data, const struct cache_spec *spec, size_t index,
+                                            struct err *err);
 
 struct payload_build_opts {
 	const struct pipeline *pipeline; /* borrowed */
@@ -22,8 +31,12 @@ struct payload_build_opts {
 	/* The predefined variables GitLab gives running jobs only (CI_PIPELINE_ID,
 	 * CI_REGISTRY_USER, CI_REPOSITORY_URL, ...), or NULL. Runner-side ones are dropped. */
 	const struct var_list *job_vars;
-	const char *token;  /* the job token (CI_JOB_TOKEN), borrowed; NULL = a fixed dummy */
-	long long now;      /* epoch seconds of CI_JOB_STARTED_AT */
+	const char *token; /* the job token (CI_JOB_TOKEN), borrowed; NULL = a fixed dummy */
+	long long now;     /* epoch seconds of CI_JOB_STARTED_AT */
+	/* For cache:key:files caches; NULL: their key is "<prefix>-default" ("default"
+	 * without a prefix), as GitLab gives when none of the files has a commit. */
+	payload_cache_files_key_fn cache_files_key;
+	void *cache_files_key_data;
 };
 #define PAYLOAD_BUILD_OPTS_INIT                                                                    \
 	{                                                                                          \

@@ -20,9 +20,9 @@ static int fail(struct jp *p, const char *key, const char *what)
 {
 	if (key)
 		return err_set(p->err, ERR_CONFIG, "%s%s%s: expected %s", p->path.buf,
-			       p->path.len ? "." : "", key, what);
+		               p->path.len ? "." : "", key, what);
 	return err_set(p->err, ERR_CONFIG, "%s: expected %s", p->path.len ? p->path.buf : "payload",
-		       what);
+	               what);
 }
 
 /* Enters o[key][index] (index < 0: o[key]); returns the old path length for leave(). */
@@ -94,7 +94,8 @@ static int get_strlist(struct jp *p, json_t *o, const char *key, struct payload_
 	if (!json_is_array(v))
 		return fail(p, key, "an array of strings");
 	out->v = payload_alloc_array(p->pl, json_array_size(v), sizeof(char *));
-	json_array_foreach(v, i, item) {
+	json_array_foreach(v, i, item)
+	{
 		if (!json_is_string(item))
 			return fail(p, key, "an array of strings");
 		out->v[out->n++] = payload_strdup(p->pl, json_string_value(item));
@@ -133,17 +134,18 @@ static int get_object(struct jp *p, json_t *o, const char *key, json_t **ret)
 typedef int (*item_fn)(struct jp *p, json_t *item, size_t i, void *data);
 
 static int each_object(struct jp *p, json_t *o, const char *key, size_t *ret_n, void **ret_items,
-		       size_t size, item_fn each)
+                       size_t size, item_fn each)
 {
 	json_t *arr, *item;
 	size_t n, i;
 	if (get_array(p, o, key, &arr, &n) < 0)
 		return -1;
 	char *items = payload_alloc_array(p->pl, n, size);
-	json_array_foreach(arr, i, item) {
+	json_array_foreach(arr, i, item)
+	{
 		size_t old = enter(p, key, (long)i);
 		int r = json_is_object(item) ? each(p, item, i, items + i * size)
-					     : fail(p, NULL, "an object");
+		                             : fail(p, NULL, "an object");
 		leave(p, old);
 		if (r < 0)
 			return -1;
@@ -173,7 +175,8 @@ static int port_item(struct jp *p, json_t *o, size_t i, void *data)
 	struct payload_port *port = data;
 	(void)i;
 	if (get_long(p, o, "number", &port->number) < 0 ||
-	    get_str(p, o, "protocol", &port->protocol) < 0 || get_str(p, o, "name", &port->name) < 0)
+	    get_str(p, o, "protocol", &port->protocol) < 0 ||
+	    get_str(p, o, "name", &port->name) < 0)
 		return -1;
 	return 0;
 }
@@ -190,9 +193,9 @@ static int executor_opts(struct jp *p, json_t *o, struct payload_image *im)
 	if (!r && docker) {
 		size_t old2 = enter(p, "docker", -1);
 		r = get_str(p, docker, "platform", &im->docker_platform) < 0 ||
-			    get_str(p, docker, "user", &im->docker_user) < 0
-			? -1
-			: 0;
+		            get_str(p, docker, "user", &im->docker_user) < 0
+		        ? -1
+		        : 0;
 		leave(p, old2);
 	}
 	leave(p, old);
@@ -223,9 +226,10 @@ static int image_item(struct jp *p, json_t *o, size_t i, void *data)
 	    get_cmdlist(p, o, "command", &im->command) < 0 ||
 	    get_strlist(p, o, "pull_policy", &im->pull_policy) < 0 ||
 	    each_object(p, o, "ports", &im->n_ports, (void **)&im->ports, sizeof(*im->ports),
-			port_item) < 0 ||
-	    get_array(p, o, "variables", &vars, &im->n_variables) < 0 || each_object(p, o, "variables", &im->n_variables, (void **)&im->variables,
-			sizeof(*im->variables), var_item) < 0)
+	                port_item) < 0 ||
+	    get_array(p, o, "variables", &vars, &im->n_variables) < 0 ||
+	    each_object(p, o, "variables", &im->n_variables, (void **)&im->variables,
+	                sizeof(*im->variables), var_item) < 0)
 		return -1;
 	im->has_variables = vars != NULL;
 	return executor_opts(p, o, im);
@@ -293,9 +297,9 @@ static int dependency_item(struct jp *p, json_t *o, size_t i, void *data)
 	d->has_artifacts_file = true;
 	size_t old = enter(p, "artifacts_file", -1);
 	int r = get_str(p, af, "filename", &d->artifacts_filename) < 0 ||
-			get_long(p, af, "size", &d->artifacts_size) < 0
-		    ? -1
-		    : 0;
+	                get_long(p, af, "size", &d->artifacts_size) < 0
+	            ? -1
+	            : 0;
 	leave(p, old);
 	return r;
 }
@@ -325,12 +329,12 @@ static int job_info(struct jp *p, json_t *root)
 	struct payload *pl = p->pl;
 	size_t old = enter(p, "job_info", -1);
 	int r = get_long(p, o, "id", &pl->job_info.id) < 0 ||
-			get_str(p, o, "name", &pl->job_info.name) < 0 ||
-			get_str(p, o, "stage", &pl->job_info.stage) < 0 ||
-			get_long(p, o, "project_id", &pl->job_info.project_id) < 0 ||
-			get_str(p, o, "project_name", &pl->job_info.project_name) < 0
-		    ? -1
-		    : 0;
+	                get_str(p, o, "name", &pl->job_info.name) < 0 ||
+	                get_str(p, o, "stage", &pl->job_info.stage) < 0 ||
+	                get_long(p, o, "project_id", &pl->job_info.project_id) < 0 ||
+	                get_str(p, o, "project_name", &pl->job_info.project_name) < 0
+	            ? -1
+	            : 0;
 	leave(p, old);
 	return r;
 }
@@ -345,16 +349,16 @@ static int git_info(struct jp *p, json_t *root)
 	struct payload *pl = p->pl;
 	size_t old = enter(p, "git_info", -1);
 	int r = get_str(p, o, "repo_url", &pl->git_info.repo_url) < 0 ||
-			get_str(p, o, "ref", &pl->git_info.ref) < 0 ||
-			get_str(p, o, "sha", &pl->git_info.sha) < 0 ||
-			get_str(p, o, "before_sha", &pl->git_info.before_sha) < 0 ||
-			get_str(p, o, "ref_type", &pl->git_info.ref_type) < 0 ||
-			get_strlist(p, o, "refspecs", &pl->git_info.refspecs) < 0 ||
-			get_long(p, o, "depth", &pl->git_info.depth) < 0 ||
-			get_str(p, o, "repo_object_format", &pl->git_info.repo_object_format) < 0 ||
-			get_bool(p, o, "protected", &pl->git_info.protected_) < 0
-		    ? -1
-		    : 0;
+	                get_str(p, o, "ref", &pl->git_info.ref) < 0 ||
+	                get_str(p, o, "sha", &pl->git_info.sha) < 0 ||
+	                get_str(p, o, "before_sha", &pl->git_info.before_sha) < 0 ||
+	                get_str(p, o, "ref_type", &pl->git_info.ref_type) < 0 ||
+	                get_strlist(p, o, "refspecs", &pl->git_info.refspecs) < 0 ||
+	                get_long(p, o, "depth", &pl->git_info.depth) < 0 ||
+	                get_str(p, o, "repo_object_format", &pl->git_info.repo_object_format) < 0 ||
+	                get_bool(p, o, "protected", &pl->git_info.protected_) < 0
+	            ? -1
+	            : 0;
 	leave(p, old);
 	return r;
 }
@@ -369,19 +373,21 @@ static int runner_info_features(struct jp *p, json_t *root)
 	if (ri) {
 		size_t old = enter(p, "runner_info", -1);
 		r = get_long(p, ri, "timeout", &pl->runner_info.timeout) < 0 ||
-			    get_str(p, ri, "runner_session_url", &pl->runner_info.runner_session_url) < 0
-			? -1
-			: 0;
+		            get_str(p, ri, "runner_session_url",
+		                    &pl->runner_info.runner_session_url) < 0
+		        ? -1
+		        : 0;
 		leave(p, old);
 	}
 	if (r < 0 || !f)
 		return r;
 	size_t old = enter(p, "features", -1);
 	r = get_bool(p, f, "trace_sections", &pl->features.trace_sections) < 0 ||
-		    get_strlist(p, f, "token_mask_prefixes", &pl->features.token_mask_prefixes) < 0 ||
-		    get_strlist(p, f, "failure_reasons", &pl->features.failure_reasons) < 0
-		? -1
-		: 0;
+	            get_strlist(p, f, "token_mask_prefixes", &pl->features.token_mask_prefixes) <
+	                0 ||
+	            get_strlist(p, f, "failure_reasons", &pl->features.failure_reasons) < 0
+	        ? -1
+	        : 0;
 	leave(p, old);
 	return r;
 }
@@ -422,19 +428,20 @@ struct payload *payload_from_json(const char *text, size_t len, struct err *err)
 	json_t *root = json_loadb(text, len, 0, &je);
 	if (!root) {
 		err_set(err, ERR_CONFIG, "invalid JSON at line %d, column %d: %s", je.line,
-			je.column, je.text);
+		        je.column, je.text);
 		return NULL;
 	}
 	struct jp p = {.pl = payload_new(), .path = STRBUF_INIT, .err = err};
 	int r = json_is_object(root) ? 0 : fail(&p, NULL, "a JSON object");
 	if (!r)
-		r = get_long(&p, root, "id", &p.pl->id) < 0 || get_str(&p, root, "token", &p.pl->token) < 0 ||
-			    get_bool(&p, root, "allow_git_fetch", &p.pl->allow_git_fetch) < 0 ||
-			    job_info(&p, root) < 0 || git_info(&p, root) < 0 ||
-			    runner_info_features(&p, root) < 0 || image(&p, root) < 0 ||
-			    lists(&p, root) < 0
-			? -1
-			: 0;
+		r = get_long(&p, root, "id", &p.pl->id) < 0 ||
+		            get_str(&p, root, "token", &p.pl->token) < 0 ||
+		            get_bool(&p, root, "allow_git_fetch", &p.pl->allow_git_fetch) < 0 ||
+		            job_info(&p, root) < 0 || git_info(&p, root) < 0 ||
+		            runner_info_features(&p, root) < 0 || image(&p, root) < 0 ||
+		            lists(&p, root) < 0
+		        ? -1
+		        : 0;
 	json_decref(root);
 	strbuf_release(&p.path);
 	if (r < 0) {

@@ -122,8 +122,9 @@ static json_t *image_json(const struct payload_image *im, bool service)
 	set(o, "ports", ports_json(im));
 	set(o, "pull_policy", strlist(&im->pull_policy));
 	if (service)
-		set(o, "variables", im->has_variables ? vars_json(im->variables, im->n_variables, false)
-						      : json_null());
+		set(o, "variables",
+		    im->has_variables ? vars_json(im->variables, im->n_variables, false)
+		                      : json_null());
 	return o;
 }
 
@@ -251,8 +252,8 @@ static json_t *inputs_json(const struct payload *pl)
 		json_t *o = json_object();
 		set(o, "key", str_or_null(pl->inputs[i].key));
 		json_t *v = pl->inputs[i].value_json
-				? json_loads(pl->inputs[i].value_json, JSON_DECODE_ANY, NULL)
-				: NULL;
+		                ? json_loads(pl->inputs[i].value_json, JSON_DECODE_ANY, NULL)
+		                : NULL;
 		set(o, "value", v ? v : json_null());
 		json_array_append_new(a, o);
 	}

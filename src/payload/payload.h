@@ -46,30 +46,30 @@ struct payload_image {
 	size_t n_ports;
 	struct payload_var *variables; /* services: key and value only */
 	size_t n_variables;
-	bool has_variables;            /* services: variables is an array, not null */
-	const char *docker_platform;   /* executor_opts.docker.platform, or NULL */
-	const char *docker_user;       /* executor_opts.docker.user, or NULL */
+	bool has_variables;          /* services: variables is an array, not null */
+	const char *docker_platform; /* executor_opts.docker.platform, or NULL */
+	const char *docker_user;     /* executor_opts.docker.user, or NULL */
 };
 
 /* steps[]: "script" (before_script + script), "after_script", "release". */
 struct payload_step {
 	const char *name;
 	struct payload_strlist script;
-	long timeout;      /* seconds */
-	const char *when;  /* on_success | on_failure | always; NULL when absent */
+	long timeout;     /* seconds */
+	const char *when; /* on_success | on_failure | always; NULL when absent */
 	bool allow_failure;
 };
 
 /* artifacts[]: the archive entry and one per report. */
 struct payload_artifact {
-	const char *name;          /* NULL -> null (the runner names it "artifacts") */
+	const char *name; /* NULL -> null (the runner names it "artifacts") */
 	bool untracked;
-	bool has_untracked;        /* reports carry no untracked key */
+	bool has_untracked; /* reports carry no untracked key */
 	struct payload_strlist paths;
 	struct payload_strlist exclude; /* written only when present */
 	const char *when;
-	const char *expire_in;     /* NULL -> null */
-	const char *artifact_type; /* archive, junit, dotenv, ... */
+	const char *expire_in;       /* NULL -> null */
+	const char *artifact_type;   /* archive, junit, dotenv, ... */
 	const char *artifact_format; /* zip, gzip, raw */
 };
 

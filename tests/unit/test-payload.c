@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model/job.h"
 #include "model/pipeline.h"
 #include "model/vars.h"
 #include "payload/payload-build.h"
@@ -22,43 +23,50 @@
 
 #define TOKEN "glcbt-0123456789abcdef"
 
-static const char *const yaml_text =
-    "variables:\n"
-    "  DB_NAME: postgres\n"
-    "  URL: \"http://$CI_SERVER_HOST/$DB_NAME/$RAWV/$UNKNOWN\"\n"
-    "  RAWV:\n"
-    "    value: \"$DB_NAME-raw\"\n"
-    "    expand: false\n"
-    "build:\n"
-    "  stage: build\n"
-    "  script: [make]\n"
-    "  artifacts:\n"
-    "    paths: [out/]\n"
-    "    exclude: [out/*.o]\n"
-    "    expire_in: 7d\n"
-    "    reports:\n"
-    "      junit: report.xml\n"
-    "      dotenv: build.env\n"
-    "  cache:\n"
-    "    key: deps\n"
-    "    paths: [vendor/]\n"
-    "    policy: pull\n"
-    "    fallback_keys: [main-deps]\n"
-    "test:\n"
-    "  stage: test\n"
-    "  timeout: 10m\n"
-    "  needs: [build]\n"
-    "  image:\n"
-    "    name: alpine:3\n"
-    "    entrypoint: ['']\n"
-    "    pull_policy: [if-not-present]\n"
-    "  services:\n"
-    "    - name: redis:7\n"
-    "      alias: cache,kv\n"
-    "      variables: {A: b}\n"
-    "  before_script: [echo before]\n"
-    "  script: [echo test]\n"
-    "  after_script: [echo after]\n";
+static const char *const yaml_text = "variables:\n"
+                                     "  DB_NAME: postgres\n"
+                                     "  URL: \"http://$CI_SERVER_HOST/$DB_NAME/$RAWV/$UNKNOWN\"\n"
+                                     "  RAWV:\n"
+                                     "    value: \"$DB_NAME-raw\"\n"
+                                     "    expand: false\n"
+                                     "build:\n"
+                                     "  stage: build\n"
+                                     "  script: [make]\n"
+                                     "  artifacts:\n"
+                                     "    paths: [out/]\n"
+                                     "    exclude: [out/*.o]\n"
+                                     "    expire_in: 7d\n"
+                                     "    reports:\n"
+                                     "      junit: report.xml\n"
+                                     "      dotenv: build.env\n"
+                                     "  cache:\n"
+                                     "    key: deps\n"
+                                     "    paths: [vendor/]\n"
+                                     "    policy: pull\n"
+                                     "    fallback_keys: [main-deps]\n"
+                                     "test:\n"
+                                     "  stage: test\n"
+                                     "  timeout: 10m\n"
+                                     "  needs: [build]\n"
+                                     "  image:\n"
+                                     "    name: alpine:3\n"
+                                     "    entrypoint: ['']\n"
+                                     "    pull_policy: [if-not-present]\n"
+                                     "  services:\n"
+                                     "    - name: redis:7\n"
+                                     "      alias: cache,kv\n"
+                                     "      variables: {A: b}\n"
+                                     "  before_script: [echo before]\n"
+                                     "  script: [echo test]\n"
+                                     "  after_script: [echo after]\n"
+                                     "files:\n"
+                                     "  stage: test\n"
+                                     "  script: [x]\n"
+                                     "  cache:\n"
+                                     "    - key: {files: [a.txt], prefix: pre}\n"
+                                     "      paths: [p]\n"
+                                     "    - key: {files: [a.txt]}\n"
+                                     "      paths: [p]\n";
 
 struct fixture {
 	char dir[64];
@@ -97,7 +105,7 @@ static int setup(void **state)
 	set_var(&f->job_vars, "CI_PIPELINE_ID", "1", true, false);
 	set_var(&f->job_vars, "CI_PROJECT_DIR", "/builds/g/p", true, false); /* runner-side */
 	set_var(&f->job_vars, "CI_REPOSITORY_URL", "https://gitlab.example.com/g/p.git", true,
-		false);
+	        false);
 	struct pipeline_ctx ctx = {.vars = f->vars, .project_dir = f->dir};
 	struct err err = ERR_INIT;
 	f->p = pipeline_load(file, &ctx, NULL, &err);
@@ -120,16 +128,22 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct payload *build(struct fixture *f, const char *job)
+static struct payload_build_opts opts_for(struct fixture *f, const char *job)
 {
 	const struct job *j = pipeline_find_job(f->p, job);
 	assert_non_null(j);
 	struct payload_build_opts o = {.pipeline = f->p,
-				       .job = j,
-				       .pipeline_vars = &f->vars,
-				       .job_vars = &f->job_vars,
-				       .token = TOKEN,
-				       .now = 1704164645};
+	                               .job = j,
+	                               .pipeline_vars = &f->vars,
+	                               .job_vars = &f->job_vars,
+	                               .token = TOKEN,
+	                               .now = 1704164645};
+	return o;
+}
+
+static struct payload *build(struct fixture *f, const char *job)
+{
+	struct payload_build_opts o = opts_for(f, job);
 	struct err err = ERR_INIT;
 	struct payload *pl = payload_build(&o, &err);
 	if (!pl)
@@ -155,12 +169,14 @@ static void test_build_variables(void **state)
 	assert_true(v->masked && !v->public_);
 	v = payload_var_get(pl, "CI_REPOSITORY_URL");
 	assert_false(v->public_);
-	assert_string_equal(v->value, "https://gitlab-ci-token:" TOKEN "@gitlab.example.com/g/p.git");
+	assert_string_equal(v->value,
+	                    "https://gitlab-ci-token:" TOKEN "@gitlab.example.com/g/p.git");
 	assert_null(payload_var_get(pl, "CI_PROJECT_DIR")); /* the runner adds it */
 	assert_string_equal(payload_var_get(pl, "CI_JOB_ID")->value, "2");
 	assert_string_equal(payload_var_get(pl, "CI_JOB_URL")->value,
-			    "https://gitlab.example.com/g/p/-/jobs/2");
-	assert_string_equal(payload_var_get(pl, "CI_JOB_STARTED_AT")->value, "2024-01-02T03:04:05Z");
+	                    "https://gitlab.example.com/g/p/-/jobs/2");
+	assert_string_equal(payload_var_get(pl, "CI_JOB_STARTED_AT")->value,
+	                    "2024-01-02T03:04:05Z");
 	assert_true(payload_var_get(pl, "CI_REGISTRY_PASSWORD")->masked);
 	payload_free(pl);
 }
@@ -225,6 +241,37 @@ static void test_build_artifacts_cache(void **state)
 	payload_free(pl);
 }
 
+static char *files_key(void *data, const struct cache_spec *spec, size_t index, struct err *err)
+{
+	if (data) {
+		err_set(err, ERR_ENV, "cannot read '%s'", spec->key_files.v[0]);
+		return NULL;
+	}
+	return xasprintf("h-%zu", index);
+}
+
+/* cache:key:files: the caller's hook derives the key; without one, GitLab's key for files
+ * without history; a failing hook fails the build with the job named. */
+static void test_build_cache_files(void **state)
+{
+	struct payload *pl = build(*state, "files");
+	assert_int_equal(pl->n_caches, 2);
+	assert_string_equal(pl->caches[0].key, "pre-default-non_protected");
+	assert_string_equal(pl->caches[1].key, "default-non_protected");
+	payload_free(pl);
+	struct payload_build_opts o = opts_for(*state, "files");
+	o.cache_files_key = files_key;
+	struct err err = ERR_INIT;
+	pl = payload_build(&o, &err);
+	assert_non_null(pl);
+	assert_string_equal(pl->caches[1].key, "h-1-non_protected");
+	payload_free(pl);
+	o.cache_files_key_data = "fail";
+	assert_null(payload_build(&o, &err));
+	assert_string_equal(err.msg, "cache key of job 'files': cannot read 'a.txt'");
+	err_release(&err);
+}
+
 static struct payload *parse_ok(const char *text)
 {
 	struct err err = ERR_INIT;
@@ -266,8 +313,9 @@ static void test_mask(void **state)
 static void test_defaults(void **state)
 {
 	(void)state;
-	struct payload *pl = parse_ok("{\"steps\": [{\"name\": \"script\"}], \"services\": "
-				      "[{\"name\": \"db\"}], \"artifacts\": [{}], \"cache\": [{}]}");
+	struct payload *pl =
+	    parse_ok("{\"steps\": [{\"name\": \"script\"}], \"services\": "
+	             "[{\"name\": \"db\"}], \"artifacts\": [{}], \"cache\": [{}]}");
 	assert_int_equal(pl->id, 0);
 	assert_null(pl->token);
 	assert_false(pl->allow_git_fetch);
@@ -306,7 +354,8 @@ static void test_errors(void **state)
 	     "git_info.refspecs: expected an array of strings"},
 	    {"{\"git_info\": {\"depth\": \"1\"}}", "git_info.depth: expected an integer"},
 	    {"{\"git_info\": {\"protected\": 1}}", "git_info.protected: expected a boolean"},
-	    {"{\"runner_info\": {\"timeout\": \"1h\"}}", "runner_info.timeout: expected an integer"},
+	    {"{\"runner_info\": {\"timeout\": \"1h\"}}",
+	     "runner_info.timeout: expected an integer"},
 	    {"{\"variables\": {}}", "variables: expected an array"},
 	    {"{\"variables\": [1]}", "variables[0]: expected an object"},
 	    {"{\"variables\": [{\"value\": \"x\"}]}", "variables[0].key: expected a string"},
@@ -314,7 +363,8 @@ static void test_errors(void **state)
 	     "variables[0].masked: expected a boolean"},
 	    {"{\"steps\": [{\"name\": \"script\", \"script\": []}, {\"script\": \"echo\"}]}",
 	     "steps[1].script: expected an array of strings"},
-	    {"{\"steps\": [{\"script\": [\"a\", 1]}]}", "steps[0].script: expected an array of strings"},
+	    {"{\"steps\": [{\"script\": [\"a\", 1]}]}",
+	     "steps[0].script: expected an array of strings"},
 	    {"{\"steps\": [{\"timeout\": \"1\"}]}", "steps[0].timeout: expected an integer"},
 	    {"{\"image\": \"alpine\"}", "image: expected an object"},
 	    {"{\"image\": {\"entrypoint\": 1}}", "image.entrypoint: expected an array of strings"},
@@ -327,16 +377,19 @@ static void test_errors(void **state)
 	     "services[0].variables[0].key: expected a string"},
 	    {"{\"services\": [{}, {\"pull_policy\": \"always\"}]}",
 	     "services[1].pull_policy: expected an array of strings"},
-	    {"{\"artifacts\": [{\"paths\": [1]}]}", "artifacts[0].paths: expected an array of strings"},
+	    {"{\"artifacts\": [{\"paths\": [1]}]}",
+	     "artifacts[0].paths: expected an array of strings"},
 	    {"{\"artifacts\": [{\"untracked\": 0}]}", "artifacts[0].untracked: expected a boolean"},
 	    {"{\"cache\": [{\"key\": []}]}", "cache[0].key: expected a string"},
 	    {"{\"cache\": [{\"fallback_keys\": {}}]}",
 	     "cache[0].fallback_keys: expected an array of strings"},
-	    {"{\"credentials\": [{\"password\": 1}]}", "credentials[0].password: expected a string"},
+	    {"{\"credentials\": [{\"password\": 1}]}",
+	     "credentials[0].password: expected a string"},
 	    {"{\"dependencies\": [{\"id\": \"1\"}]}", "dependencies[0].id: expected an integer"},
 	    {"{\"dependencies\": [{\"artifacts_file\": {\"size\": \"1\"}}]}",
 	     "dependencies[0].artifacts_file.size: expected an integer"},
-	    {"{\"features\": {\"trace_sections\": 1}}", "features.trace_sections: expected a boolean"},
+	    {"{\"features\": {\"trace_sections\": 1}}",
+	     "features.trace_sections: expected a boolean"},
 	    {"{\"inputs\": [{\"key\": 1}]}", "inputs[0].key: expected a string"},
 	    {"{\"id\": 1", "invalid JSON at line 1, column 8: '}' expected near end of file"},
 	};
@@ -419,7 +472,7 @@ static void test_gitlab_payload(void **state)
 	assert_int_equal(pl->dependencies[0].artifacts_size, 107464);
 	assert_int_equal(pl->n_inputs, 1);
 	assert_string_equal(pl->inputs[0].value_json,
-			    "{\"type\":\"string\",\"value\":\"prod\",\"sensitive\":false}");
+	                    "{\"type\":\"string\",\"value\":\"prod\",\"sensitive\":false}");
 	/* written again, it parses to the same payload */
 	_cleanup_free_ char *first = payload_to_json(pl, 0);
 	struct payload *back = parse_ok(first);
@@ -432,10 +485,15 @@ static void test_gitlab_payload(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_build_variables), cmocka_unit_test(test_build_job),
-	    cmocka_unit_test(test_build_artifacts_cache), cmocka_unit_test(test_round_trip),
-	    cmocka_unit_test(test_mask), cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_errors), cmocka_unit_test(test_gitlab_payload),
+	    cmocka_unit_test(test_build_variables),
+	    cmocka_unit_test(test_build_job),
+	    cmocka_unit_test(test_build_artifacts_cache),
+	    cmocka_unit_test(test_build_cache_files),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_mask),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_gitlab_payload),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
