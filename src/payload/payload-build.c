@@ -389,7 +389,24 @@ static long long_of(const char *s, long fallback)
 	return s && *s && !*end && v >= 0 ? v : fallback;
 }
 
-/* Ci::BuildRunnerPresenter#git_depth and #refspecs. */
+/* Ruby's String#to_i, as GitLab reads GIT_DEPTH: leading blanks, an optional sign, the
+ * digits that follow; anything else (or nothing) is 0. */
+static long ruby_to_i(const char *s)
+{
+	long v = 0;
+	bool neg = false;
+	while (*s == ' ' || (*s >= '\t' && *s <= '\r'))
+		s++;
+	if (*s == '-' || *s == '+')
+		neg = *s++ == '-';
+	for (; *s >= '0' && *s <= '9' && v < 100000000; s++)
+		v = v * 10 + (*s - '0');
+	return neg ? -v : v;
+}
+
+/* Ci::BuildRunnerPresenter#git_depth and #refspecs. A merge request pipeline runs on
+ * refs/merge-requests/<iid>/head: neither a branch nor a tag, so only the pipeline's
+ * persistent ref is fetched. */
 static void build_git_info(struct builder *b)
 {
 	struct payload *pl = b->pl;
@@ -397,23 +414,25 @@ static void build_git_info(struct builder *b)
 	const char *tag = val(b, "CI_COMMIT_TAG"), *ref = val(b, "CI_COMMIT_REF_NAME");
 	const char *sha = val(b, "CI_COMMIT_SHA"), *prot = val(b, "CI_COMMIT_REF_PROTECTED");
 	const char *pid = val(b, "CI_PIPELINE_ID") ? val(b, "CI_PIPELINE_ID") : "1";
+	const char *mr_ref = val(b, "CI_MERGE_REQUEST_REF_PATH");
+	const char *depth = val(b, "GIT_DEPTH");
 	pl->git_info.repo_url = val(b, "CI_REPOSITORY_URL");
-	pl->git_info.ref = ref;
+	pl->git_info.ref = mr_ref ? mr_ref : ref;
 	pl->git_info.sha = sha;
 	pl->git_info.before_sha = val(b, "CI_COMMIT_BEFORE_SHA");
 	pl->git_info.ref_type = tag ? "tag" : "branch";
-	pl->git_info.depth = long_of(val(b, "GIT_DEPTH"), DEFAULT_GIT_DEPTH);
+	pl->git_info.depth = depth ? ruby_to_i(depth) : DEFAULT_GIT_DEPTH;
 	pl->git_info.repo_object_format = sha && strlen(sha) == 64 ? "sha256" : "sha1";
 	pl->git_info.protected_ = prot && !strcmp(prot, "true");
 	const char *specs[3];
 	size_t n = 0;
 	specs[n++] = arena_printf(a, "+refs/pipelines/%s:refs/pipelines/%s", pid, pid);
-	if (pl->git_info.depth == 0) {
-		specs[n++] = "+refs/tags/*:refs/tags/*";
+	if (pl->git_info.depth <= 0) {
 		specs[n++] = "+refs/heads/*:refs/remotes/origin/*";
+		specs[n++] = "+refs/tags/*:refs/tags/*";
 	} else if (tag) {
 		specs[n++] = arena_printf(a, "+refs/tags/%s:refs/tags/%s", tag, tag);
-	} else if (ref) {
+	} else if (ref && !mr_ref) {
 		specs[n++] = arena_printf(a, "+refs/heads/%s:refs/remotes/origin/%s", ref, ref);
 	}
 	pl->git_info.refspecs = strlist_of(b, specs, n);

@@ -250,7 +250,7 @@ static int artifact_item(struct jp *p, json_t *o, size_t i, void *data)
 {
 	struct payload_artifact *a = data;
 	(void)i;
-	a->has_untracked = field(o, "untracked") != NULL;
+	a->has_untracked = json_object_get(o, "untracked") != NULL; /* null counts: the archive */
 	if (get_str(p, o, "name", &a->name) < 0 || get_bool(p, o, "untracked", &a->untracked) < 0 ||
 	    get_strlist(p, o, "paths", &a->paths) < 0 ||
 	    get_strlist(p, o, "exclude", &a->exclude) < 0 || get_str(p, o, "when", &a->when) < 0 ||

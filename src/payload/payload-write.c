@@ -150,14 +150,16 @@ static json_t *artifacts_json(const struct payload *pl)
 	for (size_t i = 0; i < pl->n_artifacts; i++) {
 		const struct payload_artifact *r = &pl->artifacts[i];
 		json_t *o = json_object();
-		set(o, "name", str_or_null(r->name));
+		if (r->name || r->has_untracked)
+			set(o, "name", str_or_null(r->name));
 		if (r->has_untracked)
 			set(o, "untracked", json_boolean(r->untracked));
 		set(o, "paths", strlist_empty(&r->paths));
 		if (r->exclude.present)
 			set(o, "exclude", strlist(&r->exclude));
 		set(o, "when", str_or_null(r->when));
-		set(o, "expire_in", str_or_null(r->expire_in));
+		if (r->expire_in || r->has_untracked)
+			set(o, "expire_in", str_or_null(r->expire_in));
 		set(o, "artifact_type", str_or_null(r->artifact_type));
 		set(o, "artifact_format", str_or_null(r->artifact_format));
 		json_array_append_new(a, o);

@@ -64,7 +64,9 @@ struct payload_step {
 struct payload_artifact {
 	const char *name; /* NULL -> null (the runner names it "artifacts") */
 	bool untracked;
-	bool has_untracked; /* reports carry no untracked key */
+	/* The archive entry carries an untracked key; reports do not, and GitLab leaves their
+	 * null fields out (BuildArtifact#to_h.compact): name and expire_in when NULL. */
+	bool has_untracked;
 	struct payload_strlist paths;
 	struct payload_strlist exclude; /* written only when present */
 	const char *when;

@@ -66,7 +66,13 @@ static const char *const yaml_text = "variables:\n"
                                      "    - key: {files: [a.txt], prefix: pre}\n"
                                      "      paths: [p]\n"
                                      "    - key: {files: [a.txt]}\n"
-                                     "      paths: [p]\n";
+                                     "      paths: [p]\n"
+                                     "report:\n"
+                                     "  stage: test\n"
+                                     "  script: [x]\n"
+                                     "  artifacts:\n"
+                                     "    reports:\n"
+                                     "      junit: [a.xml, b.xml]\n";
 
 struct fixture {
 	char dir[64];
@@ -272,6 +278,56 @@ static void test_build_cache_files(void **state)
 	err_release(&err);
 }
 
+/* GitLab's BuildRunnerPresenter: GIT_DEPTH read with Ruby's to_i; a merge request pipeline
+ * fetches its merge request ref; depth 0 fetches every branch and tag. */
+static void test_build_git_info(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const depths[][2] = {{" 5x", "5"}, {"abc", "0"}, {"-1", "-1"}};
+	for (size_t i = 0; i < 3; i++) {
+		struct var_list vars = {0};
+		var_list_merge(NULL, &vars, &f->vars);
+		set_var(&vars, "GIT_DEPTH", depths[i][0], false, false);
+		if (i == 0)
+			set_var(&vars, "CI_MERGE_REQUEST_REF_PATH", "refs/merge-requests/1/head",
+			        true, false);
+		struct payload_build_opts o = opts_for(f, "test");
+		o.pipeline_vars = &vars;
+		struct err err = ERR_INIT;
+		struct payload *pl = payload_build(&o, &err);
+		assert_non_null(pl);
+		assert_int_equal(pl->git_info.depth, atol(depths[i][1]));
+		if (i == 0) {
+			assert_string_equal(pl->git_info.ref, "refs/merge-requests/1/head");
+			assert_int_equal(pl->git_info.refspecs.n, 1);
+			assert_string_equal(pl->git_info.refspecs.v[0],
+			                    "+refs/pipelines/1:refs/pipelines/1");
+		} else {
+			assert_string_equal(pl->git_info.ref, "main");
+			assert_int_equal(pl->git_info.refspecs.n, 3);
+			assert_string_equal(pl->git_info.refspecs.v[1],
+			                    "+refs/heads/*:refs/remotes/origin/*");
+			assert_string_equal(pl->git_info.refspecs.v[2], "+refs/tags/*:refs/tags/*");
+		}
+		payload_free(pl);
+		var_list_release(&vars);
+	}
+}
+
+/* A report without expire_in: GitLab leaves out the null fields of report entries. */
+static void test_build_report_only(void **state)
+{
+	struct payload *pl = build(*state, "report");
+	assert_int_equal(pl->n_artifacts, 1);
+	assert_string_equal(pl->artifacts[0].artifact_type, "junit");
+	assert_int_equal(pl->artifacts[0].paths.n, 2);
+	_cleanup_free_ char *text = payload_to_json(pl, PAYLOAD_JSON_COMPACT);
+	assert_non_null(strstr(text, "\"artifacts\":[{\"name\":\"junit.xml\",\"paths\":[\"a.xml\","
+	                             "\"b.xml\"],\"when\":\"always\",\"artifact_type\":\"junit\","
+	                             "\"artifact_format\":\"gzip\"}]"));
+	payload_free(pl);
+}
+
 static struct payload *parse_ok(const char *text)
 {
 	struct err err = ERR_INIT;
@@ -283,8 +339,8 @@ static struct payload *parse_ok(const char *text)
 
 static void test_round_trip(void **state)
 {
-	static const char *const jobs[] = {"build", "test"};
-	for (size_t i = 0; i < 2; i++) {
+	static const char *const jobs[] = {"build", "test", "files", "report"};
+	for (size_t i = 0; i < 4; i++) {
 		struct payload *pl = build(*state, jobs[i]);
 		_cleanup_free_ char *first = payload_to_json(pl, 0);
 		struct payload *back = parse_ok(first);
@@ -489,6 +545,8 @@ int main(void)
 	    cmocka_unit_test(test_build_job),
 	    cmocka_unit_test(test_build_artifacts_cache),
 	    cmocka_unit_test(test_build_cache_files),
+	    cmocka_unit_test(test_build_git_info),
+	    cmocka_unit_test(test_build_report_only),
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_mask),
 	    cmocka_unit_test(test_defaults),
