@@ -130,6 +130,22 @@ static int get_object(struct jp *p, json_t *o, const char *key, json_t **ret)
 	return 0;
 }
 
+/* Reads o[key] with fn, the path extended by key; absent or null: nothing to read. */
+typedef int (*object_fn)(struct jp *p, json_t *o, void *data);
+
+static int sub_object(struct jp *p, json_t *o, const char *key, object_fn fn, void *data)
+{
+	json_t *v;
+	if (get_object(p, o, key, &v) < 0)
+		return -1;
+	if (!v)
+		return 0;
+	size_t old = enter(p, key, -1);
+	int r = fn(p, v, data);
+	leave(p, old);
+	return r;
+}
+
 /* Calls each(p, item, i, data) on every item of o[key], which must be objects. */
 typedef int (*item_fn)(struct jp *p, json_t *item, size_t i, void *data);
 
@@ -181,25 +197,19 @@ static int port_item(struct jp *p, json_t *o, size_t i, void *data)
 	return 0;
 }
 
-static int executor_opts(struct jp *p, json_t *o, struct payload_image *im)
+static int docker_opts(struct jp *p, json_t *o, void *data)
 {
-	json_t *eo, *docker;
-	if (get_object(p, o, "executor_opts", &eo) < 0)
+	struct payload_image *im = data;
+	if (get_str(p, o, "platform", &im->docker_platform) < 0 ||
+	    get_str(p, o, "user", &im->docker_user) < 0)
 		return -1;
-	if (!eo)
-		return 0;
-	size_t old = enter(p, "executor_opts", -1);
-	int r = get_object(p, eo, "docker", &docker);
-	if (!r && docker) {
-		size_t old2 = enter(p, "docker", -1);
-		r = get_str(p, docker, "platform", &im->docker_platform) < 0 ||
-		            get_str(p, docker, "user", &im->docker_user) < 0
-		        ? -1
-		        : 0;
-		leave(p, old2);
-	}
-	leave(p, old);
-	return r;
+	return 0;
+}
+
+/* executor_opts: only docker's options are known (kubernetes' are ignored). */
+static int executor_opts(struct jp *p, json_t *o, void *data)
+{
+	return sub_object(p, o, "docker", docker_opts, data);
 }
 
 /* GitLab's older servers send entrypoint and command as one string: a one-item list. */
@@ -232,7 +242,7 @@ static int image_item(struct jp *p, json_t *o, size_t i, void *data)
 	                sizeof(*im->variables), var_item) < 0)
 		return -1;
 	im->has_variables = vars != NULL;
-	return executor_opts(p, o, im);
+	return sub_object(p, o, "executor_opts", executor_opts, im);
 }
 
 static int step_item(struct jp *p, json_t *o, size_t i, void *data)
@@ -284,24 +294,24 @@ static int credential_item(struct jp *p, json_t *o, size_t i, void *data)
 	return 0;
 }
 
+static int artifacts_file(struct jp *p, json_t *o, void *data)
+{
+	struct payload_dependency *d = data;
+	d->has_artifacts_file = true;
+	if (get_str(p, o, "filename", &d->artifacts_filename) < 0 ||
+	    get_long(p, o, "size", &d->artifacts_size) < 0)
+		return -1;
+	return 0;
+}
+
 static int dependency_item(struct jp *p, json_t *o, size_t i, void *data)
 {
 	struct payload_dependency *d = data;
-	json_t *af;
 	(void)i;
 	if (get_long(p, o, "id", &d->id) < 0 || get_str(p, o, "name", &d->name) < 0 ||
-	    get_str(p, o, "token", &d->token) < 0 || get_object(p, o, "artifacts_file", &af) < 0)
+	    get_str(p, o, "token", &d->token) < 0)
 		return -1;
-	if (!af)
-		return 0;
-	d->has_artifacts_file = true;
-	size_t old = enter(p, "artifacts_file", -1);
-	int r = get_str(p, af, "filename", &d->artifacts_filename) < 0 ||
-	                get_long(p, af, "size", &d->artifacts_size) < 0
-	            ? -1
-	            : 0;
-	leave(p, old);
-	return r;
+	return sub_object(p, o, "artifacts_file", artifacts_file, d);
 }
 
 static int input_item(struct jp *p, json_t *o, size_t i, void *data)
@@ -319,90 +329,56 @@ static int input_item(struct jp *p, json_t *o, size_t i, void *data)
 	return 0;
 }
 
-static int job_info(struct jp *p, json_t *root)
+static int job_info(struct jp *p, json_t *o, void *data)
 {
-	json_t *o;
-	if (get_object(p, root, "job_info", &o) < 0)
+	struct payload *pl = data;
+	if (get_long(p, o, "id", &pl->job_info.id) < 0 ||
+	    get_str(p, o, "name", &pl->job_info.name) < 0 ||
+	    get_str(p, o, "stage", &pl->job_info.stage) < 0 ||
+	    get_long(p, o, "project_id", &pl->job_info.project_id) < 0 ||
+	    get_str(p, o, "project_name", &pl->job_info.project_name) < 0)
 		return -1;
-	if (!o)
-		return 0;
-	struct payload *pl = p->pl;
-	size_t old = enter(p, "job_info", -1);
-	int r = get_long(p, o, "id", &pl->job_info.id) < 0 ||
-	                get_str(p, o, "name", &pl->job_info.name) < 0 ||
-	                get_str(p, o, "stage", &pl->job_info.stage) < 0 ||
-	                get_long(p, o, "project_id", &pl->job_info.project_id) < 0 ||
-	                get_str(p, o, "project_name", &pl->job_info.project_name) < 0
-	            ? -1
-	            : 0;
-	leave(p, old);
-	return r;
+	return 0;
 }
 
-static int git_info(struct jp *p, json_t *root)
+static int git_info(struct jp *p, json_t *o, void *data)
 {
-	json_t *o;
-	if (get_object(p, root, "git_info", &o) < 0)
+	struct payload *pl = data;
+	if (get_str(p, o, "repo_url", &pl->git_info.repo_url) < 0 ||
+	    get_str(p, o, "ref", &pl->git_info.ref) < 0 ||
+	    get_str(p, o, "sha", &pl->git_info.sha) < 0 ||
+	    get_str(p, o, "before_sha", &pl->git_info.before_sha) < 0 ||
+	    get_str(p, o, "ref_type", &pl->git_info.ref_type) < 0 ||
+	    get_strlist(p, o, "refspecs", &pl->git_info.refspecs) < 0 ||
+	    get_long(p, o, "depth", &pl->git_info.depth) < 0 ||
+	    get_str(p, o, "repo_object_format", &pl->git_info.repo_object_format) < 0 ||
+	    get_bool(p, o, "protected", &pl->git_info.protected_) < 0)
 		return -1;
-	if (!o)
-		return 0;
-	struct payload *pl = p->pl;
-	size_t old = enter(p, "git_info", -1);
-	int r = get_str(p, o, "repo_url", &pl->git_info.repo_url) < 0 ||
-	                get_str(p, o, "ref", &pl->git_info.ref) < 0 ||
-	                get_str(p, o, "sha", &pl->git_info.sha) < 0 ||
-	                get_str(p, o, "before_sha", &pl->git_info.before_sha) < 0 ||
-	                get_str(p, o, "ref_type", &pl->git_info.ref_type) < 0 ||
-	                get_strlist(p, o, "refspecs", &pl->git_info.refspecs) < 0 ||
-	                get_long(p, o, "depth", &pl->git_info.depth) < 0 ||
-	                get_str(p, o, "repo_object_format", &pl->git_info.repo_object_format) < 0 ||
-	                get_bool(p, o, "protected", &pl->git_info.protected_) < 0
-	            ? -1
-	            : 0;
-	leave(p, old);
-	return r;
+	return 0;
 }
 
-static int runner_info_features(struct jp *p, json_t *root)
+static int runner_info(struct jp *p, json_t *o, void *data)
 {
-	json_t *ri, *f;
-	struct payload *pl = p->pl;
-	if (get_object(p, root, "runner_info", &ri) < 0 || get_object(p, root, "features", &f) < 0)
+	struct payload *pl = data;
+	if (get_long(p, o, "timeout", &pl->runner_info.timeout) < 0 ||
+	    get_str(p, o, "runner_session_url", &pl->runner_info.runner_session_url) < 0)
 		return -1;
-	int r = 0;
-	if (ri) {
-		size_t old = enter(p, "runner_info", -1);
-		r = get_long(p, ri, "timeout", &pl->runner_info.timeout) < 0 ||
-		            get_str(p, ri, "runner_session_url",
-		                    &pl->runner_info.runner_session_url) < 0
-		        ? -1
-		        : 0;
-		leave(p, old);
-	}
-	if (r < 0 || !f)
-		return r;
-	size_t old = enter(p, "features", -1);
-	r = get_bool(p, f, "trace_sections", &pl->features.trace_sections) < 0 ||
-	            get_strlist(p, f, "token_mask_prefixes", &pl->features.token_mask_prefixes) <
-	                0 ||
-	            get_strlist(p, f, "failure_reasons", &pl->features.failure_reasons) < 0
-	        ? -1
-	        : 0;
-	leave(p, old);
-	return r;
+	return 0;
 }
 
-static int image(struct jp *p, json_t *root)
+static int features(struct jp *p, json_t *o, void *data)
 {
-	json_t *o;
-	if (get_object(p, root, "image", &o) < 0)
+	struct payload *pl = data;
+	if (get_bool(p, o, "trace_sections", &pl->features.trace_sections) < 0 ||
+	    get_strlist(p, o, "token_mask_prefixes", &pl->features.token_mask_prefixes) < 0 ||
+	    get_strlist(p, o, "failure_reasons", &pl->features.failure_reasons) < 0)
 		return -1;
-	if (!o)
-		return 0;
-	size_t old = enter(p, "image", -1);
-	int r = image_item(p, o, 0, &p->pl->image);
-	leave(p, old);
-	return r;
+	return 0;
+}
+
+static int image(struct jp *p, json_t *o, void *data)
+{
+	return image_item(p, o, 0, data);
 }
 
 static int lists(struct jp *p, json_t *root)
@@ -422,6 +398,20 @@ static int lists(struct jp *p, json_t *root)
 	return 0;
 }
 
+static int fields(struct jp *p, json_t *root)
+{
+	struct payload *pl = p->pl;
+	if (get_long(p, root, "id", &pl->id) < 0 || get_str(p, root, "token", &pl->token) < 0 ||
+	    get_bool(p, root, "allow_git_fetch", &pl->allow_git_fetch) < 0 ||
+	    sub_object(p, root, "job_info", job_info, pl) < 0 ||
+	    sub_object(p, root, "git_info", git_info, pl) < 0 ||
+	    sub_object(p, root, "runner_info", runner_info, pl) < 0 ||
+	    sub_object(p, root, "features", features, pl) < 0 ||
+	    sub_object(p, root, "image", image, &pl->image) < 0)
+		return -1;
+	return lists(p, root);
+}
+
 struct payload *payload_from_json(const char *text, size_t len, struct err *err)
 {
 	json_error_t je;
@@ -434,14 +424,7 @@ struct payload *payload_from_json(const char *text, size_t len, struct err *err)
 	struct jp p = {.pl = payload_new(), .path = STRBUF_INIT, .err = err};
 	int r = json_is_object(root) ? 0 : fail(&p, NULL, "a JSON object");
 	if (!r)
-		r = get_long(&p, root, "id", &p.pl->id) < 0 ||
-		            get_str(&p, root, "token", &p.pl->token) < 0 ||
-		            get_bool(&p, root, "allow_git_fetch", &p.pl->allow_git_fetch) < 0 ||
-		            job_info(&p, root) < 0 || git_info(&p, root) < 0 ||
-		            runner_info_features(&p, root) < 0 || image(&p, root) < 0 ||
-		            lists(&p, root) < 0
-		        ? -1
-		        : 0;
+		r = fields(&p, root);
 	json_decref(root);
 	strbuf_release(&p.path);
 	if (r < 0) {
