@@ -8,6 +8,7 @@ int cmd_list(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_payload(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
 int cmd_registry(int argc, char **argv);

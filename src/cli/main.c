@@ -18,6 +18,7 @@ static const struct cmd cmds[] = {
 	{"config", cmd_config, "print the fully resolved configuration as YAML"},
 	{"graph", cmd_graph, "print stages and needs as a graph (mermaid or dot)"},
 	{"explain", cmd_explain, "tell why a job is or is not in the pipeline"},
+	{"payload", cmd_payload, "print the job payload GitLab would send a runner (JSON)"},
 	{"cache", cmd_cache, "manage runnel's caches (cache clear)"},
 	{"registry", cmd_registry, "list the project's --registry images (registry ls)"},
 	{"runs", cmd_runs, "list the past runs of the project, newest first"},
