@@ -7,8 +7,7 @@
  * maps it and the forty libraries it depends on (gnutls, krb5, ldap...: ~8 MiB of RSS and most
  * of the start-up). The table below holds the few functions used; the type-checking macros of
  * curl/typecheck-gcc.h cannot wrap a pointer, hence CURL_DISABLE_TYPECHECK. */
-#define CURL_DISABLE_TYPECHECK
-#include <curl/curl.h>
+#include "docker/curl-fns.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -29,19 +28,9 @@
 #define DK_LIBCURL_SONAME "libcurl.so.4"
 #endif
 
-/* The libcurl functions used here, resolved by curl_load_once(). */
-struct curl_fns {
-	CURLcode (*global_init)(long flags);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
-	CURLcode (*easy_perform)(CURL *h);
-	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
-	void (*easy_cleanup)(CURL *h);
-	const char *(*easy_strerror)(CURLcode rc);
-	CURLcode (*easy_send)(CURL *h, const void *buf, size_t len, size_t *n);
-	CURLcode (*easy_recv)(CURL *h, void *buf, size_t len, size_t *n);
-};
-static struct curl_fns api;
+/* The functions used here and by runner/http.c (docker/curl-fns.h), resolved by
+ * curl_load_once(). */
+static struct dk_curl_fns api;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static bool curl_loaded;
@@ -50,15 +39,15 @@ static char curl_load_error[512]; /* why loading failed, set once */
 _Static_assert(sizeof(void *) == sizeof(api.easy_init), "function pointers fit in void *");
 
 static const struct dl_sym curl_syms[] = {
-    {"curl_global_init", offsetof(struct curl_fns, global_init)},
-    {"curl_easy_init", offsetof(struct curl_fns, easy_init)},
-    {"curl_easy_setopt", offsetof(struct curl_fns, easy_setopt)},
-    {"curl_easy_perform", offsetof(struct curl_fns, easy_perform)},
-    {"curl_easy_getinfo", offsetof(struct curl_fns, easy_getinfo)},
-    {"curl_easy_cleanup", offsetof(struct curl_fns, easy_cleanup)},
-    {"curl_easy_strerror", offsetof(struct curl_fns, easy_strerror)},
-    {"curl_easy_send", offsetof(struct curl_fns, easy_send)},
-    {"curl_easy_recv", offsetof(struct curl_fns, easy_recv)},
+    {"curl_global_init", offsetof(struct dk_curl_fns, global_init)},
+    {"curl_easy_init", offsetof(struct dk_curl_fns, easy_init)},
+    {"curl_easy_setopt", offsetof(struct dk_curl_fns, easy_setopt)},
+    {"curl_easy_perform", offsetof(struct dk_curl_fns, easy_perform)},
+    {"curl_easy_getinfo", offsetof(struct dk_curl_fns, easy_getinfo)},
+    {"curl_easy_cleanup", offsetof(struct dk_curl_fns, easy_cleanup)},
+    {"curl_easy_strerror", offsetof(struct dk_curl_fns, easy_strerror)},
+    {"curl_easy_send", offsetof(struct dk_curl_fns, easy_send)},
+    {"curl_easy_recv", offsetof(struct dk_curl_fns, easy_recv)},
 };
 
 static void curl_load_once(void)
@@ -82,6 +71,11 @@ int dk_curl_load(struct err *err)
 		return err_set(err, ERR_ENV, "cannot load %s: %s", DK_LIBCURL_SONAME,
 		               curl_load_error);
 	return 0;
+}
+
+const struct dk_curl_fns *dk_curl_api(struct err *err)
+{
+	return dk_curl_load(err) < 0 ? NULL : &api;
 }
 
 /* ---- the transport ---- */
