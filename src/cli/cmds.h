@@ -14,6 +14,7 @@ int cmd_cache(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_runner(int argc, char **argv);
 
 struct cli_ctx;
 struct job_result;

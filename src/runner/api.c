@@ -283,23 +283,36 @@ int runner_api_register(struct runner_api *a, const struct runner_register *rg,
 	                    r.status == 403 ? "the registration token is invalid" : NULL, err);
 }
 
-int runner_api_unregister(struct runner_api *a, const char *token, struct err *err)
+static int delete_call(struct runner_api *a, const char *path, const char *token,
+                       bool with_system_id, struct err *err)
 {
 	_cleanup_json_ json_t *body = json_object();
 	json_object_set_new(body, "token", json_string(token));
+	if (with_system_id && a->system_id)
+		json_object_set_new(body, "system_id", json_string(a->system_id));
 	_cleanup_free_ char *hdr = xasprintf("RUNNER-TOKEN: %s", token);
 	const char *headers[] = {hdr, NULL};
 	_cleanup_(rhttp_resp_release) struct rhttp_resp r;
 	rhttp_resp_init(&r);
-	if (call_json(a, "DELETE", "/runners", body, headers, 0, &r, err) < 0)
+	if (call_json(a, "DELETE", path, body, headers, 0, &r, err) < 0)
 		return -1;
 	if (r.status == 204 || r.status == 200)
 		return 0;
-	_cleanup_free_ char *url = xasprintf("%s/runners", a->base);
+	_cleanup_free_ char *url = xasprintf("%s%s", a->base, path);
 	return status_error("DELETE", url, &r,
 	                    r.status == 403 ? "the runner token is invalid or already removed"
 	                                    : NULL,
 	                    err);
+}
+
+int runner_api_unregister(struct runner_api *a, const char *token, struct err *err)
+{
+	return delete_call(a, "/runners", token, false, err);
+}
+
+int runner_api_unregister_manager(struct runner_api *a, const char *token, struct err *err)
+{
+	return delete_call(a, "/runners/managers", token, true, err);
 }
 
 static enum runner_request_result request_outcome(const struct runner_api *a,

@@ -60,8 +60,12 @@ struct runner_register {
  * naming the URL, the status and GitLab's message. */
 int runner_api_register(struct runner_api *a, const struct runner_register *r,
                         struct runner_token_info *ret, struct err *err);
-/* DELETE /runners: 204 ok; 403 ERR_CONFIG. */
+/* DELETE /runners: 204 ok; 403 ERR_CONFIG. For a registration-token runner: it removes the
+ * runner from GitLab. */
 int runner_api_unregister(struct runner_api *a, const char *token, struct err *err);
+/* DELETE /runners/managers with the system_id: 204 ok; 403 ERR_CONFIG. For a runner created in
+ * GitLab (a glrt- token): only this host stops being one of its managers. */
+int runner_api_unregister_manager(struct runner_api *a, const char *token, struct err *err);
 
 enum runner_request_result {
 	RUNNER_REQUEST_JOB,         /* 201: *ret_job holds the payload JSON */

@@ -43,6 +43,7 @@ static const struct key_spec runner_keys[] = {
     {"output_limit", K_INT, E(output_limit)},
     {"builds_dir", K_STR, E(builds_dir)},
     {"cache_dir", K_STR, E(cache_dir)},
+    {"tls-ca-file", K_STR, E(tls_ca_file)},
     {"pre_build_script", K_STR, E(pre_build_script)},
     {"post_build_script", K_STR, E(post_build_script)},
     {"environment", K_STRS, E(environment)},
@@ -366,6 +367,7 @@ int runner_config_add(struct runner_config *c, const struct runner_new *r, struc
 		d->s = xstrdup(r->token_expires_at);
 		toml_set(t, "token_expires_at", d);
 	}
+	set_str(t, "tls-ca-file", r->tls_ca_file);
 	set_str(t, "executor", r->executor);
 	if (r->limit)
 		toml_set(t, "limit", toml_new_int(r->limit));

@@ -24,6 +24,7 @@ struct runner_entry {
 	long long request_concurrency;     /* default 1 */
 	long long output_limit;            /* KiB, default 4096 */
 	const char *builds_dir, *cache_dir;
+	const char *tls_ca_file;           /* tls-ca-file: the CA bundle to trust for url */
 	const char *pre_build_script, *post_build_script;
 	struct strvec environment;         /* "KEY=value", owned copies */
 	const struct toml_value *docker;   /* [runners.docker], borrowed; NULL when absent */
@@ -65,6 +66,7 @@ struct runner_new {
 	long long id;
 	const char *token_obtained_at, *token_expires_at; /* RFC 3339 or NULL */
 	const char *docker_image;  /* [runners.docker] image for the docker executor, or NULL */
+	const char *tls_ca_file;   /* or NULL */
 	long long limit, request_concurrency;
 };
 

@@ -162,6 +162,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.register(jbody)
         if (m, p) == ("DELETE", "/runners"):
             return self.unregister(jbody)
+        if (m, p) == ("DELETE", "/runners/managers"):
+            return self.unregister_manager(jbody)
         if (m, p) == ("POST", "/jobs/request"):
             return self.request_job(jbody)
         parts = p.strip("/").split("/")
@@ -225,7 +227,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(403, {"message": "403 Forbidden"})
             rid = STATE["next_runner_id"]
             STATE["next_runner_id"] += 1
-            new = "glrt-" + secrets.token_urlsafe(15)
+            # a runner registered with a registration token gets a token without the glrt-
+            # prefix of runners created in GitLab (which unregister with /runners/managers)
+            new = secrets.token_urlsafe(15)
             tags = jbody.get("tag_list") or ""
             STATE["runners"][new] = {
                 "id": rid, "description": jbody.get("description"),
@@ -244,6 +248,19 @@ class Handler(BaseHTTPRequestHandler):
             if tok is None or not self.valid_runner(tok):
                 return self.reply(403, {"message": "403 Forbidden"})
             del STATE["runners"][tok]
+            return self.reply(204)
+
+    def unregister_manager(self, jbody):
+        with LOCK:
+            tok = self.runner_token(jbody)
+            if tok is None or not self.valid_runner(tok):
+                return self.reply(403, {"message": "403 Forbidden"})
+            sid = jbody.get("system_id")
+            managers = STATE["runners"][tok]["system_ids"]
+            if sid not in managers:
+                problem(f"DELETE /runners/managers: unknown system_id {sid!r}")
+                return self.reply(404, {"message": "404 Not found"})
+            managers.remove(sid)
             return self.reply(204)
 
     # ---- /jobs/request with long polling ----
