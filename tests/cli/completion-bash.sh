@@ -45,7 +45,8 @@ runs
 log
 --version" runnel ""
 check_exact "verbs by prefix" "run
-runs" runnel ru
+runs
+runner" runnel ru
 check "run options" "--concurrency
 --executor
 --no-needs

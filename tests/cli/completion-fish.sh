@@ -16,6 +16,7 @@ check() {
 	fi
 }
 check "verbs by prefix" "runnel ru" "run
+runner
 runs"
 check "an option by prefix" "runnel run --conc" "--concurrency"
 check "log options" "runnel log --fa" "--failed"
