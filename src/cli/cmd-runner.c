@@ -94,24 +94,58 @@ static int runner_on_opt(void *data, int key, const char *arg)
 {
 	struct runner_cli *o = data;
 	switch (key) {
-	case OPT_CONFIG: o->config = arg; break;
-	case OPT_URL: o->url = arg; break;
-	case OPT_TOKEN: o->token = arg; break;
-	case OPT_NAME: o->name = arg; break;
-	case OPT_REG_TOKEN: o->reg_token = arg; break;
-	case OPT_EXECUTOR: o->executor = arg; break;
-	case OPT_DOCKER_IMAGE: o->docker_image = arg; break;
-	case OPT_TAG_LIST: o->tag_list = arg; break;
-	case OPT_RUN_UNTAGGED: o->run_untagged = o->run_untagged_set = true; break;
-	case OPT_LOCKED: o->locked = true; break;
-	case OPT_PAUSED: o->paused = true; break;
-	case OPT_ACCESS_LEVEL: o->access_level = arg; break;
-	case OPT_NOTE: o->note = arg; break;
-	case OPT_CA_FILE: o->ca_file = arg; break;
-	case OPT_ALL: o->all = true; break;
-	case OPT_DELETE: o->delete_ = true; break;
-	case OPT_MAX_TIMEOUT: return parse_ll("maximum-timeout", arg, &o->max_timeout);
-	case OPT_LIMIT: return parse_ll("limit", arg, &o->limit);
+	case OPT_CONFIG:
+		o->config = arg;
+		break;
+	case OPT_URL:
+		o->url = arg;
+		break;
+	case OPT_TOKEN:
+		o->token = arg;
+		break;
+	case OPT_NAME:
+		o->name = arg;
+		break;
+	case OPT_REG_TOKEN:
+		o->reg_token = arg;
+		break;
+	case OPT_EXECUTOR:
+		o->executor = arg;
+		break;
+	case OPT_DOCKER_IMAGE:
+		o->docker_image = arg;
+		break;
+	case OPT_TAG_LIST:
+		o->tag_list = arg;
+		break;
+	case OPT_RUN_UNTAGGED:
+		o->run_untagged = o->run_untagged_set = true;
+		break;
+	case OPT_LOCKED:
+		o->locked = true;
+		break;
+	case OPT_PAUSED:
+		o->paused = true;
+		break;
+	case OPT_ACCESS_LEVEL:
+		o->access_level = arg;
+		break;
+	case OPT_NOTE:
+		o->note = arg;
+		break;
+	case OPT_CA_FILE:
+		o->ca_file = arg;
+		break;
+	case OPT_ALL:
+		o->all = true;
+		break;
+	case OPT_DELETE:
+		o->delete_ = true;
+		break;
+	case OPT_MAX_TIMEOUT:
+		return parse_ll("maximum-timeout", arg, &o->max_timeout);
+	case OPT_LIMIT:
+		return parse_ll("limit", arg, &o->limit);
 	}
 	return 0;
 }
@@ -194,9 +228,13 @@ static struct runner_api *api_for(const char *config_path, const char *url, cons
 		fprintf(stderr, "runnel: warning: cannot save the system_id %s beside '%s'\n", sid,
 		        config_path);
 	}
-	struct runner_api_opts ao = {.url = url, .ca_file = ca, .system_id = sid,
-	                             .version = RUNNEL_VERSION, .revision = RUNNEL_COMMIT,
-	                             .executor = executor, .name = name};
+	struct runner_api_opts ao = {.url = url,
+	                             .ca_file = ca,
+	                             .system_id = sid,
+	                             .version = RUNNEL_VERSION,
+	                             .revision = RUNNEL_COMMIT,
+	                             .executor = executor,
+	                             .name = name};
 	return runner_api_new(&ao);
 }
 
@@ -255,8 +293,10 @@ static int runner_register_cmd(const struct runner_cli *o, const char *path)
 	}
 	const char *executor = o->executor ? o->executor : "docker";
 	if (strcmp(executor, "docker") && strcmp(executor, "shell")) {
-		fprintf(stderr, "runnel runner register: executor '%s' is not supported (docker or "
-		                "shell)\n", executor);
+		fprintf(stderr,
+		        "runnel runner register: executor '%s' is not supported (docker or "
+		        "shell)\n",
+		        executor);
 		return 2;
 	}
 	_cleanup_(runner_config_release) struct runner_config c;
@@ -279,7 +319,11 @@ static int runner_register_cmd(const struct runner_cli *o, const char *path)
 		return report(&err);
 	_cleanup_free_ char *now = now_rfc3339();
 	struct runner_new nr = {
-	    .name = name, .url = o->url, .token = ti.token, .executor = executor, .id = ti.id,
+	    .name = name,
+	    .url = o->url,
+	    .token = ti.token,
+	    .executor = executor,
+	    .id = ti.id,
 	    .token_obtained_at = now,
 	    .token_expires_at = ti.token_expires_at ? ti.token_expires_at : "0001-01-01T00:00:00Z",
 	    .docker_image = !strcmp(executor, "docker") ? o->docker_image : NULL,
@@ -390,7 +434,8 @@ static int runner_unregister_cmd(const struct runner_cli *o, const char *path)
 		_cleanup_free_ char *name = xstrdup(r->name ? r->name : "");
 		struct err err = ERR_INIT;
 		if (unregister_one(r, path, &err) < 0) {
-			fprintf(stderr, "runnel: cannot unregister runner '%s': %s\n", name, err.msg);
+			fprintf(stderr, "runnel: cannot unregister runner '%s': %s\n", name,
+			        err.msg);
 			rc = err_exit_code(&err);
 			err_release(&err);
 			continue;
@@ -449,7 +494,8 @@ int cmd_runner(int argc, char **argv)
 		return argi == 0 ? 0 : 2;
 	if (common.file || common.variables.n || common.variables_file || common.branch ||
 	    common.tag || common.source || common.include_dir) {
-		fprintf(stderr, "runnel runner: the pipeline options do not apply to runner mode\n");
+		fprintf(stderr,
+		        "runnel runner: the pipeline options do not apply to runner mode\n");
 		return 2;
 	}
 	if (common.cwd && chdir(common.cwd) < 0) {
@@ -466,7 +512,9 @@ int cmd_runner(int argc, char **argv)
 		return runner_unregister_cmd(&o, path);
 	if (!strcmp(sub, "list"))
 		return runner_list_cmd(path);
-	fprintf(stderr, "runnel runner: '%s' is not a runner command (register, verify, "
-	                "unregister, list)\n", sub);
+	fprintf(stderr,
+	        "runnel runner: '%s' is not a runner command (register, verify, "
+	        "unregister, list)\n",
+	        sub);
 	return 2;
 }

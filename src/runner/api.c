@@ -67,8 +67,8 @@ struct runner_api *runner_api_new(const struct runner_api_opts *o)
 	a->executor = xstrdup(o->executor ? o->executor : "docker");
 	a->name = dup_or_null(o->name);
 	a->poll_timeout_s = o->poll_timeout_s > 0 ? o->poll_timeout_s : DEFAULT_POLL_TIMEOUT_S;
-	a->user_agent = xasprintf("runnel %s (%s; c17; linux/%s)", a->version, a->revision,
-	                          arch_name());
+	a->user_agent =
+	    xasprintf("runnel %s (%s; c17; linux/%s)", a->version, a->revision, arch_name());
 	return a;
 }
 
@@ -98,12 +98,23 @@ const char *runner_api_user_agent(const struct runner_api *a)
 static json_t *features(const struct runner_api *a)
 {
 	static const char *const common[] = {
-	    "variables",          "artifacts",        "cache",
-	    "fallback_cache_keys", "upload_multiple_artifacts", "upload_raw_artifacts",
-	    "refspecs",           "masking",          "raw_variables",
-	    "artifacts_exclude",  "multi_build_steps", "trace_reset",
-	    "trace_checksum",     "trace_size",       "cancelable",
-	    "return_exit_code",   "cancel_gracefully",
+	    "variables",
+	    "artifacts",
+	    "cache",
+	    "fallback_cache_keys",
+	    "upload_multiple_artifacts",
+	    "upload_raw_artifacts",
+	    "refspecs",
+	    "masking",
+	    "raw_variables",
+	    "artifacts_exclude",
+	    "multi_build_steps",
+	    "trace_reset",
+	    "trace_checksum",
+	    "trace_size",
+	    "cancelable",
+	    "return_exit_code",
+	    "cancel_gracefully",
 	};
 	static const char *const docker_only[] = {"image", "services", "service_variables",
 	                                          "service_multiple_aliases"};
@@ -128,8 +139,8 @@ static json_t *info_object(const struct runner_api *a)
 	json_object_set_new(info, "platform", json_string("linux"));
 	json_object_set_new(info, "architecture", json_string(arch_name()));
 	json_object_set_new(info, "executor", json_string(a->executor));
-	json_object_set_new(info, "shell", json_string(!strcmp(a->executor, "shell") ? "bash"
-	                                                                             : "sh"));
+	json_object_set_new(info, "shell",
+	                    json_string(!strcmp(a->executor, "shell") ? "bash" : "sh"));
 	json_object_set_new(info, "features", features(a));
 	return info;
 }
@@ -243,10 +254,9 @@ int runner_api_verify(struct runner_api *a, const char *token, struct runner_tok
 		return 0;
 	}
 	_cleanup_free_ char *url = xasprintf("%s/runners/verify", a->base);
-	return status_error("POST", url, &r,
-	                    r.status == 403 ? "the runner token is invalid or the runner was removed"
-	                                    : NULL,
-	                    err);
+	return status_error(
+	    "POST", url, &r,
+	    r.status == 403 ? "the runner token is invalid or the runner was removed" : NULL, err);
 }
 
 int runner_api_register(struct runner_api *a, const struct runner_register *rg,
@@ -299,10 +309,9 @@ static int delete_call(struct runner_api *a, const char *path, const char *token
 	if (r.status == 204 || r.status == 200)
 		return 0;
 	_cleanup_free_ char *url = xasprintf("%s%s", a->base, path);
-	return status_error("DELETE", url, &r,
-	                    r.status == 403 ? "the runner token is invalid or already removed"
-	                                    : NULL,
-	                    err);
+	return status_error(
+	    "DELETE", url, &r,
+	    r.status == 403 ? "the runner token is invalid or already removed" : NULL, err);
 }
 
 int runner_api_unregister(struct runner_api *a, const char *token, struct err *err)
@@ -315,9 +324,8 @@ int runner_api_unregister_manager(struct runner_api *a, const char *token, struc
 	return delete_call(a, "/runners/managers", token, true, err);
 }
 
-static enum runner_request_result request_outcome(const struct runner_api *a,
-                                                  struct rhttp_resp *r, char **ret_job,
-                                                  struct err *err)
+static enum runner_request_result request_outcome(const struct runner_api *a, struct rhttp_resp *r,
+                                                  char **ret_job, struct err *err)
 {
 	_cleanup_free_ char *url = xasprintf("%s/jobs/request", a->base);
 	switch (r->status) {
@@ -329,8 +337,8 @@ static enum runner_request_result request_outcome(const struct runner_api *a,
 	case 409:
 		return RUNNER_REQUEST_CONFLICT;
 	case 403:
-		status_error("POST", url, r, "the runner token is invalid or the runner was removed",
-		             err);
+		status_error("POST", url, r,
+		             "the runner token is invalid or the runner was removed", err);
 		return RUNNER_REQUEST_FORBIDDEN;
 	default:
 		status_error("POST", url, r, NULL, err);
@@ -431,9 +439,9 @@ static json_t *update_body(const struct runner_api *a, const char *job_token,
 	if (u->has_output) {
 		char sum[32];
 		snprintf(sum, sizeof(sum), "crc32:%08x", u->crc32);
-		json_object_set_new(b, "output",
-		                    json_pack("{s:s, s:I}", "checksum", sum, "bytesize",
-		                              (json_int_t)u->bytesize));
+		json_object_set_new(
+		    b, "output",
+		    json_pack("{s:s, s:I}", "checksum", sum, "bytesize", (json_int_t)u->bytesize));
 	}
 	return b;
 }
@@ -474,8 +482,9 @@ int runner_api_finish(struct runner_api *a, long long job_id, const char *job_to
 			if (rep.status == 200)
 				return 0;
 			if (rep.status == 403 || rep.status == 404)
-				return err_set(err, ERR_ENV, "PUT %s: HTTP %ld: the job is gone or no "
-				                             "longer running: giving up",
+				return err_set(err, ERR_ENV,
+				               "PUT %s: HTTP %ld: the job is gone or no "
+				               "longer running: giving up",
 				               url, rep.status);
 			if (rep.status == 202) {
 				pause_s(rep.update_interval_s > 0 ? rep.update_interval_s : 1);

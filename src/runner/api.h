@@ -17,9 +17,9 @@ struct runner_api_opts {
 	const char *system_id; /* runner_system_id_load() */
 	const char *version;   /* runnel's version and commit, for User-Agent and info */
 	const char *revision;
-	const char *executor;  /* "docker" or "shell": the info object's executor and features */
-	const char *name;      /* the runner's name for info, or NULL */
-	long poll_timeout_s;   /* the bound of a held POST /jobs/request; 0: 90 s */
+	const char *executor; /* "docker" or "shell": the info object's executor and features */
+	const char *name;     /* the runner's name for info, or NULL */
+	long poll_timeout_s;  /* the bound of a held POST /jobs/request; 0: 90 s */
 };
 
 struct runner_api;
@@ -49,8 +49,8 @@ int runner_api_verify(struct runner_api *a, const char *token, struct runner_tok
 /* The legacy registration (POST /runners with a registration token). */
 struct runner_register {
 	const char *registration_token;
-	const char *description;   /* the runner's name */
-	const char *tag_list;      /* comma-separated, or NULL */
+	const char *description; /* the runner's name */
+	const char *tag_list;    /* comma-separated, or NULL */
 	bool run_untagged, locked, paused;
 	const char *access_level;  /* "not_protected" or "ref_protected", or NULL */
 	long long maximum_timeout; /* seconds, 0: unset */
@@ -85,10 +85,10 @@ enum runner_request_result runner_api_request_job(struct runner_api *a, const ch
 
 /* What a trace PATCH or a state PUT learned from the answer. */
 struct runner_job_reply {
-	long status;               /* HTTP status */
-	long long remote_size;     /* bytes GitLab holds (from Range "0-N"), -1 unknown */
-	char job_status[32];       /* Job-Status header: running, canceling, canceled, failed */
-	long update_interval_s;    /* X-GitLab-Trace-Update-Interval, 0 when absent */
+	long status;            /* HTTP status */
+	long long remote_size;  /* bytes GitLab holds (from Range "0-N"), -1 unknown */
+	char job_status[32];    /* Job-Status header: running, canceling, canceled, failed */
+	long update_interval_s; /* X-GitLab-Trace-Update-Interval, 0 when absent */
 };
 
 /* PATCH /jobs/:id/trace with bytes data[0..len) at offset (Content-Range: offset-end). 202:
@@ -104,7 +104,7 @@ struct runner_job_update {
 	const char *failure_reason; /* NULL unless failed */
 	int exit_code;              /* sent when has_exit_code */
 	bool has_exit_code;
-	uint32_t crc32;             /* of the whole trace, sent with bytesize when has_output */
+	uint32_t crc32; /* of the whole trace, sent with bytesize when has_output */
 	long long bytesize;
 	bool has_output;
 };

@@ -202,8 +202,8 @@ static int check_runner(struct runner_config *c, const struct toml_value *t, siz
 	r->loc = t->loc;
 	c->n = idx + 1;
 	_cleanup_free_ char *where = xasprintf("runners[%zu]", idx);
-	if (check_section(c, t, where, runner_keys, sizeof(runner_keys) / sizeof(runner_keys[0]),
-	                  r, err) < 0)
+	if (check_section(c, t, where, runner_keys, sizeof(runner_keys) / sizeof(runner_keys[0]), r,
+	                  err) < 0)
 		return -1;
 	if (r->executor && strcmp(r->executor, "docker") && strcmp(r->executor, "shell"))
 		return err_at(err, toml_get(t, "executor")->loc,
@@ -271,7 +271,8 @@ static int build_model(struct runner_config *c, struct err *err)
 	if (!runners)
 		return 0;
 	if (runners->type != TOML_ARRAY || !runners->aot)
-		return err_at(err, runners->loc, "'runners' must be an array of tables ([[runners]])");
+		return err_at(err, runners->loc,
+		              "'runners' must be an array of tables ([[runners]])");
 	c->runners = xcalloc(runners->n, sizeof(*c->runners));
 	for (size_t i = 0; i < runners->n; i++)
 		if (check_runner(c, runners->items[i], i, err) < 0)
@@ -302,8 +303,7 @@ int runner_config_parse(struct runner_config *c, const char *path, const char *t
 	return build_model(c, err);
 }
 
-int runner_config_load(struct runner_config *c, const char *path, bool missing_ok,
-                       struct err *err)
+int runner_config_load(struct runner_config *c, const char *path, bool missing_ok, struct err *err)
 {
 	_cleanup_(strbuf_release) struct strbuf sb = STRBUF_INIT;
 	if (fs_read_file(path, 0, 4u << 20, &sb) != 0) {

@@ -10,35 +10,35 @@
 #include "util/strvec.h"
 
 /* gitlab-runner's defaults (common/config.go and common/consts.go). */
-#define RUNNER_DEFAULT_CHECK_INTERVAL 3     /* seconds, used when check_interval <= 0 */
-#define RUNNER_DEFAULT_SHUTDOWN_TIMEOUT 30  /* seconds */
-#define RUNNER_DEFAULT_OUTPUT_LIMIT 4096    /* KiB */
+#define RUNNER_DEFAULT_CHECK_INTERVAL 3    /* seconds, used when check_interval <= 0 */
+#define RUNNER_DEFAULT_SHUTDOWN_TIMEOUT 30 /* seconds */
+#define RUNNER_DEFAULT_OUTPUT_LIMIT 4096   /* KiB */
 #define RUNNER_DEFAULT_REQUEST_CONCURRENCY 1
 
 /* One [[runners]] entry. Strings are borrowed from the config's TOML tree (NULL: not set). */
 struct runner_entry {
 	const char *name, *url, *token, *executor, *shell;
-	long long id;                      /* the runner's id in GitLab, 0 unknown */
+	long long id;                                     /* the runner's id in GitLab, 0 unknown */
 	const char *token_obtained_at, *token_expires_at; /* as written (TOML date-times) */
-	long long limit;                   /* 0: no limit */
-	long long request_concurrency;     /* default 1 */
-	long long output_limit;            /* KiB, default 4096 */
+	long long limit;                                  /* 0: no limit */
+	long long request_concurrency;                    /* default 1 */
+	long long output_limit;                           /* KiB, default 4096 */
 	const char *builds_dir, *cache_dir;
-	const char *tls_ca_file;           /* tls-ca-file: the CA bundle to trust for url */
+	const char *tls_ca_file; /* tls-ca-file: the CA bundle to trust for url */
 	const char *pre_build_script, *post_build_script;
-	struct strvec environment;         /* "KEY=value", owned copies */
-	const struct toml_value *docker;   /* [runners.docker], borrowed; NULL when absent */
-	struct srcloc loc;                 /* of the [[runners]] header */
+	struct strvec environment;       /* "KEY=value", owned copies */
+	const struct toml_value *docker; /* [runners.docker], borrowed; NULL when absent */
+	struct srcloc loc;               /* of the [[runners]] header */
 };
 
 struct runner_config {
-	struct toml_doc doc;               /* the parsed file; owned */
-	bool exists;                       /* the file was there */
-	long long concurrent;              /* default 1 */
-	long long check_interval;          /* seconds as written; see runner_config_interval() */
-	long long shutdown_timeout;        /* seconds, default 30 */
-	const char *log_level;             /* borrowed, NULL: not set */
-	struct runner_entry *runners;      /* n entries, owned */
+	struct toml_doc doc;          /* the parsed file; owned */
+	bool exists;                  /* the file was there */
+	long long concurrent;         /* default 1 */
+	long long check_interval;     /* seconds as written; see runner_config_interval() */
+	long long shutdown_timeout;   /* seconds, default 30 */
+	const char *log_level;        /* borrowed, NULL: not set */
+	struct runner_entry *runners; /* n entries, owned */
 	size_t n;
 	/* keys runnel reads but does not act on, as dotted paths ("runners[1].docker.shm_size"),
 	 * for the one warning the caller prints */
@@ -51,8 +51,7 @@ void runner_config_release(struct runner_config *c);
 /* Reads path into c (initialised). A missing file gives an empty config with exists false
  * when missing_ok, else ERR_ENV. Syntax and type errors: ERR_CONFIG with file:line:col
  * (err->loc.file points into c: print before runner_config_release). */
-int runner_config_load(struct runner_config *c, const char *path, bool missing_ok,
-                       struct err *err);
+int runner_config_load(struct runner_config *c, const char *path, bool missing_ok, struct err *err);
 /* Parses text as the file path holds it (tests and the fuzz target). */
 int runner_config_parse(struct runner_config *c, const char *path, const char *text, size_t len,
                         struct err *err);
@@ -65,8 +64,8 @@ struct runner_new {
 	const char *name, *url, *token, *executor;
 	long long id;
 	const char *token_obtained_at, *token_expires_at; /* RFC 3339 or NULL */
-	const char *docker_image;  /* [runners.docker] image for the docker executor, or NULL */
-	const char *tls_ca_file;   /* or NULL */
+	const char *docker_image; /* [runners.docker] image for the docker executor, or NULL */
+	const char *tls_ca_file;  /* or NULL */
 	long long limit, request_concurrency;
 };
 

@@ -9,20 +9,20 @@
 #include "util/strvec.h"
 
 struct rhttp_req {
-	const char *method;           /* "GET", "POST", "PUT", "PATCH", "DELETE" */
-	const char *url;              /* borrowed */
-	const char *content_type;     /* NULL: no body */
-	const char *body;             /* body_len bytes, borrowed */
+	const char *method;       /* "GET", "POST", "PUT", "PATCH", "DELETE" */
+	const char *url;          /* borrowed */
+	const char *content_type; /* NULL: no body */
+	const char *body;         /* body_len bytes, borrowed */
 	size_t body_len;
-	const char *const *headers;   /* extra "Name: value" lines, NULL-terminated, or NULL */
+	const char *const *headers; /* extra "Name: value" lines, NULL-terminated, or NULL */
 	const char *user_agent;
-	const char *ca_file;          /* PEM bundle to trust instead of the system's, or NULL */
-	long timeout_s;               /* whole request; 0: 60 s */
+	const char *ca_file; /* PEM bundle to trust instead of the system's, or NULL */
+	long timeout_s;      /* whole request; 0: 60 s */
 };
 
 struct rhttp_resp {
 	long status;
-	struct strvec headers;        /* "name: value" with the name lower-cased */
+	struct strvec headers; /* "name: value" with the name lower-cased */
 	struct strbuf body;
 };
 

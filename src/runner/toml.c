@@ -388,9 +388,9 @@ static int parse_simple_key(struct tp *t, struct strbuf *sb)
 		return parse_string(t, (char)c, sb);
 	}
 	if (!is_bare(c))
-		return tp_fail(t, c < 0 || c == '\n' ? "expected a key"
-		                                     : "invalid character '%c' in a key",
-		               c);
+		return tp_fail(
+		    t, c < 0 || c == '\n' ? "expected a key" : "invalid character '%c' in a key",
+		    c);
 	while (is_bare(tp_peek(t))) {
 		strbuf_addch(sb, tp_peek(t));
 		tp_adv(t);
@@ -451,9 +451,9 @@ static bool strip_digits(const char *s, size_t n, bool hex, struct strbuf *out)
 	bool prev_digit = false;
 	for (size_t i = 0; i < n; i++) {
 		int c = (unsigned char)s[i];
-		bool dig = hex ? (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-		                     (c >= 'A' && c <= 'F')
-		               : c >= '0' && c <= '9';
+		bool dig =
+		    hex ? (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+		        : c >= '0' && c <= '9';
 		if (c == '_') {
 			if (!prev_digit || i + 1 == n)
 				return false;
@@ -609,8 +609,7 @@ static bool datetime_shape(const char *s, size_t n)
 }
 
 /* The token started at tok; a date may go on after one space with its time. */
-static int parse_datetime(struct tp *t, const char *tok, struct srcloc loc,
-                          struct toml_value **ret)
+static int parse_datetime(struct tp *t, const char *tok, struct srcloc loc, struct toml_value **ret)
 {
 	if ((size_t)(t->p - tok) == 10 && tp_peek(t) == ' ' && tp_peek_at(t, 1) >= '0' &&
 	    tp_peek_at(t, 1) <= '9' && tp_peek_at(t, 3) == ':') {
@@ -646,11 +645,13 @@ static int parse_scalar_word(struct tp *t, struct toml_value **ret)
 		return parse_datetime(t, tok, loc, ret);
 	bool is_float = false;
 	for (size_t i = 0; i < n; i++)
-		if (tok[i] == '.' || tok[i] == 'n' || ((tok[i] == 'e' || tok[i] == 'E') &&
-		                                       !(n > 1 && tok[0] == '0' && tok[1] == 'x')))
+		if (tok[i] == '.' || tok[i] == 'n' ||
+		    ((tok[i] == 'e' || tok[i] == 'E') &&
+		     !(n > 1 && tok[0] == '0' && tok[1] == 'x')))
 			is_float = true;
 	if (!strchr("+-0123456789in", tok[0]))
-		return err_at(t->err, loc, "invalid value '%.*s' (strings need quotes)", (int)n, tok);
+		return err_at(t->err, loc, "invalid value '%.*s' (strings need quotes)", (int)n,
+		              tok);
 	if (is_float)
 		return parse_float(t, tok, n, loc, ret);
 	return parse_int(t, tok, n, loc, ret);
@@ -685,8 +686,7 @@ static int parse_array(struct tp *t, struct toml_value **ret)
 	return 0;
 }
 
-static int set_dotted(struct tp *t, struct toml_value *table, struct dkey *k,
-                      struct toml_value *v);
+static int set_dotted(struct tp *t, struct toml_value *table, struct dkey *k, struct toml_value *v);
 
 static int parse_inline_table(struct tp *t, struct toml_value **ret)
 {
@@ -783,8 +783,7 @@ static struct toml_value *descend(struct tp *t, struct toml_value *table, const 
 	return v;
 }
 
-static int set_dotted(struct tp *t, struct toml_value *table, struct dkey *k,
-                      struct toml_value *v)
+static int set_dotted(struct tp *t, struct toml_value *table, struct dkey *k, struct toml_value *v)
 {
 	for (size_t i = 0; i + 1 < k->n; i++) {
 		table = descend(t, table, k->part[i], k->loc[i], k->full, true);
@@ -814,8 +813,9 @@ static int parse_header(struct tp *t, struct toml_value *root, struct toml_value
 	if (parse_key(t, &k) < 0)
 		return -1;
 	if (tp_peek(t) != ']' || (aot && tp_peek_at(t, 1) != ']'))
-		return tp_fail(t, aot ? "expected ']]' after table name '%s'"
-		                      : "expected ']' after table name '%s'",
+		return tp_fail(t,
+		               aot ? "expected ']]' after table name '%s'"
+		                   : "expected ']' after table name '%s'",
 		               k.full);
 	tp_adv(t);
 	if (aot)
@@ -835,8 +835,8 @@ static int parse_header(struct tp *t, struct toml_value *root, struct toml_value
 			v->loc = hloc;
 			table_add(table, last, k.loc[k.n - 1], v);
 		} else if (v->type != TOML_ARRAY || !v->aot) {
-			return err_at(t->err, hloc, "'%s' is already defined, not an array of tables",
-			              k.full);
+			return err_at(t->err, hloc,
+			              "'%s' is already defined, not an array of tables", k.full);
 		}
 		struct toml_value *nt = toml_new(TOML_TABLE);
 		nt->defined = true;
@@ -880,8 +880,8 @@ int toml_parse(const char *path, const char *text, size_t len, struct toml_doc *
                struct err *err)
 {
 	char *owned_path = xstrdup(path);
-	struct tp t = {.path = owned_path, .p = text, .end = text + len, .line = 1, .col = 1,
-	               .err = err};
+	struct tp t = {
+	    .path = owned_path, .p = text, .end = text + len, .line = 1, .col = 1, .err = err};
 	struct toml_value *root = toml_new(TOML_TABLE);
 	root->defined = true;
 	struct toml_value *cur = root;

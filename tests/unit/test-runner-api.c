@@ -60,9 +60,9 @@ static void start_server(const char *const *extra)
 	    xasprintf("%s/tests/servers/gitlab-coordinator.py", src ? src : ".");
 	snprintf(srv.dir, sizeof(srv.dir), "/tmp/runnel-coord-XXXXXX");
 	assert_non_null(mkdtemp(srv.dir));
-	const char *argv[32] = {"python3", script, "--state-dir", srv.dir, "--runner-token",
-	                        RUNNER_TOKEN, "--registration-token", REG_TOKEN,
-	                        "--long-poll", "30", "--update-interval", "1"};
+	const char *argv[32] = {"python3",        script,       "--state-dir",          srv.dir,
+	                        "--runner-token", RUNNER_TOKEN, "--registration-token", REG_TOKEN,
+	                        "--long-poll",    "30",         "--update-interval",    "1"};
 	size_t n = 12;
 	for (size_t i = 0; extra && extra[i] && n < 31; i++)
 		argv[n++] = extra[i];
@@ -90,8 +90,11 @@ static void start_server(const char *const *extra)
 static json_t *control(const char *method, const char *what, const char *body)
 {
 	_cleanup_free_ char *url = xasprintf("%s_control/%s", srv.url, what);
-	struct rhttp_req rq = {.method = method, .url = url, .user_agent = "test",
-	                       .content_type = body ? "application/json" : NULL, .body = body,
+	struct rhttp_req rq = {.method = method,
+	                       .url = url,
+	                       .user_agent = "test",
+	                       .content_type = body ? "application/json" : NULL,
+	                       .body = body,
 	                       .body_len = body ? strlen(body) : 0};
 	struct rhttp_resp r;
 	rhttp_resp_init(&r);
@@ -123,8 +126,11 @@ static const char *const job_json = "{\"id\": 1, \"token\": \"x\", \"job_info\":
 
 static struct runner_api *new_api(long poll_timeout)
 {
-	struct runner_api_opts o = {.url = srv.url, .system_id = "s_0123456789ab",
-	                            .version = "1.0", .revision = "abc", .executor = "docker",
+	struct runner_api_opts o = {.url = srv.url,
+	                            .system_id = "s_0123456789ab",
+	                            .version = "1.0",
+	                            .revision = "abc",
+	                            .executor = "docker",
 	                            .poll_timeout_s = poll_timeout};
 	return runner_api_new(&o);
 }
@@ -162,9 +168,12 @@ static void test_verify_register_unregister(void **state)
 	assert_null(strstr(err.msg, "wrong-secret"));
 	err_release(&err);
 
-	struct runner_register rg = {.registration_token = REG_TOKEN, .description = "ci-1",
-	                             .tag_list = "docker,linux", .run_untagged = true,
-	                             .locked = false, .access_level = "ref_protected",
+	struct runner_register rg = {.registration_token = REG_TOKEN,
+	                             .description = "ci-1",
+	                             .tag_list = "docker,linux",
+	                             .run_untagged = true,
+	                             .locked = false,
+	                             .access_level = "ref_protected",
 	                             .maximum_timeout = 3600};
 	assert_int_equal(runner_api_register(a, &rg, &ti, &err), 0);
 	assert_int_equal(strlen(ti.token), 20);
@@ -338,10 +347,13 @@ static void test_trace_and_finish(void **state)
 		}
 	}
 	json_decref(control("POST", "fault?name=finish-202&n=2", NULL));
-	struct runner_job_update fin = {.state = "failed", .failure_reason = "script_failure",
-	                                .exit_code = 3, .has_exit_code = true,
+	struct runner_job_update fin = {.state = "failed",
+	                                .failure_reason = "script_failure",
+	                                .exit_code = 3,
+	                                .has_exit_code = true,
 	                                .crc32 = runner_crc32(0, all.buf, all.len),
-	                                .bytesize = (long long)all.len, .has_output = true};
+	                                .bytesize = (long long)all.len,
+	                                .has_output = true};
 	assert_int_equal(runner_api_finish(a, id, tok, &fin, 5, &err), 0);
 	json_t *st = control("GET", "state", NULL);
 	json_t *job = json_array_get(json_object_get(st, "jobs"), 0);

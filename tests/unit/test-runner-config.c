@@ -19,44 +19,43 @@
 #include "util/xalloc.h"
 
 /* A file as gitlab-runner 17 writes it, with keys runnel does not act on. */
-static const char *const real_file =
-    "concurrent = 4\n"
-    "check_interval = 0\n"
-    "connection_max_age = \"15m0s\"\n"
-    "shutdown_timeout = 0\n"
-    "\n"
-    "[session_server]\n"
-    "  session_timeout = 1800\n"
-    "\n"
-    "[[runners]]\n"
-    "  name = \"host-a\"\n"
-    "  url = \"https://gitlab.example.com\"\n"
-    "  id = 85\n"
-    "  token = \"glrt-abcdefghijklmnopqrst\"\n"
-    "  token_obtained_at = 2024-05-16T09:17:08Z\n"
-    "  token_expires_at = 0001-01-01T00:00:00Z\n"
-    "  executor = \"docker\"\n"
-    "  environment = [\"DOCKER_DRIVER=overlay2\"]\n"
-    "  output_limit = 8192\n"
-    "  [runners.cache]\n"
-    "    MaxUploadedArchiveSize = 0\n"
-    "  [runners.docker]\n"
-    "    tls_verify = false\n"
-    "    image = \"docker:24\"\n"
-    "    privileged = true\n"
-    "    disable_cache = false\n"
-    "    volumes = [\"/certs/client\", \"/cache\"]\n"
-    "    shm_size = 0\n"
-    "    network_mtu = 1400\n"
-    "    pull_policy = \"if-not-present\"\n"
-    "\n"
-    "[[runners]]\n"
-    "  name = \"host-b\"\n"
-    "  url = \"https://gitlab.example.com\"\n"
-    "  token = \"glrt-second\"\n"
-    "  executor = \"shell\"\n"
-    "  limit = 2\n"
-    "  clone_url = \"https://mirror\"\n";
+static const char *const real_file = "concurrent = 4\n"
+                                     "check_interval = 0\n"
+                                     "connection_max_age = \"15m0s\"\n"
+                                     "shutdown_timeout = 0\n"
+                                     "\n"
+                                     "[session_server]\n"
+                                     "  session_timeout = 1800\n"
+                                     "\n"
+                                     "[[runners]]\n"
+                                     "  name = \"host-a\"\n"
+                                     "  url = \"https://gitlab.example.com\"\n"
+                                     "  id = 85\n"
+                                     "  token = \"glrt-abcdefghijklmnopqrst\"\n"
+                                     "  token_obtained_at = 2024-05-16T09:17:08Z\n"
+                                     "  token_expires_at = 0001-01-01T00:00:00Z\n"
+                                     "  executor = \"docker\"\n"
+                                     "  environment = [\"DOCKER_DRIVER=overlay2\"]\n"
+                                     "  output_limit = 8192\n"
+                                     "  [runners.cache]\n"
+                                     "    MaxUploadedArchiveSize = 0\n"
+                                     "  [runners.docker]\n"
+                                     "    tls_verify = false\n"
+                                     "    image = \"docker:24\"\n"
+                                     "    privileged = true\n"
+                                     "    disable_cache = false\n"
+                                     "    volumes = [\"/certs/client\", \"/cache\"]\n"
+                                     "    shm_size = 0\n"
+                                     "    network_mtu = 1400\n"
+                                     "    pull_policy = \"if-not-present\"\n"
+                                     "\n"
+                                     "[[runners]]\n"
+                                     "  name = \"host-b\"\n"
+                                     "  url = \"https://gitlab.example.com\"\n"
+                                     "  token = \"glrt-second\"\n"
+                                     "  executor = \"shell\"\n"
+                                     "  limit = 2\n"
+                                     "  clone_url = \"https://mirror\"\n";
 
 static void test_real_file(void **state)
 {
@@ -108,7 +107,8 @@ static void test_errors(void **state)
 {
 	(void)state;
 	expect_error("concurrent = \"4\"\n", 1, 14, "'concurrent' must be an integer");
-	expect_error("[[runners]]\n  limit = true\n", 2, 11, "'runners[0].limit' must be an integer");
+	expect_error("[[runners]]\n  limit = true\n", 2, 11,
+	             "'runners[0].limit' must be an integer");
 	expect_error("[[runners]]\n  executor = \"kubernetes\"\n", 2, 14,
 	             "executor 'kubernetes' is not supported");
 	expect_error("[[runners]]\n[runners.docker]\nvolumes = [1]\n", 3, 11,
@@ -128,8 +128,11 @@ static void test_register_unregister(void **state)
 	struct err err = ERR_INIT;
 	assert_int_equal(runner_config_load(&c, path, true, &err), 0);
 	assert_false(c.exists);
-	struct runner_new r = {.name = "one", .url = "http://127.0.0.1:1", .token = "glrt-1",
-	                       .executor = "docker", .docker_image = "alpine:3",
+	struct runner_new r = {.name = "one",
+	                       .url = "http://127.0.0.1:1",
+	                       .token = "glrt-1",
+	                       .executor = "docker",
+	                       .docker_image = "alpine:3",
 	                       .token_obtained_at = "2026-12-04T20:00:00Z"};
 	assert_int_equal(runner_config_add(&c, &r, &err), 0);
 	r.name = "two";

@@ -217,9 +217,12 @@ static void test_edit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_scalars),    cmocka_unit_test(test_multiline_strings),
-	    cmocka_unit_test(test_arrays_and_inline), cmocka_unit_test(test_tables),
-	    cmocka_unit_test(test_errors),     cmocka_unit_test(test_write_roundtrip),
+	    cmocka_unit_test(test_scalars),
+	    cmocka_unit_test(test_multiline_strings),
+	    cmocka_unit_test(test_arrays_and_inline),
+	    cmocka_unit_test(test_tables),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_write_roundtrip),
 	    cmocka_unit_test(test_edit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
