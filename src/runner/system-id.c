@@ -1,6 +1,7 @@
-/* system-id: see system-id.h. The derivation follows gitlab-runner's state file
- * (commands/internal/configfile/system_id_state.go), so a host switching from gitlab-runner to
- * runnel keeps the identity GitLab already lists when .runner_system_id is gone. */
+/* system-id: see system-id.h. The derivation is meant to follow gitlab-runner's state file
+ * (commands/internal/configfile/system_id_state.go and its machine-id helper), so a host
+ * switching from gitlab-runner keeps the identity GitLab lists even when .runner_system_id is
+ * gone; an existing .runner_system_id (gitlab-runner's own file) is always used first. */
 #include "runner/system-id.h"
 
 #include <assert.h>
