@@ -418,7 +418,7 @@ def main():
         STATE["next_runner_id"] += 1
     STATE["registration"] = ARGS.registration_token
     for path in ARGS.job:
-        with open(path) as f:
+        with open(path) as f, LOCK:
             add_job(json.load(f))
     for spec in ARGS.fault:
         name, _, n = spec.partition("=")

@@ -396,6 +396,49 @@ static void test_revoked_job_token(void **state)
 	runner_api_free(a);
 }
 
+/* A payload `runnel payload JOB --unmask` built from a real project goes through the queue: the
+ * server gives it GitLab's id and job token, the client gets it back and the payload parser
+ * reads the same job. */
+static void test_real_payload_queue(void **state)
+{
+	(void)state;
+	const char *bin = getenv("RUNNEL_BIN");
+	if (!bin || access(bin, X_OK) != 0 || system("command -v git >/dev/null") != 0)
+		skip();
+	char proj[] = "/tmp/runnel-payload-XXXXXX";
+	assert_non_null(mkdtemp(proj));
+	_cleanup_free_ char *cmd = xasprintf(
+	    "cd '%s' && printf 'build:\\n  image: alpine:3\\n  before_script: [echo before]\\n"
+	    "  script: [echo hi]\\n' >.gitlab-ci.yml && git init -q && git add . && "
+	    "git -c user.email=t@e.st -c user.name=t commit -qm i && "
+	    "'%s' payload build --unmask >job.json",
+	    proj, bin);
+	assert_int_equal(system(cmd), 0);
+	_cleanup_free_ char *job_file = xasprintf("%s/job.json", proj);
+	const char *extra[] = {"--job", job_file, NULL};
+	start_server(extra);
+	struct runner_api *a = new_api(0);
+	struct err err = ERR_INIT;
+	char *last = NULL, *job = NULL;
+	assert_int_equal(runner_api_request_job(a, RUNNER_TOKEN, &last, &job, &err),
+	                 RUNNER_REQUEST_JOB);
+	struct payload *pl = payload_from_json(job, strlen(job), &err);
+	if (!pl)
+		fail_msg("%s", err.msg);
+	assert_int_equal(pl->id, 1000);
+	assert_string_equal(pl->job_info.name, "build");
+	assert_string_equal(pl->image.name, "alpine:3");
+	assert_string_equal(pl->steps[0].name, "script");
+	assert_int_equal(pl->steps[0].script.n, 2);
+	assert_string_equal(pl->steps[0].script.v[1], "echo hi");
+	payload_free(pl);
+	free(job);
+	free(last);
+	runner_api_free(a);
+	_cleanup_free_ char *rm = xasprintf("rm -rf '%s'", proj);
+	assert_int_equal(system(rm), 0);
+}
+
 static void test_helpers(void **state)
 {
 	(void)state;
@@ -454,6 +497,7 @@ int main(void)
 	    cmocka_unit_test(test_request_faults),
 	    cmocka_unit_test(test_trace_and_finish),
 	    cmocka_unit_test(test_revoked_job_token),
+	    cmocka_unit_test(test_real_payload_queue),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
