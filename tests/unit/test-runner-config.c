@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exec/settings.h"
+#include "runner/config-settings.h"
 #include "runner/config.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -179,12 +181,41 @@ static void test_register_unregister(void **state)
 	rmdir(dir);
 }
 
+/* [runners.docker] reaches the executors' runner settings as gitlab-runner applies it. */
+static void test_apply_settings(void **state)
+{
+	(void)state;
+	struct runner_config c;
+	runner_config_init(&c);
+	struct err err = ERR_INIT;
+	assert_int_equal(runner_config_parse(&c, "config.toml", real_file, strlen(real_file), &err),
+	                 0);
+	struct runner_settings s;
+	runner_settings_init(&s);
+	strvec_push(&s.volumes, "/from-settings-yml");
+	runner_entry_apply_settings(&c.runners[0], &s);
+	assert_string_equal(s.default_image, "docker:24");
+	assert_true(s.privileged);
+	assert_int_equal(s.services_privileged, -1);
+	assert_int_equal(s.volumes.n, 2);
+	assert_string_equal(s.volumes.v[0], "/certs/client");
+	assert_string_equal(s.pull_policy, "if-not-present");
+	assert_string_equal(s.environment.v[0], "DOCKER_DRIVER=overlay2");
+	assert_int_equal(s.wait_for_services_timeout, 30);
+	/* a runner without [runners.docker] leaves the settings as they were */
+	runner_entry_apply_settings(&c.runners[1], &s);
+	assert_string_equal(s.default_image, "docker:24");
+	runner_settings_release(&s);
+	runner_config_release(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_real_file),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_register_unregister),
+	    cmocka_unit_test(test_apply_settings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
