@@ -427,6 +427,38 @@ int runner_api_trace(struct runner_api *a, long long job_id, const char *job_tok
 	return 0;
 }
 
+int runner_api_trace_flush(struct runner_api *a, long long job_id, const char *job_token,
+                           const char *buf, size_t len, long long *offset,
+                           struct runner_job_reply *ret, struct err *err)
+{
+	int mismatches = 0;
+	memset(ret, 0, sizeof(*ret));
+	ret->status = 202;
+	while (*offset < (long long)len) {
+		size_t n = len - (size_t)*offset;
+		if (n > MAX_TRACE_PATCH)
+			n = MAX_TRACE_PATCH;
+		if (runner_api_trace(a, job_id, job_token, *offset, buf + *offset, n, ret, err) < 0)
+			return -1;
+		if (ret->status == 202) {
+			*offset += (long long)n;
+			mismatches = 0;
+			continue;
+		}
+		if (ret->status != 416)
+			return 0;
+		/* GitLab holds a different amount than we sent: continue from its size */
+		if (++mismatches > 3 || ret->remote_size < 0 || ret->remote_size > (long long)len)
+			return err_set(
+			    err, ERR_ENV,
+			    "PATCH %s/jobs/%lld/trace: HTTP 416 with Range '0-%lld' for a "
+			    "trace of %zu bytes",
+			    a->base, job_id, ret->remote_size, len);
+		*offset = ret->remote_size;
+	}
+	return 0;
+}
+
 static json_t *update_body(const struct runner_api *a, const char *job_token,
                            const struct runner_job_update *u)
 {

@@ -99,6 +99,15 @@ int runner_api_trace(struct runner_api *a, long long job_id, const char *job_tok
                      long long offset, const char *data, size_t len, struct runner_job_reply *ret,
                      struct err *err);
 
+/* Sends what GitLab does not hold yet of the trace buf[0..len): from *offset in patches of at
+ * most 1 MiB, advancing *offset with each 202. A 416 moves *offset to the size GitLab reports
+ * (when it lies within buf) and sends again from there, at most 3 times in a row. Returns 0
+ * with *ret the last answer (status 202 when everything was appended; 403/404 tell the
+ * caller to stop), or -1 on a transport failure or a 416 that cannot be recovered (err set). */
+int runner_api_trace_flush(struct runner_api *a, long long job_id, const char *job_token,
+                           const char *buf, size_t len, long long *offset,
+                           struct runner_job_reply *ret, struct err *err);
+
 struct runner_job_update {
 	const char *state;          /* "running", "pending", "success", "failed" */
 	const char *failure_reason; /* NULL unless failed */

@@ -316,7 +316,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(400, {"message": "400 Bad request"})
             size = len(job["trace"])
             hdrs = self.job_headers(job)
-            if take_fault("trace-416") and size > 0:
+            if size > 0 and take_fault("trace-416"):
                 # the server lost the last bytes it stored: the runner must resend from Range
                 job["trace"] = job["trace"][: size // 2]
                 size = len(job["trace"])

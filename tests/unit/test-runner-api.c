@@ -331,21 +331,19 @@ static void test_trace_and_finish(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		strbuf_addstr(&all, chunks[i]);
 		/* send everything GitLab does not hold yet, as the trace sender will */
-		while (off < (long long)all.len) {
-			assert_int_equal(runner_api_trace(a, id, tok, off, all.buf + off,
-			                                  all.len - (size_t)off, &rep, &err),
-			                 0);
-			if (rep.status == 416) {
-				assert_true(rep.remote_size >= 0 && rep.remote_size < off);
-				off = rep.remote_size;
-				continue;
-			}
-			assert_int_equal(rep.status, 202);
-			assert_int_equal(rep.remote_size, (long long)all.len);
-			assert_int_equal(rep.update_interval_s, 1);
-			off = rep.remote_size;
-		}
+		assert_int_equal(
+		    runner_api_trace_flush(a, id, tok, all.buf, all.len, &off, &rep, &err), 0);
+		assert_int_equal(rep.status, 202);
+		assert_int_equal(off, (long long)all.len);
+		assert_int_equal(rep.remote_size, (long long)all.len);
+		assert_int_equal(rep.update_interval_s, 1);
 	}
+	/* the 416 really happened: GitLab was sent some bytes twice */
+	_cleanup_free_ char *log_path = xasprintf("%s/requests.log", srv.dir);
+	struct strbuf log = STRBUF_INIT;
+	assert_int_equal(fs_read_file(log_path, 0, 1u << 24, &log), 0);
+	assert_non_null(strstr(log.buf, "\"status\": 416"));
+	strbuf_release(&log);
 	json_decref(control("POST", "fault?name=finish-202&n=2", NULL));
 	struct runner_job_update fin = {.state = "failed",
 	                                .failure_reason = "script_failure",
