@@ -304,7 +304,8 @@ class Handler(BaseHTTPRequestHandler):
             if not self.job_token_ok(job):
                 return self.reply(403, {"message": "403 Forbidden"})
             if job["status"] not in ("running", "canceling"):
-                return self.reply(403, {"message": "403 Forbidden - Job is not running"})
+                return self.reply(403, {"message": "403 Forbidden - Job is not running"},
+                                  self.job_headers(job))
             cr = self.headers.get("Content-Range")
             if cr is None:
                 problem("PATCH trace without Content-Range")

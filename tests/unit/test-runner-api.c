@@ -375,6 +375,35 @@ static void test_trace_and_finish(void **state)
 	runner_api_free(a);
 }
 
+/* 409 on accept (another manager took the job) and a cancel GitLab announces in Job-Status. */
+static void test_accept_conflict_and_cancel(void **state)
+{
+	(void)state;
+	struct runner_api *a = new_api(0);
+	struct err err = ERR_INIT;
+	_cleanup_free_ char *tok = NULL;
+	long long id = take_job(a, &tok);
+	json_decref(control("POST", "fault?name=accept-409", NULL));
+	struct runner_job_reply rep;
+	struct runner_job_update acc = {.state = "running"};
+	assert_int_equal(runner_api_update(a, id, tok, &acc, &rep, &err), 0);
+	assert_int_equal(rep.status, 409);
+	_cleanup_free_ char *cancel = xasprintf("cancel?id=%lld", id);
+	json_decref(control("POST", cancel, NULL));
+	assert_int_equal(runner_api_trace(a, id, tok, 0, "log\n", 4, &rep, &err), 0);
+	assert_int_equal(rep.status, 202);
+	assert_string_equal(rep.job_status, "canceling");
+	assert_int_equal(runner_api_update(a, id, tok, &acc, &rep, &err), 0);
+	assert_string_equal(rep.job_status, "canceling");
+	_cleanup_free_ char *canceled = xasprintf("cancel?id=%lld&status=canceled", id);
+	json_decref(control("POST", canceled, NULL));
+	assert_int_equal(runner_api_trace(a, id, tok, 4, "more", 4, &rep, &err), 0);
+	assert_int_equal(rep.status, 403);
+	assert_string_equal(rep.job_status, "canceled");
+	assert_no_problems();
+	runner_api_free(a);
+}
+
 static void test_revoked_job_token(void **state)
 {
 	(void)state;
@@ -494,6 +523,7 @@ int main(void)
 	    cmocka_unit_test(test_request_long_poll),
 	    cmocka_unit_test(test_request_faults),
 	    cmocka_unit_test(test_trace_and_finish),
+	    cmocka_unit_test(test_accept_conflict_and_cancel),
 	    cmocka_unit_test(test_revoked_job_token),
 	    cmocka_unit_test(test_real_payload_queue),
 	};
