@@ -1211,6 +1211,25 @@ static void test_only_except(void **state)
 	pipeline_free(p);
 }
 
+/* A refs entry `pattern@path` is split at its first `@` even when the pattern is a regex: the
+ * path is the project's full path compared literally, the regex applies to the ref alone. */
+static void test_only_refs_project_path(void **state)
+{
+	(void)state;
+	const char *y = "rx-here:\n  script: x\n  only: ['/^main$/@grp/proj']\n"
+			"rx-other:\n  script: x\n  only: ['/^main$/@grp/other']\n"
+			"rx-prefix:\n  script: x\n  only: ['/^main$/@grp/proj/sub']\n"
+			"name-here:\n  script: x\n  only: ['main@grp/proj']\n"
+			"ex-here:\n  script: x\n  except: ['/^ma/@grp/proj']\n"
+			"ex-other:\n  script: x\n  except: ['/^ma/@grp/other']\n";
+	struct err err = ERR_INIT;
+	struct pipeline *p = load_with(y, NULL, &err);
+	if (!p)
+		fail_msg("%s", err.msg);
+	assert_jobs(p, "rx-here@test | name-here@test | ex-other@test");
+	pipeline_free(p);
+}
+
 static void test_needs_on_excluded(void **state)
 {
 	(void)state;
@@ -1781,6 +1800,7 @@ int main(void)
 		cmocka_unit_test(test_rules_matrix),
 		cmocka_unit_test(test_changes_compare_to),
 		cmocka_unit_test(test_only_except),
+		cmocka_unit_test(test_only_refs_project_path),
 		cmocka_unit_test(test_needs_on_excluded),
 		cmocka_unit_test(test_seed_fixtures),
 		cmocka_unit_test(test_real_corpus),
