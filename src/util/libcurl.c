@@ -23,25 +23,28 @@ static char load_error[512]; /* why loading failed, set once */
 
 _Static_assert(sizeof(void *) == sizeof(api.easy_init), "function pointers fit in void *");
 
-#define SYM(n) { "curl_" #n, offsetof(struct lcurl_api, n) }
+#define SYM(n)                                                                                     \
+	{                                                                                          \
+		"curl_" #n, offsetof(struct lcurl_api, n)                                          \
+	}
 static const struct dl_sym syms[] = {
-	SYM(global_init),	  SYM(easy_init),	    SYM(easy_setopt),	   SYM(easy_perform),
-	SYM(easy_getinfo),	  SYM(easy_cleanup),	    SYM(easy_strerror),	   SYM(easy_send),
-	SYM(easy_recv),		  SYM(multi_init),	    SYM(multi_add_handle), SYM(multi_remove_handle),
-	SYM(multi_perform),	  SYM(multi_poll),	    SYM(multi_info_read),  SYM(multi_cleanup),
-	SYM(slist_append),	  SYM(slist_free_all),
+    SYM(global_init),   SYM(easy_init),      SYM(easy_setopt),      SYM(easy_perform),
+    SYM(easy_getinfo),  SYM(easy_cleanup),   SYM(easy_strerror),    SYM(easy_send),
+    SYM(easy_recv),     SYM(multi_init),     SYM(multi_add_handle), SYM(multi_remove_handle),
+    SYM(multi_perform), SYM(multi_poll),     SYM(multi_info_read),  SYM(multi_cleanup),
+    SYM(slist_append),  SYM(slist_free_all),
 };
 #undef SYM
 
 static void load_once(void)
 {
 	if (dl_load_table(DK_LIBCURL_SONAME, syms, sizeof(syms) / sizeof(syms[0]), &api,
-			  sizeof(api), load_error, sizeof(load_error)) < 0)
+	                  sizeof(api), load_error, sizeof(load_error)) < 0)
 		return;
 	CURLcode rc = api.global_init(CURL_GLOBAL_DEFAULT);
 	if (rc != CURLE_OK) {
 		snprintf(load_error, sizeof(load_error), "curl_global_init failed: %s",
-			 api.easy_strerror(rc));
+		         api.easy_strerror(rc));
 		return;
 	}
 	loaded = true;

@@ -24,7 +24,7 @@ struct lcurl_api {
 	CURLMcode (*multi_remove_handle)(CURLM *m, CURL *h);
 	CURLMcode (*multi_perform)(CURLM *m, int *running);
 	CURLMcode (*multi_poll)(CURLM *m, struct curl_waitfd *extra, unsigned n, int timeout_ms,
-				int *numfds);
+	                        int *numfds);
 	CURLMsg *(*multi_info_read)(CURLM *m, int *left);
 	CURLMcode (*multi_cleanup)(CURLM *m);
 	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
