@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 
 #include "model/expr.h"
+#include "model/include-source.h"
 #include "model/rules.h"
 #include "model/vars.h"
 #include "util/arena.h"
@@ -50,13 +51,35 @@ struct inc_base {
 };
 
 struct inc_file {
-	const char *path;        /* path to open */
+	const char *path;        /* path to open, or the URL of a fetched body */
+	const char *body;        /* fetched content (borrowed from the level's results), or NULL */
+	size_t len;
+	const char *warning;     /* said once about a fetched body (served from the cache), or NULL */
 	const char *shown;       /* as written by the user, for messages */
 	struct inc_base base;    /* where its own local includes resolve */
 };
 
+/* The network includes of one include: value, fetched together before its entries are resolved
+ * (GitLab also fetches one level's remote files in parallel). */
+struct inc_level {
+	const struct ynode **entries; /* the entry each request came from */
+	struct isrc_request *reqs;
+	struct isrc_result *res;
+	size_t n;
+};
+
 static int process_file(struct mload *L, const struct inc_file *f, const struct ynode *inputs,
 			struct srcloc at, unsigned depth, struct ynode **ret);
+
+void isrc_result_release(struct isrc_result *r)
+{
+	if (!r)
+		return;
+	free(r->body);
+	free(r->warning);
+	err_release(&r->err);
+	*r = (struct isrc_result){ 0 };
+}
 
 static const char *path_join(struct arena *a, const char *dir, const char *rel)
 {
@@ -614,18 +637,53 @@ static int offline_missing(struct mload *L, struct srcloc at, const char *what, 
 			   L->ctx->include_dir, layout);
 }
 
-static int resolve_remote(struct mload *L, const char *url, struct srcloc at, struct inc_file *f)
+/* Where `--include-dir` holds a remote include: DIR/remote/<host>/<path>, query dropped. */
+static const char *remote_layout(struct mload *L, const char *url)
 {
 	const char *p = strstr(url, "://");
 	p = p ? p + 3 : url;
 	size_t n = strcspn(p, "?#");
-	const char *layout = arena_printf(L->a, "remote/%.*s", (int)n, p);
+	return arena_printf(L->a, "remote/%.*s", (int)n, p);
+}
+
+/* The include dir's copy of a remote include, or NULL. */
+static const char *remote_in_include_dir(struct mload *L, const char *url)
+{
+	if (!L->ctx->include_dir)
+		return NULL;
+	const char *path = path_join(L->a, L->ctx->include_dir, remote_layout(L, url));
+	return file_exists(path) ? path : NULL;
+}
+
+/* What the include source answered for entry e, or NULL when it was not asked. */
+static struct isrc_result *level_result(const struct inc_level *lvl, const struct ynode *e)
+{
+	for (size_t i = 0; lvl && i < lvl->n; i++)
+		if (lvl->entries[i] == e)
+			return &lvl->res[i];
+	return NULL;
+}
+
+static int resolve_remote(struct mload *L, const char *url, struct srcloc at,
+			  struct isrc_result *fetched, struct inc_file *f)
+{
 	f->shown = url;
 	f->base = (struct inc_base){ L->ctx->project_dir, true };
-	if (!L->ctx->include_dir || !file_exists(f->path = path_join(L->a, L->ctx->include_dir,
-								      layout)))
-		return offline_missing(L, at, "remote", url, layout);
-	return 0;
+	if ((f->path = remote_in_include_dir(L, url)))
+		return 0;
+	if (fetched && fetched->body) {
+		f->path = url;
+		f->body = fetched->body;
+		f->len = fetched->len;
+		f->warning = fetched->warning;
+		return 0;
+	}
+	if (fetched && err_is_set(&fetched->err)) {
+		int rc = mload_error(L, at, "%s", fetched->err.msg);
+		err_release(&fetched->err);
+		return rc;
+	}
+	return offline_missing(L, at, "remote", url, remote_layout(L, url));
 }
 
 static int resolve_project(struct mload *L, const char *proj, const char *file, const char *ref,
@@ -826,7 +884,7 @@ static bool looks_like_url(const char *s)
 
 /* Resolves one include entry into files (0..n with wildcards or project file lists). */
 static int resolve_entry(struct mload *L, const struct ynode *e, const struct inc_base *base,
-			 struct inc_file **ret, size_t *ret_n)
+			 const struct inc_level *lvl, struct inc_file **ret, size_t *ret_n)
 {
 	enum inc_kind kind = INC_LOCAL;
 	const struct ynode *locn = e;
@@ -849,7 +907,7 @@ static int resolve_entry(struct mload *L, const struct ynode *e, const struct in
 	case INC_LOCAL:
 		return resolve_local(L, val, locn->loc, base, ret, ret_n);
 	case INC_REMOTE:
-		return resolve_remote(L, val, locn->loc, f);
+		return resolve_remote(L, val, locn->loc, level_result(lvl, e), f);
 	case INC_TEMPLATE:
 		return resolve_template(L, val, locn->loc, f);
 	case INC_COMPONENT:
@@ -877,43 +935,110 @@ static int resolve_entry(struct mload *L, const struct ynode *e, const struct in
 	return 0;
 }
 
-/* Resolves and merges every entry of an include: value, in order. */
-static int process_includes(struct mload *L, const struct ynode *inc, const struct inc_base *base,
-			    unsigned depth, struct ynode **acc)
+/* The URL of a remote include entry (`remote:` or a bare URL string), expanded, or NULL. */
+static const char *entry_remote_url(struct mload *L, const struct ynode *e)
 {
-	size_t n = mnode_is_seq(inc) ? inc->n : 1;
-	int rc = 0;
+	if (mnode_is_map(e)) {
+		const struct ynode *r = ynode_get(e, "remote");
+		return r && !ynode_entry(e, "local") && !ynode_entry(e, "project") &&
+				       !ynode_entry(e, "template") && !ynode_entry(e, "component")
+			       ? expand_path(L, r)
+			       : NULL;
+	}
+	const char *s = mnode_is_str(e) ? expand_path(L, e) : NULL;
+	return s && looks_like_url(s) ? s : NULL;
+}
+
+/* Asks the include source for every remote entry of this level that passes its rules and is
+ * not under --include-dir, all in one call (the source fetches them concurrently). */
+static void level_fetch(struct mload *L, const struct ynode *const *entries, const bool *pass,
+			size_t n, struct inc_level *lvl)
+{
+	*lvl = (struct inc_level){ 0 };
+	if (!L->ctx->includes)
+		return;
+	lvl->entries = arena_alloc(L->a, sizeof(*lvl->entries) * n);
+	lvl->reqs = arena_alloc(L->a, sizeof(*lvl->reqs) * n);
 	for (size_t i = 0; i < n; i++) {
-		const struct ynode *e = mnode_is_seq(inc) ? inc->items[i] : inc;
-		bool pass = true;
-		if (e->kind == YNODE_MAP && include_rules_pass(L, ynode_get(e, "rules"), &pass) < 0)
-			return -1;
-		if (!pass)
+		const char *url = pass[i] ? entry_remote_url(L, entries[i]) : NULL;
+		if (!url || remote_in_include_dir(L, url))
 			continue;
-		struct inc_file *files = NULL;
-		size_t nf = 0;
-		if (resolve_entry(L, e, base, &files, &nf) < 0) {
+		lvl->entries[lvl->n] = entries[i];
+		lvl->reqs[lvl->n] = (struct isrc_request){
+			.kind = ISRC_REMOTE,
+			.location = url,
+			.integrity = ynode_str(ynode_get(entries[i], "integrity")),
+		};
+		lvl->n++;
+	}
+	if (!lvl->n)
+		return;
+	lvl->res = xcalloc(lvl->n, sizeof(*lvl->res));
+	L->ctx->includes->fetch(L->ctx->includes->data, lvl->reqs, lvl->n, lvl->res);
+}
+
+static void level_release(struct inc_level *lvl)
+{
+	for (size_t i = 0; lvl->res && i < lvl->n; i++)
+		isrc_result_release(&lvl->res[i]);
+	free(lvl->res);
+	*lvl = (struct inc_level){ 0 };
+}
+
+/* Resolves one entry and merges its files into *acc. */
+static int include_entry(struct mload *L, const struct ynode *e, const struct inc_base *base,
+			 const struct inc_level *lvl, unsigned depth, struct ynode **acc)
+{
+	struct inc_file *files = NULL;
+	size_t nf = 0;
+	int rc = 0;
+	if (resolve_entry(L, e, base, lvl, &files, &nf) < 0)
+		return -1;
+	for (size_t k = 0; k < nf; k++) {
+		struct ynode *content;
+		if (++L->n_includes > MAX_INCLUDES)
+			return mload_error(L, e->loc, "Maximum of %d nested includes are allowed!",
+					   MAX_INCLUDES);
+		if (process_file(L, &files[k], ynode_get(e, "inputs"), e->loc, depth + 1,
+				 &content) < 0) {
 			if (mload_stop(L))
 				return -1;
 			rc = -1;
 			continue;
 		}
-		for (size_t k = 0; k < nf; k++) {
-			struct ynode *content;
-			if (++L->n_includes > MAX_INCLUDES)
-				return mload_error(L, e->loc,
-						   "Maximum of %d nested includes are allowed!",
-						   MAX_INCLUDES);
-			if (process_file(L, &files[k], ynode_get(e, "inputs"), e->loc, depth + 1,
-					 &content) < 0) {
-				if (mload_stop(L))
-					return -1;
-				rc = -1;
-				continue;
-			}
-			*acc = ynode_deep_merge(L->a, *acc, content);
-		}
+		*acc = ynode_deep_merge(L->a, *acc, content);
 	}
+	return rc;
+}
+
+/* Resolves and merges every entry of an include: value, in order. The rules of every entry
+ * are evaluated first (they see only ctx->vars), so that the level's network includes are
+ * fetched together before anything is merged. */
+static int process_includes(struct mload *L, const struct ynode *inc, const struct inc_base *base,
+			    unsigned depth, struct ynode **acc)
+{
+	size_t n = mnode_is_seq(inc) ? inc->n : 1;
+	const struct ynode **entries = arena_alloc(L->a, sizeof(*entries) * n);
+	bool *pass = arena_alloc(L->a, sizeof(*pass) * n);
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *e = mnode_is_seq(inc) ? inc->items[i] : inc;
+		entries[i] = e;
+		pass[i] = true;
+		if (e->kind == YNODE_MAP &&
+		    include_rules_pass(L, ynode_get(e, "rules"), &pass[i]) < 0)
+			return -1;
+	}
+	struct inc_level lvl;
+	level_fetch(L, entries, pass, n, &lvl);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!pass[i] || include_entry(L, entries[i], base, &lvl, depth, acc) == 0)
+			continue;
+		rc = -1;
+		if (mload_stop(L) || L->n_includes > MAX_INCLUDES)
+			break;
+	}
+	level_release(&lvl);
 	return rc;
 }
 
@@ -926,7 +1051,8 @@ static int process_file(struct mload *L, const struct inc_file *f, const struct 
 	struct err e = ERR_INIT;
 	struct yload_opts yo = YLOAD_OPTS_INIT;
 	const char *path = mload_intern(f->path);
-	struct ydoc *doc = ydoc_load_file(path, &yo, &e);
+	struct ydoc *doc = f->body ? ydoc_load_mem(path, f->body, f->len, &yo, &e)
+				   : ydoc_load_file(path, &yo, &e);
 	if (!doc) {
 		/* file-level failures (size limit) carry no position: name the file at least */
 		if (!e.loc.file && e.kind == ERR_CONFIG)
@@ -934,6 +1060,8 @@ static int process_file(struct mload *L, const struct inc_file *f, const struct 
 		return mload_take_err(L, &e);
 	}
 	mload_keep_doc(L, doc);
+	if (f->warning)
+		diag_list_add(&doc->warnings, at, 1, "%s", f->warning);
 	/* The main file is parsed: from here on the context is read (ctx->vars by inputs'
 	 * expand_vars, include paths and include:rules; the repository's files by wildcards).
 	 * The caller's git ran meanwhile. Idempotent for the included files. */
