@@ -29,13 +29,13 @@ struct isrc_request {
 
 /* What the source answered for one request: a body, or an error. */
 struct isrc_result {
-	char *body;     /* owned (malloc, NUL-terminated), NULL on failure */
+	char *body; /* owned (malloc, NUL-terminated), NULL on failure */
 	size_t len;
-	char *warning;  /* owned or NULL: said once, e.g. served from the cache without network */
-	struct err err; /* set when body is NULL: the message says which URL was tried and why;
-			 * the model shows it at the include entry (file:line:col) */
+	char *warning;    /* owned or NULL: said once, e.g. served from the cache without network */
+	struct err err;   /* set when body is NULL: the message says which URL was tried and why;
+	                   * the model shows it at the include entry (file:line:col) */
 	bool unsupported; /* neither body nor err: the source does not fetch this kind (yet);
-			   * the model gives its offline `--include-dir` message */
+	                   * the model gives its offline `--include-dir` message */
 };
 
 /* Releases a result's heap parts (NULL-safe) and zeroes it. */
@@ -46,6 +46,6 @@ struct include_source {
 	 * caller): each gets a body, an error or `unsupported`. Called from the loading
 	 * thread only; it may block up to its own time limit. */
 	void (*fetch)(void *data, const struct isrc_request *reqs, size_t n,
-		      struct isrc_result *res);
+	              struct isrc_result *res);
 	void *data;
 };

@@ -1,0 +1,172 @@
+/* Tests for fetch/: remote: URL and component: address parsing (fetch/addr.c), the cache
+ * (fetch/cache.c) and the integrity check. Network behaviour is tested end to end against a
+ * real HTTPS server (tests/e2e/t700-include-remote.sh). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fetch/addr.h"
+#include "util/err.h"
+
+/* ---- URLs ---- */
+
+static void check_url(const char *s, const char *scheme, const char *host, int port,
+                      const char *path, const char *query)
+{
+	struct fetch_url u;
+	struct err err = ERR_INIT;
+	if (fetch_url_parse(s, &u, &err) < 0)
+		fail_msg("%s: %s", s, err.msg);
+	assert_string_equal(u.scheme, scheme);
+	assert_string_equal(u.host, host);
+	assert_int_equal(u.port, port);
+	assert_string_equal(u.path, path);
+	if (query)
+		assert_string_equal(u.query, query);
+	else
+		assert_null(u.query);
+	fetch_url_release(&u);
+}
+
+static void check_bad_url(const char *s, const char *why)
+{
+	struct fetch_url u;
+	struct err err = ERR_INIT;
+	assert_int_equal(fetch_url_parse(s, &u, &err), -1);
+	assert_int_equal(err.kind, ERR_CONFIG);
+	if (!strstr(err.msg, why))
+		fail_msg("'%s': got '%s', want '%s'", s, err.msg, why);
+	err_release(&err);
+}
+
+static void test_url_forms(void **state)
+{
+	(void)state;
+	check_url("https://gitlab.com/a/b.yml", "https", "gitlab.com", 443, "/a/b.yml", NULL);
+	check_url("HTTP://Example.ORG:8080/x.yml?ref=main#frag", "http", "example.org", 8080,
+	          "/x.yml", "ref=main");
+	check_url("https://127.0.0.1:4443", "https", "127.0.0.1", 4443, "/", NULL);
+	check_url("https://[::1]:4443/ci.yml", "https", "::1", 4443, "/ci.yml", NULL);
+	check_url("https://h/p?", "https", "h", 443, "/p", "");
+	struct fetch_url u;
+	struct err err = ERR_INIT;
+	assert_int_equal(fetch_url_parse("https://user:secret@h.example/ci.yml", &u, &err), 0);
+	assert_true(u.userinfo);
+	assert_string_equal(u.host, "h.example");
+	fetch_url_release(&u);
+	assert_int_equal(fetch_url_parse("https://h.example/ci.yml", &u, &err), 0);
+	assert_false(u.userinfo);
+	assert_false(u.explicit_port);
+	fetch_url_release(&u);
+}
+
+static void test_url_bad(void **state)
+{
+	(void)state;
+	check_bad_url("gitlab.com/a.yml", "no scheme");
+	check_bad_url("ftp://h/a.yml", "only http and https");
+	check_bad_url("file:///etc/passwd", "only http and https");
+	check_bad_url("https:///a.yml", "no host");
+	check_bad_url("https://h:0/a.yml", "bad port");
+	check_bad_url("https://h:65536/a.yml", "bad port");
+	check_bad_url("https://h:80x/a.yml", "bad port");
+	check_bad_url("https://h:/a.yml", "bad port");
+	check_bad_url("https://[::1/a.yml", "bad IPv6");
+	check_bad_url("https://[zz]/a.yml", "bad IPv6");
+	check_bad_url("https://[::1]x/a.yml", "bad IPv6");
+	check_bad_url("https://h/a b.yml", "whitespace");
+	check_bad_url("https://h/a\x01.yml", "control");
+	check_bad_url("https://h!/a.yml", "bad one");
+}
+
+/* ---- component addresses ---- */
+
+static void check_comp(const char *s, const char *host, const char *project, const char *name,
+                       const char *version, enum fetch_version_kind kind)
+{
+	struct fetch_component c;
+	struct err err = ERR_INIT;
+	if (fetch_component_parse(s, &c, &err) < 0)
+		fail_msg("%s: %s", s, err.msg);
+	assert_string_equal(c.host, host);
+	assert_string_equal(c.project, project);
+	assert_string_equal(c.name, name);
+	assert_string_equal(c.version, version);
+	assert_int_equal(c.kind, kind);
+	fetch_component_release(&c);
+}
+
+static void test_component_forms(void **state)
+{
+	(void)state;
+	check_comp("gitlab.com/components/opentofu/full-pipeline@0.10.0", "gitlab.com",
+	           "components/opentofu", "full-pipeline", "0.10.0", FETCH_VER_SEMVER);
+	check_comp("gitlab.example.com:8443/g/sub/p/lint@~latest", "gitlab.example.com:8443",
+	           "g/sub/p", "lint", "~latest", FETCH_VER_LATEST);
+	check_comp("h/g/p/c@1.2.3-rc1", "h", "g/p", "c", "1.2.3-rc1", FETCH_VER_SEMVER);
+	check_comp("h/g/p/c@v1.0", "h", "g/p", "c", "v1.0", FETCH_VER_REF);
+	check_comp("h/g/p/c@main", "h", "g/p", "c", "main", FETCH_VER_REF);
+	check_comp("h/g/p/c@feature/x", "h", "g/p", "c", "feature/x", FETCH_VER_REF);
+	check_comp("h/g/c@0123456789abcdef0123456789abcdef01234567", "h", "g", "c",
+	           "0123456789abcdef0123456789abcdef01234567", FETCH_VER_SHA);
+	/* a short hex string is a ref name (a tag or branch), not a SHA */
+	check_comp("h/g/c@abc1234", "h", "g", "c", "abc1234", FETCH_VER_REF);
+	struct fetch_component c;
+	struct err err = ERR_INIT;
+	assert_int_equal(fetch_component_parse("h/g/p/c@1", &c, &err), 0);
+	assert_int_equal(c.kind, FETCH_VER_MAJOR);
+	assert_int_equal(c.major, 1);
+	fetch_component_release(&c);
+	assert_int_equal(fetch_component_parse("h/g/p/c@12.34", &c, &err), 0);
+	assert_int_equal(c.kind, FETCH_VER_MINOR);
+	assert_int_equal(c.major, 12);
+	assert_int_equal(c.minor, 34);
+	fetch_component_release(&c);
+	/* the last `@` separates the version: an `@` before it is in the path */
+	assert_int_equal(fetch_component_parse("h/g@x/c@1", &c, &err), -1);
+	assert_non_null(strstr(err.msg, "should be host/path/name@version"));
+	err_release(&err);
+}
+
+static void test_component_bad(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+	    "gitlab.com/c@1",  /* no project */
+	    "gitlab.com/g/c",  /* no version */
+	    "gitlab.com/g/c@", /* empty version */
+	    "/g/c@1",          /* no host */
+	    "h/g/@1",          /* no name */
+	    "h//g/c@1",        /* empty segment */
+	    "h/g/c@1 2",       /* whitespace */
+	    "h/g/c@..",        /* not a ref */
+	    "h/g/c@~1",        /* not ~latest */
+	    "h/g/c@a..b",      "h/g/c@x/",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct fetch_component c;
+		struct err err = ERR_INIT;
+		if (fetch_component_parse(bad[i], &c, &err) == 0)
+			fail_msg("'%s' parsed", bad[i]);
+		assert_int_equal(err.kind, ERR_CONFIG);
+		assert_non_null(strstr(err.msg, bad[i]));
+		err_release(&err);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_url_forms),
+	    cmocka_unit_test(test_url_bad),
+	    cmocka_unit_test(test_component_forms),
+	    cmocka_unit_test(test_component_bad),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
