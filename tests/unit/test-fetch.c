@@ -11,8 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "fetch/addr.h"
+#include "fetch/cache.h"
+#include "util/cleanup.h"
 #include "util/err.h"
+#include "util/fsutil.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
 
 /* ---- URLs ---- */
 
@@ -160,6 +169,72 @@ static void test_component_bad(void **state)
 	}
 }
 
+/* ---- integrity and cache ---- */
+
+static void test_integrity(void **state)
+{
+	(void)state;
+	char out[52];
+	/* `printf hello | openssl dgst -sha256 -binary | base64` */
+	fetch_integrity_of("hello", 5, out);
+	assert_string_equal(out, "sha256-LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=");
+	fetch_integrity_of("", 0, out);
+	assert_string_equal(out, "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+	assert_true(fetch_integrity_valid("sha256-LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="));
+	assert_false(fetch_integrity_valid("sha256-LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ"));
+	assert_false(fetch_integrity_valid("sha512-LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="));
+	assert_false(fetch_integrity_valid("sha256-LPJNul+wow4m6Dsqxbnin!sWHlwfp0JecwQzYpOLmCQ="));
+	assert_false(fetch_integrity_valid("LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="));
+}
+
+static void test_cache(void **state)
+{
+	(void)state;
+	char tmpl[] = "/tmp/runnel-test-fetch.XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	struct fetch_url u;
+	struct err err = ERR_INIT;
+	assert_int_equal(fetch_url_parse("https://h.example:8443/ci.yml", &u, &err), 0);
+	_cleanup_free_ char *p1 =
+	    fetch_cache_remote_path(tmpl, &u, "https://h.example:8443/ci.yml", NULL);
+	_cleanup_free_ char *p2 =
+	    fetch_cache_remote_path(tmpl, &u, "https://h.example:8443/ci.yml",
+	                            "sha256-LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=");
+	fetch_url_release(&u);
+	/* per host and port; pinned and unpinned references are different entries */
+	_cleanup_free_ char *dir = xasprintf("%s/remote/h.example_8443/", tmpl);
+	assert_memory_equal(p1, dir, strlen(dir));
+	assert_string_not_equal(p1, p2);
+	struct strbuf sb = STRBUF_INIT;
+	time_t mt = 0;
+	assert_false(fetch_cache_get(p1, 100, &sb, &mt));
+	assert_int_equal(fetch_cache_put(p1, "a: 1\n", 5, &err), 0);
+	assert_true(fetch_cache_get(p1, 100, &sb, &mt));
+	assert_string_equal(sb.buf, "a: 1\n");
+	assert_true(mt > 0);
+	/* no temporary file is left next to it */
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%ld", p1, (long)getpid());
+	assert_int_equal(access(tmp, F_OK), -1);
+	strbuf_release(&sb);
+	assert_int_equal(fs_rmtree(tmpl, &err), 0);
+}
+
+static void test_cache_root(void **state)
+{
+	(void)state;
+	setenv("XDG_CACHE_HOME", "/x/cache", 1);
+	_cleanup_free_ char *a = fetch_cache_root();
+	assert_string_equal(a, "/x/cache/runnel/includes");
+	/* a relative XDG_CACHE_HOME is ignored, as the XDG specification says */
+	setenv("XDG_CACHE_HOME", "rel", 1);
+	setenv("HOME", "/home/u", 1);
+	_cleanup_free_ char *b = fetch_cache_root();
+	assert_string_equal(b, "/home/u/.cache/runnel/includes");
+	unsetenv("XDG_CACHE_HOME");
+	unsetenv("HOME");
+	assert_null(fetch_cache_root());
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +242,9 @@ int main(void)
 	    cmocka_unit_test(test_url_bad),
 	    cmocka_unit_test(test_component_forms),
 	    cmocka_unit_test(test_component_bad),
+	    cmocka_unit_test(test_integrity),
+	    cmocka_unit_test(test_cache),
+	    cmocka_unit_test(test_cache_root),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""A real HTTP(S) server for the network-include tests, run as its own process on 127.0.0.1.
+
+    include-server.py --root DIR [--cert PEM --key PEM] --port-file FILE --log FILE
+
+Serves the files under DIR, and these paths for the failure cases:
+  /redirect/N/PATH   302 to /redirect/N-1/PATH ... /redirect/0/PATH -> 302 to /PATH
+  /loop              302 to /loop, for ever
+  /to?url=URL        302 to URL (another host: tests check no credential follows)
+  /hang              accepts the request and never answers
+  /drip              answers 200 with a long Content-Length, then one byte per second
+  /huge              answers 200 and streams zeros without end
+  /status/CODE       answers CODE with a short body
+Anything else missing is a 404. Every request is logged to FILE as one JSON line (method,
+path, host and all headers) so a test can assert what was (not) sent. The chosen port is
+written to --port-file once the socket listens. Python 3 standard library only.
+"""
+import argparse
+import json
+import os
+import ssl
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+LOG_LOCK = threading.Lock()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    root = "."
+    log_path = None
+
+    def log_message(self, fmt, *args):  # quiet: the JSON log is the record
+        pass
+
+    def record(self):
+        entry = {"method": self.command, "path": self.path,
+                 "headers": {k: v for k, v in self.headers.items()}}
+        with LOG_LOCK, open(self.log_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
+
+    def send_small(self, code, body=b"", headers=None):
+        self.send_response(code)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        self.record()
+        url = urlsplit(self.path)
+        path = url.path
+        if path.startswith("/redirect/"):
+            rest = path[len("/redirect/"):]
+            n, _, target = rest.partition("/")
+            n = int(n) if n.isdigit() else 0
+            loc = "/" + target if n == 0 else "/redirect/%d/%s" % (n - 1, target)
+            return self.send_small(302, b"", {"Location": loc})
+        if path == "/loop":
+            return self.send_small(302, b"", {"Location": "/loop"})
+        if path == "/to":
+            target = parse_qs(url.query).get("url", ["/"])[0]
+            return self.send_small(302, b"", {"Location": target})
+        if path == "/hang":
+            time.sleep(3600)
+            return None
+        if path == "/drip":
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            for _ in range(100000):
+                self.wfile.write(b"#")
+                self.wfile.flush()
+                time.sleep(1)
+            return None
+        if path == "/huge":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk = b"#" * 65536
+            try:
+                while True:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+                return None
+        if path.startswith("/status/"):
+            code = int(path[len("/status/"):] or 500)
+            return self.send_small(code, b"status\n")
+        full = os.path.realpath(os.path.join(self.root, path.lstrip("/")))
+        if not full.startswith(os.path.realpath(self.root) + os.sep) or not os.path.isfile(full):
+            return self.send_small(404, b"404 Not Found\n")
+        with open(full, "rb") as f:
+            body = f.read()
+        return self.send_small(200, body, {"Content-Type": "text/plain"})
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--port", type=int, default=0)
+    a = ap.parse_args()
+    Handler.root = a.root
+    Handler.log_path = a.log
+    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    srv.daemon_threads = True
+    if a.cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.cert, a.key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    tmp = a.port_file + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write("%d\n" % srv.server_address[1])
+    os.rename(tmp, a.port_file)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
