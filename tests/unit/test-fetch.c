@@ -238,12 +238,9 @@ static void test_cache_root(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_url_forms),
-	    cmocka_unit_test(test_url_bad),
-	    cmocka_unit_test(test_component_forms),
-	    cmocka_unit_test(test_component_bad),
-	    cmocka_unit_test(test_integrity),
-	    cmocka_unit_test(test_cache),
+	    cmocka_unit_test(test_url_forms),       cmocka_unit_test(test_url_bad),
+	    cmocka_unit_test(test_component_forms), cmocka_unit_test(test_component_bad),
+	    cmocka_unit_test(test_integrity),       cmocka_unit_test(test_cache),
 	    cmocka_unit_test(test_cache_root),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
