@@ -1,6 +1,6 @@
 /* The options every verb shares (-f, -C, --variable, --variables-file, --branch, --tag,
- * --source, --include-dir, --refresh-includes), option tables that also produce --help, and the pipeline
- * context built from them and from git (vcs/). Precedence of variables, lowest first:
+ * --source, --include-dir, --refresh-includes), option tables that also produce --help, and the
+ * pipeline context built from them and from git (vcs/). Precedence of variables, lowest first:
  * predefined < --variables-file < --variable. In pctx.vars the predefined variables are
  * public_ (var_list_set_kv) and the user's are not: the model reads public_ to put user
  * (pipeline) variables above the YAML variables, and they never reach service containers. */
