@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """A real HTTP(S) server for the network-include tests, run as its own process on 127.0.0.1.
 
-    include-server.py --root DIR [--cert PEM --key PEM] --port-file FILE --log FILE
+    include-server.py --root DIR [--vhosts] [--cert PEM --key PEM] --port-file FILE --log FILE
 
-Serves the files under DIR, and these paths for the failure cases:
+Serves the files under DIR (with --vhosts: under DIR/<host of the Host header>/, the layout of
+runnel's --include-dir remote/ folder), and these paths for the failure cases:
   /redirect/N/PATH   302 to /redirect/N-1/PATH ... /redirect/0/PATH -> 302 to /PATH
   /loop              302 to /loop, for ever
   /to?url=URL        302 to URL (another host: tests check no credential follows)
@@ -31,6 +32,7 @@ LOG_LOCK = threading.Lock()
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     root = "."
+    vhosts = False
     log_path = None
 
     def log_message(self, fmt, *args):  # quiet: the JSON log is the record
@@ -90,8 +92,12 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/status/"):
             code = int(path[len("/status/"):] or 500)
             return self.send_small(code, b"status\n")
-        full = os.path.realpath(os.path.join(self.root, path.lstrip("/")))
-        if not full.startswith(os.path.realpath(self.root) + os.sep) or not os.path.isfile(full):
+        base = os.path.realpath(self.root)
+        if self.vhosts:
+            host = self.headers.get("Host", "").rsplit(":", 1)[0].strip("[]")
+            base = os.path.realpath(os.path.join(base, host.replace("/", "_") or "_"))
+        full = os.path.realpath(os.path.join(base, path.lstrip("/")))
+        if not full.startswith(base + os.sep) or not os.path.isfile(full):
             return self.send_small(404, b"404 Not Found\n")
         with open(full, "rb") as f:
             body = f.read()
@@ -101,6 +107,7 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
+    ap.add_argument("--vhosts", action="store_true")
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--port-file", required=True)
@@ -108,6 +115,7 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     a = ap.parse_args()
     Handler.root = a.root
+    Handler.vhosts = a.vhosts
     Handler.log_path = a.log
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True

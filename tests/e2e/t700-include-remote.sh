@@ -1,0 +1,287 @@
+#!/bin/sh
+# remote: includes over real HTTPS: a test CA made here with openssl, the include server
+# (tests/servers/include-server.py) and an HTTPS proxy (tests/servers/connect-proxy.py) as
+# their own processes on 127.0.0.1. No container engine needed.
+#
+# - a real-world corpus configuration (GNOME/librsvg, whose remote: URLs name
+#   gitlab.gnome.org and gitlab.freedesktop.org) gives the same `runnel list` and `config` as
+#   with --include-dir: the proxy tunnels every CONNECT to the local server, whose certificate
+#   names those hosts, so nothing leaves the machine (and https_proxy is honoured)
+# - no token is ever sent to a remote: URL, not even after a redirect to another host
+# - the cache: used without network, a warning with its age once the TTL is over,
+#   --refresh-includes, nothing cached on failure
+# - integrity mismatch, 404, a certificate from an unknown CA, a hanging server, a server
+#   dripping bytes, a huge answer, a redirect loop: each a configuration error at the include
+#   entry naming the URL and the reason
+set -u
+
+RUNNEL=${RUNNEL_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/build/src/runnel}
+SRC=${RUNNEL_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+T_FAILED=0
+N=0
+
+say() { printf '%s\n' "$*"; }
+for tool in python3 openssl git; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		say "1..0 # SKIP $tool not installed"
+		exit 77
+	fi
+done
+[ -x "$RUNNEL" ] || { say "Bail out! no runnel binary at $RUNNEL"; exit 1; }
+
+T=$(mktemp -d /tmp/runnel-t700.XXXXXX)
+PIDS=
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+pass() { N=$((N + 1)); say "ok $N - $1"; }
+fail() {
+	N=$((N + 1))
+	T_FAILED=$((T_FAILED + 1))
+	say "not ok $N - $1"
+	[ -f "$T/out" ] && sed 's/^/#   out: /' "$T/out"
+	[ -f "$T/err" ] && sed 's/^/#   err: /' "$T/err"
+}
+check() { # check DESC COMMAND...: passes when the command succeeds
+	desc=$1
+	shift
+	if "$@"; then pass "$desc"; else fail "$desc"; fi
+}
+has() { grep -Fq -- "$1" "$2"; }
+hasnt() { ! grep -Fq -- "$1" "$2"; }
+
+# ---- the test CA and certificates ----
+cd "$T" || exit 1
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
+	-subj /CN=runnel-t700-ca 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:gitlab.gnome.org,DNS:gitlab.freedesktop.org\n' \
+	>san.cnf
+openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 \
+	-extfile san.cnf 2>/dev/null
+# a certificate for the right name, from a CA nobody trusts
+openssl req -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.pem -days 2 \
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+[ -s srv.pem ] && [ -s rogue.pem ] || { say "Bail out! openssl could not make certificates"; exit 1; }
+
+# wait_port FILE: the server writes its port once it listens (readiness, not a time limit)
+wait_port() {
+	i=0
+	while [ ! -s "$1" ] && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -s "$1" ] || { say "Bail out! a test server did not start"; exit 1; }
+	cat "$1"
+}
+
+# start_server NAME ARGS...: include-server.py with its own port file and request log
+start_server() {
+	name=$1
+	shift
+	python3 "$SRC/tests/servers/include-server.py" --port-file "$T/$name.port" \
+		--log "$T/$name.log" "$@" 2>"$T/$name.stderr" &
+	PIDS="$PIDS $!"
+	eval "${name}_pid=$!"
+	wait_port "$T/$name.port" >/dev/null
+}
+
+mkdir -p www/127.0.0.1/ci www/localhost/ci
+cp -r "$SRC/tests/fixtures/real-includes/GNOME__librsvg/remote/." www/
+printf 'remote-job:\n  script: echo one\n' >www/127.0.0.1/ci/a.yml
+printf 'other-host-job:\n  script: echo other\n' >www/localhost/ci/a.yml
+start_server srv --root "$T/www" --vhosts --cert "$T/srv.pem" --key "$T/srv.key"
+start_server rogue --root "$T/www" --vhosts --cert "$T/rogue.pem" --key "$T/rogue.key"
+P=$(cat srv.port)
+RP=$(cat rogue.port)
+python3 "$SRC/tests/servers/connect-proxy.py" --to "$P" --port-file "$T/proxy.port" \
+	--log "$T/proxy.log" 2>"$T/proxy.stderr" &
+proxy_pid=$!
+PIDS="$PIDS $proxy_pid"
+PROXY=http://127.0.0.1:$(wait_port "$T/proxy.port")
+
+unset no_proxy NO_PROXY http_proxy HTTPS_PROXY ALL_PROXY all_proxy CURL_CA_BUNDLE SSL_CERT_DIR \
+	RUNNEL_INCLUDE_TIMEOUT 2>/dev/null
+export XDG_CACHE_HOME="$T/cache" SSL_CERT_FILE="$T/ca.pem" NO_COLOR=1
+# tokens in the environment must never reach a remote: URL
+export GITLAB_TOKEN=glpat-t700-secret-token CI_JOB_TOKEN=t700-job-secret-token
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+
+# r [VAR=VALUE...] DIR ARGS...: runnel in DIR with those variables set (values without
+# spaces); stdout in $T/out, stderr in $T/err, status in $RC
+r() {
+	envs=
+	while :; do
+		case $1 in
+		*=*) envs="$envs $1" && shift ;;
+		*) break ;;
+		esac
+	done
+	dir=$1
+	shift
+	# shellcheck disable=SC2086 # envs are words on purpose
+	(cd "$dir" && env $envs "$RUNNEL" "$@") >"$T/out" 2>"$T/err"
+	RC=$?
+}
+
+repo() { # repo DIR: a committed git repository of what DIR holds
+	(cd "$1" && git init -q && git add -A &&
+		git -c user.email=t@e.st -c user.name=t commit -qm init) >/dev/null 2>&1
+}
+
+# ---- the corpus configuration: network = --include-dir ----
+cp -r /work/shared/corpus/real/GNOME__librsvg rsvg 2>/dev/null ||
+	cp -r "$SRC/../shared/corpus/real/GNOME__librsvg" rsvg 2>/dev/null
+if [ -f rsvg/.gitlab-ci.yml ]; then
+	repo rsvg
+	full=$SRC/tests/fixtures/real-includes/GNOME__librsvg
+	mkdir -p partial
+	# the project/component stand-ins only: the remote: files come from the network
+	cp -r "$full/project" "$full/component" partial/
+	V="--variable CI_SERVER_FQDN=gitlab.com"
+	for verb in list config; do
+		r rsvg "$verb" --include-dir "$full" $V
+		cp "$T/out" "$T/want-$verb"
+		[ $RC = 0 ] || fail "corpus $verb with --include-dir"
+		r https_proxy=$PROXY rsvg "$verb" --include-dir "$T/partial" $V
+		check "corpus $verb over the network = with --include-dir" \
+			cmp -s "$T/out" "$T/want-$verb"
+		check "corpus $verb: no warning or error" test ! -s "$T/err" -a $RC = 0
+	done
+	check "the proxy was asked for gitlab.gnome.org" \
+		has '"CONNECT gitlab.gnome.org:443 HTTP/1.1"' proxy.log
+	check "the proxy was asked for gitlab.freedesktop.org" \
+		has '"CONNECT gitlab.freedesktop.org:443 HTTP/1.1"' proxy.log
+	check "the server got the pinned file path" \
+		has '/Infrastructure/freedesktop-ci-templates/-/raw/a4eb2bbf65c482f024cae7ee178b8fe0cfef0537/templates/opensuse.yml' srv.log
+	# the cache is fresh: the same answer with the proxy gone, and no warning
+	kill "$proxy_pid"
+	wait "$proxy_pid" 2>/dev/null
+	n_before=$(wc -l <srv.log)
+	r https_proxy=$PROXY rsvg list --include-dir "$T/partial" $V
+	check "corpus from the cache without network" cmp -s "$T/out" "$T/want-list"
+	check "a fresh cache asks nobody" test "$(wc -l <srv.log)" = "$n_before" -a ! -s "$T/err"
+	# older than the TTL: fetched again, which fails, so the cache serves with a warning
+	find "$T/cache" -type f -exec touch -d '3 hours ago' {} +
+	r https_proxy=$PROXY rsvg list --include-dir "$T/partial" $V
+	check "stale cache without network: same jobs" cmp -s "$T/out" "$T/want-list"
+	check "stale cache: one warning per include naming its age" \
+		test "$(grep -c 'served from the cache, fetched 3 hours ago' "$T/err")" = 2
+	check "stale cache: the warning points at the include entry" \
+		has 'ci/container_builds.yml:5:5: warning: remote include' "$T/err"
+	check "stale cache: exit 0" test $RC = 0
+else
+	say "# corpus GNOME__librsvg not found: corpus cases skipped"
+fi
+
+# ---- a small project on 127.0.0.1 ----
+mkdir -p p
+inc() { # inc PATH [EXTRA-YAML]: the project includes https://127.0.0.1:$P/PATH
+	printf 'include:\n  - remote: https://127.0.0.1:%s/%s\n%slocal-job:\n  script: x\n' \
+		"$P" "$1" "${2:-}" >p/.gitlab-ci.yml
+}
+inc ci/a.yml
+repo p
+r p list
+check "remote: over https" has remote-job "$T/out"
+check "remote: exit 0, nothing on stderr" test $RC = 0 -a ! -s "$T/err"
+check "cached per host and port" test -d "$T/cache/runnel/includes/remote/127.0.0.1_$P"
+
+# within the TTL the cache answers; --refresh-includes fetches again
+printf 'remote-job-v2:\n  script: echo two\n' >www/127.0.0.1/ci/a.yml
+r p list
+check "within the TTL: the cached copy" has remote-job "$T/out"
+r p list --refresh-includes
+check "--refresh-includes: the new copy" has remote-job-v2 "$T/out"
+r p list
+check "the refreshed copy is cached" has remote-job-v2 "$T/out"
+
+# fails: rc 3, message at the include entry naming the URL and why, nothing cached
+n_cached() { find "$T/cache" -type f | wc -l; }
+expect_error() { # expect_error DESC TEXT
+	check "$1: exit 3" test $RC = 3
+	check "$1: the message" has "$2" "$T/err"
+	check "$1: at the include entry with a caret" \
+		has ".gitlab-ci.yml:2:13: error: Remote file \`" "$T/err"
+	check "$1: nothing cached" test "$(n_cached)" = "$cached"
+}
+cached=$(n_cached)
+
+good=$(openssl dgst -sha256 -binary www/127.0.0.1/ci/a.yml | openssl base64 -A)
+inc ci/a.yml "    integrity: sha256-$good
+"
+r p list --refresh-includes
+check "integrity that matches" has remote-job-v2 "$T/out"
+cached=$(n_cached)
+inc ci/a.yml "    integrity: sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=
+"
+r p list
+expect_error "integrity mismatch" "failed integrity check! (expected sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=, got sha256-$good)"
+
+inc ci/missing.yml
+r p list
+expect_error "404" "Remote file \`https://127.0.0.1:$P/ci/missing.yml\` could not be fetched because of HTTP code \`404\` error!"
+
+inc status/401
+r p list
+expect_error "401" "because of HTTP code \`401\` error!"
+
+printf 'include:\n  - remote: https://127.0.0.1:%s/ci/a.yml\n' "$RP" >p/.gitlab-ci.yml
+r p list
+expect_error "certificate from an unknown CA" "could not be fetched because of HTTP error! (SSL certificate problem"
+
+inc ci/a.yml
+r SSL_CERT_FILE= "CURL_CA_BUNDLE=$T/ca.pem" p list --refresh-includes
+check "CURL_CA_BUNDLE names the CA store" has remote-job-v2 "$T/out"
+r SSL_CERT_FILE= p list --refresh-includes
+check "the system store does not know the test CA" has "SSL certificate problem" "$T/err"
+
+export RUNNEL_INCLUDE_TIMEOUT=2
+inc hang
+r p list
+expect_error "hanging server" "could not be fetched because of a timeout error!"
+inc drip
+r p list
+expect_error "server dripping bytes" "could not be fetched because of a timeout error!"
+unset RUNNEL_INCLUDE_TIMEOUT
+
+inc huge
+r p list
+expect_error "huge answer" "(the answer is over 1048576 bytes)"
+
+inc loop
+r p list
+expect_error "redirect loop" "(more than 5 redirects)"
+
+inc redirect/3/ci/a.yml
+r p list
+check "3 redirects are followed" has remote-job-v2 "$T/out"
+
+inc "to?url=https://localhost:$P/ci/a.yml"
+r p list
+check "a redirect to another host is followed" has other-host-job "$T/out"
+
+inc ci/a.yml
+kill "$srv_pid"
+wait "$srv_pid" 2>/dev/null
+cached=$(n_cached)
+inc ci/never-fetched.yml
+r p list
+expect_error "server down, nothing cached" "could not be fetched because of a socket error! (Failed to connect to 127.0.0.1 port $P"
+
+# no credential of any kind reached the servers or the proxy
+for log in srv.log rogue.log proxy.log; do
+	[ -f "$log" ] || continue
+	check "$log: no token" hasnt secret-token "$log"
+	check "$log: no Authorization header" hasnt '"Authorization"' "$log"
+	check "$log: no PRIVATE-TOKEN or JOB-TOKEN header" sh -c "! grep -Eiq '\"(private|job)-token\"' $log"
+done
+check "the other host got a request" has '"Host": "localhost:' srv.log
+
+say "1..$N"
+[ "$T_FAILED" = 0 ]
