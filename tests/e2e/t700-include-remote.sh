@@ -201,6 +201,25 @@ check "--refresh-includes: the new copy" has remote-job-v2 "$T/out"
 r p list
 check "the refreshed copy is cached" has remote-job-v2 "$T/out"
 
+# one level's remote includes are fetched at the same time: the server answers them only
+# once both are open together
+printf 'barrier-a:\n  script: x\n' >www/127.0.0.1/ci/ba.yml
+printf 'barrier-b:\n  script: x\n' >www/127.0.0.1/ci/bb.yml
+printf 'include:\n  - remote: https://127.0.0.1:%s/barrier/2/ci/ba.yml\n  - https://127.0.0.1:%s/barrier/2/ci/bb.yml\n' \
+	"$P" "$P" >p/.gitlab-ci.yml
+r p list
+check "one level's includes are fetched concurrently" has barrier-b "$T/out"
+check "concurrent fetches keep the include order" \
+	test "$(sed -n 2p "$T/out" | cut -d' ' -f1)" = barrier-a
+
+# a fetched file is checked like a local one: the alias bomb stops at the node budget
+cp "$SRC/tests/fixtures/lint/robust-alias-bomb/.gitlab-ci.yml" www/127.0.0.1/ci/bomb.yml
+inc ci/bomb.yml
+r p list
+check "alias bomb: exit 3" test $RC = 3
+check "alias bomb: the error points into the fetched file under its URL" \
+	has "https://127.0.0.1:$P/ci/bomb.yml:6:36: error: the parsed YAML is too big" "$T/err"
+
 # fails: rc 3, message at the include entry naming the URL and why, nothing cached
 n_cached() { find "$T/cache" -type f | wc -l; }
 expect_error() { # expect_error DESC TEXT

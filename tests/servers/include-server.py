@@ -12,6 +12,9 @@ runnel's --include-dir remote/ folder), and these paths for the failure cases:
   /drip              answers 200 with a long Content-Length, then one byte per second
   /huge              answers 200 and streams zeros without end
   /status/CODE       answers CODE with a short body
+  /barrier/N/PATH    serves PATH only once N barrier requests are open at the same time (a
+                     client fetching them one after the other gets 503 after 20 s): proves
+                     concurrency without measuring time
 Anything else missing is a 404. Every request is logged to FILE as one JSON line (method,
 path, host and all headers) so a test can assert what was (not) sent. The chosen port is
 written to --port-file once the socket listens. Python 3 standard library only.
@@ -27,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 LOG_LOCK = threading.Lock()
+BARRIER = threading.Condition()
+BARRIER_OPEN = [0]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -62,6 +67,15 @@ class Handler(BaseHTTPRequestHandler):
             n = int(n) if n.isdigit() else 0
             loc = "/" + target if n == 0 else "/redirect/%d/%s" % (n - 1, target)
             return self.send_small(302, b"", {"Location": loc})
+        if path.startswith("/barrier/"):
+            n, _, target = path[len("/barrier/"):].partition("/")
+            with BARRIER:
+                BARRIER_OPEN[0] += 1
+                BARRIER.notify_all()
+                met = BARRIER.wait_for(lambda: BARRIER_OPEN[0] >= int(n), timeout=20)
+            if not met:
+                return self.send_small(503, b"barrier not met\n")
+            path = "/" + target
         if path == "/loop":
             return self.send_small(302, b"", {"Location": "/loop"})
         if path == "/to":
