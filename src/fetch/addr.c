@@ -203,7 +203,10 @@ int fetch_component_parse(const char *s, struct fetch_component *ret, struct err
 	struct fetch_component c = {0};
 	const char *atp = strrchr(s, '@');
 	const char *first = strchr(s, '/');
-	const char *last = atp ? memrchr(s, '/', (size_t)(atp - s)) : NULL;
+	const char *last = NULL; /* the last `/` before the version */
+	for (const char *p = s; atp && p < atp; p++)
+		if (*p == '/')
+			last = p;
 	if (strlen(s) > MAX_ADDR || has_bad_char(s) || !atp || !first || !last || first == last ||
 	    first == s || last + 1 == atp || !atp[1] || strstr(s, "//"))
 		return err_set(err, ERR_CONFIG,
