@@ -192,6 +192,16 @@ check "remote: over https" has remote-job "$T/out"
 check "remote: exit 0, nothing on stderr" test $RC = 0 -a ! -s "$T/err"
 check "cached per host and port" test -d "$T/cache/runnel/includes/remote/127.0.0.1_$P"
 
+# https_proxy is used for 127.0.0.1 too, unless no_proxy names it
+python3 "$SRC/tests/servers/connect-proxy.py" --to "$P" --port-file "$T/proxy2.port" \
+	--log "$T/proxy2.log" 2>"$T/proxy2.stderr" &
+PIDS="$PIDS $!"
+PROXY2=http://127.0.0.1:$(wait_port "$T/proxy2.port")
+r "https_proxy=$PROXY2" p list --refresh-includes
+check "https_proxy: fetched through the proxy" has "\"CONNECT 127.0.0.1:$P HTTP/1.1\"" proxy2.log
+r "https_proxy=$PROXY2" no_proxy=127.0.0.1 p list --refresh-includes
+check "no_proxy: fetched directly" test "$(grep -c CONNECT proxy2.log)" = 1 -a $RC = 0
+
 # within the TTL the cache answers; --refresh-includes fetches again
 printf 'remote-job-v2:\n  script: echo two\n' >www/127.0.0.1/ci/a.yml
 r p list
@@ -294,7 +304,7 @@ r p list
 expect_error "server down, nothing cached" "could not be fetched because of a socket error! (Failed to connect to 127.0.0.1 port $P"
 
 # no credential of any kind reached the servers or the proxy
-for log in srv.log rogue.log proxy.log; do
+for log in srv.log rogue.log proxy.log proxy2.log; do
 	[ -f "$log" ] || continue
 	check "$log: no token" hasnt secret-token "$log"
 	check "$log: no Authorization header" hasnt '"Authorization"' "$log"
