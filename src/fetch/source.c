@@ -20,7 +20,7 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
-#define MAX_BYTES (1024 * 1024) /* GitLab's limit on a CI file: checked again when parsed */
+#define MAX_BYTES ((size_t)1 << 20) /* GitLab's limit on a CI file: checked again when parsed */
 #define MAX_REDIRECTS 5L
 #define CONNECT_MS 10000L
 
