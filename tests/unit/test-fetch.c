@@ -17,6 +17,7 @@
 
 #include "fetch/addr.h"
 #include "fetch/cache.h"
+#include "fetch/version.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fsutil.h"
@@ -169,6 +170,66 @@ static void test_component_bad(void **state)
 	}
 }
 
+/* ---- component versions ---- */
+
+/* What `@version` resolves to among released (NULL when nothing matches). */
+static const char *resolve(const char *version, const char *const *released, size_t n)
+{
+	_cleanup_free_ char *addr = xasprintf("gitlab.com/g/p/c@%s", version);
+	struct fetch_component c;
+	struct err err = ERR_INIT;
+	if (fetch_component_parse(addr, &c, &err) < 0)
+		fail_msg("%s", err.msg);
+	long i = fetch_version_resolve(&c, released, n);
+	fetch_component_release(&c);
+	return i < 0 ? NULL : released[i];
+}
+
+static void test_version_resolve(void **state)
+{
+	(void)state;
+	/* GitLab's example, in release order: semantic order wins, not the release date */
+	static const char *const rel[] = {"1.0.0", "1.1.1", "2.1.0",     "1.1.0",  "1.2.0",
+	                                  "2.0.0", "2.0.1", "3.0.0-rc1", "v4.0.0", "main"};
+	size_t n = sizeof(rel) / sizeof(*rel);
+	assert_string_equal(resolve("~latest", rel, n), "2.1.0");
+	assert_string_equal(resolve("1", rel, n), "1.2.0");
+	assert_string_equal(resolve("1.1", rel, n), "1.1.1");
+	assert_string_equal(resolve("2.0", rel, n), "2.0.1");
+	/* a pre-release is never chosen by ~latest or a partial version */
+	assert_null(resolve("3", rel, n));
+	assert_null(resolve("3.0", rel, n));
+	/* tags that are not semantic versions are not versions */
+	assert_null(resolve("4", rel, n));
+	assert_null(resolve("9", rel, n));
+	assert_null(resolve("~latest", rel, 0));
+	static const char *const pre[] = {"8.0.0-pre", "7.1.0"};
+	assert_string_equal(resolve("~latest", pre, 2), "7.1.0");
+	/* 10 > 9 numerically */
+	static const char *const nums[] = {"1.9.0", "1.10.0", "1.2.0"};
+	assert_string_equal(resolve("1", nums, 3), "1.10.0");
+}
+
+static void test_semver_parse(void **state)
+{
+	(void)state;
+	struct fetch_semver v;
+	assert_int_equal(fetch_semver_parse("1.2.3", &v), 0);
+	assert_int_equal(v.major, 1);
+	assert_int_equal(v.minor, 2);
+	assert_int_equal(v.patch, 3);
+	assert_false(v.prerelease);
+	assert_int_equal(fetch_semver_parse("0.10.0-rc.1+build.5", &v), 0);
+	assert_true(v.prerelease);
+	assert_int_equal(fetch_semver_parse("1.2.3+b", &v), 0);
+	assert_false(v.prerelease);
+	static const char *const bad[] = {"1.2",    "v1.2.3", "01.2.3", "1.2.3-",    "1.2.3-a..b",
+	                                  "1.2.3+", "1.2.3 ", "1.2.x",  "1.2.3-a_b", ""};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		if (fetch_semver_parse(bad[i], &v) == 0)
+			fail_msg("'%s' parsed", bad[i]);
+}
+
 /* ---- integrity and cache ---- */
 
 static void test_integrity(void **state)
@@ -240,6 +301,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_url_forms),       cmocka_unit_test(test_url_bad),
 	    cmocka_unit_test(test_component_forms), cmocka_unit_test(test_component_bad),
+	    cmocka_unit_test(test_version_resolve), cmocka_unit_test(test_semver_parse),
 	    cmocka_unit_test(test_integrity),       cmocka_unit_test(test_cache),
 	    cmocka_unit_test(test_cache_root),
 	};
