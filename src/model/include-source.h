@@ -25,6 +25,8 @@ struct isrc_request {
 	const char *file;      /* project: the path in the project (no leading `/`); else NULL */
 	const char *ref;       /* project: the ref, NULL = the project's default branch */
 	const char *integrity; /* remote: `sha256-BASE64` to check, or NULL */
+	const char *server;    /* project, template, component: the pipeline's GitLab
+				* (CI_SERVER_URL), or NULL */
 };
 
 /* What the source answered for one request: a body, or an error. */

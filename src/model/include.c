@@ -48,6 +48,9 @@ enum inc_kind { INC_LOCAL, INC_REMOTE, INC_PROJECT, INC_TEMPLATE, INC_COMPONENT 
 struct inc_base {
 	const char *dir;    /* project folder (NULL/"" = current directory) */
 	bool main_project;  /* dir is ctx->project_dir: use mload_repo_files */
+	/* a project: file fetched through the include source: its local includes are that
+	 * project's files at that ref, asked for the same way (dir unused) */
+	const char *project, *ref;
 };
 
 struct inc_file {
@@ -63,6 +66,7 @@ struct inc_file {
  * (GitLab also fetches one level's remote files in parallel). */
 struct inc_level {
 	const struct ynode **entries; /* the entry each request came from */
+	size_t *files;                /* and which of its files (project: file lists) */
 	struct isrc_request *reqs;
 	struct isrc_result *res;
 	size_t n;
@@ -79,6 +83,35 @@ void isrc_result_release(struct isrc_result *r)
 	free(r->warning);
 	err_release(&r->err);
 	*r = (struct isrc_result){ 0 };
+}
+
+/* What the include source answered for file k of entry e, or NULL when it was not asked. */
+static struct isrc_result *level_result(const struct inc_level *lvl, const struct ynode *e,
+					size_t k)
+{
+	for (size_t i = 0; lvl && i < lvl->n; i++)
+		if (lvl->entries[i] == e && lvl->files[i] == k)
+			return &lvl->res[i];
+	return NULL;
+}
+
+/* Takes a fetched body into f, or records the source's error; 1 when neither (not asked,
+ * or a kind the source does not fetch). */
+static int take_fetched(struct mload *L, struct srcloc at, struct isrc_result *fetched,
+			struct inc_file *f)
+{
+	if (fetched && fetched->body) {
+		f->body = fetched->body;
+		f->len = fetched->len;
+		f->warning = fetched->warning;
+		return 0;
+	}
+	if (fetched && err_is_set(&fetched->err)) {
+		int rc = mload_error(L, at, "%s", fetched->err.msg);
+		err_release(&fetched->err);
+		return rc;
+	}
+	return 1;
 }
 
 static const char *path_join(struct arena *a, const char *dir, const char *rel)
@@ -580,13 +613,37 @@ static bool wildcard_match(const char *pat, const char *s)
 	return *s && *pat == *s && wildcard_match(pat + 1, s + 1);
 }
 
+/* A local include inside a project: file that came through the include source: that
+ * project's file at that ref, fetched with the level. */
+static int resolve_fetched_local(struct mload *L, const char *path, struct srcloc at,
+				 const struct inc_base *base, struct isrc_result *fetched,
+				 struct inc_file *f)
+{
+	if (strchr(path, '*'))
+		return mload_error(L, at,
+				   "local include '%s' in a file of project '%s': wildcards in "
+				   "fetched projects are not supported yet",
+				   path, base->project);
+	f->shown = arena_strdup(L->a, path);
+	f->path = arena_printf(L->a, "%s:%s", base->project, path);
+	f->base = *base;
+	int rc = take_fetched(L, at, fetched, f);
+	return rc <= 0 ? rc : mload_error(L, at, "Local file `%s` does not exist!", path);
+}
+
 static int resolve_local(struct mload *L, const char *path, struct srcloc at,
-			 const struct inc_base *base, struct inc_file **ret, size_t *ret_n)
+			 const struct inc_base *base, struct isrc_result *fetched,
+			 struct inc_file **ret, size_t *ret_n)
 {
 	while (*path == '/')
 		path++;
 	if (!has_yaml_ext(path))
 		return mload_error(L, at, "Included file `%s` does not have YAML extension!", path);
+	if (base->project) {
+		*ret = arena_alloc(L->a, sizeof(**ret));
+		*ret_n = 1;
+		return resolve_fetched_local(L, path, at, base, fetched, *ret);
+	}
 	if (!strchr(path, '*')) {
 		struct inc_file *f = arena_alloc(L->a, sizeof(*f));
 		f->path = path_join(L->a, base->dir, path);
@@ -655,39 +712,20 @@ static const char *remote_in_include_dir(struct mload *L, const char *url)
 	return file_exists(path) ? path : NULL;
 }
 
-/* What the include source answered for entry e, or NULL when it was not asked. */
-static struct isrc_result *level_result(const struct inc_level *lvl, const struct ynode *e)
-{
-	for (size_t i = 0; lvl && i < lvl->n; i++)
-		if (lvl->entries[i] == e)
-			return &lvl->res[i];
-	return NULL;
-}
-
 static int resolve_remote(struct mload *L, const char *url, struct srcloc at,
 			  struct isrc_result *fetched, struct inc_file *f)
 {
 	f->shown = url;
-	f->base = (struct inc_base){ L->ctx->project_dir, true };
+	f->base = (struct inc_base){ .dir = L->ctx->project_dir, .main_project = true };
 	if ((f->path = remote_in_include_dir(L, url)))
 		return 0;
-	if (fetched && fetched->body) {
-		f->path = url;
-		f->body = fetched->body;
-		f->len = fetched->len;
-		f->warning = fetched->warning;
-		return 0;
-	}
-	if (fetched && err_is_set(&fetched->err)) {
-		int rc = mload_error(L, at, "%s", fetched->err.msg);
-		err_release(&fetched->err);
-		return rc;
-	}
-	return offline_missing(L, at, "remote", url, remote_layout(L, url));
+	f->path = url;
+	int rc = take_fetched(L, at, fetched, f);
+	return rc <= 0 ? rc : offline_missing(L, at, "remote", url, remote_layout(L, url));
 }
 
 static int resolve_project(struct mload *L, const char *proj, const char *file, const char *ref,
-			   struct srcloc at, struct inc_file *f)
+			   struct srcloc at, struct isrc_result *fetched, struct inc_file *f)
 {
 	while (*file == '/')
 		file++;
@@ -700,10 +738,14 @@ static int resolve_project(struct mload *L, const char *proj, const char *file, 
 		return mload_error(L, at, "Included file `%s` does not have YAML extension!", file);
 	f->base.dir = L->ctx->include_dir ? path_join(L->a, L->ctx->include_dir, dir) : NULL;
 	f->base.main_project = false;
-	if (!L->ctx->include_dir ||
-	    !file_exists(f->path = path_join(L->a, L->ctx->include_dir, layout)))
-		return offline_missing(L, at, "project", f->shown, layout);
-	return 0;
+	if (L->ctx->include_dir &&
+	    file_exists(f->path = path_join(L->a, L->ctx->include_dir, layout)))
+		return 0;
+	/* fetched: its own local includes are files of that project at that ref */
+	f->path = f->shown;
+	f->base = (struct inc_base){ .project = arena_strdup(L->a, proj), .ref = ref };
+	int rc = take_fetched(L, at, fetched, f);
+	return rc <= 0 ? rc : offline_missing(L, at, "project", f->shown, layout);
 }
 
 static int resolve_template(struct mload *L, const char *name, struct srcloc at,
@@ -711,7 +753,7 @@ static int resolve_template(struct mload *L, const char *name, struct srcloc at,
 {
 	const char *layout = arena_printf(L->a, "template/%s", name);
 	f->shown = name;
-	f->base = (struct inc_base){ L->ctx->project_dir, true };
+	f->base = (struct inc_base){ .dir = L->ctx->project_dir, .main_project = true };
 	if (!L->ctx->include_dir ||
 	    !file_exists(f->path = path_join(L->a, L->ctx->include_dir, layout)))
 		return offline_missing(L, at, "template", name, layout);
@@ -905,9 +947,9 @@ static int resolve_entry(struct mload *L, const struct ynode *e, const struct in
 	*ret_n = 1;
 	switch (kind) {
 	case INC_LOCAL:
-		return resolve_local(L, val, locn->loc, base, ret, ret_n);
+		return resolve_local(L, val, locn->loc, base, level_result(lvl, e, 0), ret, ret_n);
 	case INC_REMOTE:
-		return resolve_remote(L, val, locn->loc, level_result(lvl, e), f);
+		return resolve_remote(L, val, locn->loc, level_result(lvl, e, 0), f);
 	case INC_TEMPLATE:
 		return resolve_template(L, val, locn->loc, f);
 	case INC_COMPONENT:
@@ -927,7 +969,7 @@ static int resolve_entry(struct mload *L, const struct ynode *e, const struct in
 		const char *fv = expand_path(L, fn);
 		if (!fv)
 			return mload_error(L, fn->loc, "include:file config should be a string");
-		if (resolve_project(L, val, fv, ref, fn->loc, &f[i]) < 0)
+		if (resolve_project(L, val, fv, ref, fn->loc, level_result(lvl, e, i), &f[i]) < 0)
 			return -1;
 	}
 	*ret = f;
@@ -949,27 +991,88 @@ static const char *entry_remote_url(struct mload *L, const struct ynode *e)
 	return s && looks_like_url(s) ? s : NULL;
 }
 
-/* Asks the include source for every remote entry of this level that passes its rules and is
+static void level_add(struct inc_level *lvl, const struct ynode *e, size_t k,
+		      struct isrc_request req)
+{
+	size_t n = lvl->n + 1;
+	lvl->entries = xrealloc(lvl->entries, n * sizeof(*lvl->entries));
+	lvl->files = xrealloc(lvl->files, n * sizeof(*lvl->files));
+	lvl->reqs = xrealloc(lvl->reqs, n * sizeof(*lvl->reqs));
+	lvl->entries[lvl->n] = e;
+	lvl->files[lvl->n] = k;
+	lvl->reqs[lvl->n] = req;
+	lvl->n = n;
+}
+
+/* The project: entry's files that --include-dir does not hold, as requests. */
+static void level_add_project(struct mload *L, struct inc_level *lvl, const struct ynode *e,
+			      const char *server)
+{
+	const char *proj = expand_path(L, ynode_get(e, "project"));
+	const struct ynode *files = ynode_get(e, "file");
+	const char *ref = expand_path(L, ynode_get(e, "ref"));
+	size_t nf = mnode_is_seq(files) ? files->n : 1;
+	for (size_t k = 0; proj && files && k < nf; k++) {
+		const char *fv = expand_path(L, mnode_is_seq(files) ? files->items[k] : files);
+		if (!fv || !has_yaml_ext(fv))
+			continue;
+		while (*fv == '/')
+			fv++;
+		while (*proj == '/')
+			proj++;
+		const char *layout = arena_printf(L->a, "project/%s/%s/%s", proj, ref ? ref : "HEAD",
+						  fv);
+		if (L->ctx->include_dir && file_exists(path_join(L->a, L->ctx->include_dir, layout)))
+			continue;
+		level_add(lvl, e, k,
+			  (struct isrc_request){ .kind = ISRC_PROJECT, .location = proj, .file = fv,
+						 .ref = ref, .server = server });
+	}
+}
+
+/* A local entry inside a fetched project file: that project's file at that ref. */
+static void level_add_fetched_local(struct mload *L, struct inc_level *lvl, const struct ynode *e,
+				    const struct inc_base *base, const char *server)
+{
+	const struct ynode *ln = mnode_is_map(e) ? ynode_get(e, "local") : e;
+	const char *path = mnode_is_str(ln) ? expand_path(L, ln) : NULL;
+	if (!path || looks_like_url(path) || strchr(path, '*') || !has_yaml_ext(path))
+		return;
+	while (*path == '/')
+		path++;
+	level_add(lvl, e, 0,
+		  (struct isrc_request){ .kind = ISRC_PROJECT, .location = base->project,
+					 .file = path, .ref = base->ref, .server = server });
+}
+
+/* Asks the include source for every network entry of this level that passes its rules and is
  * not under --include-dir, all in one call (the source fetches them concurrently). */
 static void level_fetch(struct mload *L, const struct ynode *const *entries, const bool *pass,
-			size_t n, struct inc_level *lvl)
+			size_t n, const struct inc_base *base, struct inc_level *lvl)
 {
 	*lvl = (struct inc_level){ 0 };
 	if (!L->ctx->includes)
 		return;
-	lvl->entries = arena_alloc(L->a, sizeof(*lvl->entries) * n);
-	lvl->reqs = arena_alloc(L->a, sizeof(*lvl->reqs) * n);
+	const char *server = var_list_value(&L->ctx->vars, "CI_SERVER_URL");
 	for (size_t i = 0; i < n; i++) {
-		const char *url = pass[i] ? entry_remote_url(L, entries[i]) : NULL;
-		if (!url || remote_in_include_dir(L, url))
+		const struct ynode *e = entries[i];
+		const char *url = pass[i] ? entry_remote_url(L, e) : NULL;
+		bool one_kind = mnode_is_map(e) && !ynode_entry(e, "remote") &&
+				!ynode_entry(e, "template") && !ynode_entry(e, "component");
+		if (!pass[i])
 			continue;
-		lvl->entries[lvl->n] = entries[i];
-		lvl->reqs[lvl->n] = (struct isrc_request){
-			.kind = ISRC_REMOTE,
-			.location = url,
-			.integrity = ynode_str(ynode_get(entries[i], "integrity")),
-		};
-		lvl->n++;
+		if (url && !remote_in_include_dir(L, url))
+			level_add(lvl, e, 0,
+				  (struct isrc_request){
+					  .kind = ISRC_REMOTE,
+					  .location = url,
+					  .integrity = ynode_str(ynode_get(e, "integrity")),
+				  });
+		else if (one_kind && ynode_entry(e, "project") && !ynode_entry(e, "local"))
+			level_add_project(L, lvl, e, server);
+		else if (base->project && !url && (!mnode_is_map(e) || (one_kind &&
+								      !ynode_entry(e, "project"))))
+			level_add_fetched_local(L, lvl, e, base, server);
 	}
 	if (!lvl->n)
 		return;
@@ -982,6 +1085,9 @@ static void level_release(struct inc_level *lvl)
 	for (size_t i = 0; lvl->res && i < lvl->n; i++)
 		isrc_result_release(&lvl->res[i]);
 	free(lvl->res);
+	free(lvl->entries);
+	free(lvl->files);
+	free(lvl->reqs);
 	*lvl = (struct inc_level){ 0 };
 }
 
@@ -1029,7 +1135,7 @@ static int process_includes(struct mload *L, const struct ynode *inc, const stru
 			return -1;
 	}
 	struct inc_level lvl;
-	level_fetch(L, entries, pass, n, &lvl);
+	level_fetch(L, entries, pass, n, base, &lvl);
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!pass[i] || include_entry(L, entries[i], base, &lvl, depth, acc) == 0)
@@ -1096,7 +1202,7 @@ int include_load_main(struct mload *L, const char *file, struct ynode **ret_root
 	struct inc_file f = {
 		.path = file,
 		.shown = file,
-		.base = { L->ctx->project_dir, true },
+		.base = { .dir = L->ctx->project_dir, .main_project = true },
 	};
 	struct srcloc at = { mload_intern(file), 1, 1 };
 	struct ynode *root;

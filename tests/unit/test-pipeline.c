@@ -685,15 +685,23 @@ static void canned_fetch(void *data, const struct isrc_request *reqs, size_t n,
 	if (cs->n_calls++)
 		strbuf_addstr(&cs->asked, " | ");
 	for (size_t i = 0; i < n; i++) {
-		strbuf_addf(&cs->asked, "%s%s", i ? " " : "", reqs[i].location);
+		/* project files as `group/project:file@ref` (ref empty: the default branch) */
+		_cleanup_free_ char *key =
+			reqs[i].kind == ISRC_PROJECT
+				? xasprintf("%s:%s@%s", reqs[i].location, reqs[i].file,
+					    reqs[i].ref ? reqs[i].ref : "")
+				: xstrdup(reqs[i].location);
+		strbuf_addf(&cs->asked, "%s%s", i ? " " : "", key);
 		if (reqs[i].integrity)
 			strbuf_addf(&cs->asked, "#%s", reqs[i].integrity);
-		if (reqs[i].kind != ISRC_REMOTE) {
+		if (reqs[i].kind == ISRC_PROJECT && strcmp(reqs[i].server, "https://gl.example") != 0)
+			fail_msg("project request without the pipeline's server");
+		if (reqs[i].kind != ISRC_REMOTE && reqs[i].kind != ISRC_PROJECT) {
 			res[i].unsupported = true;
 			continue;
 		}
 		const struct canned *c = cs->answers;
-		while (c->url && strcmp(c->url, reqs[i].location) != 0)
+		while (c->url && strcmp(c->url, key) != 0)
 			c++;
 		if (!c->url || c->error) {
 			err_set(&res[i].err, ERR_CONFIG, "%s", c->url ? c->error : "not canned");
@@ -711,6 +719,7 @@ static struct pipeline *load_src(const char *dir, const char *include_dir,
 	struct tctx t;
 	tctx_init(&t, dir);
 	t.ctx.include_dir = include_dir;
+	tctx_set(&t, "CI_SERVER_URL", "https://gl.example", true);
 	struct include_source src = { canned_fetch, cs };
 	t.ctx.includes = &src;
 	strbuf_reset(&cs->asked);
@@ -757,6 +766,43 @@ static void test_include_source_levels(void **state)
 	    "    integrity: sha256-x\n");
 	assert_null(load_src(dir, NULL, &cs, &err));
 	assert_string_equal(cs.asked.buf, "https://h/b.yml https://h/pinned.yml#sha256-x");
+	err_release(&err);
+	strbuf_release(&cs.asked);
+}
+
+/* project: files come through the source with the pipeline's server; local includes inside a
+ * fetched project file are that project's files at the same ref (GitLab), asked with the next
+ * level; --include-dir still wins. */
+static void test_include_source_project(void **state)
+{
+	(void)state;
+	static const struct canned answers[] = {
+		{ "g/p:ci/a.yml@v1", "include: ci/b.yml\na:\n  script: x\n", NULL, NULL },
+		{ "g/p:ci/b.yml@v1", "include: {local: /ci/c.yml}\nb:\n  script: x\n", NULL, NULL },
+		{ "g/p:ci/c.yml@v1", "c:\n  script: x\n", NULL, NULL },
+		{ "g/q:d.yml@", "d:\n  script: x\n", NULL, NULL },
+		{ NULL, NULL, NULL, NULL },
+	};
+	struct canned_source cs = { .answers = answers, .asked = STRBUF_INIT };
+	_cleanup_free_ char *dir = new_dir();
+	_cleanup_free_ char *inc = new_dir();
+	put(dir, ".gitlab-ci.yml",
+	    "include:\n  - project: g/p\n    ref: v1\n    file: ci/a.yml\n"
+	    "  - project: g/q\n    file: [/d.yml, e.yml]\nmain:\n  script: x\n");
+	put(inc, "project/g/q/HEAD/e.yml", "e:\n  script: x\n");
+	struct err err = ERR_INIT;
+	struct pipeline *p = load_src(dir, inc, &cs, &err);
+	if (!p)
+		fail_msg("%s", err.msg);
+	assert_string_equal(cs.asked.buf,
+			    "g/p:ci/a.yml@v1 g/q:d.yml@ | g/p:ci/b.yml@v1 | g/p:ci/c.yml@v1");
+	assert_jobs(p, "c@test | b@test | a@test | d@test | e@test | main@test");
+	pipeline_free(p);
+	/* a file the source does not have: its error, at the file: entry */
+	put(dir, ".gitlab-ci.yml", "include:\n  - project: g/p\n    file: nope.yml\n");
+	assert_null(load_src(dir, NULL, &cs, &err));
+	assert_string_equal(err.msg, "not canned");
+	assert_int_equal(err.loc.line, 3);
 	err_release(&err);
 	strbuf_release(&cs.asked);
 }
@@ -1929,6 +1975,7 @@ int main(void)
 		cmocka_unit_test(test_spec_inputs_validation),
 		cmocka_unit_test(test_include_own_component),
 		cmocka_unit_test(test_include_source_levels),
+		cmocka_unit_test(test_include_source_project),
 		cmocka_unit_test(test_include_source_errors),
 		cmocka_unit_test(test_extends),
 		cmocka_unit_test(test_reference),
