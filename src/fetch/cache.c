@@ -26,25 +26,42 @@ char *fetch_cache_root(void)
 	return NULL;
 }
 
-char *fetch_cache_remote_path(const char *root, const struct fetch_url *u, const char *url,
-                              const char *integrity)
+/* ROOT/KIND/<host>[_<port>]/<hex SHA-256 of the parts, `\n`-separated, NULLs skipped>.yml */
+static char *cache_path(const char *root, const char *kind, const struct fetch_url *u,
+                        const char *const *parts, size_t n)
 {
 	struct sha256_ctx c;
 	unsigned char d[32];
 	sha256_init(&c);
-	sha256_update(&c, url, strlen(url));
-	if (integrity) {
-		sha256_update(&c, "\n", 1);
-		sha256_update(&c, integrity, strlen(integrity));
+	for (size_t i = 0; i < n; i++) {
+		if (!parts[i])
+			continue;
+		if (i)
+			sha256_update(&c, "\n", 1);
+		sha256_update(&c, parts[i], strlen(parts[i]));
 	}
 	sha256_final(&c, d);
 	char hex[65];
 	for (size_t i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	/* the host is checked by fetch_url_parse (no `/`, no `..` alone is harmless: a name) */
+	/* the host is checked by fetch_url_parse (no `/`; `..` alone is harmless: a name) */
 	if (u->explicit_port)
-		return xasprintf("%s/remote/%s_%d/%s.yml", root, u->host, u->port, hex);
-	return xasprintf("%s/remote/%s/%s.yml", root, u->host, hex);
+		return xasprintf("%s/%s/%s_%d/%s.yml", root, kind, u->host, u->port, hex);
+	return xasprintf("%s/%s/%s/%s.yml", root, kind, u->host, hex);
+}
+
+char *fetch_cache_remote_path(const char *root, const struct fetch_url *u, const char *url,
+                              const char *integrity)
+{
+	const char *parts[] = {url, integrity};
+	return cache_path(root, "remote", u, parts, 2);
+}
+
+char *fetch_cache_project_path(const char *root, const struct fetch_url *u, const char *project,
+                               const char *file, const char *ref)
+{
+	const char *parts[] = {project, file, ref ? ref : ""};
+	return cache_path(root, "project", u, parts, 3);
 }
 
 bool fetch_cache_get(const char *path, size_t max, struct strbuf *sb, time_t *ret_mtime)

@@ -19,6 +19,10 @@ char *fetch_cache_root(void);
  * the integrity (when given)>.yml. Owned. */
 char *fetch_cache_remote_path(const char *root, const struct fetch_url *u, const char *url,
                               const char *integrity);
+/* Where a project file is cached: ROOT/project/<host>[_<port>]/<hex SHA-256 of the project,
+ * the file and the ref>.yml (u: the server). Owned. */
+char *fetch_cache_project_path(const char *root, const struct fetch_url *u, const char *project,
+                               const char *file, const char *ref);
 /* Reads a cached file (at most max + 1 bytes) into sb. Returns true with *ret_mtime set when
  * it is there, false when not (sb then empty). */
 bool fetch_cache_get(const char *path, size_t max, struct strbuf *sb, time_t *ret_mtime);

@@ -16,6 +16,7 @@
 struct xfer {
 	CURL *h;
 	struct fetch_http_res *res;
+	struct curl_slist *headers; /* owned */
 	size_t max_bytes;
 	bool too_big;
 	char errbuf[CURL_ERROR_SIZE];
@@ -51,15 +52,19 @@ static void set_ca(const struct lcurl_api *api, CURL *h)
 	api->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 }
 
-static void setup(const struct lcurl_api *api, struct xfer *x, const char *url,
+static void setup(const struct lcurl_api *api, struct xfer *x, const struct fetch_http_req *req,
                   const struct fetch_http_opts *o)
 {
 	CURL *h = x->h;
-	api->easy_setopt(h, CURLOPT_URL, url);
+	api->easy_setopt(h, CURLOPT_URL, req->url);
+	if (req->header) {
+		x->headers = api->slist_append(NULL, req->header);
+		api->easy_setopt(h, CURLOPT_HTTPHEADER, x->headers);
+	}
 	api->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	api->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	api->easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	api->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	api->easy_setopt(h, CURLOPT_FOLLOWLOCATION, req->header ? 0L : 1L);
 	api->easy_setopt(h, CURLOPT_MAXREDIRS, o->max_redirects);
 	api->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, o->connect_ms);
 	api->easy_setopt(h, CURLOPT_TIMEOUT_MS, o->timeout_ms);
@@ -117,7 +122,7 @@ static void finish(const struct lcurl_api *api, struct xfer *x, CURLcode rc,
 		         *x->errbuf ? x->errbuf : api->easy_strerror(rc));
 	else if (r->code >= 400)
 		r->status = FETCH_HTTP_CODE;
-	if (r->status != FETCH_OK)
+	if (r->status != FETCH_OK && r->status != FETCH_HTTP_CODE)
 		strbuf_reset(&r->body);
 }
 
@@ -145,7 +150,7 @@ static int run(const struct lcurl_api *api, CURLM *m, struct xfer *xs, size_t n,
 	return 0;
 }
 
-int fetch_http_get_all(const char *const *urls, size_t n, const struct fetch_http_opts *o,
+int fetch_http_get_all(const struct fetch_http_req *reqs, size_t n, const struct fetch_http_opts *o,
                        struct fetch_http_res *res, struct err *err)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -167,7 +172,7 @@ int fetch_http_get_all(const char *const *urls, size_t n, const struct fetch_htt
 			rc = err_set(err, ERR_INTERNAL, "cannot initialise libcurl");
 			break;
 		}
-		setup(api, &xs[i], urls[i], o);
+		setup(api, &xs[i], &reqs[i], o);
 		api->multi_add_handle(m, xs[i].h);
 	}
 	if (rc == 0)
@@ -177,6 +182,7 @@ int fetch_http_get_all(const char *const *urls, size_t n, const struct fetch_htt
 			continue;
 		api->multi_remove_handle(m, xs[i].h);
 		api->easy_cleanup(xs[i].h);
+		api->slist_free_all(xs[i].headers);
 	}
 	api->multi_cleanup(m);
 	free(xs);

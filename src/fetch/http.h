@@ -36,8 +36,16 @@ struct fetch_http_res {
 	char detail[256];   /* curl's reason for a failure, "" on success */
 };
 
-/* GETs urls[0..n) concurrently into res[0..n) (initialised here; release each body). Returns
- * 0 when every transfer ran (each res says how it went), or -1 with err set when libcurl
- * cannot be loaded or set up. */
-int fetch_http_get_all(const char *const *urls, size_t n, const struct fetch_http_opts *o,
+/* One GET. A request with a header (a token) follows no redirect at all: curl would send a
+ * custom header to whatever host a redirect names. */
+struct fetch_http_req {
+	const char *url;
+	const char *header; /* "PRIVATE-TOKEN: ..." or NULL; never logged */
+};
+
+/* GETs reqs[0..n) concurrently into res[0..n) (initialised here; release each body; the body
+ * of a >= 400 answer is kept, capped, for the caller to read the server's reason). Returns 0
+ * when every transfer ran (each res says how it went), or -1 with err set when libcurl cannot
+ * be loaded or set up. */
+int fetch_http_get_all(const struct fetch_http_req *reqs, size_t n, const struct fetch_http_opts *o,
                        struct fetch_http_res *res, struct err *err);

@@ -14,6 +14,7 @@
 
 #include "fetch/addr.h"
 #include "fetch/cache.h"
+#include "fetch/gitlab.h"
 #include "fetch/http.h"
 #include "model/include-source.h"
 #include "util/cleanup.h"
@@ -31,12 +32,16 @@ struct fetch_source {
 	time_t now;
 };
 
-/* One remote request on its way. */
+/* One request on its way. */
 struct pending {
 	const struct isrc_request *req;
 	struct isrc_result *res;
-	struct fetch_url url;
-	char *cache_path; /* owned, or NULL */
+	struct fetch_url url; /* remote: the URL; project: the server */
+	char *get;            /* owned: what is fetched */
+	char *header;         /* owned: the token header (project: only), or NULL */
+	char *subject;        /* owned: "remote include 'URL'", "project include 'g/p:f'" */
+	bool immutable;       /* pinned by integrity, or a project file at a commit SHA */
+	char *cache_path;     /* owned, or NULL */
 	struct strbuf cached;
 	bool have_cached;
 	time_t cached_at;
@@ -55,15 +60,57 @@ static char *shown_url(const char *url)
 	return xasprintf("%.*s:[MASKED]%s", (int)(colon - url), url, at);
 }
 
-/* GitLab's message: "Remote file `URL` <what>", then runnel's detail in parentheses. */
-static void fail(struct pending *p, const char *what, const char *detail)
+/* Sets msg as the request's error, then runnel's detail in parentheses. */
+static void fail_msg(struct pending *p, const char *msg, const char *detail)
 {
-	_cleanup_free_ char *u = shown_url(p->req->location);
-	_cleanup_free_ char *msg = xasprintf("Remote file `%s` %s", u, what);
 	if (detail && *detail)
 		err_set(&p->res->err, ERR_CONFIG, "%s (%s)", msg, detail);
 	else
 		err_set(&p->res->err, ERR_CONFIG, "%s", msg);
+}
+
+/* GitLab's message for a remote: "Remote file `URL` <what>". */
+static void fail(struct pending *p, const char *what, const char *detail)
+{
+	_cleanup_free_ char *u = shown_url(p->req->location);
+	_cleanup_free_ char *msg = xasprintf("Remote file `%s` %s", u, what);
+	fail_msg(p, msg, detail);
+}
+
+/* GitLab's messages for a project file the API did not give (External::File::Project): the
+ * API answers 404 for a project the token may not see, as for one that does not exist. */
+static void fail_project_http(struct pending *p, const struct fetch_http_res *r)
+{
+	const struct isrc_request *q = p->req;
+	_cleanup_free_ char *msg = NULL;
+	char detail[160];
+	snprintf(detail, sizeof(detail), "HTTP %ld from %s%s", r->code, p->url.host,
+	         !p->header && (r->code == 401 || r->code == 403 || r->code == 404)
+	             ? "; no token: set GITLAB_TOKEN or CI_JOB_TOKEN"
+	             : "");
+	if (r->code == 404 && r->body.len && strstr(r->body.buf, "File Not Found"))
+		msg = xasprintf("Project `%s` file `%s` does not exist!", q->location, q->file);
+	else if (r->code == 404 && r->body.len && strstr(r->body.buf, "Commit Not Found"))
+		msg = xasprintf("Project `%s` reference `%s` does not exist!", q->location,
+		                q->ref ? q->ref : "HEAD");
+	else if (r->code == 401 || r->code == 403 || r->code == 404)
+		msg =
+		    xasprintf("Project `%s` not found or access denied! Make sure any includes in "
+		              "the pipeline configuration are correctly defined.",
+		              q->location);
+	else
+		msg =
+		    xasprintf("Project `%s` file `%s` could not be fetched", q->location, q->file);
+	fail_msg(p, msg, detail);
+}
+
+/* The network failed for a project file (no GitLab text: GitLab reads its own storage). */
+static void fail_project_net(struct pending *p, const char *why, const char *detail)
+{
+	_cleanup_free_ char *msg = xasprintf("Project `%s` file `%s` could not be fetched from %s "
+	                                     "because of %s",
+	                                     p->req->location, p->req->file, p->url.host, why);
+	fail_msg(p, msg, detail);
 }
 
 static void age_text(long s, char *out, size_t n)
@@ -99,11 +146,31 @@ static bool integrity_holds(struct pending *p, const struct strbuf *body)
 	return false;
 }
 
-/* Parses the request and looks at the cache. Returns true when it still needs the network. */
-static bool prepare(struct fetch_source *s, struct pending *p)
+/* A project file through the server's API: the raw file URL, the token, the cache entry. Returns
+ * false when it cannot be asked (no server: `unsupported`, the model's offline message). */
+static bool prepare_project(struct fetch_source *s, struct pending *p)
+{
+	const struct isrc_request *q = p->req;
+	struct err e = ERR_INIT;
+	if (!q->server || fetch_url_parse(q->server, &p->url, &e) < 0) {
+		err_release(&e);
+		p->res->unsupported = true;
+		return false;
+	}
+	p->get = gitlab_file_raw_url(q->server, q->location, q->file, q->ref);
+	p->header = gitlab_token_header();
+	p->subject = xasprintf("project include '%s:%s'", q->location, q->file);
+	p->immutable = gitlab_ref_is_sha(q->ref);
+	if (s->root)
+		p->cache_path =
+		    fetch_cache_project_path(s->root, &p->url, q->location, q->file, q->ref);
+	return true;
+}
+
+/* A remote: URL: parsed and checked, the cache entry. Returns false after an error. */
+static bool prepare_remote(struct fetch_source *s, struct pending *p)
 {
 	struct err e = ERR_INIT;
-	strbuf_init(&p->cached, 0);
 	if (fetch_url_parse(p->req->location, &p->url, &e) < 0) {
 		const char *why = strstr(e.msg, ": ");
 		fail(p, "does not have a valid address!", why ? why + 2 : NULL);
@@ -115,18 +182,30 @@ static bool prepare(struct fetch_source *s, struct pending *p)
 		     "integrity should be sha256- and the base64 SHA-256 digest of the file");
 		return false;
 	}
-	if (s->root) {
+	p->get = xstrdup(p->req->location);
+	_cleanup_free_ char *u = shown_url(p->req->location);
+	p->subject = xasprintf("remote include '%s'", u);
+	p->immutable = p->req->integrity != NULL;
+	if (s->root)
 		p->cache_path =
 		    fetch_cache_remote_path(s->root, &p->url, p->req->location, p->req->integrity);
+	return true;
+}
+
+/* Prepares the request and looks at the cache. Returns true when it still needs the network. */
+static bool prepare(struct fetch_source *s, struct pending *p)
+{
+	strbuf_init(&p->cached, 0);
+	if (p->req->kind == ISRC_PROJECT ? !prepare_project(s, p) : !prepare_remote(s, p))
+		return false;
+	if (p->cache_path)
 		p->have_cached =
 		    fetch_cache_get(p->cache_path, MAX_BYTES, &p->cached, &p->cached_at);
-	}
 	if (!p->have_cached || s->o.refresh)
 		return true;
-	bool pinned = p->req->integrity != NULL;
-	if (!pinned && s->now - p->cached_at >= s->o.ttl_s)
+	if (!p->immutable && s->now - p->cached_at >= s->o.ttl_s)
 		return true;
-	if (pinned && !integrity_holds(p, &p->cached)) {
+	if (p->req->integrity && !integrity_holds(p, &p->cached)) {
 		/* a damaged cache entry: fetch again rather than fail */
 		err_release(&p->res->err);
 		return true;
@@ -147,17 +226,37 @@ static bool fall_back(struct fetch_source *s, struct pending *p, const struct fe
 		return false;
 	char age[64];
 	age_text((long)(s->now - p->cached_at), age, sizeof(age));
-	_cleanup_free_ char *u = shown_url(p->req->location);
-	p->res->warning = xasprintf("remote include '%s' served from the cache, fetched %s ago: "
-	                            "it cannot be fetched now (%s)",
-	                            u, age, r->detail);
+	p->res->warning = xasprintf("%s served from the cache, fetched %s ago: it cannot be "
+	                            "fetched now (%s)",
+	                            p->subject, age, r->detail);
 	serve(p, &p->cached);
+	return true;
+}
+
+/* A project file's answer: GitLab's messages, the same cache fallback as remote: files. */
+static bool complete_project_failed(struct fetch_source *s, struct pending *p,
+                                    struct fetch_http_res *r)
+{
+	if (r->status == FETCH_OK)
+		return false;
+	if (fall_back(s, p, r))
+		return true;
+	if (r->status == FETCH_HTTP_CODE)
+		fail_project_http(p, r);
+	else if (r->status == FETCH_NET_TIMEOUT)
+		fail_project_net(p, "a timeout error!", r->detail);
+	else if (is_net_failure(r->status))
+		fail_project_net(p, "a socket error!", r->detail);
+	else
+		fail_project_net(p, "an HTTP error!", r->detail);
 	return true;
 }
 
 static void complete(struct fetch_source *s, struct pending *p, struct fetch_http_res *r)
 {
 	char code[96];
+	if (p->req->kind == ISRC_PROJECT && complete_project_failed(s, p, r))
+		return;
 	switch (r->status) {
 	case FETCH_OK:
 		break;
@@ -201,10 +300,10 @@ static long timeout_ms(const struct fetch_source *s)
 /* GETs the requests still in need (their indexes in need[0..n)) all at once. */
 static void fetch_batch(struct fetch_source *s, struct pending *ps, const size_t *need, size_t n)
 {
-	const char **urls = xcalloc(n, sizeof(*urls));
+	struct fetch_http_req *hr = xcalloc(n, sizeof(*hr));
 	struct fetch_http_res *rs = xcalloc(n, sizeof(*rs));
 	for (size_t i = 0; i < n; i++)
-		urls[i] = ps[need[i]].req->location;
+		hr[i] = (struct fetch_http_req){ps[need[i]].get, ps[need[i]].header};
 	struct fetch_http_opts ho = {
 	    .max_bytes = MAX_BYTES,
 	    .timeout_ms = timeout_ms(s),
@@ -212,7 +311,7 @@ static void fetch_batch(struct fetch_source *s, struct pending *ps, const size_t
 	    .max_redirects = MAX_REDIRECTS,
 	};
 	struct err e = ERR_INIT;
-	if (fetch_http_get_all(urls, n, &ho, rs, &e) < 0) {
+	if (fetch_http_get_all(hr, n, &ho, rs, &e) < 0) {
 		for (size_t i = 0; i < n; i++)
 			fail(&ps[need[i]], "could not be fetched because of HTTP error!", e.msg);
 		err_release(&e);
@@ -223,7 +322,7 @@ static void fetch_batch(struct fetch_source *s, struct pending *ps, const size_t
 	for (size_t i = 0; i < n; i++)
 		strbuf_release(&rs[i].body);
 	free(rs);
-	free(urls);
+	free(hr);
 }
 
 static void source_fetch(void *data, const struct isrc_request *reqs, size_t n,
@@ -237,7 +336,7 @@ static void source_fetch(void *data, const struct isrc_request *reqs, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		ps[i].req = &reqs[i];
 		ps[i].res = &res[i];
-		if (reqs[i].kind != ISRC_REMOTE) {
+		if (reqs[i].kind != ISRC_REMOTE && reqs[i].kind != ISRC_PROJECT) {
 			res[i].unsupported = true;
 			continue;
 		}
@@ -249,6 +348,11 @@ static void source_fetch(void *data, const struct isrc_request *reqs, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		fetch_url_release(&ps[i].url);
 		free(ps[i].cache_path);
+		free(ps[i].get);
+		free(ps[i].subject);
+		if (ps[i].header) /* a token: not left in freed memory */
+			explicit_bzero(ps[i].header, strlen(ps[i].header));
+		free(ps[i].header);
 		strbuf_release(&ps[i].cached);
 	}
 	free(need);

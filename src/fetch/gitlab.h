@@ -1,0 +1,15 @@
+/* gitlab: the GitLab REST API requests behind project: includes (repository files, raw, at a
+ * ref) and the token that goes with them: GITLAB_TOKEN (as PRIVATE-TOKEN), else CI_JOB_TOKEN
+ * (as JOB-TOKEN), sent only to the pipeline's own server and never shown. */
+#pragma once
+#include <stdbool.h>
+
+/* {server}/api/v4/projects/{project}/repository/files/{file}/raw[?ref={ref}], each part
+ * percent-encoded (`/` too, as the API wants); without ref the API serves the default branch.
+ * server without a trailing `/`. Owned. */
+char *gitlab_file_raw_url(const char *server, const char *project, const char *file,
+                          const char *ref);
+/* The token header for the server, or NULL without a token in the environment. Owned. */
+char *gitlab_token_header(void);
+/* Whether ref names a commit (40 or 64 hex digits): its files never change. */
+bool gitlab_ref_is_sha(const char *ref);
