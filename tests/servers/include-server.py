@@ -15,6 +15,12 @@ runnel's --include-dir remote/ folder), and these paths for the failure cases:
   /barrier/N/PATH    serves PATH only once N barrier requests are open at the same time (a
                      client fetching them one after the other gets 503 after 20 s): proves
                      concurrency without measuring time
+  /api/v4/projects/P/repository/files/F/raw[?ref=R]
+                     with --api-root DIR: GitLab's raw file API over DIR/<project>/<ref or
+                     HEAD>/<file> (the --include-dir project/ layout). With --token T the
+                     project is private: no token answers 404 Project Not Found (as GitLab
+                     does), a PRIVATE-TOKEN or JOB-TOKEN other than T 401 Unauthorized; a
+                     missing ref 404 Commit Not Found, a missing file 404 File Not Found
 Anything else missing is a 404. Every request is logged to FILE as one JSON line (method,
 path, host and all headers) so a test can assert what was (not) sent. The chosen port is
 written to --port-file once the socket listens. Python 3 standard library only.
@@ -22,12 +28,13 @@ written to --port-file once the socket listens. Python 3 standard library only.
 import argparse
 import json
 import os
+import re
 import ssl
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 LOG_LOCK = threading.Lock()
 BARRIER = threading.Condition()
@@ -38,6 +45,8 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     root = "."
     vhosts = False
+    api_root = None
+    token = None
     log_path = None
 
     def log_message(self, fmt, *args):  # quiet: the JSON log is the record
@@ -57,10 +66,39 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def send_json(self, code, obj):
+        self.send_small(code, json.dumps(obj).encode(), {"Content-Type": "application/json"})
+
+    def api_file_raw(self, url):
+        m = re.match(r"^/api/v4/projects/([^/]+)/repository/files/([^/]+)/raw$", url.path)
+        if not m:
+            return self.send_json(404, {"error": "404 Not Found"})
+        if self.token is not None:
+            given = self.headers.get("PRIVATE-TOKEN") or self.headers.get("JOB-TOKEN")
+            if given is None:
+                return self.send_json(404, {"message": "404 Project Not Found"})
+            if given != self.token:
+                return self.send_json(401, {"message": "401 Unauthorized"})
+        project, file = unquote(m.group(1)), unquote(m.group(2))
+        ref = parse_qs(url.query).get("ref", ["HEAD"])[0]
+        pdir = os.path.realpath(os.path.join(self.api_root, project))
+        if not pdir.startswith(os.path.realpath(self.api_root) + os.sep) or not os.path.isdir(pdir):
+            return self.send_json(404, {"message": "404 Project Not Found"})
+        rdir = os.path.realpath(os.path.join(pdir, ref))
+        if not rdir.startswith(pdir + os.sep) or not os.path.isdir(rdir):
+            return self.send_json(404, {"message": "404 Commit Not Found"})
+        full = os.path.realpath(os.path.join(rdir, file))
+        if not full.startswith(rdir + os.sep) or not os.path.isfile(full):
+            return self.send_json(404, {"message": "404 File Not Found"})
+        with open(full, "rb") as f:
+            return self.send_small(200, f.read(), {"Content-Type": "text/plain"})
+
     def do_GET(self):
         self.record()
         url = urlsplit(self.path)
         path = url.path
+        if self.api_root and path.startswith("/api/v4/"):
+            return self.api_file_raw(url)
         if path.startswith("/redirect/"):
             rest = path[len("/redirect/"):]
             n, _, target = rest.partition("/")
@@ -122,6 +160,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
     ap.add_argument("--vhosts", action="store_true")
+    ap.add_argument("--api-root")
+    ap.add_argument("--token")
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--port-file", required=True)
@@ -130,6 +170,8 @@ def main():
     a = ap.parse_args()
     Handler.root = a.root
     Handler.vhosts = a.vhosts
+    Handler.api_root = a.api_root
+    Handler.token = a.token
     Handler.log_path = a.log
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
