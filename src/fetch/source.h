@@ -1,6 +1,7 @@
 /* source: the include source (model/include-source.h) of a normal run: remote: includes over
- * HTTP(S) (fetch/http.c) through the on-disk cache (fetch/cache.c). project:, template: and
- * component: answer `unsupported` for now, so the model asks for --include-dir. */
+ * HTTP(S) (fetch/http.c) and project: files through the pipeline server's REST API
+ * (fetch/gitlab.c), both through the on-disk cache (fetch/cache.c). template: and component:
+ * answer `unsupported` for now, so the model asks for --include-dir. */
 #pragma once
 #include <stdbool.h>
 #include <time.h>
