@@ -146,13 +146,31 @@ static bool integrity_holds(struct pending *p, const struct strbuf *body)
 	return false;
 }
 
+/* RFC 2606 names (example.com, .example, .invalid, .test) never name a real server: runnel's
+ * default server without an `origin` remote is https://gitlab.example.com. */
+static bool reserved_host(const char *h)
+{
+	static const char *const names[] = {"example.com", "example.net", "example.org",
+	                                    "example",     "invalid",     "test"};
+	size_t n = strlen(h);
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		size_t k = strlen(names[i]);
+		if (n == k ? strcmp(h, names[i]) == 0
+		           : n > k && h[n - k - 1] == '.' && strcmp(h + n - k, names[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* A project file through the server's API: the raw file URL, the token, the cache entry. Returns
- * false when it cannot be asked (no server: `unsupported`, the model's offline message). */
+ * false when it cannot be asked (no server, or a reserved example name: `unsupported`, the
+ * model's offline message). */
 static bool prepare_project(struct fetch_source *s, struct pending *p)
 {
 	const struct isrc_request *q = p->req;
 	struct err e = ERR_INIT;
-	if (!q->server || fetch_url_parse(q->server, &p->url, &e) < 0) {
+	if (!q->server || fetch_url_parse(q->server, &p->url, &e) < 0 ||
+	    reserved_host(p->url.host)) {
 		err_release(&e);
 		p->res->unsupported = true;
 		return false;

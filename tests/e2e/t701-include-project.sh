@@ -106,6 +106,12 @@ proj '  - project: g/none
 r p list $V
 expect_error "missing project" "Project \`g/none\` not found or access denied!"
 
+# without an origin remote the server is runnel's placeholder https://gitlab.example.com: a
+# reserved name (RFC 2606) is never asked, the offline message says what to do
+r p list
+check "placeholder server: the offline message" has "cannot be fetched offline; pass --include-dir" "$T/err"
+check "placeholder server: exit 3" test $RC = 3
+
 # the cache: within the TTL no request; with the server gone a stale copy and a warning
 proj '  - project: g/p
     ref: v1
