@@ -17,6 +17,7 @@ struct xfer {
 	CURL *h;
 	struct fetch_http_res *res;
 	struct curl_slist *headers; /* owned */
+	bool no_redirects;          /* a header (token) is set: redirects are not followed */
 	size_t max_bytes;
 	bool too_big;
 	char errbuf[CURL_ERROR_SIZE];
@@ -58,6 +59,7 @@ static void setup(const struct lcurl_api *api, struct xfer *x, const struct fetc
 	CURL *h = x->h;
 	api->easy_setopt(h, CURLOPT_URL, req->url);
 	if (req->header) {
+		x->no_redirects = true;
 		x->headers = api->slist_append(NULL, req->header);
 		api->easy_setopt(h, CURLOPT_HTTPHEADER, x->headers);
 	}
@@ -122,6 +124,12 @@ static void finish(const struct lcurl_api *api, struct xfer *x, CURLcode rc,
 		         *x->errbuf ? x->errbuf : api->easy_strerror(rc));
 	else if (r->code >= 400)
 		r->status = FETCH_HTTP_CODE;
+	else if (r->code >= 300 && x->no_redirects) {
+		/* not followed: the request carries a token (curl gives the 3xx as a success) */
+		r->status = FETCH_REDIRECTS;
+		snprintf(r->detail, sizeof(r->detail),
+		         "HTTP %ld: a redirect is not followed with a token", r->code);
+	}
 	if (r->status != FETCH_OK && r->status != FETCH_HTTP_CODE)
 		strbuf_reset(&r->body);
 }

@@ -106,6 +106,15 @@ proj '  - project: g/none
 r p list $V
 expect_error "missing project" "Project \`g/none\` not found or access denied!"
 
+# a redirect with a token is not followed (curl would carry the header to any host)
+proj '  - project: g/redirect
+    file: a.yml
+'
+r p list $V
+check "redirect with a token: exit 3" test $RC = 3
+check "redirect with a token: not followed" has "(HTTP 302: a redirect is not followed with a token)" "$T/err"
+check "redirect with a token: the other host got nothing" hasnt '"Host": "localhost:' api.log
+
 # without an origin remote the server is runnel's placeholder https://gitlab.example.com: a
 # reserved name (RFC 2606) is never asked, the offline message says what to do
 r p list

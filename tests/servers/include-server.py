@@ -80,6 +80,10 @@ class Handler(BaseHTTPRequestHandler):
             if given != self.token:
                 return self.send_json(401, {"message": "401 Unauthorized"})
         project, file = unquote(m.group(1)), unquote(m.group(2))
+        if project == "g/redirect":  # elsewhere: a client with a token must not follow
+            port = self.server.server_address[1]
+            target = "https://localhost:%d/api/v4/projects/g%%2Fp/repository/files/d.yml/raw" % port
+            return self.send_small(302, b"", {"Location": target})
         ref = parse_qs(url.query).get("ref", ["HEAD"])[0]
         pdir = os.path.realpath(os.path.join(self.api_root, project))
         if not pdir.startswith(os.path.realpath(self.api_root) + os.sep) or not os.path.isdir(pdir):
