@@ -17,6 +17,7 @@
 
 #include "fetch/addr.h"
 #include "fetch/cache.h"
+#include "fetch/gitlab.h"
 #include "fetch/version.h"
 #include "util/cleanup.h"
 #include "util/err.h"
@@ -230,6 +231,39 @@ static void test_semver_parse(void **state)
 			fail_msg("'%s' parsed", bad[i]);
 }
 
+/* ---- the GitLab API ---- */
+
+static void test_gitlab_api(void **state)
+{
+	(void)state;
+	_cleanup_free_ char *a =
+	    gitlab_file_raw_url("https://gl.example:8443/", "grp/sub/proj", "ci/a b+.yml", "v1.0");
+	assert_string_equal(a,
+	                    "https://gl.example:8443/api/v4/projects/grp%2Fsub%2Fproj/repository/"
+	                    "files/ci%2Fa%20b%2B.yml/raw?ref=v1.0");
+	/* without a ref the API serves the default branch */
+	_cleanup_free_ char *b = gitlab_file_raw_url("https://gl.example", "g/p", "x.yml", NULL);
+	assert_string_equal(b,
+	                    "https://gl.example/api/v4/projects/g%2Fp/repository/files/x.yml/raw");
+	_cleanup_free_ char *c =
+	    gitlab_file_raw_url("https://gl.example", "g/p", "x.yml", "feat/x");
+	assert_non_null(strstr(c, "?ref=feat%2Fx"));
+	setenv("GITLAB_TOKEN", "glpat-1", 1);
+	setenv("CI_JOB_TOKEN", "job-1", 1);
+	_cleanup_free_ char *h1 = gitlab_token_header();
+	assert_string_equal(h1, "PRIVATE-TOKEN: glpat-1");
+	setenv("GITLAB_TOKEN", "", 1);
+	_cleanup_free_ char *h2 = gitlab_token_header();
+	assert_string_equal(h2, "JOB-TOKEN: job-1");
+	unsetenv("GITLAB_TOKEN");
+	unsetenv("CI_JOB_TOKEN");
+	assert_null(gitlab_token_header());
+	assert_true(gitlab_ref_is_sha("0123456789abcdef0123456789abcdef01234567"));
+	assert_false(gitlab_ref_is_sha("0123456"));
+	assert_false(gitlab_ref_is_sha("main"));
+	assert_false(gitlab_ref_is_sha(NULL));
+}
+
 /* ---- integrity and cache ---- */
 
 static void test_integrity(void **state)
@@ -302,8 +336,8 @@ int main(void)
 	    cmocka_unit_test(test_url_forms),       cmocka_unit_test(test_url_bad),
 	    cmocka_unit_test(test_component_forms), cmocka_unit_test(test_component_bad),
 	    cmocka_unit_test(test_version_resolve), cmocka_unit_test(test_semver_parse),
-	    cmocka_unit_test(test_integrity),       cmocka_unit_test(test_cache),
-	    cmocka_unit_test(test_cache_root),
+	    cmocka_unit_test(test_gitlab_api),      cmocka_unit_test(test_integrity),
+	    cmocka_unit_test(test_cache),           cmocka_unit_test(test_cache_root),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
