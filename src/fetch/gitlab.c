@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/cleanup.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
+#include "yaml/node.h"
 
 /* RFC 3986 unreserved characters stay, everything else (`/` included) is %XX. */
 static void add_encoded(struct strbuf *sb, const char *s)
@@ -40,7 +42,47 @@ char *gitlab_file_raw_url(const char *server, const char *project, const char *f
 	return strbuf_detach(&sb, NULL);
 }
 
-char *gitlab_token_header(void)
+/* glab's config file: $GLAB_CONFIG_DIR/config.yml, else the XDG config folder's
+ * glab-cli/config.yml. Owned, or NULL. */
+static char *glab_config_path(void)
+{
+	const char *d = getenv("GLAB_CONFIG_DIR");
+	if (d && *d)
+		return xasprintf("%s/config.yml", d);
+	d = getenv("XDG_CONFIG_HOME");
+	if (d && *d == '/')
+		return xasprintf("%s/glab-cli/config.yml", d);
+	d = getenv("HOME");
+	return d && *d ? xasprintf("%s/.config/glab-cli/config.yml", d) : NULL;
+}
+
+/* The token glab stores for host (`hosts: HOST: token:`), read only, as a header: OAuth
+ * logins (`is_oauth2: "true"`) as a Bearer, personal tokens as PRIVATE-TOKEN. */
+static char *glab_token_header(const char *host)
+{
+	_cleanup_free_ char *path = glab_config_path();
+	if (!path || !host)
+		return NULL;
+	struct yload_opts yo = YLOAD_OPTS_INIT;
+	struct err err = ERR_INIT;
+	struct ydoc *doc = ydoc_load_file(path, &yo, &err);
+	/* a missing or broken glab config only means no token from it */
+	err_release(&err);
+	if (!doc)
+		return NULL;
+	const struct ynode *h = ynode_get(ynode_get(doc->root, "hosts"), host);
+	const char *token = ynode_str(ynode_get(h, "token"));
+	const char *oauth = ynode_str(ynode_get(h, "is_oauth2"));
+	char *r = NULL;
+	if (token && *token)
+		r = oauth && strcmp(oauth, "true") == 0
+		        ? xasprintf("Authorization: Bearer %s", token)
+		        : xasprintf("PRIVATE-TOKEN: %s", token);
+	ydoc_free(doc);
+	return r;
+}
+
+char *gitlab_token_header(const char *host)
 {
 	const char *t = getenv("GITLAB_TOKEN");
 	if (t && *t)
@@ -48,7 +90,7 @@ char *gitlab_token_header(void)
 	t = getenv("CI_JOB_TOKEN");
 	if (t && *t)
 		return xasprintf("JOB-TOKEN: %s", t);
-	return NULL;
+	return glab_token_header(host);
 }
 
 bool gitlab_ref_is_sha(const char *ref)

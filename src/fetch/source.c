@@ -176,7 +176,10 @@ static bool prepare_project(struct fetch_source *s, struct pending *p)
 		return false;
 	}
 	p->get = gitlab_file_raw_url(q->server, q->location, q->file, q->ref);
-	p->header = gitlab_token_header();
+	_cleanup_free_ char *host = p->url.explicit_port
+	                                ? xasprintf("%s:%d", p->url.host, p->url.port)
+	                                : xstrdup(p->url.host);
+	p->header = gitlab_token_header(host);
 	p->subject = xasprintf("project include '%s:%s'", q->location, q->file);
 	p->immutable = gitlab_ref_is_sha(q->ref);
 	if (s->root)

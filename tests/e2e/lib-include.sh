@@ -87,6 +87,8 @@ export XDG_CACHE_HOME="$T/cache" SSL_CERT_FILE="$T/ca.pem" NO_COLOR=1
 # tokens in the environment must never reach a remote: URL
 export GITLAB_TOKEN=glpat-t700-secret-token CI_JOB_TOKEN=t700-job-secret-token
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+# no glab login of the machine's user is read
+export GLAB_CONFIG_DIR="$T/no-glab"
 
 # r [VAR=VALUE...] DIR ARGS...: runnel in DIR with those variables set (values without
 # spaces); stdout in $T/out, stderr in $T/err, status in $RC

@@ -5,7 +5,8 @@
 #
 # - the GNOME/librsvg corpus config resolves its project: include over the API and lists the
 #   same jobs as with --include-dir
-# - GITLAB_TOKEN goes as PRIVATE-TOKEN, CI_JOB_TOKEN as JOB-TOKEN, only to the server; a wrong
+# - GITLAB_TOKEN goes as PRIVATE-TOKEN, CI_JOB_TOKEN as JOB-TOKEN, else glab's stored login
+#   for the host (its config only read), only to the server; a wrong
 #   or missing token, a missing file, a missing ref: GitLab's messages at the include entry
 # - local includes inside a fetched project file are that project's files at the same ref
 # - tokens never appear in runnel's output
@@ -71,6 +72,18 @@ check "the nested local was asked at v1" has '/api/v4/projects/g%2Fp/repository/
 r GITLAB_TOKEN= "CI_JOB_TOKEN=$TOKEN" p list --refresh-includes $V
 check "CI_JOB_TOKEN is sent as JOB-TOKEN" has "\"JOB-TOKEN\": \"$TOKEN\"" api.log
 check "CI_JOB_TOKEN: the jobs" has a-job "$T/out"
+
+# glab's stored login for the server when the environment has no token
+mkdir -p glab
+printf 'hosts:\n  127.0.0.1:%s:\n    token: %s\n    api_protocol: https\n' "$AP" "$TOKEN" \
+	>glab/config.yml
+cp glab/config.yml glab/config.before
+n_tok=$(grep -c "\"PRIVATE-TOKEN\": \"$TOKEN\"" api.log)
+r GITLAB_TOKEN= CI_JOB_TOKEN= "GLAB_CONFIG_DIR=$T/glab" p list --refresh-includes $V
+check "glab's token: the jobs" has a-job "$T/out"
+check "glab's token is sent as PRIVATE-TOKEN" \
+	test "$(grep -c "\"PRIVATE-TOKEN\": \"$TOKEN\"" api.log)" -gt "$n_tok"
+check "glab's config is not written" cmp -s glab/config.yml glab/config.before
 
 expect_error() { # expect_error DESC TEXT
 	check "$1: exit 3" test $RC = 3

@@ -250,14 +250,39 @@ static void test_gitlab_api(void **state)
 	assert_non_null(strstr(c, "?ref=feat%2Fx"));
 	setenv("GITLAB_TOKEN", "glpat-1", 1);
 	setenv("CI_JOB_TOKEN", "job-1", 1);
-	_cleanup_free_ char *h1 = gitlab_token_header();
+	_cleanup_free_ char *h1 = gitlab_token_header("gl.example");
 	assert_string_equal(h1, "PRIVATE-TOKEN: glpat-1");
 	setenv("GITLAB_TOKEN", "", 1);
-	_cleanup_free_ char *h2 = gitlab_token_header();
+	_cleanup_free_ char *h2 = gitlab_token_header("gl.example");
 	assert_string_equal(h2, "JOB-TOKEN: job-1");
 	unsetenv("GITLAB_TOKEN");
 	unsetenv("CI_JOB_TOKEN");
-	assert_null(gitlab_token_header());
+	/* glab's stored logins, per host (the file is only read) */
+	char tmpl[] = "/tmp/runnel-test-glab.XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	_cleanup_free_ char *cfg = xasprintf("%s/config.yml", tmpl);
+	FILE *f = fopen(cfg, "w");
+	assert_non_null(f);
+	fputs("git_protocol: ssh\nhosts:\n  gl.example:\n    token: glpat-glab\n"
+	      "  sso.example:8443:\n    token: oauth-tok\n    is_oauth2: \"true\"\n",
+	      f);
+	fclose(f);
+	setenv("GLAB_CONFIG_DIR", tmpl, 1);
+	_cleanup_free_ char *h3 = gitlab_token_header("gl.example");
+	assert_string_equal(h3, "PRIVATE-TOKEN: glpat-glab");
+	_cleanup_free_ char *h4 = gitlab_token_header("sso.example:8443");
+	assert_string_equal(h4, "Authorization: Bearer oauth-tok");
+	assert_null(gitlab_token_header("other.example"));
+	/* the environment wins over glab */
+	setenv("CI_JOB_TOKEN", "job-2", 1);
+	_cleanup_free_ char *h5 = gitlab_token_header("gl.example");
+	assert_string_equal(h5, "JOB-TOKEN: job-2");
+	unsetenv("CI_JOB_TOKEN");
+	struct err err = ERR_INIT;
+	assert_int_equal(fs_rmtree(tmpl, &err), 0);
+	setenv("GLAB_CONFIG_DIR", "/nonexistent", 1);
+	assert_null(gitlab_token_header("gl.example"));
+	unsetenv("GLAB_CONFIG_DIR");
 	assert_true(gitlab_ref_is_sha("0123456789abcdef0123456789abcdef01234567"));
 	assert_false(gitlab_ref_is_sha("0123456"));
 	assert_false(gitlab_ref_is_sha("main"));
