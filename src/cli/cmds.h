@@ -10,3 +10,4 @@ int cmd_explain(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);

@@ -19,6 +19,7 @@ static const struct cmd cmds[] = {
 	{"explain", cmd_explain, "tell why a job is or is not in the pipeline"},
 	{"cache", cmd_cache, "manage runnel's caches (cache clear)"},
 	{"registry", cmd_registry, "list the project's --registry images (registry ls)"},
+	{"cleanup", cmd_cleanup, "remove what dead runs left behind (containers, networks, files)"},
 };
 
 static void usage(FILE *out)

@@ -727,10 +727,13 @@ out:
 static int fetch_certs(struct docker_client *c, struct service_set *set, struct service *s)
 {
 	if (!set->tls_dir) {
-		char tmpl[] = "/tmp/runnel-certs-XXXXXX";
-		if (!mkdtemp(tmpl))
+		struct err err = ERR_INIT;
+		set->tls_dir = exec_temp_dir("certs", &err);
+		if (!set->tls_dir) {
+			log_debug("service %s: %s", s->name, err.msg);
+			err_release(&err);
 			return -1;
-		set->tls_dir = xstrdup(tmpl);
+		}
 	}
 	_cleanup_free_ char *tar = xasprintf("%s/client.tar", set->tls_dir);
 	_cleanup_free_ char *src = xasprintf("%s/client", s->certdir);
