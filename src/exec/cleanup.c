@@ -88,14 +88,14 @@ void exec_labels(const struct exec_run *run, const char *job_name, struct strvec
 	strvec_pushf(out, "runnel.pipeline=%s", run->pipeline_id);
 	if (job_name)
 		strvec_pushf(out, "runnel.job=%s", job_name);
-	/* `runnel cleanup` of one project finds its objects by this label */
-	if (run->project_dir)
-		strvec_pushf(out, "runnel.project=%s", run->project_dir);
-	strvec_pushf(out, "runnel.uid=%lu", (unsigned long)getuid());
 	strvec_pushf(out, "runnel.pid=%ld", o.pid);
 	strvec_pushf(out, "runnel.host=%s", o.host);
 	strvec_pushf(out, "runnel.boot=%s", o.boot);
 	strvec_pushf(out, "runnel.start=%llu", o.start);
+	/* `runnel cleanup` of one project finds its objects by this label */
+	if (run->project_dir)
+		strvec_pushf(out, "runnel.project=%s", run->project_dir);
+	strvec_pushf(out, "runnel.uid=%lu", (unsigned long)getuid());
 }
 
 /* Whether the process described by the labels still runs. Objects of another host (shared
