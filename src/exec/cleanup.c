@@ -340,6 +340,25 @@ void exec_remove_pipeline(struct docker_client *c, const char *pipeline_id)
 	}
 }
 
+bool exec_container_removed(struct docker_client *c, const char *id)
+{
+	_cleanup_free_ char *path = xasprintf("/containers/%s/json", id);
+	long status = 0;
+	json_t *info = NULL;
+	struct err err = ERR_INIT;
+	if (docker_request(c, "GET", path, NULL, &info, &status, &err) < 0) {
+		err_release(&err);
+		return status == 404;
+	}
+	/* `docker rm -f` marks the removal before it kills: the job's attach may end (and we ask)
+	 * before the container is gone */
+	const char *st =
+	    json_string_value(json_object_get(json_object_get(info, "State"), "Status"));
+	bool removing = st && (!strcmp(st, "removing") || !strcmp(st, "dead"));
+	json_decref(info);
+	return removing;
+}
+
 /* ---- signals ---- */
 
 /* The watcher thread reads the signals from a signalfd and, with EXEC_SIGNALS_WATCH_OUTPUT,

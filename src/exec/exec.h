@@ -202,6 +202,9 @@ int exec_reap(struct docker_client *c, const struct exec_reap_opts *o, struct er
 void exec_reap_stale(struct docker_client *c, const char *state_dir);
 /* Force-removes every container, network and volume of pipeline `pipeline_id`. */
 void exec_remove_pipeline(struct docker_client *c, const char *pipeline_id);
+/* Whether the container was removed by someone else: the engine no longer knows it (404) or
+ * is removing it (`docker rm -f` in progress). False when the engine cannot be asked. */
+bool exec_container_removed(struct docker_client *c, const char *id);
 /* A new private directory $TMPDIR/runnel.<pid>.<start>.<what>.XXXXXX: its name says its
  * owner, so exec_reap removes it when a killed run could not. Returns the owned path or NULL
  * with err. */

@@ -1151,6 +1151,25 @@ static void remove_tls_dir(char *dir)
 	free(dir);
 }
 
+size_t services_vanished(struct docker_client *c, const struct service_set *set,
+                         struct strbuf *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; set && i < set->n; i++) {
+		const struct service *s = &set->v[i];
+		if (!s->id)
+			continue;
+		if (!exec_container_removed(c, s->id))
+			continue;
+		strbuf_addf(out, "%sthe job's service container '%s' (%s", n++ ? "; " : "",
+		            s->container, s->name);
+		for (size_t k = 0; k < s->aliases.n; k++)
+			strbuf_addf(out, "%s%s", k ? ", " : " as ", s->aliases.v[k]);
+		strbuf_addstr(out, ") was removed outside runnel (docker rm?)");
+	}
+	return n;
+}
+
 void services_stop(struct docker_client *c, struct service_set *set, const char *log_dir)
 {
 	if (!set)
