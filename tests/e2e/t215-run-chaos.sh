@@ -44,7 +44,7 @@ with-redis:
   stage: one
   image: runnel-test/sh:latest
   services: [redis:7]
-  script: ['for i in $(seq 1 16); do echo redis-tick-$i; sleep 0.5; done']
+  script: ['for i in $(seq 1 10); do echo redis-tick-$i; sleep 0.5; done']
   after_script: ['echo after-$CI_JOB_STATUS']
 with-dind:
   stage: one
@@ -52,12 +52,12 @@ with-dind:
   services: [docker:24-dind]
   script:
     - docker version --format '{{.Server.Version}}'
-    - 'for i in $(seq 1 12); do docker version >/dev/null || exit 3; echo dind-tick-$i; sleep 0.5; done'
+    - 'for i in $(seq 1 8); do docker version >/dev/null || exit 3; echo dind-tick-$i; sleep 0.5; done'
   after_script: ['echo after-$CI_JOB_STATUS']
 plain:
   stage: one
   image: runnel-test/sh:latest
-  script: ['for i in $(seq 1 16); do echo plain-tick-$i; sleep 0.5; done']
+  script: ['for i in $(seq 1 10); do echo plain-tick-$i; sleep 0.5; done']
   after_script: ['echo after-$CI_JOB_STATUS']
 later:
   stage: two
@@ -89,9 +89,10 @@ wait_gone() {
 	RC=$?
 }
 
-# a random moment from 0.3 s to 6 s into the run
+# a random moment from 0.3 s to 4.5 s into the run: from the setup to the middle of the
+# scripts (the services take 2-3 s to be ready, the scripts 5 s)
 random_sleep() {
-	rand 5700
+	rand 4200
 	ms=$((300 + R))
 	sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
 }
@@ -111,7 +112,7 @@ end_signal() { # end_signal SIG WANT
 
 end_pipe() {
 	# the reader leaves after K lines: the moment depends on the jobs' output
-	rand 40
+	rand 30
 	k=$((2 + R))
 	{ (cd "$p" && NO_COLOR=1 "$RUNNEL" run --privileged 2>"$OUT"; echo $? >"$T_TMP/rc") |
 		head -n "$k" >/dev/null; }
@@ -134,7 +135,7 @@ end_kill() {
 
 end_rm() {
 	start_bg
-	# early enough that every job is still in its script (they run for 6 s or more)
+	# early enough that every job is still before or in its script (5 s after its services)
 	rand 2700
 	ms=$((300 + R))
 	sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
@@ -186,6 +187,7 @@ while [ $n -lt "$ITER" ]; do
 	how=$e
 	OUT=$T_TMP/chaos.$n
 	rm -rf "$p/.runnel/logs"
+	t0=$(date +%s)
 	case $e in
 	INT) end_signal INT 130 ;;
 	TERM) end_signal TERM 143 ;;
@@ -196,7 +198,8 @@ while [ $n -lt "$ITER" ]; do
 	rm) end_rm ;;
 	esac
 	eval "count_$e=\$((count_$e + 1))"
-	if [ "$RC" -eq "$WANT" ]; then pass "iteration $n ($how): exit $RC"; else
+	# (the seconds are information, never asserted)
+	if [ "$RC" -eq "$WANT" ]; then pass "iteration $n ($how): exit $RC, $(($(date +%s) - t0)) s"; else
 		fail "iteration $n ($how): exit $RC, want $WANT"
 		sed 's/^/#   /' "$OUT" | tail -25
 	fi
