@@ -150,12 +150,11 @@ static void note_removed(const struct exec_reap_opts *o, const char *kind, json_
 	const char *pipeline = json_string_value(json_object_get(labels, "runnel.pipeline"));
 	const char *project = json_string_value(json_object_get(labels, "runnel.project"));
 	strvec_pushf(o->removed, "%.*s %s (pipeline %s%s%s)", (int)strlen(kind) - 1, kind,
-	             name && *name ? name : id, pipeline ? pipeline : "?",
-	             project ? " of " : "", project ? project : "");
+	             name && *name ? name : id, pipeline ? pipeline : "?", project ? " of " : "",
+	             project ? project : "");
 }
 
-static int remove_object(struct docker_client *c, const char *kind, const char *id,
-                         struct err *err)
+static int remove_object(struct docker_client *c, const char *kind, const char *id, struct err *err)
 {
 	if (!strcmp(kind, "containers"))
 		return docker_container_remove(c, id, err);
@@ -518,8 +517,8 @@ struct exec_signals *exec_signals_start(exec_signal_fn on_cancel, exec_signal_fn
 	s->sig_fd = -1;
 	s->ctl_pipe[0] = s->ctl_pipe[1] = s->cancel_pipe[0] = s->cancel_pipe[1] = -1;
 	s->force_pipe[0] = s->force_pipe[1] = -1;
-	if (pipe2(s->ctl_pipe, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(s->cancel_pipe, O_CLOEXEC) < 0 ||
-	    pipe2(s->force_pipe, O_CLOEXEC) < 0) {
+	if (pipe2(s->ctl_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    pipe2(s->cancel_pipe, O_CLOEXEC) < 0 || pipe2(s->force_pipe, O_CLOEXEC) < 0) {
 		err_sys(err, errno, "cannot create a pipe");
 		signals_free(s);
 		return NULL;

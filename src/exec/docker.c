@@ -644,14 +644,14 @@ static int check_vanished(struct djob *d, bool failed, struct err *err)
 {
 	struct exec_job_ctx *jc = d->jc;
 	struct strbuf what = STRBUF_INIT;
-	_cleanup_free_ char *npath = d->network_id ? xasprintf("/networks/%s", d->network_id) : NULL;
+	_cleanup_free_ char *npath =
+	    d->network_id ? xasprintf("/networks/%s", d->network_id) : NULL;
 	if (failed && d->container_id && exec_container_removed(d->c, d->container_id))
-		strbuf_addf(&what, "the job's container '%.12s' was removed outside runnel (docker rm?)",
-		            d->container_id);
+		strbuf_addf(&what, "the job's container '%.12s' was removed outside runnel %s",
+		            d->container_id, "(docker rm?)");
 	else if (failed && npath && network_lost(d->c, npath))
-		strbuf_addf(&what,
-		            "the job's network '%.12s' was removed outside runnel (docker network rm?)",
-		            d->network_id);
+		strbuf_addf(&what, "the job's network '%.12s' was removed outside runnel %s",
+		            d->network_id, "(docker network rm?)");
 	else
 		services_vanished(d->c, d->services, &what);
 	if (!what.len)

@@ -1151,8 +1151,7 @@ static void remove_tls_dir(char *dir)
 	free(dir);
 }
 
-size_t services_vanished(struct docker_client *c, const struct service_set *set,
-                         struct strbuf *out)
+size_t services_vanished(struct docker_client *c, const struct service_set *set, struct strbuf *out)
 {
 	size_t n = 0;
 	for (size_t i = 0; set && i < set->n; i++) {
