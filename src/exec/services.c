@@ -73,6 +73,7 @@ struct service {
 	bool privileged_filtered; /* privileged on, but not in allowed_privileged_services */
 	double ping_at;           /* monotonic time of its first /_ping answer, 0 none */
 	double state_at;        /* when poll_state last read it (while waited for) */
+	bool removed;             /* removed outside runnel while it was waited for */
 	size_t log_seen;          /* CI_DEBUG_SERVICES: bytes of its log already streamed */
 };
 
@@ -633,10 +634,20 @@ static void poll_state(struct docker_client *c, struct service *s, const char *n
 	if (docker_container_inspect(c, s->id, &info, &err) < 0) {
 		log_debug("service %s: %s", s->name, err.msg);
 		err_release(&err);
+		/* removed outside runnel (docker rm -f): no reason to wait for the timeout */
+		if (exec_container_removed(c, s->id)) {
+			s->state = SVC_DIED;
+			s->removed = true;
+		}
 		return;
 	}
 	const json_t *st = json_object_get(info, "State");
 	const char *status = json_string_value(json_object_get(st, "Status"));
+	if (status && !strcmp(status, "removing")) {
+		s->state = SVC_DIED;
+		s->removed = true;
+		return;
+	}
 	if (status && (!strcmp(status, "exited") || !strcmp(status, "dead"))) {
 		s->state = SVC_DIED;
 		s->exit_code = (int)json_integer_value(json_object_get(st, "ExitCode"));
@@ -811,8 +822,12 @@ static void wait_tick(struct docker_client *c, struct service_set *set,
 		poll_state(c, s, ctx->network);
 		if (s->state == SVC_DIED) {
 			_cleanup_free_ char *why =
-			    xasprintf("service \"%s\" exited with code %d while it was waited for",
-			              s->container, s->exit_code);
+			    s->removed ? xasprintf("service \"%s\" was removed outside runnel "
+			                           "(docker rm?) while it was waited for",
+			                           s->container)
+			               : xasprintf("service \"%s\" exited with code %d while it "
+			                           "was waited for",
+			                           s->container, s->exit_code);
 			warn_block(c, s, why, ctx);
 		}
 	}

@@ -11,13 +11,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "docker/client.h"
 #include "exec/exec.h"
 #include "model/vars.h"
 #include "plan-fixture.h"
@@ -298,6 +302,106 @@ static void test_labels(void **state)
 	for (size_t i = 0; i < l.n; i++)
 		assert_int_not_equal(strncmp(l.v[i], "runnel.job=", 11), 0);
 	strvec_release(&l);
+}
+
+/* ---- a container removed outside runnel (cleanup.c) ---- */
+
+/* A fake daemon on a unix socket: one connection at a time, keep-alive, GET only; the
+ * answer depends on the container named in the path. */
+struct mini_daemon {
+	char dir[64], sock[96], host[160];
+	int fd;
+	pthread_t thread;
+};
+
+static void mini_answer(int fd, const char *path)
+{
+	const char *status = "404 Not Found", *body = "{\"message\":\"page not found\"}";
+	if (!strcmp(path, "/_ping"))
+		status = "200 OK", body = "OK";
+	else if (strstr(path, "/containers/gone/json"))
+		body = "{\"message\":\"No such container: gone\"}";
+	else if (strstr(path, "/containers/removing/json"))
+		status = "200 OK", body = "{\"State\":{\"Status\":\"removing\"}}";
+	else if (strstr(path, "/containers/alive/json"))
+		status = "200 OK", body = "{\"State\":{\"Status\":\"exited\",\"ExitCode\":137}}";
+	else if (strstr(path, "/containers/broken/json"))
+		status = "500 Internal Server Error", body = "{\"message\":\"boom\"}";
+	char head[512];
+	int n = snprintf(head, sizeof(head),
+	                 "HTTP/1.1 %s\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\n"
+	                 "Content-Length: %zu\r\n\r\n%s",
+	                 status, strlen(body), body);
+	(void)!write(fd, head, (size_t)n);
+}
+
+static void *mini_main(void *p)
+{
+	struct mini_daemon *m = p;
+	int c;
+	while ((c = accept(m->fd, NULL, NULL)) >= 0) {
+		char buf[8192];
+		size_t len = 0;
+		ssize_t r;
+		while ((r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0) {
+			len += (size_t)r;
+			buf[len] = '\0';
+			char *end;
+			while ((end = strstr(buf, "\r\n\r\n"))) {
+				char path[1024] = "";
+				sscanf(buf, "%*s %1023s", path);
+				mini_answer(c, path);
+				len -= (size_t)(end + 4 - buf);
+				memmove(buf, end + 4, len + 1);
+			}
+		}
+		close(c);
+	}
+	return NULL;
+}
+
+static void mini_start(struct mini_daemon *m)
+{
+	snprintf(m->dir, sizeof(m->dir), "/tmp/test-exec-dk-XXXXXX");
+	assert_non_null(mkdtemp(m->dir));
+	snprintf(m->sock, sizeof(m->sock), "%s/d.sock", m->dir);
+	snprintf(m->host, sizeof(m->host), "unix://%s", m->sock);
+	m->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", m->sock);
+	assert_int_equal(bind(m->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(m->fd, 4), 0);
+	assert_int_equal(pthread_create(&m->thread, NULL, mini_main, m), 0);
+}
+
+static void mini_stop(struct mini_daemon *m)
+{
+	shutdown(m->fd, SHUT_RDWR); /* accept() returns: the thread ends */
+	pthread_join(m->thread, NULL);
+	close(m->fd);
+	unlink(m->sock);
+	rmdir(m->dir);
+}
+
+/* 404 and "removing" (docker rm -f marks the removal before its kill ends the job's attach)
+ * are a removal; a container that merely exited (137) is not, and neither is a daemon that
+ * fails to answer. */
+static void test_container_removed(void **state)
+{
+	(void)state;
+	struct mini_daemon m;
+	mini_start(&m);
+	struct docker_opts o = DOCKER_OPTS_INIT;
+	o.host = m.host;
+	struct err err = ERR_INIT;
+	struct docker_client *c = docker_client_new(&o, &err);
+	assert_non_null(c);
+	assert_true(exec_container_removed(c, "gone"));
+	assert_true(exec_container_removed(c, "removing"));
+	assert_false(exec_container_removed(c, "alive"));
+	assert_false(exec_container_removed(c, "broken"));
+	docker_client_free(c);
+	mini_stop(&m);
 }
 
 /* ---- signals (cleanup.c) ---- */
@@ -637,6 +741,7 @@ int main(void)
 	    cmocka_unit_test(test_dotenv_between_jobs),
 	    cmocka_unit_test(test_labels),
 	    cmocka_unit_test(test_temp_dirs_reaped),
+	    cmocka_unit_test(test_container_removed),
 	    cmocka_unit_test(test_signals_hup_then_term),
 	    cmocka_unit_test(test_signals_quit),
 	    cmocka_unit_test(test_signals_closed_output),
