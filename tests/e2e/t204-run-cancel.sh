@@ -26,7 +26,7 @@ start_and_signal() {
 	(cd "$p" && NO_COLOR=1 exec "$RUNNEL" run) >"$OUT" 2>&1 &
 	pid=$!
 	i=0
-	while ! grep -q "^long +| long-started" "$OUT" 2>/dev/null && [ $i -lt 200 ]; do
+	while ! grep -Eq "^long +\| long-started" "$OUT" 2>/dev/null && [ $i -lt 200 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -106,13 +106,13 @@ OUT=$T_TMP/force.out
 (cd "$p2" && NO_COLOR=1 exec "$RUNNEL" run) >"$OUT" 2>&1 &
 pid=$!
 i=0
-while ! grep -q "^long +| long-started" "$OUT" 2>/dev/null && [ $i -lt 200 ]; do
+while ! grep -Eq "^long +\| long-started" "$OUT" 2>/dev/null && [ $i -lt 200 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
 kill -INT "$pid"
 i=0
-while ! grep -q "^long +| after-started" "$OUT" 2>/dev/null && [ $i -lt 200 ]; do
+while ! grep -Eq "^long +\| after-started" "$OUT" 2>/dev/null && [ $i -lt 200 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
