@@ -8,6 +8,7 @@ cd "$root"
 bash scripts/setup-engine.sh
 bash scripts/build-images.sh
 bash scripts/start-registry.sh
+bash scripts/check-tools.sh setup-engine
 [ -d build ] || meson setup build >/dev/null
 meson compile -C build >/dev/null
 runnel="$root/build/src/runnel"

@@ -40,12 +40,20 @@ PKGS=(
   meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev
   libyaml-dev libjansson-dev libcurl4-openssl-dev libpcre2-dev libarchive-dev
   libcmocka-dev valgrind git rsync jq curl ca-certificates file
+  # the stand-in images' shell and coreutils (lib-rootfs copies it: it must be the static one)
+  busybox-static
+  # test harnesses: servers and helpers (python3 stdlib), terminals, shells for completion
+  python3 tmux zsh fish bash-completion procps psmisc util-linux
   # container engines and tools
   docker.io docker-registry docker-compose containerd runc iptables iproute2
   podman buildah skopeo fuse-overlayfs slirp4netns uidmap
   apache2-utils openssl
   # service stand-ins (postgres:15 / redis:7 images are built from these)
   postgresql-15 redis-server
+  # more host binaries the stand-in images copy (rf_bin / rf_pkg in images/*/recipe.sh)
+  make openssh-client xz-utils tzdata
+  # benchmarks (bench/*/run.sh: GNU time's peak RSS, bc)
+  time bc
   # gitlab-ci-local side-by-side comparisons
   nodejs npm
 )

@@ -20,10 +20,10 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-# 0. the machine: Docker engine, stand-in images, mirror registry (idempotent; a few seconds
+# 0. the machine: packages, Docker engine, gitlab-ci-local, stand-in images, mirror registry (idempotent; a few seconds
 #    when already done), so this one command works on a fresh Debian 12 machine.
 if [ "${RUNNEL_NO_SETUP:-0}" != 1 ]; then
-  for step in setup-engine build-images start-registry; do
+  for step in setup-engine setup-gcl build-images start-registry; do
     printf '\n=== %s\n' "$step"
     if ! bash "scripts/$step.sh"; then
       echo "test.sh: scripts/$step.sh failed"
@@ -31,6 +31,7 @@ if [ "${RUNNEL_NO_SETUP:-0}" != 1 ]; then
       exit 1
     fi
   done
+  bash scripts/check-tools.sh setup-engine setup-gcl || { echo "test.sh: scripts/check-tools.sh failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
 passed=0 failed=0 skipped=0

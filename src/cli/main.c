@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cmds.h"
+#include "version.h"
 
 struct cmd {
 	const char *name;
@@ -19,6 +20,8 @@ static const struct cmd cmds[] = {
 	{"explain", cmd_explain, "tell why a job is or is not in the pipeline"},
 	{"cache", cmd_cache, "manage runnel's caches (cache clear)"},
 	{"registry", cmd_registry, "list the project's --registry images (registry ls)"},
+	{"runs", cmd_runs, "list the past runs of the project, newest first"},
+	{"log", cmd_log, "print a job's log from a past run (--failed: the failed jobs)"},
 	{"cleanup", cmd_cleanup, "remove what dead runs left behind (containers, networks, files)"},
 };
 
@@ -44,7 +47,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(verb, "--version") || !strcmp(verb, "version")) {
-		printf("runnel 0.1.0\n");
+		printf("runnel %s (commit %s)\n", RUNNEL_VERSION, RUNNEL_COMMIT);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

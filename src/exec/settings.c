@@ -20,6 +20,7 @@ void runner_settings_init(struct runner_settings *s)
 	    .services_privileged = -1,
 	    .wait_for_services_timeout = 30,
 	    .services_limit = -1,
+	    .keep_runs = 20,
 	};
 	struct strvec *lists[] = {&s->volumes,
 	                          &s->cap_add,
@@ -85,14 +86,19 @@ static bool parse_bool_word(const char *v, bool *ret)
 	return false;
 }
 
-/* The integer settings: wait_for_services_timeout (seconds) and services_limit (a count). */
+/* The integer settings: wait_for_services_timeout (seconds), services_limit and keep_runs
+ * (counts). */
 static const char *int_unit(const char *name)
 {
+	if (!strcmp(name, "keep_runs"))
+		return "a number of runs";
 	return strstr(name, "limit") ? "a number of services" : "a number of seconds";
 }
 
 static const char *int_off(const char *name)
 {
+	if (!strcmp(name, "keep_runs"))
+		return "all";
 	return strstr(name, "limit") ? "unlimited" : "off";
 }
 
@@ -139,6 +145,7 @@ static const struct setting_key setting_keys[] = {
     KEY("services_limit", ST_INT, services_limit),
     KEY("allowed_privileged_images", ST_LIST, allowed_privileged_images),
     KEY("allowed_privileged_services", ST_LIST, allowed_privileged_services),
+    KEY("keep_runs", ST_INT, keep_runs),
 };
 #undef KEY
 

@@ -20,6 +20,7 @@ struct runner_settings {
 	bool dind_cache;             /* --dind-cache */
 	struct strvec environment;   /* [[runners]] environment: "KEY=value" */
 	long services_limit;         /* max services per job, -1 = unlimited (default) */
+	long keep_runs;              /* runs kept in .runnel/runs (default 20), -1 all, 0 none */
 	/* with privileged on, only images (services) matching one of these run privileged;
 	 * empty = all (gitlab-runner's allowed_privileged_images / _services) */
 	struct strvec allowed_privileged_images, allowed_privileged_services;
@@ -38,7 +39,8 @@ void runner_settings_release(struct runner_settings *s);
  * or list: the first is used), allowed_images, allowed_services, allowed_pull_policies,
  * wait_for_services_timeout (seconds, -1 off), image, dind_cache, environment (list of
  * KEY=value or a map), services_limit (-1 unlimited), allowed_privileged_images,
- * allowed_privileged_services. Unknown keys and bad types: ERR_CONFIG with file:line:col. */
+ * allowed_privileged_services, keep_runs (-1 all, 0 none). Unknown keys and bad types:
+ * ERR_CONFIG with file:line:col. */
 int runner_settings_load(struct runner_settings *s, const char *path, struct err *err);
 /* Loads the user-level then the project-level file. */
 int runner_settings_load_default(struct runner_settings *s, const char *project_dir,

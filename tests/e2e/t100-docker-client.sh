@@ -28,26 +28,10 @@ fi
 image=runnel-test/busybox:1
 label=com.runnel.test
 
-# A tiny image from the host's static busybox: no registry is reachable.
-build_image() {
-	bb=$(command -v busybox || true)
-	[ -n "$bb" ] || skip "no busybox to build $image (apt-get install busybox-static)"
-	if ldd "$bb" >/dev/null 2>&1; then
-		skip "$bb is dynamically linked; busybox-static is needed for $image"
-	fi
-	root=$(mktemp -d)
-	mkdir -p "$root/bin" "$root/tmp" "$root/etc"
-	cp "$bb" "$root/bin/busybox"
-	for a in sh cat echo ls sleep true false env id mkdir rm cp wc head tr hostname; do
-		ln -s busybox "$root/bin/$a"
-	done
-	echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
-	tar -C "$root" -c . | docker import -c 'ENV PATH=/bin' - "$image" >/dev/null
-	rc=$?
-	rm -rf "$root"
-	[ $rc -eq 0 ] || { echo "FAIL: docker import of $image" >&2; exit 1; }
-}
-docker image inspect "$image" >/dev/null 2>&1 || build_image
+# A tiny image from the host's static busybox (no registry is reachable), rebuilt when its
+# inputs change.
+. "$(cd "$(dirname "$0")" && pwd)/lib-test-image.sh"
+test_image docker "$image" busybox1 || exit 1
 
 cleanup() {
 	ids=$(docker ps -aq --filter "label=$label")

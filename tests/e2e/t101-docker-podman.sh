@@ -12,8 +12,7 @@ if [ -z "$bin" ] && [ -n "${RUNNEL_BIN:-}" ]; then
 	bin=$(dirname "$RUNNEL_BIN")/../tests/test-docker
 fi
 [ -n "$bin" ] && [ -x "$bin" ] || { echo "FAIL: test-docker not built (set RUNNEL_TEST_DOCKER)" >&2; exit 1; }
-bb=$(command -v busybox || true)
-{ [ -n "$bb" ] && ! ldd "$bb" >/dev/null 2>&1; } || { echo "SKIP: busybox-static needed"; exit 77; }
+. "$(cd "$(dirname "$0")" && pwd)/lib-test-image.sh"
 
 work=$(mktemp -d)
 pid=""
@@ -38,16 +37,7 @@ CONF
 export CONTAINERS_CONF="$work/containers.conf"
 
 image=localhost/runnel-test/busybox:1
-if ! podman image exists "$image"; then
-	mkdir -p "$work/root/bin" "$work/root/tmp" "$work/root/etc"
-	cp "$bb" "$work/root/bin/busybox"
-	for a in sh cat echo ls sleep true false env id mkdir rm cp wc head tr hostname; do
-		ln -s busybox "$work/root/bin/$a"
-	done
-	echo 'root:x:0:0:root:/root:/bin/sh' >"$work/root/etc/passwd"
-	tar -C "$work/root" -c . | podman import -c 'ENV PATH=/bin' - "$image" >/dev/null ||
-		{ echo "FAIL: podman import" >&2; exit 1; }
-fi
+test_image podman "$image" busybox1 || exit 1
 
 sock=$work/podman.sock
 podman system service --time=0 "unix://$sock" >"$work/service.log" 2>&1 &

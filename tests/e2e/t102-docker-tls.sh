@@ -25,7 +25,8 @@ if [ -z "$bin" ] && [ -n "${RUNNEL_BIN:-}" ]; then
 fi
 [ -n "$bin" ] && [ -x "$bin" ] || { echo "FAIL: test-docker not built (set RUNNEL_TEST_DOCKER)" >&2; exit 1; }
 image=runnel-test/busybox:1
-docker image inspect "$image" >/dev/null 2>&1 || skip "image $image missing (t100 builds it)"
+. "$(cd "$(dirname "$0")" && pwd)/lib-test-image.sh"
+test_image docker "$image" busybox1 || exit 1
 
 work=$(mktemp -d)
 pid=""

@@ -26,7 +26,10 @@ fi
 podman_ok || no_podman "no podman service on $PH (scripts/setup-engine.sh --podman)"
 pm() { podman --url "$PH" "$@"; }
 
-if ! pm image exists "localhost/$TEST_IMAGE"; then
+# podman gets docker's test image, again whenever docker's was rebuilt (lib-test-image.sh key)
+ti_key_of() { "$@" --format '{{index .Config.Labels "runnel.test.key"}}' 2>/dev/null; }
+if [ "$(ti_key_of pm image inspect "localhost/$TEST_IMAGE")" != \
+	"$(ti_key_of docker image inspect "$TEST_IMAGE")" ]; then
 	docker save "$TEST_IMAGE" | pm load -q >/dev/null ||
 		{ say "Bail out! cannot load $TEST_IMAGE into podman"; exit 1; }
 fi

@@ -309,6 +309,26 @@ static void test_services_limit_and_privileged_keys(void **state)
 	assert_int_equal(s.allowed_privileged_services.n, 0); /* release resets */
 }
 
+/* keep_runs: how many runs .runnel/runs keeps (issue 13). */
+static void test_keep_runs(void **state)
+{
+	(void)state;
+	struct runner_settings s;
+	runner_settings_init(&s);
+	assert_int_equal(s.keep_runs, 20);
+	struct err err = ERR_INIT;
+	char *p = write_file("keep.yml", "keep_runs: 3\n");
+	assert_int_equal(runner_settings_load(&s, p, &err), 0);
+	assert_int_equal(s.keep_runs, 3);
+	free(p);
+	p = write_file("badkeep.yml", "keep_runs: [1]\n");
+	assert_int_equal(runner_settings_load(&s, p, &err), -1);
+	assert_non_null(strstr(err.msg, "setting 'keep_runs' must be a number of runs (-1 = all)"));
+	err_release(&err);
+	free(p);
+	runner_settings_release(&s);
+}
+
 static void test_privileged_for(void **state)
 {
 	(void)state;
@@ -366,6 +386,7 @@ int main(void)
 	    cmocka_unit_test(test_flags),
 	    cmocka_unit_test(test_globs),
 	    cmocka_unit_test(test_services_limit_and_privileged_keys),
+	    cmocka_unit_test(test_keep_runs),
 	    cmocka_unit_test(test_privileged_for),
 	};
 	return cmocka_run_group_tests_name("settings", tests, setup, teardown);
