@@ -89,8 +89,14 @@ owner_pid() { # the runnel.pid label of a container, network or volume
 		docker network inspect -f '{{index .Labels "runnel.pid"}}' "$1" 2>/dev/null ||
 		docker volume inspect -f '{{index .Labels "runnel.pid"}}' "$1" 2>/dev/null
 }
-# Objects that existed before the test, and objects of processes still running (another run
-# on the same engine), are not ours: every runnel this test started has exited by now.
+owner_project() { # the runnel.project label (the project directory of the run)
+	docker inspect -f '{{index .Config.Labels "runnel.project"}}' "$1" 2>/dev/null ||
+		docker network inspect -f '{{index .Labels "runnel.project"}}' "$1" 2>/dev/null ||
+		docker volume inspect -f '{{index .Labels "runnel.project"}}' "$1" 2>/dev/null
+}
+# Objects that existed before the test, objects of processes still running (another run on
+# the same engine) and objects of projects outside this test's T_TMP are not ours: every
+# runnel this test started has exited by now.
 snapshot_objects() { runnel_objects >"$T_TMP/before"; }
 assert_no_leftovers() {
 	runnel_objects >"$T_TMP/after"
@@ -98,6 +104,8 @@ assert_no_leftovers() {
 	for id in $(comm -13 "$T_TMP/before" "$T_TMP/after"); do
 		pid=$(owner_pid "$id")
 		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && continue
+		# another test's project (tests of other checkouts may share the engine): not ours
+		case $(owner_project "$id") in "$T_TMP"/* | "") ;; *) continue ;; esac
 		left="$left $id"
 	done
 	if [ -z "$left" ]; then pass "nothing labelled runnel.pipeline left${1:+ $1}"; else
