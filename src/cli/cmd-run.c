@@ -1,7 +1,9 @@
 /* runnel run: runs the pipeline (or the named jobs and what they need) on this machine. The
  * plan (plan/dag) feeds the scheduler (plan/sched), whose job threads call the executors
  * (exec/); output goes through report/. Exit 0 when the pipeline passed (warnings allowed),
- * 1 when it failed, 128+signal after Ctrl-C/SIGTERM; 2/3/4 for usage/config/environment. */
+ * 1 when it failed, 128+signal when a signal or a closed output ended it (130 SIGINT, 143
+ * SIGTERM, 129 SIGHUP, 131 SIGQUIT, 141 closed stdout/stderr; exec.h); 2/3/4 for
+ * usage/config/environment. */
 #include "cli/cmds.h"
 
 #include <errno.h>
@@ -208,11 +210,32 @@ struct run_state {
 	char *log_dir;
 };
 
+static const char *signal_what(int signo)
+{
+	switch (signo) {
+	case SIGINT:
+		return "interrupt received";
+	case SIGTERM:
+		return "termination signal received";
+	case SIGHUP:
+		return "hangup received (the terminal went away)";
+	case SIGQUIT:
+		return "quit signal received";
+	case SIGPIPE:
+		return "the output was closed";
+	default:
+		return "signal received";
+	}
+}
+
+/* Whatever ended the run, the jobs are canceled the same way (exec.h): only the way it is
+ * said differs. stderr may be the closed stream: the message is then lost, nothing more. */
 static void on_cancel(void *ud, int signo)
 {
 	struct run_state *rs = ud;
-	fprintf(stderr, "\nrunnel: %s received: canceling the running jobs (again to abort)\n",
-	        signo == SIGINT ? "interrupt" : "termination signal");
+	bool again = signo == SIGINT || signo == SIGTERM || signo == SIGQUIT;
+	fprintf(stderr, "\nrunnel: %s: canceling the running jobs%s\n", signal_what(signo),
+	        again ? " (again to abort)" : "");
 	struct sched *s = __atomic_load_n(&rs->sched, __ATOMIC_SEQ_CST);
 	if (s)
 		sched_cancel(s);
@@ -226,6 +249,7 @@ static void on_force(void *ud, int signo)
 	fprintf(stderr, "\nrunnel: aborting: removing containers and networks\n");
 	if (rs->cleaner)
 		exec_remove_pipeline(rs->cleaner, rs->pipeline_id);
+	exec_remove_own_temp();
 	if (rs->run.run_dir) {
 		char *argv[] = {"rm", "-rf", "--", rs->run.run_dir, NULL};
 		pid_t pid = fork();
@@ -424,7 +448,7 @@ static int start_registry(struct run_state *rs)
 		return 2;
 	}
 	struct strvec labels = STRVEC_INIT;
-	struct exec_run tmp = {.pipeline_id = rs->pipeline_id};
+	struct exec_run tmp = {.pipeline_id = rs->pipeline_id, .project_dir = rs->ctx->repo.root};
 	exec_labels(&tmp, NULL, &labels);
 	struct registry_opts ro = {.pipeline_id = rs->pipeline_id,
 	                           .labels = labels.v,
@@ -443,9 +467,19 @@ static int start_registry(struct run_state *rs)
 	return 0;
 }
 
+/* The live output's reader is gone (`runnel run | head`): cancel as for a signal. Called
+ * under the report's output lock: exec_signals_raise only writes to a pipe. */
+static void on_output_closed(void *ud)
+{
+	struct run_state *rs = ud;
+	exec_signals_raise(rs->sig, SIGPIPE);
+}
+
 static int open_report(struct run_state *rs)
 {
 	struct report_opts ro = REPORT_OPTS_INIT;
+	ro.on_output_closed = on_output_closed;
+	ro.userdata = rs;
 	const char *nc = getenv("NO_COLOR");
 	rs->color = isatty(1) && !(nc && *nc);
 	ro.color = rs->color;
@@ -634,7 +668,7 @@ static int run_pipeline(struct run_state *rs, const struct cli_common *c, char *
 	if ((rc = project_files(rs)))
 		return rc;
 	struct err err = ERR_INIT;
-	rs->sig = exec_signals_start(on_cancel, on_force, rs, &err);
+	rs->sig = exec_signals_start(on_cancel, on_force, rs, EXEC_SIGNALS_WATCH_OUTPUT, &err);
 	if (!rs->sig) {
 		fprintf(stderr, "runnel: %s\n", err.msg);
 		err_release(&err);

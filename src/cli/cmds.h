@@ -12,6 +12,7 @@ int cmd_payload(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_runner(int argc, char **argv);

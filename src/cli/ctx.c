@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/diag.h"
+#include "fetch/source.h"
 #include "model/vars.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -28,6 +29,7 @@ enum {
 	OPT_TAG,
 	OPT_SOURCE,
 	OPT_INCLUDE_DIR,
+	OPT_REFRESH_INCLUDES,
 	OPT_HELP = 'h',
 };
 
@@ -42,7 +44,9 @@ static const struct cli_option common_opts[] = {
     {"source", OPT_SOURCE, true, "SOURCE",
      "CI_PIPELINE_SOURCE: push (default), merge_request_event, schedule, web, api, trigger..."},
     {"include-dir", OPT_INCLUDE_DIR, true, "DIR",
-     "folder holding remote/project/template includes for offline use"},
+     "folder holding remote/project/template includes for offline use (wins over the network)"},
+    {"refresh-includes", OPT_REFRESH_INCLUDES, false, NULL,
+     "fetch network includes again instead of using the cache"},
     {"help", OPT_HELP, false, NULL, "show this help"},
     {NULL, 0, false, NULL, NULL},
 };
@@ -126,6 +130,9 @@ static int common_opt(struct cli_common *c, int key, const char *arg)
 		return 1;
 	case OPT_INCLUDE_DIR:
 		c->include_dir = arg;
+		return 1;
+	case OPT_REFRESH_INCLUDES:
+		c->refresh_includes = true;
 		return 1;
 	default:
 		return 0;
@@ -536,6 +543,12 @@ int cli_ctx_init(struct cli_ctx *ctx, const struct cli_common *c, struct err *er
 		return -1;
 	ctx->pctx.project_dir = project_dir_shown(ctx);
 	ctx->pctx.include_dir = c->include_dir;
+	/* remote: includes come from the network (through the cache); libcurl is loaded by the
+	 * first one only */
+	struct fetch_opts fo = FETCH_OPTS_INIT;
+	fo.refresh = c->refresh_includes;
+	ctx->fetch = fetch_source_new(&fo);
+	ctx->pctx.includes = fetch_source_iface(ctx->fetch);
 	ctx->pctx.changed_since = changed_since;
 	ctx->pctx.changed_since_data = &ctx->repo;
 	/* outside a repository the model scans the folder instead */
@@ -557,6 +570,7 @@ void cli_ctx_release(struct cli_ctx *ctx)
 	if (!ctx)
 		return;
 	vcs_repo_release(&ctx->repo);
+	fetch_source_free(ctx->fetch);
 	free(ctx->file);
 	strvec_release(&ctx->changed_store);
 	/* the variable lists (arrays and strings) live in the arena */

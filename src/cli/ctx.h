@@ -1,6 +1,6 @@
 /* The options every verb shares (-f, -C, --variable, --variables-file, --branch, --tag,
- * --source, --include-dir), option tables that also produce --help, and the pipeline
- * context built from them and from git (vcs/). Precedence of variables, lowest first:
+ * --source, --include-dir, --refresh-includes), option tables that also produce --help, and the
+ * pipeline context built from them and from git (vcs/). Precedence of variables, lowest first:
  * predefined < --variables-file < --variable. In pctx.vars the predefined variables are
  * public_ (var_list_set_kv) and the user's are not: the model reads public_ to put user
  * (pipeline) variables above the YAML variables, and they never reach service containers. */
@@ -12,6 +12,8 @@
 #include "util/arena.h"
 #include "util/strvec.h"
 #include "vcs/git.h"
+
+struct fetch_source;
 
 /* One option of a verb; tables end with an entry whose name is NULL. */
 struct cli_option {
@@ -31,6 +33,7 @@ struct cli_common {
 	const char *tag;
 	const char *source;
 	const char *include_dir;
+	bool refresh_includes;   /* --refresh-includes */
 	struct strvec variables; /* "KEY=VALUE" copies, owned */
 };
 #define CLI_COMMON_INIT                                                                            \
@@ -67,6 +70,7 @@ struct cli_ctx {
 	const char *tag;
 	const char *source;
 	struct pipeline_ctx pctx;      /* what pipeline_load evaluates rules against */
+	struct fetch_source *fetch;    /* owned: pctx.includes (network includes) */
 	struct var_list job_vars;      /* predefined variables GitLab gives running jobs only */
 	struct string_list repo_files; /* view of repo.files, after cli_ctx_repo_files */
 	struct string_list changed;

@@ -23,6 +23,7 @@ static const struct cmd cmds[] = {
 	{"registry", cmd_registry, "list the project's --registry images (registry ls)"},
 	{"runs", cmd_runs, "list the past runs of the project, newest first"},
 	{"log", cmd_log, "print a job's log from a past run (--failed: the failed jobs)"},
+	{"cleanup", cmd_cleanup, "remove what dead runs left behind (containers, networks, files)"},
 	{"runner", cmd_runner, "runner mode: register, verify, unregister, list GitLab runners"},
 };
 

@@ -3,15 +3,14 @@
  * TLS handshake with the client certificate) and then carries bytes with curl_easy_send() and
  * curl_easy_recv(); the HTTP on top is http.c's, the same as on unix sockets.
  *
- * libcurl is loaded with dlopen() by the first tcp connection: the unix-socket default never
- * maps it and the forty libraries it depends on (gnutls, krb5, ldap...: ~8 MiB of RSS and most
- * of the start-up). The table below holds the few functions used; the type-checking macros of
+ * libcurl is loaded with dlopen() by the first tcp connection (util/libcurl.h, shared with
+ * fetch/): the unix-socket default never maps it and the forty libraries it depends on (gnutls,
+ * krb5, ldap...: ~8 MiB of RSS and most of the start-up). The type-checking macros of
  * curl/typecheck-gcc.h cannot wrap a pointer, hence CURL_DISABLE_TYPECHECK. */
-#include "docker/curl-fns.h"
+#define CURL_DISABLE_TYPECHECK
+#include <curl/curl.h>
 
-#include <dlfcn.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,63 +18,21 @@
 
 #include "docker/internal.h"
 #include "util/cleanup.h"
-#include "util/dlsyms.h"
+#include "util/libcurl.h"
 #include "util/xalloc.h"
 
 #define CONNECT_TIMEOUT_MS 10000L
 
-#ifndef DK_LIBCURL_SONAME
-#define DK_LIBCURL_SONAME "libcurl.so.4"
-#endif
-
-/* The functions used here and by runner/http.c (docker/curl-fns.h), resolved by
- * curl_load_once(). */
-static struct dk_curl_fns api;
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static bool curl_loaded;
-static char curl_load_error[512]; /* why loading failed, set once */
-
-_Static_assert(sizeof(void *) == sizeof(api.easy_init), "function pointers fit in void *");
-
-static const struct dl_sym curl_syms[] = {
-    {"curl_global_init", offsetof(struct dk_curl_fns, global_init)},
-    {"curl_easy_init", offsetof(struct dk_curl_fns, easy_init)},
-    {"curl_easy_setopt", offsetof(struct dk_curl_fns, easy_setopt)},
-    {"curl_easy_perform", offsetof(struct dk_curl_fns, easy_perform)},
-    {"curl_easy_getinfo", offsetof(struct dk_curl_fns, easy_getinfo)},
-    {"curl_easy_cleanup", offsetof(struct dk_curl_fns, easy_cleanup)},
-    {"curl_easy_strerror", offsetof(struct dk_curl_fns, easy_strerror)},
-    {"curl_easy_send", offsetof(struct dk_curl_fns, easy_send)},
-    {"curl_easy_recv", offsetof(struct dk_curl_fns, easy_recv)},
-};
-
-static void curl_load_once(void)
-{
-	if (dl_load_table(DK_LIBCURL_SONAME, curl_syms, sizeof(curl_syms) / sizeof(curl_syms[0]),
-	                  &api, sizeof(api), curl_load_error, sizeof(curl_load_error)) < 0)
-		return;
-	CURLcode rc = api.global_init(CURL_GLOBAL_DEFAULT);
-	if (rc != CURLE_OK) {
-		snprintf(curl_load_error, sizeof(curl_load_error), "curl_global_init failed: %s",
-		         api.easy_strerror(rc));
-		return;
-	}
-	curl_loaded = true;
-}
+/* The shared libcurl table (util/libcurl.h), set by dk_curl_load(). */
+static const struct lcurl_api *api;
 
 int dk_curl_load(struct err *err)
 {
-	pthread_once(&curl_once, curl_load_once);
-	if (!curl_loaded)
-		return err_set(err, ERR_ENV, "cannot load %s: %s", DK_LIBCURL_SONAME,
-		               curl_load_error);
+	const struct lcurl_api *a = lcurl_load(err);
+	if (!a)
+		return -1;
+	api = a;
 	return 0;
-}
-
-const struct dk_curl_fns *dk_curl_api(struct err *err)
-{
-	return dk_curl_load(err) < 0 ? NULL : &api;
 }
 
 /* ---- the transport ---- */
@@ -87,7 +44,7 @@ static long curl_outcome(struct dk_conn *cn, CURLcode rc, size_t n)
 	if (rc == CURLE_AGAIN)
 		return -2;
 	if (rc != CURLE_OK) {
-		snprintf(cn->detail, sizeof(cn->detail), "%s", api.easy_strerror(rc));
+		snprintf(cn->detail, sizeof(cn->detail), "%s", api->easy_strerror(rc));
 		return -1;
 	}
 	return (long)n;
@@ -96,14 +53,14 @@ static long curl_outcome(struct dk_conn *cn, CURLcode rc, size_t n)
 static long curl_send(struct dk_conn *cn, const char *buf, size_t len)
 {
 	size_t n = 0;
-	CURLcode rc = api.easy_send(cn->impl, buf, len, &n);
+	CURLcode rc = api->easy_send(cn->impl, buf, len, &n);
 	return curl_outcome(cn, rc, n);
 }
 
 static long curl_recv(struct dk_conn *cn, char *buf, size_t cap)
 {
 	size_t n = 0;
-	CURLcode rc = api.easy_recv(cn->impl, buf, cap, &n);
+	CURLcode rc = api->easy_recv(cn->impl, buf, cap, &n);
 	return curl_outcome(cn, rc, n);
 }
 
@@ -111,7 +68,7 @@ static void curl_close(struct dk_conn *cn)
 {
 	/* the socket is curl's: it closes it */
 	if (cn->impl)
-		api.easy_cleanup(cn->impl);
+		api->easy_cleanup(cn->impl);
 	cn->impl = NULL;
 	cn->fd = -1;
 }
@@ -143,8 +100,8 @@ static int connect_error(const struct docker_client *c, CURL *h, CURLcode rc, co
                          struct err *err)
 {
 	long os_errno = 0;
-	api.easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
-	const char *detail = *errbuf ? errbuf : api.easy_strerror(rc);
+	api->easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+	const char *detail = *errbuf ? errbuf : api->easy_strerror(rc);
 	/* curl's text names the host and port again; errno is clearer */
 	if (rc == CURLE_COULDNT_CONNECT && os_errno > 0)
 		detail = strerror((int)os_errno);
@@ -161,19 +118,19 @@ static int connect_error(const struct docker_client *c, CURL *h, CURLcode rc, co
 
 static void setup_conn(const struct docker_client *c, CURL *h, char *errbuf)
 {
-	api.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	api.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	api.easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
-	api.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	api->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	api->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	api->easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+	api->easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	/* a daemon that vanishes without closing the connection is noticed */
-	api.easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	api.easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 30L);
-	api.easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 10L);
-	api.easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+	api->easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	api->easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 30L);
+	api->easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 10L);
+	api->easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
 	if (c->tls) {
-		api.easy_setopt(h, CURLOPT_CAINFO, c->ca);
-		api.easy_setopt(h, CURLOPT_SSLCERT, c->cert);
-		api.easy_setopt(h, CURLOPT_SSLKEY, c->key);
+		api->easy_setopt(h, CURLOPT_CAINFO, c->ca);
+		api->easy_setopt(h, CURLOPT_SSLCERT, c->cert);
+		api->easy_setopt(h, CURLOPT_SSLKEY, c->key);
 	}
 }
 
@@ -181,7 +138,7 @@ struct dk_conn *dk_curl_conn_open(struct docker_client *c, struct err *err)
 {
 	if (dk_curl_load(err) < 0)
 		return NULL;
-	CURL *h = api.easy_init();
+	CURL *h = api->easy_init();
 	if (!h) {
 		err_set(err, ERR_INTERNAL, "cannot initialise libcurl");
 		return NULL;
@@ -189,21 +146,21 @@ struct dk_conn *dk_curl_conn_open(struct docker_client *c, struct err *err)
 	char errbuf[CURL_ERROR_SIZE] = "";
 	setup_conn(c, h, errbuf);
 	_cleanup_free_ char *url = xasprintf("%s/", c->base_url);
-	api.easy_setopt(h, CURLOPT_URL, url);
-	CURLcode rc = api.easy_perform(h);
+	api->easy_setopt(h, CURLOPT_URL, url);
+	CURLcode rc = api->easy_perform(h);
 	curl_socket_t fd = CURL_SOCKET_BAD;
-	if (rc == CURLE_OK && (api.easy_getinfo(h, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
+	if (rc == CURLE_OK && (api->easy_getinfo(h, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
 	                       fd == CURL_SOCKET_BAD)) {
 		rc = CURLE_COULDNT_CONNECT;
 		snprintf(errbuf, sizeof(errbuf), "no socket");
 	}
 	if (rc != CURLE_OK) {
 		connect_error(c, h, rc, errbuf, err);
-		api.easy_cleanup(h);
+		api->easy_cleanup(h);
 		return NULL;
 	}
 	/* errbuf is a local: curl must not write to it after this */
-	api.easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+	api->easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	struct dk_conn *cn = xcalloc(1, sizeof(*cn));
 	cn->ops = &curl_ops;
 	cn->fd = fd;

@@ -624,6 +624,48 @@ static void after_stage(struct djob *d)
 	err_release(&err);
 }
 
+/* Whether the engine answers 404 for path: the object was removed (not: the daemon is gone,
+ * which is another error). */
+static bool network_lost(struct docker_client *c, const char *path)
+{
+	long status = 0;
+	struct err err = ERR_INIT;
+	if (docker_request(c, "GET", path, NULL, NULL, &status, &err) == 0)
+		return false;
+	err_release(&err);
+	return status == 404;
+}
+
+/* After the main stage (or a Docker error before its end): a job container, network or
+ * service removed by someone else (`docker rm -f`) makes the job fail saying so, not with the
+ * bare exit code 137 of the kill that came with the removal. Returns -1 with err set (and the
+ * earlier error, a consequence, dropped) when something was removed, else 0. */
+static int check_vanished(struct djob *d, bool failed, struct err *err)
+{
+	struct exec_job_ctx *jc = d->jc;
+	struct strbuf what = STRBUF_INIT;
+	_cleanup_free_ char *npath =
+	    d->network_id ? xasprintf("/networks/%s", d->network_id) : NULL;
+	if (failed && d->container_id && exec_container_removed(d->c, d->container_id))
+		strbuf_addf(&what, "the job's container '%.12s' was removed outside runnel %s",
+		            d->container_id, "(docker rm?)");
+	else if (failed && npath && network_lost(d->c, npath))
+		strbuf_addf(&what, "the job's network '%.12s' was removed outside runnel %s",
+		            d->network_id, "(docker network rm?)");
+	else
+		services_vanished(d->c, d->services, &what);
+	if (!what.len)
+		return 0;
+	if (err_is_set(err)) {
+		log_debug("%s: %s", jc->job->name, err->msg);
+		err_release(err);
+	}
+	err_set(err, ERR_ENV, "%s", what.buf);
+	strbuf_release(&what);
+	jc->failure = FAILURE_SYSTEM;
+	return -1;
+}
+
 static void remove_all(struct djob *d)
 {
 	struct err err = ERR_INIT;
@@ -698,6 +740,9 @@ int exec_docker_run(struct exec_job_ctx *jc, struct err *err)
 		r = main_stage(&d, err);
 	if (r < 0 && is_mount_failure(jc, err))
 		r = overlay_fallback(&d, err);
+	if (!jc->canceled && (d.container_id || d.services) &&
+	    check_vanished(&d, r < 0 || jc->failure != FAILURE_NONE, err) < 0)
+		r = -1;
 	if (r == 0 && jc->failure == FAILURE_SCRIPT)
 		diagnose(&d);
 	if (r == 0 || (jc->canceled && d.container_id))

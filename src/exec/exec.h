@@ -169,23 +169,66 @@ int exec_shell_run(struct exec_job_ctx *jc, struct err *err);
 
 /* ---- cleanup.c: labels, reaping, signals ---- */
 
-/* The labels every object of this run carries ("k=v", NULL-terminated) for job `job_name`
- * (NULL: pipeline-wide). Appended to out. */
+/* How a run ends and what it leaves (README "Exit codes"): every ending removes the run's
+ * containers, networks, volumes, run directory and temporary directories. Ctrl-C (SIGINT),
+ * SIGTERM, SIGHUP (the terminal closed), SIGQUIT and a closed stdout/stderr (pipe reader
+ * gone: SIGPIPE is never fatal) cancel the running jobs, run their after_script and exit
+ * 128 + the signal: 130, 143, 129, 131, 141. A second SIGINT/SIGTERM/SIGQUIT aborts at once
+ * (no after_script, everything still removed). SIGKILL cannot clean up: the objects carry
+ * their owner's identity, and the next `runnel run` or `runnel cleanup` removes those of
+ * owners that are gone. */
+
+/* The labels every object of this run carries ("k=v") for job `job_name` (NULL:
+ * pipeline-wide): runnel.pipeline, runnel.job, runnel.project (run->project_dir, when set),
+ * runnel.uid and the owner (runnel.pid/host/boot/start). Appended to out. */
 void exec_labels(const struct exec_run *run, const char *job_name, struct strvec *out);
-/* Removes containers, networks and volumes labelled runnel.pipeline whose owning process
- * (runnel.pid on runnel.host with runnel.boot) is dead, and stale run directories under
- * state_dir/builds. Errors are ignored (logged at debug level). */
+
+/* What exec_reap removes: objects whose owner (runnel.pid on runnel.host with runnel.boot and
+ * runnel.start) is gone and that belong to this user (runnel.uid, when labelled). */
+struct exec_reap_opts {
+	const char *project_dir; /* only objects labelled runnel.project=<this>; NULL: all */
+	const char *state_dir;   /* also the stale run directories under <this>/builds; may be
+	                          * NULL */
+	struct strvec *removed;  /* if not NULL, one line per removed object is appended:
+	                          * "container NAME (pipeline ID of DIR)", "run directory DIR",
+	                          * "temporary directory DIR" */
+};
+/* Removes, in this order: stale run directories, runnel's temporary directories of dead
+ * owners in $TMPDIR (exec_temp_dir), then containers, networks and volumes. c may be NULL
+ * (files only). Returns -1 with err when the engine cannot list its objects. */
+int exec_reap(struct docker_client *c, const struct exec_reap_opts *o, struct err *err);
+/* exec_reap of every project's dead objects plus state_dir's run directories, errors ignored
+ * (logged at debug level): what `runnel run` does when it starts. */
 void exec_reap_stale(struct docker_client *c, const char *state_dir);
 /* Force-removes every container, network and volume of pipeline `pipeline_id`. */
 void exec_remove_pipeline(struct docker_client *c, const char *pipeline_id);
+/* Whether the container was removed by someone else: the engine no longer knows it (404) or
+ * is removing it (`docker rm -f` in progress). False when the engine cannot be asked. */
+bool exec_container_removed(struct docker_client *c, const char *id);
+/* A new private directory $TMPDIR/runnel.<pid>.<start>.<what>.XXXXXX: its name says its
+ * owner, so exec_reap removes it when a killed run could not. Returns the owned path or NULL
+ * with err. */
+char *exec_temp_dir(const char *what, struct err *err);
+/* Removes this process's own temporary directories (the abort path, which cannot wait for
+ * the jobs to remove theirs). */
+void exec_remove_own_temp(void);
 
-/* Signal handling: SIGINT/SIGTERM are blocked in every thread and taken by a watcher thread.
- * The first one calls on_cancel (once) and makes cancel_fd readable; the second makes
- * force_fd readable and calls on_force, which is expected not to return (exit). */
+/* Signal handling, shared by `runnel run` and runner mode: SIGINT, SIGTERM, SIGHUP, SIGQUIT
+ * and SIGPIPE are blocked in every thread (start this before any other thread) and read by a
+ * watcher thread. The first one calls on_cancel (once) and makes cancel_fd readable; a
+ * second SIGINT/SIGTERM/SIGQUIT makes force_fd readable and calls on_force, which is expected
+ * not to return (exit). Repeated SIGHUP/SIGPIPE are ignored: they come in bursts. A write to
+ * a closed pipe fails with EPIPE instead of killing the process; the writer reports it with
+ * exec_signals_raise(s, SIGPIPE). With EXEC_SIGNALS_WATCH_OUTPUT, stdout and stderr (when
+ * pipes or sockets) are watched too: their reader going away counts as SIGPIPE even while
+ * nothing is written. */
 struct exec_signals;
 typedef void (*exec_signal_fn)(void *ud, int signo);
+enum exec_signals_flags { EXEC_SIGNALS_WATCH_OUTPUT = 1 << 0 };
 struct exec_signals *exec_signals_start(exec_signal_fn on_cancel, exec_signal_fn on_force, void *ud,
-                                        struct err *err);
+                                        unsigned flags, struct err *err);
+/* As if signo had been received; safe from any thread and under any lock. NULL-safe. */
+void exec_signals_raise(struct exec_signals *s, int signo);
 int exec_signals_cancel_fd(const struct exec_signals *s);
 int exec_signals_force_fd(const struct exec_signals *s);
 /* The first signal received (0 if none). */

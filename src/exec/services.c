@@ -73,6 +73,7 @@ struct service {
 	bool privileged_filtered; /* privileged on, but not in allowed_privileged_services */
 	double ping_at;           /* monotonic time of its first /_ping answer, 0 none */
 	double state_at;        /* when poll_state last read it (while waited for) */
+	bool removed;             /* removed outside runnel while it was waited for */
 	size_t log_seen;          /* CI_DEBUG_SERVICES: bytes of its log already streamed */
 };
 
@@ -633,10 +634,20 @@ static void poll_state(struct docker_client *c, struct service *s, const char *n
 	if (docker_container_inspect(c, s->id, &info, &err) < 0) {
 		log_debug("service %s: %s", s->name, err.msg);
 		err_release(&err);
+		/* removed outside runnel (docker rm -f): no reason to wait for the timeout */
+		if (exec_container_removed(c, s->id)) {
+			s->state = SVC_DIED;
+			s->removed = true;
+		}
 		return;
 	}
 	const json_t *st = json_object_get(info, "State");
 	const char *status = json_string_value(json_object_get(st, "Status"));
+	if (status && !strcmp(status, "removing")) {
+		s->state = SVC_DIED;
+		s->removed = true;
+		return;
+	}
 	if (status && (!strcmp(status, "exited") || !strcmp(status, "dead"))) {
 		s->state = SVC_DIED;
 		s->exit_code = (int)json_integer_value(json_object_get(st, "ExitCode"));
@@ -727,10 +738,13 @@ out:
 static int fetch_certs(struct docker_client *c, struct service_set *set, struct service *s)
 {
 	if (!set->tls_dir) {
-		char tmpl[] = "/tmp/runnel-certs-XXXXXX";
-		if (!mkdtemp(tmpl))
+		struct err err = ERR_INIT;
+		set->tls_dir = exec_temp_dir("certs", &err);
+		if (!set->tls_dir) {
+			log_debug("service %s: %s", s->name, err.msg);
+			err_release(&err);
 			return -1;
-		set->tls_dir = xstrdup(tmpl);
+		}
 	}
 	_cleanup_free_ char *tar = xasprintf("%s/client.tar", set->tls_dir);
 	_cleanup_free_ char *src = xasprintf("%s/client", s->certdir);
@@ -808,8 +822,12 @@ static void wait_tick(struct docker_client *c, struct service_set *set,
 		poll_state(c, s, ctx->network);
 		if (s->state == SVC_DIED) {
 			_cleanup_free_ char *why =
-			    xasprintf("service \"%s\" exited with code %d while it was waited for",
-			              s->container, s->exit_code);
+			    s->removed ? xasprintf("service \"%s\" was removed outside runnel "
+			                           "(docker rm?) while it was waited for",
+			                           s->container)
+			               : xasprintf("service \"%s\" exited with code %d while it "
+			                           "was waited for",
+			                           s->container, s->exit_code);
 			warn_block(c, s, why, ctx);
 		}
 	}
@@ -1146,6 +1164,24 @@ static void remove_tls_dir(char *dir)
 	}
 	rmdir(dir);
 	free(dir);
+}
+
+size_t services_vanished(struct docker_client *c, const struct service_set *set, struct strbuf *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; set && i < set->n; i++) {
+		const struct service *s = &set->v[i];
+		if (!s->id)
+			continue;
+		if (!exec_container_removed(c, s->id))
+			continue;
+		strbuf_addf(out, "%sthe job's service container '%s' (%s", n++ ? "; " : "",
+		            s->container, s->name);
+		for (size_t k = 0; k < s->aliases.n; k++)
+			strbuf_addf(out, "%s%s", k ? ", " : " as ", s->aliases.v[k]);
+		strbuf_addstr(out, ") was removed outside runnel (docker rm?)");
+	}
+	return n;
 }
 
 void services_stop(struct docker_client *c, struct service_set *set, const char *log_dir)

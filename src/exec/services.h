@@ -58,6 +58,12 @@ void services_job_binds(const struct service_set *s, struct strvec *out);
  * tail and the services' state/logs, appended to out; nothing when there is nothing to say. */
 void services_diagnose(struct docker_client *c, const struct service_set *s,
 		       const char *job_output_tail, struct strbuf *out);
+/* Appends to out (a message for the job's failure) the service containers of the set that
+ * the engine no longer knows or is removing (exec_container_removed: `docker rm -f`), e.g.
+ * "the job's service container 'runnel-...-redis' (redis) was removed outside runnel (docker
+ * rm?)". Returns how many. NULL-safe. */
+size_t services_vanished(struct docker_client *c, const struct service_set *s,
+			 struct strbuf *out);
 /* Stops and removes every service container and the volumes this set created, writes their
  * logs to log_dir/<job>-service-<alias>.log. NULL-safe. Never fails (errors are logged). */
 void services_stop(struct docker_client *c, struct service_set *s, const char *log_dir);

@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 
 #include "model/expr.h"
+#include "model/include-source.h"
 #include "model/rules.h"
 #include "model/vars.h"
 #include "util/arena.h"
@@ -47,16 +48,71 @@ enum inc_kind { INC_LOCAL, INC_REMOTE, INC_PROJECT, INC_TEMPLATE, INC_COMPONENT 
 struct inc_base {
 	const char *dir;    /* project folder (NULL/"" = current directory) */
 	bool main_project;  /* dir is ctx->project_dir: use mload_repo_files */
+	/* a project: file fetched through the include source: its local includes are that
+	 * project's files at that ref, asked for the same way (dir unused) */
+	const char *project, *ref;
 };
 
 struct inc_file {
-	const char *path;        /* path to open */
+	const char *path;        /* path to open, or the URL of a fetched body */
+	const char *body;        /* fetched content (borrowed from the level's results), or NULL */
+	size_t len;
+	const char *warning;     /* said once about a fetched body (served from the cache), or NULL */
 	const char *shown;       /* as written by the user, for messages */
 	struct inc_base base;    /* where its own local includes resolve */
 };
 
+/* The network includes of one include: value, fetched together before its entries are resolved
+ * (GitLab also fetches one level's remote files in parallel). */
+struct inc_level {
+	const struct ynode **entries; /* the entry each request came from */
+	size_t *files;                /* and which of its files (project: file lists) */
+	struct isrc_request *reqs;
+	struct isrc_result *res;
+	size_t n;
+};
+
 static int process_file(struct mload *L, const struct inc_file *f, const struct ynode *inputs,
 			struct srcloc at, unsigned depth, struct ynode **ret);
+
+void isrc_result_release(struct isrc_result *r)
+{
+	if (!r)
+		return;
+	free(r->body);
+	free(r->warning);
+	err_release(&r->err);
+	*r = (struct isrc_result){ 0 };
+}
+
+/* What the include source answered for file k of entry e, or NULL when it was not asked. */
+static struct isrc_result *level_result(const struct inc_level *lvl, const struct ynode *e,
+					size_t k)
+{
+	for (size_t i = 0; lvl && i < lvl->n; i++)
+		if (lvl->entries[i] == e && lvl->files[i] == k)
+			return &lvl->res[i];
+	return NULL;
+}
+
+/* Takes a fetched body into f, or records the source's error; 1 when neither (not asked,
+ * or a kind the source does not fetch). */
+static int take_fetched(struct mload *L, struct srcloc at, struct isrc_result *fetched,
+			struct inc_file *f)
+{
+	if (fetched && fetched->body) {
+		f->body = fetched->body;
+		f->len = fetched->len;
+		f->warning = fetched->warning;
+		return 0;
+	}
+	if (fetched && err_is_set(&fetched->err)) {
+		int rc = mload_error(L, at, "%s", fetched->err.msg);
+		err_release(&fetched->err);
+		return rc;
+	}
+	return 1;
+}
 
 static const char *path_join(struct arena *a, const char *dir, const char *rel)
 {
@@ -557,13 +613,37 @@ static bool wildcard_match(const char *pat, const char *s)
 	return *s && *pat == *s && wildcard_match(pat + 1, s + 1);
 }
 
+/* A local include inside a project: file that came through the include source: that
+ * project's file at that ref, fetched with the level. */
+static int resolve_fetched_local(struct mload *L, const char *path, struct srcloc at,
+				 const struct inc_base *base, struct isrc_result *fetched,
+				 struct inc_file *f)
+{
+	if (strchr(path, '*'))
+		return mload_error(L, at,
+				   "local include '%s' in a file of project '%s': wildcards in "
+				   "fetched projects are not supported yet",
+				   path, base->project);
+	f->shown = arena_strdup(L->a, path);
+	f->path = arena_printf(L->a, "%s:%s", base->project, path);
+	f->base = *base;
+	int rc = take_fetched(L, at, fetched, f);
+	return rc <= 0 ? rc : mload_error(L, at, "Local file `%s` does not exist!", path);
+}
+
 static int resolve_local(struct mload *L, const char *path, struct srcloc at,
-			 const struct inc_base *base, struct inc_file **ret, size_t *ret_n)
+			 const struct inc_base *base, struct isrc_result *fetched,
+			 struct inc_file **ret, size_t *ret_n)
 {
 	while (*path == '/')
 		path++;
 	if (!has_yaml_ext(path))
 		return mload_error(L, at, "Included file `%s` does not have YAML extension!", path);
+	if (base->project) {
+		*ret = arena_alloc(L->a, sizeof(**ret));
+		*ret_n = 1;
+		return resolve_fetched_local(L, path, at, base, fetched, *ret);
+	}
 	if (!strchr(path, '*')) {
 		struct inc_file *f = arena_alloc(L->a, sizeof(*f));
 		f->path = path_join(L->a, base->dir, path);
@@ -614,22 +694,38 @@ static int offline_missing(struct mload *L, struct srcloc at, const char *what, 
 			   L->ctx->include_dir, layout);
 }
 
-static int resolve_remote(struct mload *L, const char *url, struct srcloc at, struct inc_file *f)
+/* Where `--include-dir` holds a remote include: DIR/remote/<host>/<path>, query dropped. */
+static const char *remote_layout(struct mload *L, const char *url)
 {
 	const char *p = strstr(url, "://");
 	p = p ? p + 3 : url;
 	size_t n = strcspn(p, "?#");
-	const char *layout = arena_printf(L->a, "remote/%.*s", (int)n, p);
+	return arena_printf(L->a, "remote/%.*s", (int)n, p);
+}
+
+/* The include dir's copy of a remote include, or NULL. */
+static const char *remote_in_include_dir(struct mload *L, const char *url)
+{
+	if (!L->ctx->include_dir)
+		return NULL;
+	const char *path = path_join(L->a, L->ctx->include_dir, remote_layout(L, url));
+	return file_exists(path) ? path : NULL;
+}
+
+static int resolve_remote(struct mload *L, const char *url, struct srcloc at,
+			  struct isrc_result *fetched, struct inc_file *f)
+{
 	f->shown = url;
-	f->base = (struct inc_base){ L->ctx->project_dir, true };
-	if (!L->ctx->include_dir || !file_exists(f->path = path_join(L->a, L->ctx->include_dir,
-								      layout)))
-		return offline_missing(L, at, "remote", url, layout);
-	return 0;
+	f->base = (struct inc_base){ .dir = L->ctx->project_dir, .main_project = true };
+	if ((f->path = remote_in_include_dir(L, url)))
+		return 0;
+	f->path = url;
+	int rc = take_fetched(L, at, fetched, f);
+	return rc <= 0 ? rc : offline_missing(L, at, "remote", url, remote_layout(L, url));
 }
 
 static int resolve_project(struct mload *L, const char *proj, const char *file, const char *ref,
-			   struct srcloc at, struct inc_file *f)
+			   struct srcloc at, struct isrc_result *fetched, struct inc_file *f)
 {
 	while (*file == '/')
 		file++;
@@ -642,10 +738,14 @@ static int resolve_project(struct mload *L, const char *proj, const char *file, 
 		return mload_error(L, at, "Included file `%s` does not have YAML extension!", file);
 	f->base.dir = L->ctx->include_dir ? path_join(L->a, L->ctx->include_dir, dir) : NULL;
 	f->base.main_project = false;
-	if (!L->ctx->include_dir ||
-	    !file_exists(f->path = path_join(L->a, L->ctx->include_dir, layout)))
-		return offline_missing(L, at, "project", f->shown, layout);
-	return 0;
+	if (L->ctx->include_dir &&
+	    file_exists(f->path = path_join(L->a, L->ctx->include_dir, layout)))
+		return 0;
+	/* fetched: its own local includes are files of that project at that ref */
+	f->path = f->shown;
+	f->base = (struct inc_base){ .project = arena_strdup(L->a, proj), .ref = ref };
+	int rc = take_fetched(L, at, fetched, f);
+	return rc <= 0 ? rc : offline_missing(L, at, "project", f->shown, layout);
 }
 
 static int resolve_template(struct mload *L, const char *name, struct srcloc at,
@@ -653,7 +753,7 @@ static int resolve_template(struct mload *L, const char *name, struct srcloc at,
 {
 	const char *layout = arena_printf(L->a, "template/%s", name);
 	f->shown = name;
-	f->base = (struct inc_base){ L->ctx->project_dir, true };
+	f->base = (struct inc_base){ .dir = L->ctx->project_dir, .main_project = true };
 	if (!L->ctx->include_dir ||
 	    !file_exists(f->path = path_join(L->a, L->ctx->include_dir, layout)))
 		return offline_missing(L, at, "template", name, layout);
@@ -826,7 +926,7 @@ static bool looks_like_url(const char *s)
 
 /* Resolves one include entry into files (0..n with wildcards or project file lists). */
 static int resolve_entry(struct mload *L, const struct ynode *e, const struct inc_base *base,
-			 struct inc_file **ret, size_t *ret_n)
+			 const struct inc_level *lvl, struct inc_file **ret, size_t *ret_n)
 {
 	enum inc_kind kind = INC_LOCAL;
 	const struct ynode *locn = e;
@@ -847,9 +947,9 @@ static int resolve_entry(struct mload *L, const struct ynode *e, const struct in
 	*ret_n = 1;
 	switch (kind) {
 	case INC_LOCAL:
-		return resolve_local(L, val, locn->loc, base, ret, ret_n);
+		return resolve_local(L, val, locn->loc, base, level_result(lvl, e, 0), ret, ret_n);
 	case INC_REMOTE:
-		return resolve_remote(L, val, locn->loc, f);
+		return resolve_remote(L, val, locn->loc, level_result(lvl, e, 0), f);
 	case INC_TEMPLATE:
 		return resolve_template(L, val, locn->loc, f);
 	case INC_COMPONENT:
@@ -869,7 +969,7 @@ static int resolve_entry(struct mload *L, const struct ynode *e, const struct in
 		const char *fv = expand_path(L, fn);
 		if (!fv)
 			return mload_error(L, fn->loc, "include:file config should be a string");
-		if (resolve_project(L, val, fv, ref, fn->loc, &f[i]) < 0)
+		if (resolve_project(L, val, fv, ref, fn->loc, level_result(lvl, e, i), &f[i]) < 0)
 			return -1;
 	}
 	*ret = f;
@@ -877,43 +977,174 @@ static int resolve_entry(struct mload *L, const struct ynode *e, const struct in
 	return 0;
 }
 
-/* Resolves and merges every entry of an include: value, in order. */
-static int process_includes(struct mload *L, const struct ynode *inc, const struct inc_base *base,
-			    unsigned depth, struct ynode **acc)
+/* The URL of a remote include entry (`remote:` or a bare URL string), expanded, or NULL. */
+static const char *entry_remote_url(struct mload *L, const struct ynode *e)
 {
-	size_t n = mnode_is_seq(inc) ? inc->n : 1;
-	int rc = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct ynode *e = mnode_is_seq(inc) ? inc->items[i] : inc;
-		bool pass = true;
-		if (e->kind == YNODE_MAP && include_rules_pass(L, ynode_get(e, "rules"), &pass) < 0)
-			return -1;
-		if (!pass)
+	if (mnode_is_map(e)) {
+		const struct ynode *r = ynode_get(e, "remote");
+		return r && !ynode_entry(e, "local") && !ynode_entry(e, "project") &&
+				       !ynode_entry(e, "template") && !ynode_entry(e, "component")
+			       ? expand_path(L, r)
+			       : NULL;
+	}
+	const char *s = mnode_is_str(e) ? expand_path(L, e) : NULL;
+	return s && looks_like_url(s) ? s : NULL;
+}
+
+static void level_add(struct inc_level *lvl, const struct ynode *e, size_t k,
+		      struct isrc_request req)
+{
+	size_t n = lvl->n + 1;
+	lvl->entries = xrealloc(lvl->entries, n * sizeof(*lvl->entries));
+	lvl->files = xrealloc(lvl->files, n * sizeof(*lvl->files));
+	lvl->reqs = xrealloc(lvl->reqs, n * sizeof(*lvl->reqs));
+	lvl->entries[lvl->n] = e;
+	lvl->files[lvl->n] = k;
+	lvl->reqs[lvl->n] = req;
+	lvl->n = n;
+}
+
+/* The project: entry's files that --include-dir does not hold, as requests. */
+static void level_add_project(struct mload *L, struct inc_level *lvl, const struct ynode *e,
+			      const char *server)
+{
+	const char *proj = expand_path(L, ynode_get(e, "project"));
+	const struct ynode *files = ynode_get(e, "file");
+	const char *ref = expand_path(L, ynode_get(e, "ref"));
+	size_t nf = mnode_is_seq(files) ? files->n : 1;
+	for (size_t k = 0; proj && files && k < nf; k++) {
+		const char *fv = expand_path(L, mnode_is_seq(files) ? files->items[k] : files);
+		if (!fv || !has_yaml_ext(fv))
 			continue;
-		struct inc_file *files = NULL;
-		size_t nf = 0;
-		if (resolve_entry(L, e, base, &files, &nf) < 0) {
+		while (*fv == '/')
+			fv++;
+		while (*proj == '/')
+			proj++;
+		const char *layout = arena_printf(L->a, "project/%s/%s/%s", proj, ref ? ref : "HEAD",
+						  fv);
+		if (L->ctx->include_dir && file_exists(path_join(L->a, L->ctx->include_dir, layout)))
+			continue;
+		level_add(lvl, e, k,
+			  (struct isrc_request){ .kind = ISRC_PROJECT, .location = proj, .file = fv,
+						 .ref = ref, .server = server });
+	}
+}
+
+/* A local entry inside a fetched project file: that project's file at that ref. */
+static void level_add_fetched_local(struct mload *L, struct inc_level *lvl, const struct ynode *e,
+				    const struct inc_base *base, const char *server)
+{
+	const struct ynode *ln = mnode_is_map(e) ? ynode_get(e, "local") : e;
+	const char *path = mnode_is_str(ln) ? expand_path(L, ln) : NULL;
+	if (!path || looks_like_url(path) || strchr(path, '*') || !has_yaml_ext(path))
+		return;
+	while (*path == '/')
+		path++;
+	level_add(lvl, e, 0,
+		  (struct isrc_request){ .kind = ISRC_PROJECT, .location = base->project,
+					 .file = path, .ref = base->ref, .server = server });
+}
+
+/* Asks the include source for every network entry of this level that passes its rules and is
+ * not under --include-dir, all in one call (the source fetches them concurrently). */
+static void level_fetch(struct mload *L, const struct ynode *const *entries, const bool *pass,
+			size_t n, const struct inc_base *base, struct inc_level *lvl)
+{
+	*lvl = (struct inc_level){ 0 };
+	if (!L->ctx->includes)
+		return;
+	const char *server = var_list_value(&L->ctx->vars, "CI_SERVER_URL");
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *e = entries[i];
+		const char *url = pass[i] ? entry_remote_url(L, e) : NULL;
+		bool one_kind = mnode_is_map(e) && !ynode_entry(e, "remote") &&
+				!ynode_entry(e, "template") && !ynode_entry(e, "component");
+		if (!pass[i])
+			continue;
+		if (url && !remote_in_include_dir(L, url))
+			level_add(lvl, e, 0,
+				  (struct isrc_request){
+					  .kind = ISRC_REMOTE,
+					  .location = url,
+					  .integrity = ynode_str(ynode_get(e, "integrity")),
+				  });
+		else if (one_kind && ynode_entry(e, "project") && !ynode_entry(e, "local"))
+			level_add_project(L, lvl, e, server);
+		else if (base->project && !url && (!mnode_is_map(e) || (one_kind &&
+								      !ynode_entry(e, "project"))))
+			level_add_fetched_local(L, lvl, e, base, server);
+	}
+	if (!lvl->n)
+		return;
+	lvl->res = xcalloc(lvl->n, sizeof(*lvl->res));
+	L->ctx->includes->fetch(L->ctx->includes->data, lvl->reqs, lvl->n, lvl->res);
+}
+
+static void level_release(struct inc_level *lvl)
+{
+	for (size_t i = 0; lvl->res && i < lvl->n; i++)
+		isrc_result_release(&lvl->res[i]);
+	free(lvl->res);
+	free(lvl->entries);
+	free(lvl->files);
+	free(lvl->reqs);
+	*lvl = (struct inc_level){ 0 };
+}
+
+/* Resolves one entry and merges its files into *acc. */
+static int include_entry(struct mload *L, const struct ynode *e, const struct inc_base *base,
+			 const struct inc_level *lvl, unsigned depth, struct ynode **acc)
+{
+	struct inc_file *files = NULL;
+	size_t nf = 0;
+	int rc = 0;
+	if (resolve_entry(L, e, base, lvl, &files, &nf) < 0)
+		return -1;
+	for (size_t k = 0; k < nf; k++) {
+		struct ynode *content;
+		if (++L->n_includes > MAX_INCLUDES)
+			return mload_error(L, e->loc, "Maximum of %d nested includes are allowed!",
+					   MAX_INCLUDES);
+		if (process_file(L, &files[k], ynode_get(e, "inputs"), e->loc, depth + 1,
+				 &content) < 0) {
 			if (mload_stop(L))
 				return -1;
 			rc = -1;
 			continue;
 		}
-		for (size_t k = 0; k < nf; k++) {
-			struct ynode *content;
-			if (++L->n_includes > MAX_INCLUDES)
-				return mload_error(L, e->loc,
-						   "Maximum of %d nested includes are allowed!",
-						   MAX_INCLUDES);
-			if (process_file(L, &files[k], ynode_get(e, "inputs"), e->loc, depth + 1,
-					 &content) < 0) {
-				if (mload_stop(L))
-					return -1;
-				rc = -1;
-				continue;
-			}
-			*acc = ynode_deep_merge(L->a, *acc, content);
-		}
+		*acc = ynode_deep_merge(L->a, *acc, content);
 	}
+	return rc;
+}
+
+/* Resolves and merges every entry of an include: value, in order. The rules of every entry
+ * are evaluated first (they see only ctx->vars), so that the level's network includes are
+ * fetched together before anything is merged. */
+static int process_includes(struct mload *L, const struct ynode *inc, const struct inc_base *base,
+			    unsigned depth, struct ynode **acc)
+{
+	size_t n = mnode_is_seq(inc) ? inc->n : 1;
+	const struct ynode **entries = arena_alloc(L->a, sizeof(*entries) * n);
+	bool *pass = arena_alloc(L->a, sizeof(*pass) * n);
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *e = mnode_is_seq(inc) ? inc->items[i] : inc;
+		entries[i] = e;
+		pass[i] = true;
+		if (e->kind == YNODE_MAP &&
+		    include_rules_pass(L, ynode_get(e, "rules"), &pass[i]) < 0)
+			return -1;
+	}
+	struct inc_level lvl;
+	level_fetch(L, entries, pass, n, base, &lvl);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!pass[i] || include_entry(L, entries[i], base, &lvl, depth, acc) == 0)
+			continue;
+		rc = -1;
+		if (mload_stop(L) || L->n_includes > MAX_INCLUDES)
+			break;
+	}
+	level_release(&lvl);
 	return rc;
 }
 
@@ -926,7 +1157,8 @@ static int process_file(struct mload *L, const struct inc_file *f, const struct 
 	struct err e = ERR_INIT;
 	struct yload_opts yo = YLOAD_OPTS_INIT;
 	const char *path = mload_intern(f->path);
-	struct ydoc *doc = ydoc_load_file(path, &yo, &e);
+	struct ydoc *doc = f->body ? ydoc_load_mem(path, f->body, f->len, &yo, &e)
+				   : ydoc_load_file(path, &yo, &e);
 	if (!doc) {
 		/* file-level failures (size limit) carry no position: name the file at least */
 		if (!e.loc.file && e.kind == ERR_CONFIG)
@@ -934,6 +1166,8 @@ static int process_file(struct mload *L, const struct inc_file *f, const struct 
 		return mload_take_err(L, &e);
 	}
 	mload_keep_doc(L, doc);
+	if (f->warning)
+		diag_list_add(&doc->warnings, at, 1, "%s", f->warning);
 	/* The main file is parsed: from here on the context is read (ctx->vars by inputs'
 	 * expand_vars, include paths and include:rules; the repository's files by wildcards).
 	 * The caller's git ran meanwhile. Idempotent for the included files. */
@@ -968,7 +1202,7 @@ int include_load_main(struct mload *L, const char *file, struct ynode **ret_root
 	struct inc_file f = {
 		.path = file,
 		.shown = file,
-		.base = { L->ctx->project_dir, true },
+		.base = { .dir = L->ctx->project_dir, .main_project = true },
 	};
 	struct srcloc at = { mload_intern(file), 1, 1 };
 	struct ynode *root;

@@ -21,6 +21,8 @@ typedef int (*pipeline_repo_files_fn)(void *data, const struct string_list **ret
 
 /* What rules are evaluated against: the predefined variables of this pipeline and the
  * facts `changes:`/`exists:` need. Built by the caller (cli) from git and options. */
+struct include_source;
+
 struct pipeline_ctx {
 	struct var_list vars;   /* predefined + CLI/pipeline variables, lowest precedence first */
 	const char *project_dir; /* repository root: where local includes and exists: look */
@@ -40,6 +42,9 @@ struct pipeline_ctx {
 	void *list_files_data;
 	/* Folder that holds remote/project/template/component includes offline, or NULL. */
 	const char *include_dir;
+	/* Where remote/project/template/component includes not under include_dir come from
+	 * (model/include-source.h), or NULL: offline, they are errors. Borrowed. */
+	const struct include_source *includes;
 	/* rules:changes:compare_to: appends to *ret (caller-owned strvec) the files changed
 	 * since the merge base of HEAD and `ref` (already variable-expanded, borrowed), work
 	 * tree changes included. Returns 1 when known, 0 when `ref` names no commit, -1 with err

@@ -751,8 +751,10 @@ static bool ref_pattern_match(struct mload *L, const char *pat)
 	bool is_mr = source && (strcmp(source, "merge_request_event") == 0 ||
 				strcmp(source, "external_pull_request_event") == 0);
 	_cleanup_free_ char *p = xstrdup(pat);
+	/* GitLab splits every entry at its first `@`, regexes too (a regex that needs `@` writes
+	 * `\x40`): the path after it is compared literally with the project's full path. */
 	char *at = strchr(p, '@');
-	if (at && p[0] != '/') {
+	if (at) {
 		const char *proj = ctx_var(L, "CI_PROJECT_PATH");
 		if (proj && strcmp(proj, at + 1) != 0)
 			return false;

@@ -40,6 +40,7 @@ struct report {
 	pthread_mutex_t out_lock; /* one write(2) at a time on out_fd */
 	pthread_mutex_t files_lock;
 	struct strvec log_files; /* log files already opened in this run (later attempts append) */
+	bool out_closed;         /* under out_lock: out_fd's reader is gone */
 };
 
 struct job_log {
@@ -54,20 +55,37 @@ struct job_log {
 	struct strbuf scratch;
 };
 
-/* Writes all of buf, retrying on EINTR and short writes. Errors on the terminal are ignored:
- * the job must go on (the log file still has everything). */
-static void write_all(int fd, const char *buf, size_t len)
+/* Writes all of buf, retrying on EINTR and short writes. Returns 0, or the errno of the
+ * failed write. */
+static int write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return;
+			return errno;
 		}
 		buf += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+/* Live output, under out_lock. Other errors on the terminal are ignored: the job must go on
+ * (the log file still has everything). A reader gone (EPIPE: SIGPIPE is blocked, so the
+ * write fails instead of killing us) or a terminal hung up (EIO) is final: nothing more is
+ * written there, and the owner hears of it once. */
+static void term_write(struct report *r, const char *buf, size_t len)
+{
+	if (r->out_closed)
+		return;
+	int e = write_all(r->opts.out_fd, buf, len);
+	if (e != EPIPE && e != EIO)
+		return;
+	r->out_closed = true;
+	if (r->opts.on_output_closed)
+		r->opts.on_output_closed(r->opts.userdata);
 }
 
 struct report *report_new(const struct report_opts *opts, struct err *err)
@@ -103,7 +121,7 @@ bool report_color(const struct report *r)
 void report_write_locked(struct report *r, const char *buf, size_t len)
 {
 	pthread_mutex_lock(&r->out_lock);
-	write_all(r->opts.out_fd, buf, len);
+	term_write(r, buf, len);
 	pthread_mutex_unlock(&r->out_lock);
 }
 
@@ -249,14 +267,14 @@ static void emit_lines(struct job_log *jl, int stream, bool all)
 	}
 	if (term->len) {
 		pthread_mutex_lock(&jl->r->out_lock);
-		write_all(jl->r->opts.out_fd, term->buf, term->len);
+		term_write(jl->r, term->buf, term->len);
 		pthread_mutex_unlock(&jl->r->out_lock);
 	}
 	if (jl->log_fd >= 0 && raw_end > 0) {
-		write_all(jl->log_fd, lb->buf, raw_end);
+		(void)write_all(jl->log_fd, lb->buf, raw_end);
 		/* a partial last line flushed at close still ends the file with a newline */
 		if (all && lb->buf[raw_end - 1] != '\n')
-			write_all(jl->log_fd, "\n", 1);
+			(void)write_all(jl->log_fd, "\n", 1);
 	}
 	if (raw_end == lb->len) {
 		strbuf_reset(lb);
@@ -307,10 +325,10 @@ static void emit_message(struct job_log *jl, const char *msg, size_t len)
 		p += l + (nl ? 1 : 0);
 	}
 	pthread_mutex_lock(&jl->r->out_lock);
-	write_all(jl->r->opts.out_fd, term.buf, term.len);
+	term_write(jl->r, term.buf, term.len);
 	pthread_mutex_unlock(&jl->r->out_lock);
 	if (jl->log_fd >= 0)
-		write_all(jl->log_fd, raw.buf, raw.len);
+		(void)write_all(jl->log_fd, raw.buf, raw.len);
 	strbuf_release(&term);
 	strbuf_release(&raw);
 }

@@ -19,8 +19,13 @@ struct report_opts {
 	const char *log_dir; /* where <job>.log files go (e.g. .runnel/logs); NULL = none */
 	int out_fd;          /* where live output goes (1) */
 	size_t name_width;   /* width of the job-name prefix column (longest name) */
+	/* Called once (from whichever thread wrote, with the report's output lock held: it must
+	 * not write to the report) when out_fd's reader is gone (EPIPE) or its terminal hung up
+	 * (EIO); live output stops there, the job logs go on. NULL: just stop. */
+	void (*on_output_closed)(void *userdata);
+	void *userdata;
 };
-#define REPORT_OPTS_INIT { .color = false, .timestamps = false, .log_dir = NULL, .out_fd = 1, .name_width = 0 }
+#define REPORT_OPTS_INIT { .color = false, .timestamps = false, .log_dir = NULL, .out_fd = 1, .name_width = 0, .on_output_closed = NULL, .userdata = NULL }
 
 struct report *report_new(const struct report_opts *opts, struct err *err);
 void report_free(struct report *r);

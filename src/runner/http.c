@@ -6,7 +6,10 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "docker/curl-fns.h"
+#define CURL_DISABLE_TYPECHECK
+#include <curl/curl.h>
+
+#include "util/libcurl.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
@@ -75,7 +78,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *user)
 	return n;
 }
 
-static void set_body(const struct dk_curl_fns *c, CURL *h, const struct rhttp_req *rq)
+static void set_body(const struct lcurl_api *c, CURL *h, const struct rhttp_req *rq)
 {
 	if (!strcmp(rq->method, "POST")) {
 		c->easy_setopt(h, CURLOPT_POST, 1L);
@@ -113,7 +116,7 @@ static struct curl_slist *build_headers(const struct rhttp_req *rq, struct curl_
 
 int rhttp_do(const struct rhttp_req *rq, struct rhttp_resp *resp, struct err *err)
 {
-	const struct dk_curl_fns *c = dk_curl_api(err);
+	const struct lcurl_api *c = lcurl_load(err);
 	if (!c)
 		return -1;
 	CURL *h = c->easy_init();

@@ -1,4 +1,4 @@
-/* http: one HTTP request to GitLab over libcurl (loaded on first use through docker/curl-fns.h),
+/* http: one HTTP request to GitLab over libcurl (loaded on first use through util/libcurl.h),
  * with the response's status, headers and body collected. The runner API (api.c) builds every
  * call on it; nothing here knows GitLab. */
 #pragma once

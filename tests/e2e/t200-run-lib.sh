@@ -84,13 +84,23 @@ runnel_objects() {
 		docker volume ls -q --filter label=runnel.pipeline
 	} 2>/dev/null | sort
 }
-owner_pid() { # the runnel.pid label of a container, network or volume
-	docker inspect -f '{{index .Config.Labels "runnel.pid"}}' "$1" 2>/dev/null ||
-		docker network inspect -f '{{index .Labels "runnel.pid"}}' "$1" 2>/dev/null ||
-		docker volume inspect -f '{{index .Labels "runnel.pid"}}' "$1" 2>/dev/null
+owner_label() { # owner_label KEY ID: a label of a container, network or volume
+	# (an inspect of the wrong kind still prints an empty line: dropped)
+	{
+		docker container inspect -f "{{index .Config.Labels \"$1\"}}" "$2" ||
+			docker network inspect -f "{{index .Labels \"$1\"}}" "$2" ||
+			docker volume inspect -f "{{index .Labels \"$1\"}}" "$2"
+	} 2>/dev/null | sed '/^$/d'
 }
-# Objects that existed before the test, and objects of processes still running (another run
-# on the same engine), are not ours: every runnel this test started has exited by now.
+owner_pid() { owner_label runnel.pid "$1"; }
+object_exists() { # a container, network or volume of that id or name is on the engine
+	docker container inspect "$1" >/dev/null 2>&1 ||
+		docker network inspect "$1" >/dev/null 2>&1 ||
+		docker volume inspect "$1" >/dev/null 2>&1
+}
+# Objects that existed before the test, objects of processes still running (another run on
+# the same engine) and objects of projects outside this test's T_TMP are not ours: every
+# runnel this test started has exited by now.
 snapshot_objects() { runnel_objects >"$T_TMP/before"; }
 assert_no_leftovers() {
 	runnel_objects >"$T_TMP/after"
@@ -98,6 +108,9 @@ assert_no_leftovers() {
 	for id in $(comm -13 "$T_TMP/before" "$T_TMP/after"); do
 		pid=$(owner_pid "$id")
 		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && continue
+		# another test's project (tests of other checkouts may share the engine): not ours
+		case $(owner_label runnel.project "$id") in "$T_TMP"/* | "") ;; *) continue ;; esac
+		object_exists "$id" || continue # removed meanwhile (another run's cleanup)
 		left="$left $id"
 	done
 	if [ -z "$left" ]; then pass "nothing labelled runnel.pipeline left${1:+ $1}"; else

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Ctrl-C in the middle of a run: running jobs are canceled, their after_script still runs with
 # CI_JOB_STATUS=canceled, pending jobs never start, runnel exits 130 (143 for SIGTERM) and
-# leaves nothing behind.
+# leaves nothing behind. SIGHUP (the terminal closed) and SIGQUIT do the same (129, 131); so
+# does a closed output pipe (`runnel run | head -n 2`: 141), the job logs still complete.
 . "$(dirname "$0")/t200-run-lib.sh"
 need_engine
 snapshot_objects
@@ -25,7 +26,7 @@ start_and_signal() {
 	(cd "$p" && NO_COLOR=1 exec "$RUNNEL" run) >"$OUT" 2>&1 &
 	pid=$!
 	i=0
-	while ! grep -q "^long +| long-started" "$OUT" 2>/dev/null && [ $i -lt 200 ]; do
+	while ! grep -Eq "^long +\| long-started" "$OUT" 2>/dev/null && [ $i -lt 200 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -54,6 +55,45 @@ start_and_signal TERM
 expect_rc "SIGTERM" 143
 assert_no_leftovers "after SIGTERM"
 
+start_and_signal HUP
+expect_rc "SIGHUP" 129
+expect "after_script ran after SIGHUP" "after-status=canceled"
+expect_not "pending job never started after SIGHUP" "later-ran"
+assert_no_leftovers "after SIGHUP"
+
+start_and_signal QUIT
+expect_rc "SIGQUIT" 131
+expect "after_script ran after SIGQUIT" "after-status=canceled"
+assert_no_leftovers "after SIGQUIT"
+
+# the reader of the output goes away after two lines: no SIGPIPE death, the run is canceled
+# like by Ctrl-C, the log file has the whole job, after_script included
+rm -rf "$p/.runnel/logs"
+ERR=$T_TMP/pipe.err
+{ (cd "$p" && NO_COLOR=1 "$RUNNEL" run 2>"$ERR"; echo $? >"$T_TMP/pipe.rc") | head -n 2 >"$T_TMP/pipe.head"; }
+RC=$(cat "$T_TMP/pipe.rc")
+OUT=$ERR
+expect_rc "closed output pipe" 141
+expect "runnel says why it stopped" "the output was closed: canceling"
+[ "$(wc -l <"$T_TMP/pipe.head")" -eq 2 ] && pass "head got its two lines" || fail "head got: $(cat "$T_TMP/pipe.head")"
+OUT=$p/.runnel/logs/long.log
+expect "the job log starts at the beginning" "Running with runnel"
+expect "the job log has after_script" "after-status=canceled"
+expect "the job log ends with the verdict" "Job failed: canceled"
+assert_no_leftovers "after the output pipe closed"
+
+# the reader leaves in the middle of the script's output (sed quits at long-started)
+rm -rf "$p/.runnel/logs"
+{ (cd "$p" && NO_COLOR=1 "$RUNNEL" run 2>"$ERR"; echo $? >"$T_TMP/pipe.rc") | sed -n '/| long-started$/{p;q;}' >"$T_TMP/pipe.head"; }
+RC=$(cat "$T_TMP/pipe.rc")
+OUT=$ERR
+expect_rc "output pipe closed during the script" 141
+OUT=$p/.runnel/logs/long.log
+expect "the job log has the script's output" "^long-started"
+expect "the job log has after_script" "after-status=canceled"
+expect "the job log ends with the verdict" "Job failed: canceled"
+assert_no_leftovers "after the output pipe closed during the script"
+
 # a second Ctrl-C while after_script runs: remove everything now and leave
 p2=$(make_project force <<'YML'
 long:
@@ -66,13 +106,13 @@ OUT=$T_TMP/force.out
 (cd "$p2" && NO_COLOR=1 exec "$RUNNEL" run) >"$OUT" 2>&1 &
 pid=$!
 i=0
-while ! grep -q "^long +| long-started" "$OUT" 2>/dev/null && [ $i -lt 200 ]; do
+while ! grep -Eq "^long +\| long-started" "$OUT" 2>/dev/null && [ $i -lt 200 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
 kill -INT "$pid"
 i=0
-while ! grep -q "^long +| after-started" "$OUT" 2>/dev/null && [ $i -lt 200 ]; do
+while ! grep -Eq "^long +\| after-started" "$OUT" 2>/dev/null && [ $i -lt 200 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done

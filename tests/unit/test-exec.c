@@ -8,13 +8,20 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "docker/client.h"
 #include "exec/exec.h"
 #include "model/vars.h"
 #include "plan-fixture.h"
@@ -282,7 +289,262 @@ static void test_labels(void **state)
 	snprintf(pid, sizeof(pid), "runnel.pid=%ld", (long)getpid());
 	assert_string_equal(l.v[2], pid);
 	assert_int_equal(strncmp(l.v[3], "runnel.host=", 12), 0);
+	/* no project directory: no project label, the user's uid always */
+	char uid[64];
+	snprintf(uid, sizeof(uid), "runnel.uid=%lu", (unsigned long)getuid());
+	assert_int_equal(strvec_find(&l, uid) >= 0, 1);
+	for (size_t i = 0; i < l.n; i++)
+		assert_int_not_equal(strncmp(l.v[i], "runnel.project=", 15), 0);
 	strvec_release(&l);
+	run.project_dir = "/work/some project";
+	exec_labels(&run, NULL, &l);
+	assert_int_equal(strvec_find(&l, "runnel.project=/work/some project") >= 0, 1);
+	for (size_t i = 0; i < l.n; i++)
+		assert_int_not_equal(strncmp(l.v[i], "runnel.job=", 11), 0);
+	strvec_release(&l);
+}
+
+/* ---- a container removed outside runnel (cleanup.c) ---- */
+
+/* A fake daemon on a unix socket: one connection at a time, keep-alive, GET only; the
+ * answer depends on the container named in the path. */
+struct mini_daemon {
+	char dir[64], sock[96], host[160];
+	int fd;
+	pthread_t thread;
+};
+
+static void mini_answer(int fd, const char *path)
+{
+	const char *status = "404 Not Found", *body = "{\"message\":\"page not found\"}";
+	if (!strcmp(path, "/_ping"))
+		status = "200 OK", body = "OK";
+	else if (strstr(path, "/containers/gone/json"))
+		body = "{\"message\":\"No such container: gone\"}";
+	else if (strstr(path, "/containers/removing/json"))
+		status = "200 OK", body = "{\"State\":{\"Status\":\"removing\"}}";
+	else if (strstr(path, "/containers/alive/json"))
+		status = "200 OK", body = "{\"State\":{\"Status\":\"exited\",\"ExitCode\":137}}";
+	else if (strstr(path, "/containers/broken/json"))
+		status = "500 Internal Server Error", body = "{\"message\":\"boom\"}";
+	char head[512];
+	int n = snprintf(head, sizeof(head),
+	                 "HTTP/1.1 %s\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\n"
+	                 "Content-Length: %zu\r\n\r\n%s",
+	                 status, strlen(body), body);
+	(void)!write(fd, head, (size_t)n);
+}
+
+static void *mini_main(void *p)
+{
+	struct mini_daemon *m = p;
+	int c;
+	while ((c = accept(m->fd, NULL, NULL)) >= 0) {
+		char buf[8192];
+		size_t len = 0;
+		ssize_t r;
+		while ((r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0) {
+			len += (size_t)r;
+			buf[len] = '\0';
+			char *end;
+			while ((end = strstr(buf, "\r\n\r\n"))) {
+				char path[1024] = "";
+				sscanf(buf, "%*s %1023s", path);
+				mini_answer(c, path);
+				len -= (size_t)(end + 4 - buf);
+				memmove(buf, end + 4, len + 1);
+			}
+		}
+		close(c);
+	}
+	return NULL;
+}
+
+static void mini_start(struct mini_daemon *m)
+{
+	snprintf(m->dir, sizeof(m->dir), "/tmp/test-exec-dk-XXXXXX");
+	assert_non_null(mkdtemp(m->dir));
+	snprintf(m->sock, sizeof(m->sock), "%s/d.sock", m->dir);
+	snprintf(m->host, sizeof(m->host), "unix://%s", m->sock);
+	m->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", m->sock);
+	assert_int_equal(bind(m->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(m->fd, 4), 0);
+	assert_int_equal(pthread_create(&m->thread, NULL, mini_main, m), 0);
+}
+
+static void mini_stop(struct mini_daemon *m)
+{
+	shutdown(m->fd, SHUT_RDWR); /* accept() returns: the thread ends */
+	pthread_join(m->thread, NULL);
+	close(m->fd);
+	unlink(m->sock);
+	rmdir(m->dir);
+}
+
+/* 404 and "removing" (docker rm -f marks the removal before its kill ends the job's attach)
+ * are a removal; a container that merely exited (137) is not, and neither is a daemon that
+ * fails to answer. */
+static void test_container_removed(void **state)
+{
+	(void)state;
+	struct mini_daemon m;
+	mini_start(&m);
+	struct docker_opts o = DOCKER_OPTS_INIT;
+	o.host = m.host;
+	struct err err = ERR_INIT;
+	struct docker_client *c = docker_client_new(&o, &err);
+	assert_non_null(c);
+	assert_true(exec_container_removed(c, "gone"));
+	assert_true(exec_container_removed(c, "removing"));
+	assert_false(exec_container_removed(c, "alive"));
+	assert_false(exec_container_removed(c, "broken"));
+	docker_client_free(c);
+	mini_stop(&m);
+}
+
+/* ---- signals (cleanup.c) ---- */
+
+struct sig_seen {
+	int cancels, forces, cancel_sig, force_sig;
+};
+
+static void seen_cancel(void *ud, int signo)
+{
+	struct sig_seen *s = ud;
+	s->cancels++;
+	s->cancel_sig = signo;
+}
+
+static void seen_force(void *ud, int signo)
+{
+	struct sig_seen *s = ud;
+	s->forces++;
+	s->force_sig = signo;
+}
+
+/* Waits (bounded, not timed: 20 s is only a hang guard) until fd is readable. */
+static bool readable_within(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	return poll(&p, 1, 20000) == 1;
+}
+
+/* SIGHUP cancels like SIGINT; a second SIGHUP does not escalate (terminals send bursts), a
+ * SIGTERM after it does; the handler of the first sees SIGHUP. */
+static void test_signals_hup_then_term(void **state)
+{
+	(void)state;
+	struct sig_seen seen = {0};
+	struct err err = ERR_INIT;
+	struct exec_signals *s = exec_signals_start(seen_cancel, seen_force, &seen, 0, &err);
+	assert_non_null(s);
+	kill(getpid(), SIGHUP);
+	assert_true(readable_within(exec_signals_cancel_fd(s)));
+	assert_int_equal(exec_signals_received(s), SIGHUP);
+	kill(getpid(), SIGHUP);
+	kill(getpid(), SIGTERM);
+	assert_true(readable_within(exec_signals_force_fd(s)));
+	exec_signals_stop(s);
+	assert_int_equal(seen.cancels, 1);
+	assert_int_equal(seen.cancel_sig, SIGHUP);
+	assert_int_equal(seen.forces, 1);
+	assert_int_equal(seen.force_sig, SIGTERM);
+}
+
+/* SIGQUIT cancels (131 for the caller), and escalates when sent again. */
+static void test_signals_quit(void **state)
+{
+	(void)state;
+	struct sig_seen seen = {0};
+	struct err err = ERR_INIT;
+	struct exec_signals *s = exec_signals_start(seen_cancel, seen_force, &seen, 0, &err);
+	assert_non_null(s);
+	kill(getpid(), SIGQUIT);
+	assert_true(readable_within(exec_signals_cancel_fd(s)));
+	kill(getpid(), SIGQUIT);
+	assert_true(readable_within(exec_signals_force_fd(s)));
+	exec_signals_stop(s);
+	assert_int_equal(seen.cancel_sig, SIGQUIT);
+	assert_int_equal(seen.force_sig, SIGQUIT);
+}
+
+/* A writer's EPIPE (exec_signals_raise) and the watched stdout's reader going away both count
+ * as SIGPIPE, once: writing to the closed pipe afterwards fails with EPIPE and does not kill
+ * the process (SIGPIPE is blocked). */
+static void test_signals_closed_output(void **state)
+{
+	(void)state;
+	int saved = dup(1);
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(dup2(p[1], 1), 1);
+	close(p[1]);
+	struct sig_seen seen = {0};
+	struct err err = ERR_INIT;
+	struct exec_signals *s =
+	    exec_signals_start(seen_cancel, seen_force, &seen, EXEC_SIGNALS_WATCH_OUTPUT, &err);
+	assert_non_null(s);
+	close(p[0]); /* the reader goes away; nothing is written yet */
+	bool cancel = readable_within(exec_signals_cancel_fd(s));
+	ssize_t w = write(1, "x", 1);
+	int werr = errno;
+	exec_signals_raise(s, SIGPIPE); /* a writer reporting it again: no escalation */
+	exec_signals_raise(s, SIGINT);  /* a deliberate second signal escalates */
+	bool force = readable_within(exec_signals_force_fd(s));
+	exec_signals_stop(s);
+	dup2(saved, 1);
+	close(saved);
+	assert_true(cancel);
+	assert_int_equal(w, -1);
+	assert_int_equal(werr, EPIPE);
+	assert_true(force);
+	assert_int_equal(seen.cancels, 1);
+	assert_int_equal(seen.cancel_sig, SIGPIPE);
+	assert_int_equal(seen.force_sig, SIGINT);
+}
+
+/* The temporary directories of runnel name their owner: the reaper leaves those of live
+ * processes alone and removes those of dead ones (a pid that cannot be running: above
+ * pid_max, with a start time of 1). */
+static void test_temp_dirs_reaped(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/test-exec-tmp-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	const char *old = getenv("TMPDIR");
+	char *saved = old ? strdup(old) : NULL;
+	setenv("TMPDIR", root, 1);
+	struct err err = ERR_INIT;
+	char *mine = exec_temp_dir("certs", &err);
+	assert_non_null(mine);
+	assert_int_equal(strncmp(mine, root, strlen(root)), 0);
+	char dead[256];
+	snprintf(dead, sizeof(dead), "%s/runnel.99999999.1.certs.abcdef", root);
+	assert_int_equal(mkdir(dead, 0700), 0);
+	char other[256]; /* not runnel's: never touched */
+	snprintf(other, sizeof(other), "%s/runnel-e2e.abcdef", root);
+	assert_int_equal(mkdir(other, 0700), 0);
+	struct strvec removed = STRVEC_INIT;
+	struct exec_reap_opts o = {.removed = &removed};
+	assert_int_equal(exec_reap(NULL, &o, &err), 0);
+	assert_int_equal(access(mine, F_OK), 0);
+	assert_int_not_equal(access(dead, F_OK), 0);
+	assert_int_equal(access(other, F_OK), 0);
+	assert_int_equal(removed.n, 1);
+	assert_non_null(strstr(removed.v[0], "runnel.99999999.1.certs"));
+	exec_remove_own_temp();
+	assert_int_not_equal(access(mine, F_OK), 0);
+	strvec_release(&removed);
+	rmdir(other);
+	assert_int_equal(rmdir(root), 0);
+	if (saved)
+		setenv("TMPDIR", saved, 1);
+	else
+		unsetenv("TMPDIR");
+	free(saved);
+	free(mine);
 }
 
 /* ---- the job's repository (vcs/gitdir.h) and the cache ---- */
@@ -478,6 +740,11 @@ int main(void)
 	    cmocka_unit_test(test_shell_cancel),
 	    cmocka_unit_test(test_dotenv_between_jobs),
 	    cmocka_unit_test(test_labels),
+	    cmocka_unit_test(test_temp_dirs_reaped),
+	    cmocka_unit_test(test_container_removed),
+	    cmocka_unit_test(test_signals_hup_then_term),
+	    cmocka_unit_test(test_signals_quit),
+	    cmocka_unit_test(test_signals_closed_output),
 	    cmocka_unit_test(test_gitdir_create),
 	    cmocka_unit_test(test_gitdir_shallow),
 	    cmocka_unit_test(test_shell_git_and_cache),

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "model/include-source.h"
 #include "model/load.h"
 #include "model/pipeline.h"
 #include "model/vars.h"
@@ -664,6 +665,189 @@ static void test_spec_inputs(void **state)
 		     "unknown interpolation key: `foo`", 7, 11);
 }
 
+/* ---- the include source (network includes through model/include-source.h) ---- */
+
+/* A source answering from a table, recording how it was asked: the model's side of the
+ * interface. fetch/ (the real source) is tested against real servers in tests/e2e/t700. */
+struct canned {
+	const char *url, *body, *error, *warning;
+};
+struct canned_source {
+	const struct canned *answers;
+	size_t n_calls;
+	struct strbuf asked; /* "url url | url" : one `|`-separated group per call */
+};
+
+static void canned_fetch(void *data, const struct isrc_request *reqs, size_t n,
+			 struct isrc_result *res)
+{
+	struct canned_source *cs = data;
+	if (cs->n_calls++)
+		strbuf_addstr(&cs->asked, " | ");
+	for (size_t i = 0; i < n; i++) {
+		/* project files as `group/project:file@ref` (ref empty: the default branch) */
+		_cleanup_free_ char *key =
+			reqs[i].kind == ISRC_PROJECT
+				? xasprintf("%s:%s@%s", reqs[i].location, reqs[i].file,
+					    reqs[i].ref ? reqs[i].ref : "")
+				: xstrdup(reqs[i].location);
+		strbuf_addf(&cs->asked, "%s%s", i ? " " : "", key);
+		if (reqs[i].integrity)
+			strbuf_addf(&cs->asked, "#%s", reqs[i].integrity);
+		if (reqs[i].kind == ISRC_PROJECT && strcmp(reqs[i].server, "https://gl.example") != 0)
+			fail_msg("project request without the pipeline's server");
+		if (reqs[i].kind != ISRC_REMOTE && reqs[i].kind != ISRC_PROJECT) {
+			res[i].unsupported = true;
+			continue;
+		}
+		const struct canned *c = cs->answers;
+		while (c->url && strcmp(c->url, key) != 0)
+			c++;
+		if (!c->url || c->error) {
+			err_set(&res[i].err, ERR_CONFIG, "%s", c->url ? c->error : "not canned");
+			continue;
+		}
+		res[i].body = xstrdup(c->body);
+		res[i].len = strlen(c->body);
+		res[i].warning = c->warning ? xstrdup(c->warning) : NULL;
+	}
+}
+
+static struct pipeline *load_src(const char *dir, const char *include_dir,
+				 struct canned_source *cs, struct err *err)
+{
+	struct tctx t;
+	tctx_init(&t, dir);
+	t.ctx.include_dir = include_dir;
+	tctx_set(&t, "CI_SERVER_URL", "https://gl.example", true);
+	struct include_source src = { canned_fetch, cs };
+	t.ctx.includes = &src;
+	strbuf_reset(&cs->asked);
+	cs->n_calls = 0;
+	struct pipeline *p = tload(&t, dir, err);
+	var_list_release(&t.vars);
+	return p;
+}
+
+/* One call per include level with every remote entry of it (rules first), merged in order;
+ * --include-dir wins and is never asked for. */
+static void test_include_source_levels(void **state)
+{
+	(void)state;
+	static const struct canned answers[] = {
+		{ "https://h/a.yml", "include: 'https://h/nested.yml'\na:\n  script: x\n", NULL,
+		  NULL },
+		{ "https://h/b.yml", "b:\n  script: x\n", NULL, NULL },
+		{ "https://h/nested.yml", "n:\n  script: x\n", NULL, NULL },
+		{ NULL, NULL, NULL, NULL },
+	};
+	struct canned_source cs = { .answers = answers, .asked = STRBUF_INIT };
+	_cleanup_free_ char *dir = new_dir();
+	_cleanup_free_ char *inc = new_dir();
+	put(dir, ".gitlab-ci.yml",
+	    "include:\n  - remote: https://h/a.yml\n  - local: l.yml\n"
+	    "  - remote: https://h/skipped.yml\n    rules: [{if: $NOPE}]\n"
+	    "  - https://h/b.yml\n  - remote: https://h/offline.yml\n"
+	    "  - remote: https://h/pinned.yml\n    integrity: sha256-x\n"
+	    "main:\n  script: x\n");
+	put(dir, "l.yml", "l:\n  script: x\n");
+	put(inc, "remote/h/offline.yml", "o:\n  script: x\n");
+	put(inc, "remote/h/pinned.yml", "pin:\n  script: x\n");
+	struct err err = ERR_INIT;
+	struct pipeline *p = load_src(dir, inc, &cs, &err);
+	if (!p)
+		fail_msg("%s", err.msg);
+	assert_string_equal(cs.asked.buf, "https://h/a.yml https://h/b.yml | https://h/nested.yml");
+	assert_jobs(p, "n@test | a@test | l@test | b@test | o@test | pin@test | main@test");
+	pipeline_free(p);
+	/* without the include dir the pinned one is asked for with its integrity */
+	put(dir, ".gitlab-ci.yml",
+	    "include:\n  - remote: https://h/b.yml\n  - remote: https://h/pinned.yml\n"
+	    "    integrity: sha256-x\n");
+	assert_null(load_src(dir, NULL, &cs, &err));
+	assert_string_equal(cs.asked.buf, "https://h/b.yml https://h/pinned.yml#sha256-x");
+	err_release(&err);
+	strbuf_release(&cs.asked);
+}
+
+/* project: files come through the source with the pipeline's server; local includes inside a
+ * fetched project file are that project's files at the same ref (GitLab), asked with the next
+ * level; --include-dir still wins. */
+static void test_include_source_project(void **state)
+{
+	(void)state;
+	static const struct canned answers[] = {
+		{ "g/p:ci/a.yml@v1", "include: ci/b.yml\na:\n  script: x\n", NULL, NULL },
+		{ "g/p:ci/b.yml@v1", "include: {local: /ci/c.yml}\nb:\n  script: x\n", NULL, NULL },
+		{ "g/p:ci/c.yml@v1", "c:\n  script: x\n", NULL, NULL },
+		{ "g/q:d.yml@", "d:\n  script: x\n", NULL, NULL },
+		{ NULL, NULL, NULL, NULL },
+	};
+	struct canned_source cs = { .answers = answers, .asked = STRBUF_INIT };
+	_cleanup_free_ char *dir = new_dir();
+	_cleanup_free_ char *inc = new_dir();
+	put(dir, ".gitlab-ci.yml",
+	    "include:\n  - project: g/p\n    ref: v1\n    file: ci/a.yml\n"
+	    "  - project: g/q\n    file: [/d.yml, e.yml]\nmain:\n  script: x\n");
+	put(inc, "project/g/q/HEAD/e.yml", "e:\n  script: x\n");
+	struct err err = ERR_INIT;
+	struct pipeline *p = load_src(dir, inc, &cs, &err);
+	if (!p)
+		fail_msg("%s", err.msg);
+	assert_string_equal(cs.asked.buf,
+			    "g/p:ci/a.yml@v1 g/q:d.yml@ | g/p:ci/b.yml@v1 | g/p:ci/c.yml@v1");
+	assert_jobs(p, "c@test | b@test | a@test | d@test | e@test | main@test");
+	pipeline_free(p);
+	/* a file the source does not have: its error, at the file: entry */
+	put(dir, ".gitlab-ci.yml", "include:\n  - project: g/p\n    file: nope.yml\n");
+	assert_null(load_src(dir, NULL, &cs, &err));
+	assert_string_equal(err.msg, "not canned");
+	assert_int_equal(err.loc.line, 3);
+	err_release(&err);
+	strbuf_release(&cs.asked);
+}
+
+/* The source's error shows at the include entry; its warning once, there too; a fetched
+ * file's own mistakes point into it under its URL; a kind it does not fetch gives the
+ * offline message. */
+static void test_include_source_errors(void **state)
+{
+	(void)state;
+	static const struct canned answers[] = {
+		{ "https://h/down.yml", NULL, "Remote file `https://h/down.yml` could not be fetched",
+		  NULL },
+		{ "https://h/old.yml", "old:\n  script: x\n", NULL, "served from the cache" },
+		{ "https://h/bad.yml", "bad:\n  script: x\n  when: sometimes\n", NULL, NULL },
+		{ NULL, NULL, NULL, NULL },
+	};
+	struct canned_source cs = { .answers = answers, .asked = STRBUF_INIT };
+	_cleanup_free_ char *dir = new_dir();
+	put(dir, ".gitlab-ci.yml", "j:\n  script: x\ninclude:\n  - remote: https://h/down.yml\n");
+	struct err err = ERR_INIT;
+	assert_null(load_src(dir, NULL, &cs, &err));
+	assert_string_equal(err.msg, "Remote file `https://h/down.yml` could not be fetched");
+	assert_int_equal(err.loc.line, 4);
+	assert_int_equal(err.loc.col, 13);
+	err_release(&err);
+	put(dir, ".gitlab-ci.yml", "include:\n  - remote: https://h/old.yml\n");
+	struct pipeline *p = load_src(dir, NULL, &cs, &err);
+	assert_non_null(p);
+	assert_int_equal(p->warnings.n, 1);
+	assert_string_equal(p->warnings.v[0].msg, "served from the cache");
+	assert_int_equal(p->warnings.v[0].loc.line, 2);
+	pipeline_free(p);
+	put(dir, ".gitlab-ci.yml", "include:\n  - remote: https://h/bad.yml\n");
+	assert_null(load_src(dir, NULL, &cs, &err));
+	assert_string_equal(err.loc.file, "https://h/bad.yml");
+	assert_int_equal(err.loc.line, 3);
+	err_release(&err);
+	put(dir, ".gitlab-ci.yml", "include:\n  - template: Jobs/Build.gitlab-ci.yml\n");
+	assert_null(load_src(dir, NULL, &cs, &err));
+	assert_non_null(strstr(err.msg, "cannot be fetched offline"));
+	err_release(&err);
+	strbuf_release(&cs.asked);
+}
+
 /* A component of the project itself at the pipeline's commit is read from the project;
  * another version of it is not. */
 static void test_include_own_component(void **state)
@@ -1208,6 +1392,25 @@ static void test_only_except(void **state)
 	pipeline_free(p);
 	p = load_with(y, setup_changes, &err);
 	assert_null(pipeline_find_job(p, "chg")->decision.included ? "chg" : NULL);
+	pipeline_free(p);
+}
+
+/* A refs entry `pattern@path` is split at its first `@` even when the pattern is a regex: the
+ * path is the project's full path compared literally, the regex applies to the ref alone. */
+static void test_only_refs_project_path(void **state)
+{
+	(void)state;
+	const char *y = "rx-here:\n  script: x\n  only: ['/^main$/@grp/proj']\n"
+			"rx-other:\n  script: x\n  only: ['/^main$/@grp/other']\n"
+			"rx-prefix:\n  script: x\n  only: ['/^main$/@grp/proj/sub']\n"
+			"name-here:\n  script: x\n  only: ['main@grp/proj']\n"
+			"ex-here:\n  script: x\n  except: ['/^ma/@grp/proj']\n"
+			"ex-other:\n  script: x\n  except: ['/^ma/@grp/other']\n";
+	struct err err = ERR_INIT;
+	struct pipeline *p = load_with(y, NULL, &err);
+	if (!p)
+		fail_msg("%s", err.msg);
+	assert_jobs(p, "rx-here@test | name-here@test | ex-other@test");
 	pipeline_free(p);
 }
 
@@ -1771,6 +1974,9 @@ int main(void)
 		cmocka_unit_test(test_spec_inputs),
 		cmocka_unit_test(test_spec_inputs_validation),
 		cmocka_unit_test(test_include_own_component),
+		cmocka_unit_test(test_include_source_levels),
+		cmocka_unit_test(test_include_source_project),
+		cmocka_unit_test(test_include_source_errors),
 		cmocka_unit_test(test_extends),
 		cmocka_unit_test(test_reference),
 		cmocka_unit_test(test_default_and_inherit),
@@ -1781,6 +1987,7 @@ int main(void)
 		cmocka_unit_test(test_rules_matrix),
 		cmocka_unit_test(test_changes_compare_to),
 		cmocka_unit_test(test_only_except),
+		cmocka_unit_test(test_only_refs_project_path),
 		cmocka_unit_test(test_needs_on_excluded),
 		cmocka_unit_test(test_seed_fixtures),
 		cmocka_unit_test(test_real_corpus),

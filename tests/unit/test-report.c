@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +218,53 @@ static void test_report_log_file_masked_and_styled(void **state)
 	                          "test 1/3 | partial\n");
 	assert_null(strstr(term, "supersecret99"));
 	report_case_remove(&rc);
+}
+
+static void count_closed(void *ud)
+{
+	(*(int *)ud)++;
+}
+
+/* The terminal's reader goes away (`runnel run | head`): the first failed write reports it
+ * once, nothing more is written there (no EPIPE loop), and the job log still gets every
+ * line. SIGPIPE is ignored here as exec_signals blocks it in runnel. */
+static void test_report_output_closed(void **state)
+{
+	(void)state;
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+	sigaction(SIGPIPE, &ign, &old);
+	struct tmp t;
+	tmp_make(&t);
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	close(p[0]);
+	int closed = 0;
+	struct report_opts o = REPORT_OPTS_INIT;
+	_cleanup_free_ char *log_dir = xasprintf("%s/logs", t.dir);
+	o.log_dir = log_dir;
+	o.out_fd = p[1];
+	o.on_output_closed = count_closed;
+	o.userdata = &closed;
+	struct err err = ERR_INIT;
+	struct report *r = report_new(&o, &err);
+	assert_non_null(r);
+	struct job_log *jl = report_job_open(r, "job", NULL, &err);
+	assert_non_null(jl);
+	report_job_write(jl, 1, "one\n", 4);
+	report_job_printf(jl, "ERROR: Job failed: canceled");
+	report_job_write(jl, 2, "two\npartial", 11);
+	_cleanup_free_ char *path = xstrdup(report_job_log_path(jl));
+	report_job_close(jl);
+	struct job_result res = {.name = "job", .stage = "test", .status = JOB_CANCELED};
+	report_summary(r, &res, 1, 1.0);
+	report_free(r);
+	close(p[1]);
+	sigaction(SIGPIPE, &old, NULL);
+	assert_int_equal(closed, 1);
+	_cleanup_free_ char *log = read_file(path);
+	assert_string_equal(log,
+	                    "one\n\033[31;1mERROR: Job failed: canceled\033[0;m\ntwo\npartial\n");
+	tmp_remove(&t);
 }
 
 static void test_report_retry_appends_log(void **state)
@@ -494,6 +542,7 @@ int main(void)
 	    cmocka_unit_test(test_report_parallel_lines_never_interleave),
 	    cmocka_unit_test(test_report_log_file_masked_and_styled),
 	    cmocka_unit_test(test_report_retry_appends_log),
+	    cmocka_unit_test(test_report_output_closed),
 	    cmocka_unit_test(test_report_colour_and_timestamps),
 	    cmocka_unit_test(test_report_log_file_names),
 	    cmocka_unit_test(test_report_summary_table),

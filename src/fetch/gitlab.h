@@ -1,0 +1,18 @@
+/* gitlab: the GitLab REST API requests behind project: includes (repository files, raw, at a
+ * ref) and the token that goes with them: GITLAB_TOKEN (as PRIVATE-TOKEN), else CI_JOB_TOKEN
+ * (as JOB-TOKEN), else glab's login for the host, sent only to the pipeline's own server and
+ * never shown. */
+#pragma once
+#include <stdbool.h>
+
+/* {server}/api/v4/projects/{project}/repository/files/{file}/raw[?ref={ref}], each part
+ * percent-encoded (`/` too, as the API wants); without ref the API serves the default branch.
+ * server without a trailing `/`. Owned. */
+char *gitlab_file_raw_url(const char *server, const char *project, const char *file,
+                          const char *ref);
+/* The token header for the server `host` (its name, with `:port` when not the default): from
+ * GITLAB_TOKEN, else CI_JOB_TOKEN, else glab's stored login for that host (its config file is
+ * read, never written). NULL without any. Owned: wipe it after use. */
+char *gitlab_token_header(const char *host);
+/* Whether ref names a commit (40 or 64 hex digits): its files never change. */
+bool gitlab_ref_is_sha(const char *ref);

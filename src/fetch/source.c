@@ -1,0 +1,404 @@
+/* source: remote: includes through the cache and HTTP(S) (see source.h and
+ * docs/internals/includes.md, "Includes from the network").
+ *
+ * Per request: a cached copy that is pinned by integrity, or fresher than the TTL, is used
+ * without asking (unless --refresh-includes); every other request of the level goes to the
+ * network in one concurrent batch. A network failure (no answer: DNS, refused, timeout) falls
+ * back to a cached copy with a warning naming its age; any answer of the server (404, a bad
+ * certificate, integrity mismatch, too big) does not. */
+#include "fetch/source.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fetch/addr.h"
+#include "fetch/cache.h"
+#include "fetch/gitlab.h"
+#include "fetch/http.h"
+#include "model/include-source.h"
+#include "util/cleanup.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+#define MAX_BYTES ((size_t)1 << 20) /* GitLab's limit on a CI file: checked again when parsed */
+#define MAX_REDIRECTS 5L
+#define CONNECT_MS 10000L
+
+struct fetch_source {
+	struct include_source iface;
+	struct fetch_opts o;
+	char *root; /* owned cache root, or NULL: no cache */
+	time_t now;
+};
+
+/* One request on its way. */
+struct pending {
+	const struct isrc_request *req;
+	struct isrc_result *res;
+	struct fetch_url url; /* remote: the URL; project: the server */
+	char *get;            /* owned: what is fetched */
+	char *header;         /* owned: the token header (project: only), or NULL */
+	char *subject;        /* owned: "remote include 'URL'", "project include 'g/p:f'" */
+	bool immutable;       /* pinned by integrity, or a project file at a commit SHA */
+	char *cache_path;     /* owned, or NULL */
+	struct strbuf cached;
+	bool have_cached;
+	time_t cached_at;
+};
+
+/* The URL as messages show it: a password in it replaced (GitLab masks the location). */
+static char *shown_url(const char *url)
+{
+	const char *sep = strstr(url, "://");
+	const char *auth = sep ? sep + 3 : url;
+	const char *end = auth + strcspn(auth, "/?#");
+	const char *at = memrchr(auth, '@', (size_t)(end - auth));
+	const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (!colon)
+		return xstrdup(url);
+	return xasprintf("%.*s:[MASKED]%s", (int)(colon - url), url, at);
+}
+
+/* Sets msg as the request's error, then runnel's detail in parentheses. */
+static void fail_msg(struct pending *p, const char *msg, const char *detail)
+{
+	if (detail && *detail)
+		err_set(&p->res->err, ERR_CONFIG, "%s (%s)", msg, detail);
+	else
+		err_set(&p->res->err, ERR_CONFIG, "%s", msg);
+}
+
+/* GitLab's message for a remote: "Remote file `URL` <what>". */
+static void fail(struct pending *p, const char *what, const char *detail)
+{
+	_cleanup_free_ char *u = shown_url(p->req->location);
+	_cleanup_free_ char *msg = xasprintf("Remote file `%s` %s", u, what);
+	fail_msg(p, msg, detail);
+}
+
+/* GitLab's messages for a project file the API did not give (External::File::Project): the
+ * API answers 404 for a project the token may not see, as for one that does not exist. */
+static void fail_project_http(struct pending *p, const struct fetch_http_res *r)
+{
+	const struct isrc_request *q = p->req;
+	_cleanup_free_ char *msg = NULL;
+	char detail[160];
+	snprintf(detail, sizeof(detail), "HTTP %ld from %s%s", r->code, p->url.host,
+	         !p->header && (r->code == 401 || r->code == 403 || r->code == 404)
+	             ? "; no token: set GITLAB_TOKEN or CI_JOB_TOKEN"
+	             : "");
+	if (r->code == 404 && r->body.len && strstr(r->body.buf, "File Not Found"))
+		msg = xasprintf("Project `%s` file `%s` does not exist!", q->location, q->file);
+	else if (r->code == 404 && r->body.len && strstr(r->body.buf, "Commit Not Found"))
+		msg = xasprintf("Project `%s` reference `%s` does not exist!", q->location,
+		                q->ref ? q->ref : "HEAD");
+	else if (r->code == 401 || r->code == 403 || r->code == 404)
+		msg =
+		    xasprintf("Project `%s` not found or access denied! Make sure any includes in "
+		              "the pipeline configuration are correctly defined.",
+		              q->location);
+	else
+		msg =
+		    xasprintf("Project `%s` file `%s` could not be fetched", q->location, q->file);
+	fail_msg(p, msg, detail);
+}
+
+/* The network failed for a project file (no GitLab text: GitLab reads its own storage). */
+static void fail_project_net(struct pending *p, const char *why, const char *detail)
+{
+	_cleanup_free_ char *msg = xasprintf("Project `%s` file `%s` could not be fetched from %s "
+	                                     "because of %s",
+	                                     p->req->location, p->req->file, p->url.host, why);
+	fail_msg(p, msg, detail);
+}
+
+static void age_text(long s, char *out, size_t n)
+{
+	if (s < 120)
+		snprintf(out, n, "%ld seconds", s < 0 ? 0 : s);
+	else if (s < 2 * 3600)
+		snprintf(out, n, "%ld minutes", s / 60);
+	else if (s < 2 * 86400)
+		snprintf(out, n, "%ld hours", s / 3600);
+	else
+		snprintf(out, n, "%ld days", s / 86400);
+}
+
+static void serve(struct pending *p, struct strbuf *body)
+{
+	p->res->len = body->len;
+	p->res->body = strbuf_detach(body, NULL);
+}
+
+/* Whether the integrity (if any) holds for body; sets the error when not. */
+static bool integrity_holds(struct pending *p, const struct strbuf *body)
+{
+	if (!p->req->integrity)
+		return true;
+	char got[52];
+	fetch_integrity_of(body->buf, body->len, got);
+	if (strcmp(got, p->req->integrity) == 0)
+		return true;
+	char detail[160];
+	snprintf(detail, sizeof(detail), "expected %s, got %s", p->req->integrity, got);
+	fail(p, "failed integrity check!", detail);
+	return false;
+}
+
+/* RFC 2606 names (example.com, .example, .invalid, .test) never name a real server: runnel's
+ * default server without an `origin` remote is https://gitlab.example.com. */
+static bool reserved_host(const char *h)
+{
+	static const char *const names[] = {"example.com", "example.net", "example.org",
+	                                    "example",     "invalid",     "test"};
+	size_t n = strlen(h);
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		size_t k = strlen(names[i]);
+		if (n == k ? strcmp(h, names[i]) == 0
+		           : n > k && h[n - k - 1] == '.' && strcmp(h + n - k, names[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A project file through the server's API: the raw file URL, the token, the cache entry. Returns
+ * false when it cannot be asked (no server, or a reserved example name: `unsupported`, the
+ * model's offline message). */
+static bool prepare_project(struct fetch_source *s, struct pending *p)
+{
+	const struct isrc_request *q = p->req;
+	struct err e = ERR_INIT;
+	if (!q->server || fetch_url_parse(q->server, &p->url, &e) < 0 ||
+	    reserved_host(p->url.host)) {
+		err_release(&e);
+		p->res->unsupported = true;
+		return false;
+	}
+	p->get = gitlab_file_raw_url(q->server, q->location, q->file, q->ref);
+	_cleanup_free_ char *host = p->url.explicit_port
+	                                ? xasprintf("%s:%d", p->url.host, p->url.port)
+	                                : xstrdup(p->url.host);
+	p->header = gitlab_token_header(host);
+	p->subject = xasprintf("project include '%s:%s'", q->location, q->file);
+	p->immutable = gitlab_ref_is_sha(q->ref);
+	if (s->root)
+		p->cache_path =
+		    fetch_cache_project_path(s->root, &p->url, q->location, q->file, q->ref);
+	return true;
+}
+
+/* A remote: URL: parsed and checked, the cache entry. Returns false after an error. */
+static bool prepare_remote(struct fetch_source *s, struct pending *p)
+{
+	struct err e = ERR_INIT;
+	if (fetch_url_parse(p->req->location, &p->url, &e) < 0) {
+		const char *why = strstr(e.msg, ": ");
+		fail(p, "does not have a valid address!", why ? why + 2 : NULL);
+		err_release(&e);
+		return false;
+	}
+	if (p->req->integrity && !fetch_integrity_valid(p->req->integrity)) {
+		fail(p, "has an invalid integrity!",
+		     "integrity should be sha256- and the base64 SHA-256 digest of the file");
+		return false;
+	}
+	p->get = xstrdup(p->req->location);
+	_cleanup_free_ char *u = shown_url(p->req->location);
+	p->subject = xasprintf("remote include '%s'", u);
+	p->immutable = p->req->integrity != NULL;
+	if (s->root)
+		p->cache_path =
+		    fetch_cache_remote_path(s->root, &p->url, p->req->location, p->req->integrity);
+	return true;
+}
+
+/* Prepares the request and looks at the cache. Returns true when it still needs the network. */
+static bool prepare(struct fetch_source *s, struct pending *p)
+{
+	strbuf_init(&p->cached, 0);
+	if (p->req->kind == ISRC_PROJECT ? !prepare_project(s, p) : !prepare_remote(s, p))
+		return false;
+	if (p->cache_path)
+		p->have_cached =
+		    fetch_cache_get(p->cache_path, MAX_BYTES, &p->cached, &p->cached_at);
+	if (!p->have_cached || s->o.refresh)
+		return true;
+	if (!p->immutable && s->now - p->cached_at >= s->o.ttl_s)
+		return true;
+	if (p->req->integrity && !integrity_holds(p, &p->cached)) {
+		/* a damaged cache entry: fetch again rather than fail */
+		err_release(&p->res->err);
+		return true;
+	}
+	serve(p, &p->cached);
+	return false;
+}
+
+static bool is_net_failure(enum fetch_status st)
+{
+	return st == FETCH_NET_DNS || st == FETCH_NET_CONNECT || st == FETCH_NET_TIMEOUT;
+}
+
+/* Without an answer from the server, a cached copy stands in, with a warning. */
+static bool fall_back(struct fetch_source *s, struct pending *p, const struct fetch_http_res *r)
+{
+	if (!is_net_failure(r->status) || !p->have_cached)
+		return false;
+	char age[64];
+	age_text((long)(s->now - p->cached_at), age, sizeof(age));
+	p->res->warning = xasprintf("%s served from the cache, fetched %s ago: it cannot be "
+	                            "fetched now (%s)",
+	                            p->subject, age, r->detail);
+	serve(p, &p->cached);
+	return true;
+}
+
+/* A project file's answer: GitLab's messages, the same cache fallback as remote: files. */
+static bool complete_project_failed(struct fetch_source *s, struct pending *p,
+                                    struct fetch_http_res *r)
+{
+	if (r->status == FETCH_OK)
+		return false;
+	if (fall_back(s, p, r))
+		return true;
+	if (r->status == FETCH_HTTP_CODE)
+		fail_project_http(p, r);
+	else if (r->status == FETCH_NET_TIMEOUT)
+		fail_project_net(p, "a timeout error!", r->detail);
+	else if (is_net_failure(r->status))
+		fail_project_net(p, "a socket error!", r->detail);
+	else
+		fail_project_net(p, "an HTTP error!", r->detail);
+	return true;
+}
+
+static void complete(struct fetch_source *s, struct pending *p, struct fetch_http_res *r)
+{
+	char code[96];
+	if (p->req->kind == ISRC_PROJECT && complete_project_failed(s, p, r))
+		return;
+	switch (r->status) {
+	case FETCH_OK:
+		break;
+	case FETCH_NET_DNS:
+	case FETCH_NET_CONNECT:
+		if (!fall_back(s, p, r))
+			fail(p, "could not be fetched because of a socket error!", r->detail);
+		return;
+	case FETCH_NET_TIMEOUT:
+		if (!fall_back(s, p, r))
+			fail(p, "could not be fetched because of a timeout error!", r->detail);
+		return;
+	case FETCH_HTTP_CODE:
+		snprintf(code, sizeof(code),
+		         "could not be fetched because of HTTP code `%ld` error!", r->code);
+		fail(p, code, NULL);
+		return;
+	default:
+		fail(p, "could not be fetched because of HTTP error!", r->detail);
+		return;
+	}
+	if (!integrity_holds(p, &r->body))
+		return;
+	struct err e = ERR_INIT;
+	/* a cache that cannot be written only costs the next run a fetch */
+	if (p->cache_path && fetch_cache_put(p->cache_path, r->body.buf, r->body.len, &e) < 0)
+		err_release(&e);
+	serve(p, &r->body);
+}
+
+static long timeout_ms(const struct fetch_source *s)
+{
+	const char *t = getenv("RUNNEL_INCLUDE_TIMEOUT");
+	char *end;
+	long v = t ? strtol(t, &end, 10) : 0;
+	if (t && *t && !*end && v > 0 && v <= 3600)
+		return v * 1000;
+	return s->o.timeout_ms;
+}
+
+/* GETs the requests still in need (their indexes in need[0..n)) all at once. */
+static void fetch_batch(struct fetch_source *s, struct pending *ps, const size_t *need, size_t n)
+{
+	struct fetch_http_req *hr = xcalloc(n, sizeof(*hr));
+	struct fetch_http_res *rs = xcalloc(n, sizeof(*rs));
+	for (size_t i = 0; i < n; i++)
+		hr[i] = (struct fetch_http_req){ps[need[i]].get, ps[need[i]].header};
+	struct fetch_http_opts ho = {
+	    .max_bytes = MAX_BYTES,
+	    .timeout_ms = timeout_ms(s),
+	    .connect_ms = CONNECT_MS,
+	    .max_redirects = MAX_REDIRECTS,
+	};
+	struct err e = ERR_INIT;
+	if (fetch_http_get_all(hr, n, &ho, rs, &e) < 0) {
+		for (size_t i = 0; i < n; i++)
+			fail(&ps[need[i]], "could not be fetched because of HTTP error!", e.msg);
+		err_release(&e);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			complete(s, &ps[need[i]], &rs[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		strbuf_release(&rs[i].body);
+	free(rs);
+	free(hr);
+}
+
+static void source_fetch(void *data, const struct isrc_request *reqs, size_t n,
+                         struct isrc_result *res)
+{
+	struct fetch_source *s = data;
+	s->now = time(NULL);
+	struct pending *ps = xcalloc(n ? n : 1, sizeof(*ps));
+	size_t *need = xcalloc(n ? n : 1, sizeof(*need));
+	size_t n_need = 0;
+	for (size_t i = 0; i < n; i++) {
+		ps[i].req = &reqs[i];
+		ps[i].res = &res[i];
+		if (reqs[i].kind != ISRC_REMOTE && reqs[i].kind != ISRC_PROJECT) {
+			res[i].unsupported = true;
+			continue;
+		}
+		if (prepare(s, &ps[i]))
+			need[n_need++] = i;
+	}
+	if (n_need)
+		fetch_batch(s, ps, need, n_need);
+	for (size_t i = 0; i < n; i++) {
+		fetch_url_release(&ps[i].url);
+		free(ps[i].cache_path);
+		free(ps[i].get);
+		free(ps[i].subject);
+		if (ps[i].header) /* a token: not left in freed memory */
+			explicit_bzero(ps[i].header, strlen(ps[i].header));
+		free(ps[i].header);
+		strbuf_release(&ps[i].cached);
+	}
+	free(need);
+	free(ps);
+}
+
+struct fetch_source *fetch_source_new(const struct fetch_opts *o)
+{
+	struct fetch_source *s = xcalloc(1, sizeof(*s));
+	s->o = *o;
+	s->root = o->cache_root ? xstrdup(o->cache_root) : fetch_cache_root();
+	s->iface.fetch = source_fetch;
+	s->iface.data = s;
+	return s;
+}
+
+const struct include_source *fetch_source_iface(struct fetch_source *s)
+{
+	return &s->iface;
+}
+
+void fetch_source_free(struct fetch_source *s)
+{
+	if (!s)
+		return;
+	free(s->root);
+	free(s);
+}
