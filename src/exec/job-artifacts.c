@@ -80,7 +80,8 @@ void exec_job_collect_artifacts(struct exec_job_ctx *jc, struct docker_client *c
 	bool ok = jc->failure == FAILURE_NONE;
 	jc->artifacts_done = true;
 	exec_job_save_caches(jc, c, container_id);
-	if (!a->present || (!a->paths.n && !a->untracked) || !exec_job_artifacts_wanted(a->when, ok))
+	if (!a->present || (!a->paths.n && !a->untracked) ||
+	    !exec_job_artifacts_wanted(a->when, ok))
 		return;
 	report_job_printf(jc->log, "Uploading artifacts for %s job...",
 	                  ok ? "successful" : "failed");

@@ -121,8 +121,8 @@ void exec_job_save_caches(struct exec_job_ctx *jc, struct docker_client *c, cons
 	for (size_t i = 0; i < jc->job->n_caches; i++) {
 		const struct cache_spec *cs = &jc->job->caches[i];
 		_cleanup_free_ char *key = NULL;
-		if (!strcmp(cache_policy(jc, cs), "pull") || !exec_job_artifacts_wanted(cs->when, ok) ||
-		    !(key = cache_key(jc, i)))
+		if (!strcmp(cache_policy(jc, cs), "pull") ||
+		    !exec_job_artifacts_wanted(cs->when, ok) || !(key = cache_key(jc, i)))
 			continue;
 		report_job_printf(jc->log, "Creating cache %s...", key);
 		_cleanup_free_ char *path = cache_path(jc->run, key);

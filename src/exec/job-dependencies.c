@@ -43,7 +43,8 @@ int exec_job_copy_artifacts(struct exec_job_ctx *jc, const char *dir, struct err
 	for (size_t i = 0; i < run->plan->n; i++) {
 		if (!exec_job_receives_from(run, jc->job, i) || !run->jobs[i].has_artifacts)
 			continue;
-		_cleanup_free_ char *adir = exec_job_artifacts_dir(run, run->plan->nodes[i].job->name);
+		_cleanup_free_ char *adir =
+		    exec_job_artifacts_dir(run, run->plan->nodes[i].job->name);
 		report_job_printf(jc->log, "Downloading artifacts for %s...",
 		                  run->plan->nodes[i].job->name);
 		if (artifacts_copy_dir(adir, dir, err) < 0)

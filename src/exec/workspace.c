@@ -292,7 +292,8 @@ int exec_job_git_depth(struct exec_job_ctx *jc, const char *root, struct err *er
 	_cleanup_free_ char *git_dir = xasprintf("%s/.git", run->git_layer);
 	_cleanup_free_ char *dst_dir = xasprintf("%s/.git", root);
 	_cleanup_free_ char *path = xasprintf("%s/shallow", dst_dir);
-	if (fs_mkdir_p(dst_dir, err) < 0 || vcs_gitdir_shallow(git_dir, "HEAD", depth, path, err) < 0)
+	if (fs_mkdir_p(dst_dir, err) < 0 ||
+	    vcs_gitdir_shallow(git_dir, "HEAD", depth, path, err) < 0)
 		return err_wrap(err, "GIT_DEPTH of job '%s'", jc->job->name);
 	return 0;
 }
