@@ -24,7 +24,7 @@
 #include "exec/settings.h"
 #include "model/vars.h"
 #include "plan/dag.h"
-#include "plan/sched.h"
+#include "plan/scheduler.h"
 #include "report/report.h"
 #include "util/cleanup.h"
 #include "util/strvec.h"

@@ -1,16 +1,16 @@
-/* Executors: running one job of a pipeline, in a Docker container (docker.c) or on the host
- * (shell.c), with gitlab-runner's semantics: variables, generated script (script.c), the
- * after_script stage, artifacts, timeouts, cancellation and cleanup (labels.c, reap.c,
- * temp-dirs.c, signals.c). job.c owns the lifecycle shared by both, with its concerns in
- * job-vars.c, job-dependencies.c, job-cache.c, job-script.c, job-artifacts.c and workspace.c
- * (the project copy); docs/internals/layout.md maps each concern to its file. */
+/* Executors: running one job of a pipeline, in a Docker container (executor-docker.c) or on
+ * the host (executor-shell.c), with gitlab-runner's semantics: variables, generated script
+ * (script.c), the after_script stage, artifacts, timeouts, cancellation and cleanup (labels.c,
+ * reap.c, temp-dirs.c, signals.c). job.c owns the lifecycle shared by both, with its concerns
+ * in job-vars.c, job-dependencies.c, job-cache.c, job-script.c, job-artifacts.c and
+ * workspace.c (the project copy); docs/internals/layout.md maps each concern to its file. */
 #pragma once
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "model/job.h"
-#include "plan/sched.h"
+#include "plan/scheduler.h"
 #include "util/arena.h"
 #include "util/err.h"
 #include "util/strbuf.h"

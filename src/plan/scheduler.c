@@ -1,7 +1,7 @@
-/* sched: the ready queue. One mutex guards all state; job threads only run the callback and
+/* scheduler: the ready queue. One mutex guards all state; job threads only run the callback and
  * post their index to a completion queue, the scheduler thread does every decision, so the
  * GitLab rules below are sequential code. */
-#include "plan/sched.h"
+#include "plan/scheduler.h"
 
 #include <errno.h>
 #include <pthread.h>

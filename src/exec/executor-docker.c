@@ -1,4 +1,4 @@
-/* docker: the Docker executor. Per job: image check (pull policy), a network, the project copy
+/* executor-docker: the Docker executor. Per job: image check (pull policy), a network, the project copy
  * bind-mounted at CI_PROJECT_DIR, one build container whose Cmd is the shell probe (the image
  * ENTRYPOINT is kept unless image:entrypoint is given), the main script fed on stdin, then
  * after_script in the same container restarted (as gitlab-runner restarts its build container
