@@ -27,6 +27,7 @@
 #include "plan/scheduler.h"
 #include "report/report.h"
 #include "util/cleanup.h"
+#include "util/monotime.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 
@@ -607,15 +608,15 @@ static int execute(struct run_state *rs)
 	if (exec_signals_received(rs->sig))
 		sched_cancel(s); /* a signal came before the scheduler existed */
 	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	monotime_get(&t0);
 	struct err err = ERR_INIT;
 	int r = sched_run(s, &err);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	monotime_get(&t1);
 	if (r < 0) {
 		fprintf(stderr, "runnel: %s\n", err.msg);
 		err_release(&err);
 	}
-	double total = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	double total = monotime_diff_s(&t0, &t1);
 	int rc = finish_run(rs, total);
 	return r < 0 && rc == 0 ? 4 : rc;
 }

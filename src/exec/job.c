@@ -16,15 +16,14 @@
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/log.h"
+#include "util/monotime.h"
 #include "util/xalloc.h"
 
 #define DEFAULT_TIMEOUT_S 3600L
 
 double exec_now(void)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+	return monotime_s();
 }
 
 long exec_job_ms_left(const struct exec_job_ctx *jc)

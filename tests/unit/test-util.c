@@ -1,4 +1,4 @@
-/* Unit tests for util/: strbuf, strvec, arena, strmap, sha1, sha256, err, diag_list. */
+/* Unit tests for util/: strbuf, strvec, arena, strmap, sha1, sha256, err, diag_list, monotime. */
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -7,11 +7,13 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/arena.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/dlsyms.h"
+#include "util/monotime.h"
 #include "util/sha1.h"
 #include "util/sha256.h"
 #include "util/strbuf.h"
@@ -368,6 +370,41 @@ static void test_err_sys_keeps_errno(void **state)
 	err_release(&err);
 }
 
+/* monotime reads CLOCK_MONOTONIC (not the wall clock): each reading lies between two direct
+ * readings taken around it, in every unit; monotime_diff_s borrows across the nanoseconds. */
+static double ts_s(const struct timespec *t)
+{
+	return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
+}
+
+static void test_monotime_reads_the_monotonic_clock(void **state)
+{
+	(void)state;
+	struct timespec before, mid, after;
+	clock_gettime(CLOCK_MONOTONIC, &before);
+	double s = monotime_s();
+	long ms = monotime_ms();
+	monotime_get(&mid);
+	clock_gettime(CLOCK_MONOTONIC, &after);
+	assert_true(ts_s(&before) <= s && s <= ts_s(&after));
+	/* whole milliseconds: truncated, so at most 1 ms below the bracket */
+	assert_true((double)ms >= ts_s(&before) * 1000.0 - 1.0);
+	assert_true((double)ms <= ts_s(&after) * 1000.0);
+	assert_true(s * 1000.0 - 1.0 <= (double)ms);
+	assert_true(ts_s(&before) <= ts_s(&mid) && ts_s(&mid) <= ts_s(&after));
+	assert_true(monotime_diff_s(&before, &after) >= 0);
+}
+
+static void test_monotime_diff(void **state)
+{
+	(void)state;
+	struct timespec a = {.tv_sec = 5, .tv_nsec = 900000000L};
+	struct timespec b = {.tv_sec = 7, .tv_nsec = 100000000L};
+	assert_true(monotime_diff_s(&a, &b) > 1.2 - 1e-9 && monotime_diff_s(&a, &b) < 1.2 + 1e-9);
+	assert_true(monotime_diff_s(&b, &a) > -1.2 - 1e-9 && monotime_diff_s(&b, &a) < -1.2 + 1e-9);
+	assert_true(monotime_diff_s(&a, &a) == 0.0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +421,8 @@ int main(void)
 	    cmocka_unit_test(test_strmap_put_get_del),
 	    cmocka_unit_test(test_err_set_wrap_exit_codes),
 	    cmocka_unit_test(test_err_sys_keeps_errno),
+	    cmocka_unit_test(test_monotime_reads_the_monotonic_clock),
+	    cmocka_unit_test(test_monotime_diff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
