@@ -1,5 +1,5 @@
 /* runnel run: runs the pipeline (or the named jobs and what they need) on this machine. The
- * plan (plan/dag) feeds the scheduler (plan/sched), whose job threads call the executors
+ * plan (plan/dag) feeds the scheduler (plan/scheduler), whose job threads call the executors
  * (exec/); output goes through report/. Exit 0 when the pipeline passed (warnings allowed),
  * 1 when it failed, 128+signal when a signal or a closed output ended it (130 SIGINT, 143
  * SIGTERM, 129 SIGHUP, 131 SIGQUIT, 141 closed stdout/stderr; exec.h); 2/3/4 for

@@ -1,17 +1,16 @@
-/* executor-docker: the Docker executor. Per job: image check (pull policy), a network, the project copy
- * bind-mounted at CI_PROJECT_DIR, one build container whose Cmd is the shell probe (the image
+/* executor-docker: the Docker executor. Per job: image check (pull policy), a network, the project
+ * copy bind-mounted at CI_PROJECT_DIR, one build container whose Cmd is the shell probe (the image
  * ENTRYPOINT is kept unless image:entrypoint is given), the main script fed on stdin, then
- * after_script in the same container restarted (as gitlab-runner restarts its build container
- * per stage), and removal of container, network and volume on every path.
+ * after_script in the same container restarted (as gitlab-runner restarts its build container per
+ * stage), and removal of container, network and volume on every path.
  *
- * The project copy (docs/internals/project-copy.md): with a local daemon, the job's project
- * is an overlay volume (local driver, type=overlay) whose lower layer is the run's snapshot
- * and whose upper layer is a fresh directory, so a job gets its own writable copy in O(1)
- * whatever the size of the repository; where the daemon cannot mount overlays, a
- * `cp --reflink=auto` of the snapshot is bind-mounted instead (and later jobs of the run go
- * straight to that). A remote daemon (tcp) sees none of our directories: the copy is then put
- * into the created container through the archive API, and artifacts and reports come back
- * the same way. */
+ * The project copy (docs/internals/project-copy.md): with a local daemon, the job's project is an
+ * overlay volume (local driver, type=overlay) whose lower layer is the run's snapshot and whose
+ * upper layer is a fresh directory, so a job gets its own writable copy in O(1) whatever the size
+ * of the repository; where the daemon cannot mount overlays, a `cp --reflink=auto` of the snapshot
+ * is bind-mounted instead (and later jobs of the run go straight to that). A remote daemon (tcp)
+ * sees none of our directories: the copy is then put into the created container through the
+ * archive API, and artifacts and reports come back the same way. */
 #include "exec/exec.h"
 
 #include <archive.h>
