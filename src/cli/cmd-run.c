@@ -588,7 +588,9 @@ static int finish_run(struct run_state *rs, double total)
 		rc = 4;
 	}
 	cli_history_record(rs->ctx, rs->state_dir, rs->settings.keep_runs, res, n, total,
-	                   exec_signals_received(rs->sig) ? "canceled" : ok ? "success" : "failed");
+	                   exec_signals_received(rs->sig) ? "canceled"
+	                   : ok                           ? "success"
+	                                                  : "failed");
 	free(res);
 	int sig = exec_signals_received(rs->sig);
 	if (sig)

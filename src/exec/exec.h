@@ -37,9 +37,9 @@ struct exec_timings {
 	double remove;   /* container, network, copy removal */
 	double total;
 	/* added by services*.c (issue 4), filled through services_job_container(): */
-	double services;      /* first service create to all services ready */
-	double ready_script;  /* ms from the DOCKER_HOST DinD's first /_ping answer to the
-	                       * first byte of the script's output; valid when has_ready_script */
+	double services;     /* first service create to all services ready */
+	double ready_script; /* ms from the DOCKER_HOST DinD's first /_ping answer to the
+	                      * first byte of the script's output; valid when has_ready_script */
 	bool has_ready_script;
 };
 
@@ -73,9 +73,9 @@ struct exec_run {
 	bool color;
 	struct report *report;                  /* borrowed */
 	const struct runner_settings *settings; /* borrowed, may be NULL */
-	struct docker_client *docker; /* borrowed template, cloned per job; NULL for shell only */
-	int cancel_fd;                /* readable: cancel running scripts (first Ctrl-C) */
-	int force_fd;                 /* readable: abort everything now (second Ctrl-C) */
+	struct docker_client *docker;  /* borrowed template, cloned per job; NULL for shell only */
+	int cancel_fd;                 /* readable: cancel running scripts (first Ctrl-C) */
+	int force_fd;                  /* readable: abort everything now (second Ctrl-C) */
 	const char *insecure_registry; /* "host:port" of `runnel run --registry` (DinD daemons
 	                                * get --insecure-registry for it), NULL none */
 

@@ -46,11 +46,11 @@ struct djob {
 	char *network_id;   /* owned */
 	char *container_id; /* owned */
 	struct strvec labels;
-	struct service_set *services; /* owned, NULL without services */
+	struct service_set *services;     /* owned, NULL without services */
 	struct services_ctx services_ctx; /* what services_start was given (services_wait too) */
 	char *services_prefix;            /* owned: their container name prefix */
 	double services_wait_s;           /* spent in wait_for_services (not script time) */
-	char *anon_volumes[16];       /* owned: per-job volumes of anonymous settings volumes */
+	char *anon_volumes[16];           /* owned: per-job volumes of anonymous settings volumes */
 	size_t n_anon;
 	/* the last OUTPUT_TAIL bytes of the job's output, for services_diagnose */
 	char tail[4096];
@@ -316,8 +316,8 @@ static int make_anon_volumes(struct djob *d, struct err *err)
 {
 	const struct exec_job_ctx *jc = d->jc;
 	const struct runner_settings *s = jc->run->settings;
-	for (size_t i = 0; anon_target(s, i) && d->n_anon < sizeof(d->anon_volumes) /
-	                                                        sizeof(d->anon_volumes[0]);
+	for (size_t i = 0;
+	     anon_target(s, i) && d->n_anon < sizeof(d->anon_volumes) / sizeof(d->anon_volumes[0]);
 	     i++) {
 		char *name = xasprintf("runnel-%s-%s-vol%zu", jc->run->pipeline_id, jc->slug, i);
 		if (docker_volume_create(d->c, name, d->labels.v, err) < 0) {
@@ -377,8 +377,8 @@ static int make_container(struct djob *d, struct err *err)
 	services_job_binds(d->services, &binds);
 	const char *rc = registries_conf(jc);
 	if (rc)
-		strvec_pushf(&binds, "%s:/etc/containers/registries.conf.d/zz-runnel-registry.conf:ro",
-		             rc);
+		strvec_pushf(&binds,
+		             "%s:/etc/containers/registries.conf.d/zz-runnel-registry.conf:ro", rc);
 	_cleanup_free_ char *host = xasprintf("runner-%s", jc->slug);
 	if (strlen(host) > 63)
 		host[63] = '\0';

@@ -153,13 +153,13 @@ static void test_sha1_padding_edges(void **state)
 		size_t len;
 		const char *hex;
 	} vectors[] = {
-		{0, "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
-		{55, "c1c8bbdc22796e28c0e15163d20899b65621d65a"},
-		{56, "c2db330f6083854c99d4b5bfb6e8f29f201be699"},
-		{63, "03f09f5b158a7a8cdad920bddc29b81c18a551f5"},
-		{64, "0098ba824b5c16427bd7a1122a5a442a25ec644d"},
-		{119, "ee971065aaa017e0632a8ca6c77bb3bf8b1dfc56"},
-		{120, "f34c1488385346a55709ba056ddd08280dd4c6d6"},
+	    {0, "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
+	    {55, "c1c8bbdc22796e28c0e15163d20899b65621d65a"},
+	    {56, "c2db330f6083854c99d4b5bfb6e8f29f201be699"},
+	    {63, "03f09f5b158a7a8cdad920bddc29b81c18a551f5"},
+	    {64, "0098ba824b5c16427bd7a1122a5a442a25ec644d"},
+	    {119, "ee971065aaa017e0632a8ca6c77bb3bf8b1dfc56"},
+	    {120, "f34c1488385346a55709ba056ddd08280dd4c6d6"},
 	};
 	char data[120];
 	memset(data, 'a', sizeof(data));
@@ -197,9 +197,11 @@ static void test_dl_load_table(void **state)
 	assert_non_null(t.sqrt_fn);
 	assert_true(t.sqrt_fn(16.0) == 4.0);
 
-	const struct dl_sym missing[] = {{"cos", offsetof(__typeof__(t), cos_fn)},
-	                                 {"no_such_function_here", offsetof(__typeof__(t), sqrt_fn)}};
-	assert_int_equal(dl_load_table("libm.so.6", missing, 2, &t, sizeof(t), why, sizeof(why)), -1);
+	const struct dl_sym missing[] = {
+	    {"cos", offsetof(__typeof__(t), cos_fn)},
+	    {"no_such_function_here", offsetof(__typeof__(t), sqrt_fn)}};
+	assert_int_equal(dl_load_table("libm.so.6", missing, 2, &t, sizeof(t), why, sizeof(why)),
+	                 -1);
 	assert_string_equal(why, "symbol 'no_such_function_here' not found");
 	assert_null(t.cos_fn);
 
