@@ -3,7 +3,7 @@
  * project's stale run directories (.runnel/builds) and runnel's temporary directories in
  * $TMPDIR. `runnel run` does the same for every project when it starts; this verb is for
  * when no next run is coming. Objects of runs still alive, of another host or another user
- * are never touched (exec/cleanup.c). */
+ * are never touched (exec/reap.c). */
 #include "cli/cmds.h"
 
 #include <stdio.h>

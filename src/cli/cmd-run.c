@@ -1,5 +1,5 @@
 /* runnel run: runs the pipeline (or the named jobs and what they need) on this machine. The
- * plan (plan/dag) feeds the scheduler (plan/sched), whose job threads call the executors
+ * plan (plan/dag) feeds the scheduler (plan/scheduler), whose job threads call the executors
  * (exec/); output goes through report/. Exit 0 when the pipeline passed (warnings allowed),
  * 1 when it failed, 128+signal when a signal or a closed output ended it (130 SIGINT, 143
  * SIGTERM, 129 SIGHUP, 131 SIGQUIT, 141 closed stdout/stderr; exec.h); 2/3/4 for
@@ -24,9 +24,10 @@
 #include "exec/settings.h"
 #include "model/vars.h"
 #include "plan/dag.h"
-#include "plan/sched.h"
+#include "plan/scheduler.h"
 #include "report/report.h"
 #include "util/cleanup.h"
+#include "util/monotime.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
 
@@ -587,7 +588,9 @@ static int finish_run(struct run_state *rs, double total)
 		rc = 4;
 	}
 	cli_history_record(rs->ctx, rs->state_dir, rs->settings.keep_runs, res, n, total,
-	                   exec_signals_received(rs->sig) ? "canceled" : ok ? "success" : "failed");
+	                   exec_signals_received(rs->sig) ? "canceled"
+	                   : ok                           ? "success"
+	                                                  : "failed");
 	free(res);
 	int sig = exec_signals_received(rs->sig);
 	if (sig)
@@ -607,15 +610,15 @@ static int execute(struct run_state *rs)
 	if (exec_signals_received(rs->sig))
 		sched_cancel(s); /* a signal came before the scheduler existed */
 	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	monotime_get(&t0);
 	struct err err = ERR_INIT;
 	int r = sched_run(s, &err);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	monotime_get(&t1);
 	if (r < 0) {
 		fprintf(stderr, "runnel: %s\n", err.msg);
 		err_release(&err);
 	}
-	double total = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	double total = monotime_diff_s(&t0, &t1);
 	int rc = finish_run(rs, total);
 	return r < 0 && rc == 0 ? 4 : rc;
 }

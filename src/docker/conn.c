@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "docker/internal.h"
+#include "util/monotime.h"
 #include "util/xalloc.h"
 
 #define READ_CHUNK 16384
@@ -21,9 +22,7 @@
 
 long dk_now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+	return monotime_ms();
 }
 
 /* ---- unix sockets ---- */

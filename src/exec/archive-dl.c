@@ -105,8 +105,10 @@ static char archive_load_error[512]; /* why loading failed, set once */
 
 _Static_assert(sizeof(void *) == sizeof(api.archive_read_new), "function pointers fit in void *");
 
+/* clang-format off */ /* (clang-format 14 spreads a braced initializer macro over lines) */
 #define SYM_F(ret, name, params, args) {#name, offsetof(struct archive_fns, name)},
 #define SYM_V(name, params, args) {#name, offsetof(struct archive_fns, name)},
+/* clang-format on */
 static const struct dl_sym archive_syms[] = {ARCHIVE_FNS(SYM_F, SYM_V)};
 #undef SYM_F
 #undef SYM_V

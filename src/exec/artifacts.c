@@ -35,6 +35,7 @@
 #include "model/job.h"
 #include "model/vars.h"
 #include "util/cleanup.h"
+#include "util/fsutil.h"
 #include "util/strbuf.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
@@ -663,22 +664,6 @@ static int copy_tree(const char *root, const struct tree *t, bool only_selected,
 	return rc;
 }
 
-static int ensure_dir(const char *dir, struct err *err)
-{
-	_cleanup_free_ char *p = xstrdup(dir);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return err_sys(err, errno, "cannot create directory '%s'", p);
-		*s = '/';
-	}
-	if (mkdir(p, 0755) < 0 && errno != EEXIST)
-		return err_sys(err, errno, "cannot create directory '%s'", p);
-	return 0;
-}
-
 int artifacts_collect_dir(const struct artifacts_spec *spec, const struct var_list *vars,
                           const char *dir, const char *dest_dir, size_t *ret_count,
                           struct string_list *warnings, struct err *err)
@@ -698,7 +683,7 @@ int artifacts_collect_dir_untracked(const struct artifacts_spec *spec, const str
 	int rc = tree_from_dir(dir, &t, err);
 	if (rc == 0) {
 		tree_select(&t, spec, vars, dir, untracked_files, warnings);
-		rc = ensure_dir(dest_dir, err);
+		rc = fs_mkdir_p(dest_dir, err);
 	}
 	if (rc == 0)
 		rc = copy_tree(dir, &t, true, dest_dir, ret_count, err);
@@ -713,7 +698,7 @@ int artifacts_copy_dir(const char *src_dir, const char *dest_dir, struct err *er
 	struct tree t = {0};
 	int rc = tree_from_dir(src_dir, &t, err);
 	if (rc == 0)
-		rc = ensure_dir(dest_dir, err);
+		rc = fs_mkdir_p(dest_dir, err);
 	if (rc == 0)
 		rc = copy_tree(src_dir, &t, false, dest_dir, NULL, err);
 	tree_release(&t);
@@ -958,7 +943,7 @@ int artifacts_collect_tar(int tar_fd, const struct artifacts_spec *spec,
 	int rc = tree_from_tar(tar_fd, &t, err);
 	if (rc == 0) {
 		tree_select(&t, spec, vars, project_dir, untracked_files, warnings);
-		rc = ensure_dir(dest_dir, err);
+		rc = fs_mkdir_p(dest_dir, err);
 	}
 	if (rc == 0)
 		rc = collect_aliases(tar_fd, &x, err);

@@ -14,6 +14,7 @@
 
 #include "docker/client.h"
 #include "util/cleanup.h"
+#include "util/fsutil.h"
 #include "util/log.h"
 #include "util/strvec.h"
 #include "util/xalloc.h"
@@ -27,23 +28,6 @@ char *dindcache_lock_dir(void)
 		return xasprintf("%s/runnel/dind-cache", xdg);
 	const char *home = getenv("HOME");
 	return xasprintf("%s/.cache/runnel/dind-cache", home && *home ? home : "/tmp");
-}
-
-/* mkdir -p */
-static int make_dirs(const char *path, struct err *err)
-{
-	_cleanup_free_ char *p = xstrdup(path);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			return err_sys(err, errno, "cannot create directory '%s'", p);
-		*s = '/';
-	}
-	if (mkdir(p, 0700) < 0 && errno != EEXIST)
-		return err_sys(err, errno, "cannot create directory '%s'", p);
-	return 0;
 }
 
 /* The first slot whose lock is free: its fd (locked) and number, or -1 with err. */
@@ -68,7 +52,7 @@ int dindcache_acquire(struct docker_client *c, const char *project_slug, struct 
                       struct err *err)
 {
 	_cleanup_free_ char *dir = dindcache_lock_dir();
-	if (make_dirs(dir, err) < 0)
+	if (fs_mkdir_p_mode(dir, 0700, err) < 0)
 		return -1;
 	unsigned slot = 0;
 	int fd = lock_slot(dir, project_slug, &slot, err);

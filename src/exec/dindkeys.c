@@ -123,7 +123,8 @@ static int fetch_key(struct docker_client *c, const char *id, const char *certdi
 		    open(tmp_key, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (out >= 0 && archive_read_open_fd(a, fd, 16384) == ARCHIVE_OK &&
 		    archive_read_next_header(a, &e) == ARCHIVE_OK && archive_entry_size(e) > 0 &&
-		    archive_entry_size(e) <= MAX_KEY_SIZE && archive_read_data_into_fd(a, out) == ARCHIVE_OK)
+		    archive_entry_size(e) <= MAX_KEY_SIZE &&
+		    archive_read_data_into_fd(a, out) == ARCHIVE_OK)
 			r = 0;
 		archive_read_free(a);
 	}

@@ -59,8 +59,9 @@ static int read_small_file(const char *path, struct strbuf *out, struct err *err
 {
 	int r = fs_read_file(path, 0, DOTENV_MAX_SIZE - 1, out);
 	if (r < 0)
-		return err_sys(err, errno, r == -1 ? "cannot open dotenv report '%s'"
-		                                   : "cannot read dotenv report '%s'",
+		return err_sys(err, errno,
+		               r == -1 ? "cannot open dotenv report '%s'"
+		                       : "cannot read dotenv report '%s'",
 		               path);
 	if (out->len >= DOTENV_MAX_SIZE)
 		return err_set(err, ERR_JOB,

@@ -1,14 +1,16 @@
-/* Executors: running one job of a pipeline, in a Docker container (docker.c) or on the host
- * (shell.c), with gitlab-runner's semantics: variables, generated script (script.c), the
- * after_script stage, artifacts, timeouts, cancellation and cleanup (cleanup.c). job.c owns
- * the lifecycle shared by both: variables, log, project copy, artifacts of dependencies. */
+/* Executors: running one job of a pipeline, in a Docker container (executor-docker.c) or on
+ * the host (executor-shell.c), with gitlab-runner's semantics: variables, generated script
+ * (script.c), the after_script stage, artifacts, timeouts, cancellation and cleanup (labels.c,
+ * reap.c, temp-dirs.c, signals.c). job.c owns the lifecycle shared by both, with its concerns
+ * in job-vars.c, job-dependencies.c, job-cache.c, job-script.c, job-artifacts.c and
+ * workspace.c (the project copy); docs/internals/layout.md maps each concern to its file. */
 #pragma once
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "model/job.h"
-#include "plan/sched.h"
+#include "plan/scheduler.h"
 #include "util/arena.h"
 #include "util/err.h"
 #include "util/strbuf.h"
@@ -34,10 +36,10 @@ struct exec_timings {
 	double copy_out; /* artifacts */
 	double remove;   /* container, network, copy removal */
 	double total;
-	/* added by services.c (issue 4), filled through services_job_container(): */
-	double services;      /* first service create to all services ready */
-	double ready_script;  /* ms from the DOCKER_HOST DinD's first /_ping answer to the
-	                       * first byte of the script's output; valid when has_ready_script */
+	/* added by services*.c (issue 4), filled through services_job_container(): */
+	double services;     /* first service create to all services ready */
+	double ready_script; /* ms from the DOCKER_HOST DinD's first /_ping answer to the
+	                      * first byte of the script's output; valid when has_ready_script */
 	bool has_ready_script;
 };
 
@@ -71,9 +73,9 @@ struct exec_run {
 	bool color;
 	struct report *report;                  /* borrowed */
 	const struct runner_settings *settings; /* borrowed, may be NULL */
-	struct docker_client *docker; /* borrowed template, cloned per job; NULL for shell only */
-	int cancel_fd;                /* readable: cancel running scripts (first Ctrl-C) */
-	int force_fd;                 /* readable: abort everything now (second Ctrl-C) */
+	struct docker_client *docker;  /* borrowed template, cloned per job; NULL for shell only */
+	int cancel_fd;                 /* readable: cancel running scripts (first Ctrl-C) */
+	int force_fd;                  /* readable: abort everything now (second Ctrl-C) */
 	const char *insecure_registry; /* "host:port" of `runnel run --registry` (DinD daemons
 	                                * get --insecure-registry for it), NULL none */
 
@@ -167,7 +169,7 @@ int exec_docker_run(struct exec_job_ctx *jc, struct err *err);
 /* Shell executor: runs the job on the host in jc->host_dir. */
 int exec_shell_run(struct exec_job_ctx *jc, struct err *err);
 
-/* ---- cleanup.c: labels, reaping, signals ---- */
+/* ---- labels.c, reap.c, temp-dirs.c, signals.c: labels, reaping, signals ---- */
 
 /* How a run ends and what it leaves (README "Exit codes"): every ending removes the run's
  * containers, networks, volumes, run directory and temporary directories. Ctrl-C (SIGINT),

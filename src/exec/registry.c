@@ -3,7 +3,7 @@
  * INPUT path whatever bridge it is on (a published port would be DNATed into docker0 and
  * dropped by Docker's inter-network isolation for containers on per-job networks), and the
  * gateway is no public interface. DinD daemons get --insecure-registry for it from
- * services.c, so `docker login/push $CI_REGISTRY` works over plain HTTP inside jobs. */
+ * services-build.c, so `docker login/push $CI_REGISTRY` works over plain HTTP inside jobs. */
 #include "exec/registry.h"
 
 #include <archive.h>

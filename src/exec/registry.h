@@ -41,7 +41,8 @@ void registry_vars(const struct registry *r, struct var_list *vars, struct arena
 const char *registry_address(const struct registry *r);
 /* "runnel-registry-<basename>-<hash of key>" (owned, [a-z0-9_.-]). */
 char *registry_volume_name(const char *storage_key);
-/* Removes the container (with an anonymous storage volume; a named one stays) and frees r. NULL-safe, never fails. */
+/* Removes the container (with an anonymous storage volume; a named one stays) and frees r.
+ * NULL-safe, never fails. */
 void registry_stop(struct docker_client *c, struct registry *r);
 
 /* ---- --lenient: the Docker login a job forgot ---- */
@@ -67,5 +68,4 @@ bool registry_job_login(struct exec_job_ctx *jc, struct strvec *env, struct strv
  * out. -1 with err (ERR_ENV) when the registry does not answer 200 with JSON. */
 int registry_catalog(const struct registry *r, struct strvec *out, struct err *err);
 /* The tags of repo (GET /v2/<repo>/tags/list), sorted, appended to out. */
-int registry_tags(const struct registry *r, const char *repo, struct strvec *out,
-                  struct err *err);
+int registry_tags(const struct registry *r, const char *repo, struct strvec *out, struct err *err);

@@ -9,8 +9,8 @@
 
 #include "util/err.h"
 
-struct report;      /* one per run */
-struct job_log;     /* one per job attempt */
+struct report;  /* one per run */
+struct job_log; /* one per job attempt */
 struct var_list;
 
 struct report_opts {
@@ -25,7 +25,10 @@ struct report_opts {
 	void (*on_output_closed)(void *userdata);
 	void *userdata;
 };
-#define REPORT_OPTS_INIT { .color = false, .timestamps = false, .log_dir = NULL, .out_fd = 1, .name_width = 0, .on_output_closed = NULL, .userdata = NULL }
+/* clang-format off */ /* (clang-format 14 spreads a braced initializer macro over lines) */
+#define REPORT_OPTS_INIT { .color = false, .timestamps = false, .log_dir = NULL, .out_fd = 1, \
+	.name_width = 0, .on_output_closed = NULL, .userdata = NULL }
+/* clang-format on */
 
 struct report *report_new(const struct report_opts *opts, struct err *err);
 void report_free(struct report *r);
@@ -33,12 +36,12 @@ void report_free(struct report *r);
 /* Opens the log of one job. `masked` (borrowed, copied) lists the variables whose values are
  * masked (those with masked=true). Returns an owned job_log or NULL with err. */
 struct job_log *report_job_open(struct report *r, const char *job_name,
-				const struct var_list *masked, struct err *err);
+                                const struct var_list *masked, struct err *err);
 /* Output bytes of the job (stream 1 = stdout, 2 = stderr, 0 = runnel's own messages about the
  * job). Buffered to whole lines, masked, prefixed, written live and to the log file. */
 void report_job_write(struct job_log *jl, int stream, const char *data, size_t len);
 void report_job_printf(struct job_log *jl, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Flushes a trailing partial line and closes the log file. NULL-safe. */
 void report_job_close(struct job_log *jl);
 /* Path of the job's log file (borrowed), or NULL. */
@@ -47,7 +50,7 @@ const char *report_job_log_path(const struct job_log *jl);
  * "ERROR:" red, anything else bold green (gitlab-runner's colours); a trailing newline is
  * optional. */
 void report_job_vprintf(struct job_log *jl, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+    __attribute__((format(printf, 2, 0)));
 /* File name (not path) of a job's log: the job name with runs of characters outside
  * [A-Za-z0-9._-] turned into one '_', never starting with '.', plus ".log".
  * "test 1/3" -> "test_1_3.log". Returns an owned string. */
@@ -57,10 +60,10 @@ enum job_status {
 	JOB_PENDING,
 	JOB_RUNNING,
 	JOB_SUCCESS,
-	JOB_WARNING,   /* failed with allow_failure */
+	JOB_WARNING, /* failed with allow_failure */
 	JOB_FAILED,
 	JOB_CANCELED,
-	JOB_SKIPPED,   /* when: never at run time, on_success after failure, manual not run... */
+	JOB_SKIPPED, /* when: never at run time, on_success after failure, manual not run... */
 	JOB_TIMEDOUT,
 };
 const char *job_status_name(enum job_status s); /* "success", "failed", "warning", ... */
@@ -69,20 +72,19 @@ struct job_result {
 	const char *name;
 	const char *stage;
 	enum job_status status;
-	int exit_code;        /* -1 when the job did not run a script */
+	int exit_code; /* -1 when the job did not run a script */
 	double duration_s;
-	const char *reason;   /* failure reason or skip reason, NULL if none */
+	const char *reason; /* failure reason or skip reason, NULL if none */
 	const char *log_path;
-	double coverage;      /* < 0 when not computed */
+	double coverage;                      /* < 0 when not computed */
 	unsigned junit_tests, junit_failures; /* from artifacts:reports:junit */
 };
 
 /* Prints the summary table (job, stage, status, duration, exit code) to the report's output. */
-void report_summary(struct report *r, const struct job_result *results, size_t n,
-		    double total_s);
+void report_summary(struct report *r, const struct job_result *results, size_t n, double total_s);
 /* Writes the JSON report file. */
-int report_write_json(const char *path, const struct job_result *results, size_t n,
-		      double total_s, bool pipeline_ok, struct err *err);
+int report_write_json(const char *path, const struct job_result *results, size_t n, double total_s,
+                      bool pipeline_ok, struct err *err);
 
 /* Streaming masker, usable on its own: replaces every occurrence of any secret with
  * "[MASKED]" in a stream of chunks, longest secret first, across chunk boundaries. */
@@ -119,4 +121,4 @@ int report_coverage(const char *regex, const char *log_path, double *ret);
  * crash. Fails only when the file cannot be read. Counts are added to *tests and *failures so
  * several report files can be summed. */
 int report_junit_summary(const char *xml_path, unsigned *tests, unsigned *failures,
-			 struct err *err);
+                         struct err *err);

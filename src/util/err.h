@@ -13,10 +13,10 @@ struct srcloc {
 
 enum err_kind {
 	ERR_NONE = 0,
-	ERR_USAGE,   /* bad command line: exit 2 */
-	ERR_CONFIG,  /* bad pipeline or settings: exit 3 */
-	ERR_ENV,     /* environment (Docker, git, files): exit 4 */
-	ERR_JOB,     /* a job failed: exit 1 */
+	ERR_USAGE,  /* bad command line: exit 2 */
+	ERR_CONFIG, /* bad pipeline or settings: exit 3 */
+	ERR_ENV,    /* environment (Docker, git, files): exit 4 */
+	ERR_JOB,    /* a job failed: exit 1 */
 	ERR_INTERNAL,
 };
 
@@ -27,21 +27,23 @@ struct err {
 	char *msg;         /* owned */
 };
 
+/* clang-format off */ /* (clang-format 14 spreads a braced initializer macro over lines) */
 #define ERR_INIT { 0 }
+/* clang-format on */
 
 /* Each setter returns -1 so `return err_set(...)` reads naturally. Setting an error that is
  * already set is a bug (assert): never overwrite a callee's error. */
 int err_set(struct err *err, enum err_kind kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 int err_sys(struct err *err, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 int err_at(struct err *err, struct srcloc loc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Prefixes context: "while X: <msg>" style is up to the caller's fmt, e.g.
  * err_wrap(err, "in included file '%s'", p) gives "in included file 'p': <msg>". */
 int err_wrap(struct err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int err_vset(struct err *err, enum err_kind kind, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 void err_release(struct err *err);
 /* Moves src into dst (dst must be unset); src becomes unset. */
 void err_move(struct err *dst, struct err *src);
@@ -64,9 +66,11 @@ struct diag_list {
 	size_t n, alloc;
 };
 
+/* clang-format off */ /* (clang-format 14 spreads a braced initializer macro over lines) */
 #define DIAG_LIST_INIT { 0 }
+/* clang-format on */
 void diag_list_add(struct diag_list *dl, struct srcloc loc, int warning, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* Takes the message of err (err becomes unset). */
 void diag_list_take_err(struct diag_list *dl, struct err *err);
 /* Appends every diagnostic of `from` to `to`, in order; `from` is left empty. */

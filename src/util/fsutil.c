@@ -64,25 +64,30 @@ int fs_rmtree(const char *path, struct err *err)
 	return -1;
 }
 
-int fs_mkdir_p(const char *path, struct err *err)
+int fs_mkdir_p_mode(const char *path, mode_t mode, struct err *err)
 {
 	char *p = xstrdup(path);
 	for (char *s = p + 1; *s; s++) {
 		if (*s != '/')
 			continue;
 		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
-			err_sys(err, errno, "cannot create '%s'", p);
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			err_sys(err, errno, "cannot create directory '%s'", p);
 			free(p);
 			return -1;
 		}
 		*s = '/';
 	}
 	int r = 0;
-	if (mkdir(p, 0755) < 0 && errno != EEXIST)
-		r = err_sys(err, errno, "cannot create '%s'", p);
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		r = err_sys(err, errno, "cannot create directory '%s'", p);
 	free(p);
 	return r;
+}
+
+int fs_mkdir_p(const char *path, struct err *err)
+{
+	return fs_mkdir_p_mode(path, 0755, err);
 }
 
 int fs_read_file(const char *path, int open_flags, size_t max, struct strbuf *sb)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "util/err.h"
 #include "util/strbuf.h"
@@ -12,7 +13,11 @@
  * `rm -rf` run by their owner would need). Returns 0, or -1 with err naming the first entry
  * that could not be removed (the rest is still attempted). */
 int fs_rmtree(const char *path, struct err *err);
-/* Creates path and its missing parents with mode 0755. Returns 0 or -1 with err. */
+/* Creates path and its missing parents with mode (less the umask, as mkdir(2)); existing
+ * directories are left as they are. Returns 0 or -1 with err naming the directory that could
+ * not be created. */
+int fs_mkdir_p_mode(const char *path, mode_t mode, struct err *err);
+/* fs_mkdir_p_mode with mode 0755. */
 int fs_mkdir_p(const char *path, struct err *err);
 /* Appends the file's content to sb, but at most max + 1 bytes, so that a file over max shows as
  * more than max bytes read without being read whole. open_flags are added to

@@ -9,7 +9,9 @@ struct strbuf {
 	size_t alloc;
 };
 
+/* clang-format off */ /* (clang-format 14 spreads a braced initializer macro over lines) */
 #define STRBUF_INIT { .buf = strbuf_empty, .len = 0, .alloc = 0 }
+/* clang-format on */
 extern char strbuf_empty[];
 
 void strbuf_init(struct strbuf *sb, size_t hint);
@@ -24,7 +26,7 @@ void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addch(struct strbuf *sb, int c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+    __attribute__((format(printf, 2, 0)));
 /* Appends s quoted for a POSIX shell (single quotes, ' as '\''). */
 void strbuf_add_shell_quoted(struct strbuf *sb, const char *s);
 /* Removes trailing whitespace. */

@@ -10,7 +10,7 @@
 
 enum vcs_open_flags {
 	VCS_FILES = 1 << 0, /* also list the repository files (git ls-files) at once; without it
-			     * vcs_repo_files lists them when they are needed */
+	                     * vcs_repo_files lists them when they are needed */
 };
 
 struct vcs_pending;
@@ -31,8 +31,8 @@ struct vcs_repo {
 	char *remote_url;   /* owned: remote.origin.url, or NULL */
 	char *user_name;    /* owned: git config user.name, or NULL */
 	char *user_email;   /* owned: git config user.email, or NULL */
-	struct strvec files; /* once listed (files_listed): tracked + untracked-not-ignored,
-			      * relative to root */
+	struct strvec files;     /* once listed (files_listed): tracked + untracked-not-ignored,
+	                          * relative to root */
 	struct strvec untracked; /* once listed: the untracked subset of files */
 	bool files_listed;       /* files and untracked are final (VCS_FILES or vcs_repo_files) */
 	struct vcs_pending *pending; /* owned: queries started by vcs_repo_start, not collected */
@@ -74,8 +74,7 @@ int vcs_changed_files(struct vcs_repo *r, struct strvec *ret, struct err *err);
  * against the merge base of HEAD and `ref` (borrowed: a branch, tag, full ref or SHA, as
  * `git rev-parse` takes it). Returns 1 when the list is known, 0 when `ref` names no commit
  * (or there is no repository / no HEAD commit), -1 with err set when git cannot be run. */
-int vcs_changed_since(struct vcs_repo *r, const char *ref, struct strvec *ret,
-		      struct err *err);
+int vcs_changed_since(struct vcs_repo *r, const char *ref, struct strvec *ret, struct err *err);
 
 /* Runs `git -C dir args...` (args NULL-terminated, borrowed) and appends its stdout to *out.
  * Returns the exit status (0..255), or -1 with err set when it could not be started. stderr

@@ -103,7 +103,8 @@ static int read_packed(const char *gitdir, struct refs *rs)
 			return ASK_GIT; /* a file being rewritten */
 		size_t len = (size_t)(nl - p);
 		if (*p == '#') {
-			/* the traits of the writer: with "peeled", every annotated tag has its ^ line */
+			/* the traits of the writer: with "peeled", every annotated tag has its ^
+			 * line */
 			*nl = '\0';
 			peeled_ok |= !strncmp(p, "# pack-refs with:", 17) &&
 			             (strstr(p, " peeled") || strstr(p, " fully-peeled"));
@@ -290,7 +291,8 @@ static int config_file(const char *path, struct strbuf *out)
 			continue;
 		if (!sect || strchr(line, '\\'))
 			return ASK_GIT; /* a key before any section; continuation lines, escapes */
-		size_t kl = strspn(line, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+		size_t kl =
+		    strspn(line, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
 		_cleanup_free_ char *key = xstrndup(line, kl);
 		lower(key);
 		_cleanup_free_ char *full = xasprintf("%s%s", sect, key);
@@ -315,8 +317,8 @@ static int config_file(const char *path, struct strbuf *out)
 int gitfiles_config(const char *gitdir, struct strbuf *out)
 {
 	static const char *const env[] = {"GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_SYSTEM",
-	                                  "GIT_CONFIG_GLOBAL", "GIT_CONFIG", "GIT_CONFIG_COUNT",
-	                                  "GIT_CONFIG_PARAMETERS"};
+	                                  "GIT_CONFIG_GLOBAL",   "GIT_CONFIG",
+	                                  "GIT_CONFIG_COUNT",    "GIT_CONFIG_PARAMETERS"};
 	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++)
 		if (getenv(env[i]))
 			return ASK_GIT;

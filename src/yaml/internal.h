@@ -59,10 +59,10 @@ bool ytag_is_reference(const char *tag);
 
 /* What the loader saw of one piece of text, for deciding whether pieces can be joined. */
 struct ypiece {
-	size_t ndocs;     /* non-blank documents */
-	size_t nodes;     /* nodes after expanding aliases, of the last document */
-	bool top_merge;   /* a `<<` merge key in the root mapping */
-	bool root_marked; /* the root collection has a tag or an anchor */
+	size_t ndocs;            /* non-blank documents */
+	size_t nodes;            /* nodes after expanding aliases, of the last document */
+	bool top_merge;          /* a `<<` merge key in the root mapping */
+	bool root_marked;        /* the root collection has a tag or an anchor */
 	struct strmap anchors;   /* every anchor as the text left it: name -> private record */
 	struct strmap seed_hits; /* names of aliases that were resolved from the seed */
 };

@@ -85,21 +85,20 @@ struct loader {
 	struct ynode *docs[3];
 	struct srcloc docs_loc[3];
 	size_t ndocs;
-	unsigned pieces;        /* pieces of text seen so far */
+	unsigned pieces; /* pieces of text seen so far */
 	bool stream_started;
-	unsigned line_base; /* lines before buf in the file (a piece of a split load) */
+	unsigned line_base;        /* lines before buf in the file (a piece of a split load) */
 	const struct strmap *seed; /* anchors of the text before buf, or NULL */
 	struct strmap seed_hits;   /* names of aliases resolved from seed */
-	bool top_merge;     /* a `<<` merge key in the root mapping */
-	bool root_marked;   /* the root collection has a tag or an anchor */
+	bool top_merge;            /* a `<<` merge key in the root mapping */
+	bool root_marked;          /* the root collection has a tag or an anchor */
 };
 
 static struct srcloc mark_loc(const struct loader *l, yaml_mark_t m)
 {
-	return (struct srcloc){
-	    .file = l->doc->file,
-	    .line = l->line_base + (unsigned)m.line + 1,
-	    .col = (unsigned)m.column + 1};
+	return (struct srcloc){.file = l->doc->file,
+	                       .line = l->line_base + (unsigned)m.line + 1,
+	                       .col = (unsigned)m.column + 1};
 }
 
 static int too_big(struct loader *l, struct srcloc loc, const char *what, size_t limit,
@@ -265,8 +264,7 @@ static void add_node(struct loader *l, struct ynode *n, unsigned height, enum sr
 	if (f->key_merge) {
 		l->top_merge |= l->nfr == 1;
 		merge_value(l, f, n, src);
-	}
-	else
+	} else
 		map_put(l, f, f->key, f->key_loc, n, true);
 }
 
@@ -449,9 +447,10 @@ static void choose_documents(struct loader *l, struct ynode **root, struct ynode
 		*header = l->docs[0];
 		*root = l->docs[l->ndocs - 1];
 		if (l->ndocs == 3)
-			diag_list_add(&l->doc->warnings, l->docs_loc[1], 1,
-			              "this YAML document is ignored: after a `spec:` header GitLab "
-			              "reads the last document");
+			diag_list_add(
+			    &l->doc->warnings, l->docs_loc[1], 1,
+			    "this YAML document is ignored: after a `spec:` header GitLab "
+			    "reads the last document");
 		return;
 	}
 	*root = l->docs[0];

@@ -267,7 +267,8 @@ static bool nodes_match(const struct ynode *a, const struct ynode *b, bool where
 			return false;
 		for (size_t i = 0; i < a->n; i++) {
 			const struct ymap_entry *x = &a->entries[i], *y = &b->entries[i];
-			if (!str_eq(x->key, y->key) || (where && !same_place(x->key_loc, y->key_loc)) ||
+			if (!str_eq(x->key, y->key) ||
+			    (where && !same_place(x->key_loc, y->key_loc)) ||
 			    !nodes_match(x->value, y->value, where))
 				return false;
 		}

@@ -47,30 +47,32 @@ struct ynode {
 	size_t n;
 	struct ynode **items;
 	struct ymap_entry *entries;
-	void *index; /* lookup accelerator for large maps, private to yaml/ */
+	void *index;  /* lookup accelerator for large maps, private to yaml/ */
 	size_t alloc; /* capacity of items/entries when built by ynode_*_push/set (0: exactly n) */
 };
 
 /* A loaded file and everything derived from it. */
 struct ydoc {
-	struct arena *arena; /* owned */
-	const char *file;    /* path as given, arena-owned */
-	struct ynode *root;  /* the content document; NULL when every document is blank */
-	struct ynode *header; /* the `spec:` header document if the file has two, else NULL */
+	struct arena *arena;       /* owned */
+	const char *file;          /* path as given, arena-owned */
+	struct ynode *root;        /* the content document; NULL when every document is blank */
+	struct ynode *header;      /* the `spec:` header document if the file has two, else NULL */
 	struct diag_list warnings; /* duplicate keys etc. */
 };
 
 struct yload_opts {
-	size_t max_bytes;     /* default 1 MiB (GitLab's limit) */
-	unsigned max_depth;   /* default 100 */
-	size_t max_nodes;     /* budget on nodes after alias expansion; default 1,000,000 */
+	size_t max_bytes;   /* default 1 MiB (GitLab's limit) */
+	unsigned max_depth; /* default 100 */
+	size_t max_nodes;   /* budget on nodes after alias expansion; default 1,000,000 */
 	/* Large files load as pieces on several threads (yaml/split.c), with the same result:
 	 * at most `threads` of them (0: one per online CPU, up to 4; 1: never split), each at
 	 * least `piece_min` bytes (0: 64 KiB). */
 	unsigned threads;
 	size_t piece_min;
 };
+/* clang-format off */ /* (clang-format 14 spreads a braced initializer macro over lines) */
 #define YLOAD_OPTS_INIT { .max_bytes = 1024 * 1024, .max_depth = 100, .max_nodes = 1000000 }
+/* clang-format on */
 
 /* Loads `path` (display name `path` in every srcloc). Returns an owned doc, or NULL with err
  * set (ERR_CONFIG with file:line:col for syntax errors and limits; ERR_ENV for I/O). On
@@ -80,7 +82,7 @@ struct yload_opts {
 struct ydoc *ydoc_load_file(const char *path, const struct yload_opts *opts, struct err *err);
 /* Same from memory; `name` is used as the file name in locations. */
 struct ydoc *ydoc_load_mem(const char *name, const char *buf, size_t len,
-			   const struct yload_opts *opts, struct err *err);
+                           const struct yload_opts *opts, struct err *err);
 void ydoc_free(struct ydoc *doc);
 
 /* Lookup helpers; all NULL-safe: a NULL or non-map node gives NULL. */
@@ -101,7 +103,7 @@ struct ynode *ynode_shallow_copy(struct arena *a, const struct ynode *n);
  * copied: it must live as long as the map (arena strings). Maps built this way keep their
  * hash index; entries filled in by hand work too, with linear lookups. */
 void ynode_map_set(struct arena *a, struct ynode *map, const char *key, struct srcloc key_loc,
-		   struct ynode *value);
+                   struct ynode *value);
 void ynode_map_del(struct ynode *map, const char *key);
 void ynode_seq_push(struct arena *a, struct ynode *seq, struct ynode *item);
 

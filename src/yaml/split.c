@@ -18,11 +18,11 @@
  *
  * The pieces are not joined, and the caller loads the file whole, whenever one of them could
  * mean something else than it does in the whole file: any parse error (an alias to an anchor
- * defined in an earlier parallel piece among them), a root that is not an untagged, unanchored block mapping in
- * column 1, a `<<` merge key at the top level, a key present in two pieces (Psych's last-wins
- * with a warning), more than one document, more nodes than the limit, or text that libyaml
- * reads differently from how the cut counts lines (a lone CR, NEL, LS, PS), that has NUL
- * bytes (UTF-16 or binary), or that has lines beginning with document markers or directives. */
+ * defined in an earlier parallel piece among them), a root that is not an untagged, unanchored
+ * block mapping in column 1, a `<<` merge key at the top level, a key present in two pieces
+ * (Psych's last-wins with a warning), more than one document, more nodes than the limit, or text
+ * that libyaml reads differently from how the cut counts lines (a lone CR, NEL, LS, PS), that has
+ * NUL bytes (UTF-16 or binary), or that has lines beginning with document markers or directives. */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -212,7 +212,8 @@ static void plan_pieces(const char *buf, size_t len, size_t start, unsigned line
 		size_t cut = next_key_line(buf, len, from > start ? from - 1 : start);
 		if (!cut || cut <= start)
 			break;
-		pc[(*n)++] = (struct piece){.buf = buf + start, .len = cut - start, .line_base = line};
+		pc[(*n)++] =
+		    (struct piece){.buf = buf + start, .len = cut - start, .line_base = line};
 		line += count_lines(buf + start, cut - start);
 		start = cut;
 	}
@@ -223,8 +224,7 @@ static void *piece_load(void *arg)
 {
 	struct piece *p = arg;
 	struct err e = ERR_INIT;
-	p->rc = yload_piece(p->doc, p->buf, p->len, p->line_base, p->opts, p->seed, &p->facts,
-	                    &e);
+	p->rc = yload_piece(p->doc, p->buf, p->len, p->line_base, p->opts, p->seed, &p->facts, &e);
 	err_release(&e); /* the whole-file load reports it */
 	return NULL;
 }
@@ -232,8 +232,8 @@ static void *piece_load(void *arg)
 static bool piece_joinable(const struct piece *p)
 {
 	const struct ynode *r = p->doc->root;
-	return p->rc == 0 && p->facts.ndocs == 1 && !p->facts.top_merge &&
-	       !p->facts.root_marked && r && r->kind == YNODE_MAP && !r->tag && r->loc.col == 1;
+	return p->rc == 0 && p->facts.ndocs == 1 && !p->facts.top_merge && !p->facts.root_marked &&
+	       r && r->kind == YNODE_MAP && !r->tag && r->loc.col == 1;
 }
 
 /* Every alias a parallel piece resolved from the seed means the seed's node only if no

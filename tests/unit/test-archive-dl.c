@@ -50,7 +50,7 @@ static void test_load_is_idempotent(void **state)
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(exec_archive_load(&err), 0);
 	assert_false(err_is_set(&err));
-	/* a NULL err is accepted (services.c's certificate copy has none) */
+	/* a NULL err is accepted (services-wait.c's certificate copy has none) */
 	assert_int_equal(exec_archive_load(NULL), 0);
 }
 

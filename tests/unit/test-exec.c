@@ -304,7 +304,7 @@ static void test_labels(void **state)
 	strvec_release(&l);
 }
 
-/* ---- a container removed outside runnel (cleanup.c) ---- */
+/* ---- a container removed outside runnel (reap.c) ---- */
 
 /* A fake daemon on a unix socket: one connection at a time, keep-alive, GET only; the
  * answer depends on the container named in the path. */
@@ -404,7 +404,7 @@ static void test_container_removed(void **state)
 	mini_stop(&m);
 }
 
-/* ---- signals (cleanup.c) ---- */
+/* ---- signals (signals.c) ---- */
 
 struct sig_seen {
 	int cancels, forces, cancel_sig, force_sig;

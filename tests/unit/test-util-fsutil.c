@@ -1,5 +1,5 @@
 /* Tests for util/fsutil: fs_rmtree (nested trees, unreadable directories, symlinks not
- * followed, missing paths) and fs_mkdir_p. */
+ * followed, missing paths), fs_mkdir_p and fs_mkdir_p_mode. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -82,6 +82,51 @@ static void test_mkdir_p_error(void **state)
 	assert_int_equal(fs_rmtree(base, &err), 0);
 }
 
+/* fs_mkdir_p_mode: every created level gets the mode (less the umask), an existing directory
+ * keeps its own, and the error names the directory that could not be created. */
+static void test_mkdir_p_mode(void **state)
+{
+	(void)state;
+	struct err err = ERR_INIT;
+	char base[] = "/tmp/runnel-fsutil-XXXXXX";
+	assert_non_null(mkdtemp(base));
+	mode_t old = umask(022);
+	char p[300], q[300];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/a", base);
+	snprintf(q, sizeof(q), "%s/a/b", base);
+	assert_int_equal(fs_mkdir_p_mode(q, 0700, &err), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(stat(q, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	/* the umask applies, as for mkdir(2) */
+	snprintf(p, sizeof(p), "%s/c", base);
+	assert_int_equal(fs_mkdir_p_mode(p, 0777, &err), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	/* existing: left as it is */
+	assert_int_equal(fs_mkdir_p_mode(p, 0700, &err), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	/* fs_mkdir_p is mode 0755 */
+	snprintf(p, sizeof(p), "%s/d/e", base);
+	assert_int_equal(fs_mkdir_p(p, &err), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	/* below a plain file: the error names the level that failed */
+	snprintf(p, sizeof(p), "%s/file", base);
+	touch(p);
+	snprintf(q, sizeof(q), "%s/file/sub/deeper", base);
+	assert_int_equal(fs_mkdir_p_mode(q, 0700, &err), -1);
+	snprintf(q, sizeof(q), "cannot create directory '%s/file/sub'", base);
+	assert_non_null(strstr(err.msg, q));
+	assert_int_equal(err.sys_errno, ENOTDIR);
+	err_release(&err);
+	umask(old);
+	assert_int_equal(fs_rmtree(base, &err), 0);
+}
+
 /* fs_read_file: whole files, at most max + 1 bytes of a bigger one, and which step failed. */
 static void test_read_file(void **state)
 {
@@ -130,6 +175,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_mkdir_p_and_rmtree),
 	    cmocka_unit_test(test_mkdir_p_error),
+	    cmocka_unit_test(test_mkdir_p_mode),
 	    cmocka_unit_test(test_read_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

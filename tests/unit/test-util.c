@@ -1,4 +1,4 @@
-/* Unit tests for util/: strbuf, strvec, arena, strmap, sha1, sha256, err, diag_list. */
+/* Unit tests for util/: strbuf, strvec, arena, strmap, sha1, sha256, err, diag_list, monotime. */
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -7,11 +7,13 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/arena.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/dlsyms.h"
+#include "util/monotime.h"
 #include "util/sha1.h"
 #include "util/sha256.h"
 #include "util/strbuf.h"
@@ -151,13 +153,13 @@ static void test_sha1_padding_edges(void **state)
 		size_t len;
 		const char *hex;
 	} vectors[] = {
-		{0, "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
-		{55, "c1c8bbdc22796e28c0e15163d20899b65621d65a"},
-		{56, "c2db330f6083854c99d4b5bfb6e8f29f201be699"},
-		{63, "03f09f5b158a7a8cdad920bddc29b81c18a551f5"},
-		{64, "0098ba824b5c16427bd7a1122a5a442a25ec644d"},
-		{119, "ee971065aaa017e0632a8ca6c77bb3bf8b1dfc56"},
-		{120, "f34c1488385346a55709ba056ddd08280dd4c6d6"},
+	    {0, "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
+	    {55, "c1c8bbdc22796e28c0e15163d20899b65621d65a"},
+	    {56, "c2db330f6083854c99d4b5bfb6e8f29f201be699"},
+	    {63, "03f09f5b158a7a8cdad920bddc29b81c18a551f5"},
+	    {64, "0098ba824b5c16427bd7a1122a5a442a25ec644d"},
+	    {119, "ee971065aaa017e0632a8ca6c77bb3bf8b1dfc56"},
+	    {120, "f34c1488385346a55709ba056ddd08280dd4c6d6"},
 	};
 	char data[120];
 	memset(data, 'a', sizeof(data));
@@ -195,9 +197,11 @@ static void test_dl_load_table(void **state)
 	assert_non_null(t.sqrt_fn);
 	assert_true(t.sqrt_fn(16.0) == 4.0);
 
-	const struct dl_sym missing[] = {{"cos", offsetof(__typeof__(t), cos_fn)},
-	                                 {"no_such_function_here", offsetof(__typeof__(t), sqrt_fn)}};
-	assert_int_equal(dl_load_table("libm.so.6", missing, 2, &t, sizeof(t), why, sizeof(why)), -1);
+	const struct dl_sym missing[] = {
+	    {"cos", offsetof(__typeof__(t), cos_fn)},
+	    {"no_such_function_here", offsetof(__typeof__(t), sqrt_fn)}};
+	assert_int_equal(dl_load_table("libm.so.6", missing, 2, &t, sizeof(t), why, sizeof(why)),
+	                 -1);
 	assert_string_equal(why, "symbol 'no_such_function_here' not found");
 	assert_null(t.cos_fn);
 
@@ -368,6 +372,41 @@ static void test_err_sys_keeps_errno(void **state)
 	err_release(&err);
 }
 
+/* monotime reads CLOCK_MONOTONIC (not the wall clock): each reading lies between two direct
+ * readings taken around it, in every unit; monotime_diff_s borrows across the nanoseconds. */
+static double ts_s(const struct timespec *t)
+{
+	return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
+}
+
+static void test_monotime_reads_the_monotonic_clock(void **state)
+{
+	(void)state;
+	struct timespec before, mid, after;
+	clock_gettime(CLOCK_MONOTONIC, &before);
+	double s = monotime_s();
+	long ms = monotime_ms();
+	monotime_get(&mid);
+	clock_gettime(CLOCK_MONOTONIC, &after);
+	assert_true(ts_s(&before) <= s && s <= ts_s(&after));
+	/* whole milliseconds: truncated, so at most 1 ms below the bracket */
+	assert_true((double)ms >= ts_s(&before) * 1000.0 - 1.0);
+	assert_true((double)ms <= ts_s(&after) * 1000.0);
+	assert_true(s * 1000.0 - 1.0 <= (double)ms);
+	assert_true(ts_s(&before) <= ts_s(&mid) && ts_s(&mid) <= ts_s(&after));
+	assert_true(monotime_diff_s(&before, &after) >= 0);
+}
+
+static void test_monotime_diff(void **state)
+{
+	(void)state;
+	struct timespec a = {.tv_sec = 5, .tv_nsec = 900000000L};
+	struct timespec b = {.tv_sec = 7, .tv_nsec = 100000000L};
+	assert_true(monotime_diff_s(&a, &b) > 1.2 - 1e-9 && monotime_diff_s(&a, &b) < 1.2 + 1e-9);
+	assert_true(monotime_diff_s(&b, &a) > -1.2 - 1e-9 && monotime_diff_s(&b, &a) < -1.2 + 1e-9);
+	assert_true(monotime_diff_s(&a, &a) == 0.0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +423,8 @@ int main(void)
 	    cmocka_unit_test(test_strmap_put_get_del),
 	    cmocka_unit_test(test_err_set_wrap_exit_codes),
 	    cmocka_unit_test(test_err_sys_keeps_errno),
+	    cmocka_unit_test(test_monotime_reads_the_monotonic_clock),
+	    cmocka_unit_test(test_monotime_diff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

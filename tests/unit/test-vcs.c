@@ -271,7 +271,7 @@ static void git_output(const char *dir, const char *args, struct strbuf *out)
 }
 
 #define REFS_ARGS                                                                                  \
-	"for-each-ref '--format=%(refname)%00%(symref)%00%(objectname)%00%(*objectname)%00' "     \
+	"for-each-ref '--format=%(refname)%00%(symref)%00%(objectname)%00%(*objectname)%00' "      \
 	"refs/tags refs/heads refs/remotes/origin"
 #define CONFIG_ARGS "config -z --get-regexp '^(user\\.name|user\\.email|remote\\.origin\\.url)$'"
 
@@ -328,14 +328,16 @@ static void test_gitfiles_config_match_git(void **state)
 	unsetenv("XDG_CONFIG_HOME");
 	/* global: case-insensitive section and key, an inline comment, trailing blanks; the
 	 * repository: a remote subsection and the header on the key's line */
-	assert_int_equal(sh(f->dir, "mkdir -p .home/.config/git && "
-	                            "printf '[User]\\n\\tName = Home Name ; a comment  \\n"
-	                            "[core]\\n\\teditor = vi\\n' > .home/.gitconfig && "
-	                            "printf '[user] email=xdg@example.org\\n' > .home/.config/git/config && "
-	                            "printf '[remote \"origin\"]\\n\\turl = https://gitlab.example.com/g/p.git\\n"
-	                            "\\tfetch = +refs/heads/*:refs/remotes/origin/*\\n"
-	                            "[remote \"Origin\"]\\n\\turl = other\\n' >> .git/config"),
-	                 0);
+	assert_int_equal(
+	    sh(f->dir,
+	       "mkdir -p .home/.config/git && "
+	       "printf '[User]\\n\\tName = Home Name ; a comment  \\n"
+	       "[core]\\n\\teditor = vi\\n' > .home/.gitconfig && "
+	       "printf '[user] email=xdg@example.org\\n' > .home/.config/git/config && "
+	       "printf '[remote \"origin\"]\\n\\turl = https://gitlab.example.com/g/p.git\\n"
+	       "\\tfetch = +refs/heads/*:refs/remotes/origin/*\\n"
+	       "[remote \"Origin\"]\\n\\turl = other\\n' >> .git/config"),
+	    0);
 	struct strbuf mine = STRBUF_INIT, theirs = STRBUF_INIT;
 	assert_int_equal(gitfiles_config(gitdir, &mine), GITFILES_FOUND);
 	git_output(f->dir, CONFIG_ARGS, &theirs);
@@ -345,7 +347,8 @@ static void test_gitfiles_config_match_git(void **state)
 	assert_non_null(memmem(mine.buf, mine.len, "user.name\nHome Name", 19));
 	/* quoting and includes are left to git */
 	strbuf_reset(&mine);
-	assert_int_equal(sh(f->dir, "printf '[user]\\n\\tname = \"Quoted\"\\n' >> .home/.gitconfig"), 0);
+	assert_int_equal(
+	    sh(f->dir, "printf '[user]\\n\\tname = \"Quoted\"\\n' >> .home/.gitconfig"), 0);
 	assert_int_equal(gitfiles_config(gitdir, &mine), GITFILES_ASK_GIT);
 	strbuf_reset(&mine);
 	assert_int_equal(sh(f->dir, "printf '[include]\\n\\tpath = x\\n' > .home/.gitconfig"), 0);
@@ -759,7 +762,8 @@ int main(void)
 	    cmocka_unit_test(test_ctx_complete_hook),
 	    cmocka_unit_test(test_ctx_list_files_hook),
 	    cmocka_unit_test_setup_teardown(test_repo_files_on_demand, repo_setup, repo_teardown),
-	    cmocka_unit_test_setup_teardown(test_gitfiles_refs_match_git, repo_setup, repo_teardown),
+	    cmocka_unit_test_setup_teardown(test_gitfiles_refs_match_git, repo_setup,
+	                                    repo_teardown),
 	    cmocka_unit_test_setup_teardown(test_gitfiles_config_match_git, repo_setup,
 	                                    repo_teardown),
 	    cmocka_unit_test(test_predefined_branch),

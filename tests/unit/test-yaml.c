@@ -980,7 +980,8 @@ static bool assert_split_same(const char *text)
 		assert_int_equal(whole->warnings.n, split->warnings.n);
 		for (size_t i = 0; i < whole->warnings.n; i++) {
 			assert_string_equal(whole->warnings.v[i].msg, split->warnings.v[i].msg);
-			assert_int_equal(whole->warnings.v[i].loc.line, split->warnings.v[i].loc.line);
+			assert_int_equal(whole->warnings.v[i].loc.line,
+			                 split->warnings.v[i].loc.line);
 		}
 	} else {
 		assert_string_equal(ew.msg, es.msg);
@@ -1008,10 +1009,11 @@ static void jobs_text(struct strbuf *sb, int n, const char *eol)
 	for (int i = 0; i < n; i++) {
 		strbuf_addf(sb, "job-%d:%s  <<: *base%s  script: *steps%s", i, eol, eol, eol);
 		strbuf_addf(sb, "  variables: {N: \"%d\", MODE: 'fast'}%s", i, eol);
-		strbuf_addf(sb, "  after_script: |%s    echo %d%s%s    echo kept%s", eol, i, eol, eol,
-		            eol);
+		strbuf_addf(sb, "  after_script: |%s    echo %d%s%s    echo kept%s", eol, i, eol,
+		            eol, eol);
 		strbuf_addf(sb, "# a comment%s\"quoted %d\": yes%s", eol, i, eol);
-		strbuf_addf(sb, "list-%d:%s- a%s- &item-%d b%s- *item-%d%s", i, eol, eol, i, eol, i, eol);
+		strbuf_addf(sb, "list-%d:%s- a%s- &item-%d b%s- *item-%d%s", i, eol, eol, i, eol, i,
+		            eol);
 	}
 }
 
@@ -1033,12 +1035,12 @@ static void test_split_matches_whole(void **state)
 	tail = strstr(tail, "\njob-") + 1;
 	/* cases that must not be joined, and still load exactly as whole */
 	static const char *const refused[] = {
-	    "job-1:\n  script: [again]\n",             /* key in two pieces: warning */
-	    "<<: {merged: 1}\n",                         /* top-level merge key */
-	    "late: *late\n",                             /* alias to a later anchor */
-	    "x: 1\r  y: 2\n",                            /* lone CR */
-	    "---\nnext: doc\n",                          /* a second document */
-	    "bad: [unclosed\n",                          /* a syntax error, reported once */
+	    "job-1:\n  script: [again]\n", /* key in two pieces: warning */
+	    "<<: {merged: 1}\n",           /* top-level merge key */
+	    "late: *late\n",               /* alias to a later anchor */
+	    "x: 1\r  y: 2\n",              /* lone CR */
+	    "---\nnext: doc\n",            /* a second document */
+	    "bad: [unclosed\n",            /* a syntax error, reported once */
 	};
 	for (size_t k = 0; k < sizeof(refused) / sizeof(refused[0]); k++) {
 		struct strbuf t = STRBUF_INIT;

@@ -1,7 +1,7 @@
-/* shell: the shell executor. The job runs on the host with bash (else sh) in its own copy of
- * the project under .runnel/builds/<job>/, with the same generated script and variables as in
- * a container. The script is the shell's stdin (a file, so a large script never blocks); the
- * job is its own process group, killed as a whole on timeout or cancel. */
+/* executor-shell: the shell executor. The job runs on the host with bash (else sh) in its own copy
+ * of the project under .runnel/builds/<job>/, with the same generated script and variables as in a
+ * container. The script is the shell's stdin (a file, so a large script never blocks); the job is
+ * its own process group, killed as a whole on timeout or cancel. */
 #include "exec/exec.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
-/* sched: the ready queue. One mutex guards all state; job threads only run the callback and
+/* scheduler: the ready queue. One mutex guards all state; job threads only run the callback and
  * post their index to a completion queue, the scheduler thread does every decision, so the
  * GitLab rules below are sequential code. */
-#include "plan/sched.h"
+#include "plan/scheduler.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -12,6 +12,7 @@
 
 #include "model/job.h"
 #include "plan/dag.h"
+#include "util/monotime.h"
 #include "util/xalloc.h"
 
 enum slot { SLOT_WAITING, SLOT_READY, SLOT_RUNNING, SLOT_DONE };
@@ -73,8 +74,8 @@ const char *sched_failure_name(enum sched_failure f)
 static double now_s(const struct sched *s)
 {
 	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - s->t0.tv_sec) + (double)(t.tv_nsec - s->t0.tv_nsec) / 1e9;
+	monotime_get(&t);
+	return monotime_diff_s(&s->t0, &t);
 }
 
 struct sched *sched_new(const struct plan *plan, const struct sched_opts *opts,
@@ -478,7 +479,7 @@ static void wait_event(struct sched *s, double next)
 int sched_run(struct sched *s, struct err *err)
 {
 	int ret = 0;
-	clock_gettime(CLOCK_MONOTONIC, &s->t0);
+	monotime_get(&s->t0);
 	pthread_mutex_lock(&s->lock);
 	while (s->remaining > 0) {
 		while (s->n_done > 0)

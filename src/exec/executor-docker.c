@@ -1,17 +1,16 @@
-/* docker: the Docker executor. Per job: image check (pull policy), a network, the project copy
- * bind-mounted at CI_PROJECT_DIR, one build container whose Cmd is the shell probe (the image
+/* executor-docker: the Docker executor. Per job: image check (pull policy), a network, the project
+ * copy bind-mounted at CI_PROJECT_DIR, one build container whose Cmd is the shell probe (the image
  * ENTRYPOINT is kept unless image:entrypoint is given), the main script fed on stdin, then
- * after_script in the same container restarted (as gitlab-runner restarts its build container
- * per stage), and removal of container, network and volume on every path.
+ * after_script in the same container restarted (as gitlab-runner restarts its build container per
+ * stage), and removal of container, network and volume on every path.
  *
- * The project copy (docs/internals/project-copy.md): with a local daemon, the job's project
- * is an overlay volume (local driver, type=overlay) whose lower layer is the run's snapshot
- * and whose upper layer is a fresh directory, so a job gets its own writable copy in O(1)
- * whatever the size of the repository; where the daemon cannot mount overlays, a
- * `cp --reflink=auto` of the snapshot is bind-mounted instead (and later jobs of the run go
- * straight to that). A remote daemon (tcp) sees none of our directories: the copy is then put
- * into the created container through the archive API, and artifacts and reports come back
- * the same way. */
+ * The project copy (docs/internals/project-copy.md): with a local daemon, the job's project is an
+ * overlay volume (local driver, type=overlay) whose lower layer is the run's snapshot and whose
+ * upper layer is a fresh directory, so a job gets its own writable copy in O(1) whatever the size
+ * of the repository; where the daemon cannot mount overlays, a `cp --reflink=auto` of the snapshot
+ * is bind-mounted instead (and later jobs of the run go straight to that). A remote daemon (tcp)
+ * sees none of our directories: the copy is then put into the created container through the
+ * archive API, and artifacts and reports come back the same way. */
 #include "exec/exec.h"
 
 #include <archive.h>
@@ -47,11 +46,11 @@ struct djob {
 	char *network_id;   /* owned */
 	char *container_id; /* owned */
 	struct strvec labels;
-	struct service_set *services; /* owned, NULL without services */
+	struct service_set *services;     /* owned, NULL without services */
 	struct services_ctx services_ctx; /* what services_start was given (services_wait too) */
 	char *services_prefix;            /* owned: their container name prefix */
 	double services_wait_s;           /* spent in wait_for_services (not script time) */
-	char *anon_volumes[16];       /* owned: per-job volumes of anonymous settings volumes */
+	char *anon_volumes[16];           /* owned: per-job volumes of anonymous settings volumes */
 	size_t n_anon;
 	/* the last OUTPUT_TAIL bytes of the job's output, for services_diagnose */
 	char tail[4096];
@@ -317,8 +316,8 @@ static int make_anon_volumes(struct djob *d, struct err *err)
 {
 	const struct exec_job_ctx *jc = d->jc;
 	const struct runner_settings *s = jc->run->settings;
-	for (size_t i = 0; anon_target(s, i) && d->n_anon < sizeof(d->anon_volumes) /
-	                                                        sizeof(d->anon_volumes[0]);
+	for (size_t i = 0;
+	     anon_target(s, i) && d->n_anon < sizeof(d->anon_volumes) / sizeof(d->anon_volumes[0]);
 	     i++) {
 		char *name = xasprintf("runnel-%s-%s-vol%zu", jc->run->pipeline_id, jc->slug, i);
 		if (docker_volume_create(d->c, name, d->labels.v, err) < 0) {
@@ -378,8 +377,8 @@ static int make_container(struct djob *d, struct err *err)
 	services_job_binds(d->services, &binds);
 	const char *rc = registries_conf(jc);
 	if (rc)
-		strvec_pushf(&binds, "%s:/etc/containers/registries.conf.d/zz-runnel-registry.conf:ro",
-		             rc);
+		strvec_pushf(&binds,
+		             "%s:/etc/containers/registries.conf.d/zz-runnel-registry.conf:ro", rc);
 	_cleanup_free_ char *host = xasprintf("runner-%s", jc->slug);
 	if (strlen(host) > 63)
 		host[63] = '\0';

@@ -13,7 +13,7 @@
 
 #include "plan-fixture.h"
 #include "plan/dag.h"
-#include "plan/sched.h"
+#include "plan/scheduler.h"
 #include "util/err.h"
 
 /* What the fake executor does for a job: sleep, then return outcome[attempt-1]. */
