@@ -820,8 +820,26 @@ static int resolve_own_component(struct mload *L, const char *name, struct srclo
 	return component_missing(L, at, f->shown, name);
 }
 
+/* Whether a component is read without the include source: the project's own component, or
+ * its project folder (or flat file) under --include-dir. */
+static bool component_is_local(struct mload *L, const char *addr)
+{
+	const char *atp = strrchr(addr, '@');
+	const char *slash = atp ? memrchr(addr, '/', (size_t)(atp - addr)) : NULL;
+	if (!atp || !slash)
+		return true; /* an address error, given by resolve_component */
+	int plen = (int)(slash - addr);
+	if (own_component(L, addr, plen, atp + 1))
+		return true;
+	const char *dir = L->ctx->include_dir;
+	return dir && (file_exists(path_join(L->a, dir, arena_printf(L->a, "component/%s/template.yml",
+								      addr))) ||
+		       dir_exists(path_join(L->a, dir, arena_printf(L->a, "component/%.*s@%s", plen,
+								    addr, atp + 1))));
+}
+
 static int resolve_component(struct mload *L, const char *addr, struct srcloc at,
-			     struct inc_file *f)
+			     struct isrc_result *fetched, struct inc_file *f)
 {
 	const char *atp = strrchr(addr, '@');
 	const char *slash = atp ? memrchr(addr, '/', (size_t)(atp - addr)) : NULL;
@@ -853,7 +871,11 @@ static int resolve_component(struct mload *L, const char *addr, struct srcloc at
 	/* the project is there (at that version) but has no such component */
 	if (L->ctx->include_dir && dir_exists(path_join(L->a, L->ctx->include_dir, proj)))
 		return component_missing(L, at, addr, name);
-	return offline_missing(L, at, "component", addr, cands[1]);
+	/* fetched: like a remote file, its local includes resolve in the main project */
+	f->path = addr;
+	f->base = (struct inc_base){ .dir = L->ctx->project_dir, .main_project = true };
+	int rc = take_fetched(L, at, fetched, f);
+	return rc <= 0 ? rc : offline_missing(L, at, "component", addr, cands[1]);
 }
 
 /* ---- include entries ------------------------------------------------------------------- */
@@ -953,7 +975,7 @@ static int resolve_entry(struct mload *L, const struct ynode *e, const struct in
 	case INC_TEMPLATE:
 		return resolve_template(L, val, locn->loc, f);
 	case INC_COMPONENT:
-		return resolve_component(L, val, locn->loc, f);
+		return resolve_component(L, val, locn->loc, level_result(lvl, e, 0), f);
 	case INC_PROJECT:
 		break;
 	}
@@ -1056,6 +1078,7 @@ static void level_fetch(struct mload *L, const struct ynode *const *entries, con
 	const char *server = var_list_value(&L->ctx->vars, "CI_SERVER_URL");
 	for (size_t i = 0; i < n; i++) {
 		const struct ynode *e = entries[i];
+		const char *comp;
 		const char *url = pass[i] ? entry_remote_url(L, e) : NULL;
 		bool one_kind = mnode_is_map(e) && !ynode_entry(e, "remote") &&
 				!ynode_entry(e, "template") && !ynode_entry(e, "component");
@@ -1070,6 +1093,12 @@ static void level_fetch(struct mload *L, const struct ynode *const *entries, con
 				  });
 		else if (one_kind && ynode_entry(e, "project") && !ynode_entry(e, "local"))
 			level_add_project(L, lvl, e, server);
+		else if (mnode_is_map(e) && ynode_entry(e, "component") && !url &&
+			 (comp = expand_path(L, ynode_get(e, "component"))) &&
+			 !component_is_local(L, comp))
+			level_add(lvl, e, 0,
+				  (struct isrc_request){ .kind = ISRC_COMPONENT, .location = comp,
+							 .server = server });
 		else if (base->project && !url && (!mnode_is_map(e) || (one_kind &&
 								      !ynode_entry(e, "project"))))
 			level_add_fetched_local(L, lvl, e, base, server);
