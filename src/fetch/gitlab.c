@@ -36,6 +36,30 @@ char *gitlab_releases_url(const char *server, const char *project)
 	return strbuf_detach(&sb, NULL);
 }
 
+/* server without its trailing `/`, then path. Owned. */
+static char *api_url(const char *server, const char *path, const char *key)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t n = strlen(server);
+	while (n && server[n - 1] == '/')
+		n--;
+	strbuf_add(&sb, server, n);
+	strbuf_addstr(&sb, path);
+	if (key)
+		add_encoded(&sb, key);
+	return strbuf_detach(&sb, NULL);
+}
+
+char *gitlab_template_url(const char *server, const char *key)
+{
+	return api_url(server, "/api/v4/templates/gitlab_ci_ymls/", key);
+}
+
+char *gitlab_version_url(const char *server)
+{
+	return api_url(server, "/api/v4/version", NULL);
+}
+
 char *gitlab_file_raw_url(const char *server, const char *project, const char *file,
                           const char *ref)
 {

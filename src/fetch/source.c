@@ -48,8 +48,17 @@ struct pending {
 	struct strbuf cached;
 	bool have_cached;
 	time_t cached_at;
-	/* component: (several rounds: the releases, then each candidate file) */
-	enum comp_stage { COMP_NONE, COMP_RELEASES, COMP_FILE, COMP_DIR_FILE } stage;
+	/* component: and template: (several rounds: the releases, then each candidate file; the
+	 * templates API, then the server's version and GitLab's repository) */
+	enum stage {
+		COMP_NONE,
+		COMP_RELEASES,
+		COMP_FILE,
+		COMP_DIR_FILE,
+		TPL_API,     /* template: the server's templates API */
+		TPL_VERSION, /* the server's version, for GitLab's repository */
+		TPL_REPO,    /* the template file in GitLab's repository */
+	} stage;
 	struct fetch_component comp;
 	char *server; /* owned: https://host of the component */
 	char *ref;    /* owned: the version resolved to a tag, or the version as written */
@@ -257,6 +266,42 @@ static bool prepare_component(struct fetch_source *s, struct pending *p)
 	return true;
 }
 
+/* GitLab's own repository, where its CI templates live (lib/gitlab/ci/templates). */
+#define TEMPLATE_REPO_SERVER "https://gitlab.com"
+#define TEMPLATE_REPO_PROJECT "gitlab-org/gitlab"
+#define TEMPLATE_SUFFIX ".gitlab-ci.yml"
+
+/* A template: first the pipeline server's templates API (the finder GitLab's include uses, so
+ * the content that server would include); see complete_template for the fallback. */
+static bool prepare_template(struct fetch_source *s, struct pending *p)
+{
+	const struct isrc_request *q = p->req;
+	struct err e = ERR_INIT;
+	size_t n = strlen(q->location), k = strlen(TEMPLATE_SUFFIX);
+	if (n <= k || strcmp(q->location + n - k, TEMPLATE_SUFFIX) != 0) {
+		err_set(&p->res->err, ERR_CONFIG, "Template file `%s` is not a valid location!",
+		        q->location);
+		return false;
+	}
+	if (!q->server || fetch_url_parse(q->server, &p->url, &e) < 0 ||
+	    reserved_host(p->url.host)) {
+		err_release(&e);
+		p->res->unsupported = true;
+		return false;
+	}
+	p->server = xstrdup(q->server);
+	_cleanup_free_ char *key = xstrndup(q->location, n - k);
+	p->get = gitlab_template_url(q->server, key);
+	p->stage = TPL_API;
+	_cleanup_free_ char *host = url_host_port(&p->url);
+	p->header = gitlab_token_header(host);
+	p->subject = xasprintf("template include '%s'", q->location);
+	if (s->root)
+		p->cache_path =
+		    fetch_cache_project_path(s->root, &p->url, "template:", q->location, NULL);
+	return true;
+}
+
 /* A remote: URL: parsed and checked, the cache entry. Returns false after an error. */
 static bool prepare_remote(struct fetch_source *s, struct pending *p)
 {
@@ -288,6 +333,7 @@ static bool prepare(struct fetch_source *s, struct pending *p)
 	strbuf_init(&p->cached, 0);
 	bool ok = p->req->kind == ISRC_PROJECT     ? prepare_project(s, p)
 	          : p->req->kind == ISRC_COMPONENT ? prepare_component(s, p)
+	          : p->req->kind == ISRC_TEMPLATE  ? prepare_template(s, p)
 	                                           : prepare_remote(s, p);
 	if (!ok)
 		return false;
@@ -435,12 +481,80 @@ static bool complete_component(struct fetch_source *s, struct pending *p, struct
 	return true;
 }
 
+/* The template's answer for its current round (as complete_component). The API answers JSON
+ * {name, content}; a 404 there (a server whose route does not take a nested name such as
+ * Jobs/Build) falls back to GitLab's repository at the server's revision (its /version; that
+ * needs a token: without one, or from a server that does not say, `master`). */
+static bool complete_template(struct fetch_source *s, struct pending *p, struct fetch_http_res *r)
+{
+	if (p->stage == TPL_API && r->status == FETCH_HTTP_CODE &&
+	    (r->code == 401 || r->code == 403 || r->code == 404)) {
+		free(p->get);
+		p->get = gitlab_version_url(p->server);
+		p->stage = TPL_VERSION;
+		p->again = true;
+		return true;
+	}
+	if (p->stage == TPL_VERSION) {
+		json_t *v =
+		    r->status == FETCH_OK ? json_loadb(r->body.buf, r->body.len, 0, NULL) : NULL;
+		const char *rev = json_string_value(json_object_get(v, "revision"));
+		bool hex = rev && *rev && strspn(rev, "0123456789abcdef") == strlen(rev);
+		_cleanup_free_ char *file =
+		    xasprintf("lib/gitlab/ci/templates/%s", p->req->location);
+		free(p->get);
+		p->get = gitlab_file_raw_url(TEMPLATE_REPO_SERVER, TEMPLATE_REPO_PROJECT, file,
+		                             hex ? rev : "master");
+		json_decref(v);
+		/* another host: the server's token stays with the server */
+		if (p->header)
+			explicit_bzero(p->header, strlen(p->header));
+		free(p->header);
+		p->header = NULL;
+		p->stage = TPL_REPO;
+		p->again = true;
+		return true;
+	}
+	if (r->status != FETCH_OK) {
+		if (fall_back(s, p, r))
+			return true;
+		if (r->status == FETCH_HTTP_CODE && r->code == 404)
+			err_set(&p->res->err, ERR_CONFIG,
+			        "Included file `%s` is empty or does not exist! (HTTP 404 from %s)",
+			        p->req->location,
+			        p->stage == TPL_REPO ? "gitlab.com" : p->url.host);
+		else {
+			_cleanup_free_ char *msg =
+			    xasprintf("%s could not be fetched from %s", p->subject,
+			              p->stage == TPL_REPO ? "gitlab.com" : p->url.host);
+			fail_msg(p, msg, r->detail[0] ? r->detail : "no answer");
+		}
+		return true;
+	}
+	if (p->stage == TPL_REPO)
+		return false;
+	json_t *t = json_loadb(r->body.buf, r->body.len, 0, NULL);
+	const char *content = json_string_value(json_object_get(t, "content"));
+	bool failed = content == NULL;
+	if (failed) {
+		err_set(&p->res->err, ERR_CONFIG, "%s: the templates API of %s answered no content",
+		        p->subject, p->url.host);
+	} else {
+		strbuf_reset(&r->body);
+		strbuf_addstr(&r->body, content);
+	}
+	json_decref(t);
+	return failed;
+}
+
 static void complete(struct fetch_source *s, struct pending *p, struct fetch_http_res *r)
 {
 	char code[96];
 	if (p->req->kind == ISRC_PROJECT && complete_project_failed(s, p, r))
 		return;
 	if (p->req->kind == ISRC_COMPONENT && complete_component(s, p, r))
+		return;
+	if (p->req->kind == ISRC_TEMPLATE && complete_template(s, p, r))
 		return;
 	switch (r->status) {
 	case FETCH_OK:
@@ -521,10 +635,6 @@ static void source_fetch(void *data, const struct isrc_request *reqs, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		ps[i].req = &reqs[i];
 		ps[i].res = &res[i];
-		if (reqs[i].kind == ISRC_TEMPLATE) {
-			res[i].unsupported = true;
-			continue;
-		}
 		if (prepare(s, &ps[i]))
 			need[n_need++] = i;
 	}

@@ -748,16 +748,27 @@ static int resolve_project(struct mload *L, const char *proj, const char *file, 
 	return rc <= 0 ? rc : offline_missing(L, at, "project", f->shown, layout);
 }
 
+/* The include dir's copy of a template, or NULL. */
+static const char *template_in_include_dir(struct mload *L, const char *name)
+{
+	if (!L->ctx->include_dir)
+		return NULL;
+	const char *path = path_join(L->a, L->ctx->include_dir,
+				     arena_printf(L->a, "template/%s", name));
+	return file_exists(path) ? path : NULL;
+}
+
 static int resolve_template(struct mload *L, const char *name, struct srcloc at,
-			    struct inc_file *f)
+			    struct isrc_result *fetched, struct inc_file *f)
 {
 	const char *layout = arena_printf(L->a, "template/%s", name);
 	f->shown = name;
 	f->base = (struct inc_base){ .dir = L->ctx->project_dir, .main_project = true };
-	if (!L->ctx->include_dir ||
-	    !file_exists(f->path = path_join(L->a, L->ctx->include_dir, layout)))
-		return offline_missing(L, at, "template", name, layout);
-	return 0;
+	if ((f->path = template_in_include_dir(L, name)))
+		return 0;
+	f->path = name;
+	int rc = take_fetched(L, at, fetched, f);
+	return rc <= 0 ? rc : offline_missing(L, at, "template", name, layout);
 }
 
 /* True when the component project `addr` (plen bytes, host/path) at version ver is the current
@@ -973,7 +984,7 @@ static int resolve_entry(struct mload *L, const struct ynode *e, const struct in
 	case INC_REMOTE:
 		return resolve_remote(L, val, locn->loc, level_result(lvl, e, 0), f);
 	case INC_TEMPLATE:
-		return resolve_template(L, val, locn->loc, f);
+		return resolve_template(L, val, locn->loc, level_result(lvl, e, 0), f);
 	case INC_COMPONENT:
 		return resolve_component(L, val, locn->loc, level_result(lvl, e, 0), f);
 	case INC_PROJECT:
@@ -1078,7 +1089,7 @@ static void level_fetch(struct mload *L, const struct ynode *const *entries, con
 	const char *server = var_list_value(&L->ctx->vars, "CI_SERVER_URL");
 	for (size_t i = 0; i < n; i++) {
 		const struct ynode *e = entries[i];
-		const char *comp;
+		const char *loc; /* a component address or template name */
 		const char *url = pass[i] ? entry_remote_url(L, e) : NULL;
 		bool one_kind = mnode_is_map(e) && !ynode_entry(e, "remote") &&
 				!ynode_entry(e, "template") && !ynode_entry(e, "component");
@@ -1094,10 +1105,16 @@ static void level_fetch(struct mload *L, const struct ynode *const *entries, con
 		else if (one_kind && ynode_entry(e, "project") && !ynode_entry(e, "local"))
 			level_add_project(L, lvl, e, server);
 		else if (mnode_is_map(e) && ynode_entry(e, "component") && !url &&
-			 (comp = expand_path(L, ynode_get(e, "component"))) &&
-			 !component_is_local(L, comp))
+			 (loc = expand_path(L, ynode_get(e, "component"))) &&
+			 !component_is_local(L, loc))
 			level_add(lvl, e, 0,
-				  (struct isrc_request){ .kind = ISRC_COMPONENT, .location = comp,
+				  (struct isrc_request){ .kind = ISRC_COMPONENT, .location = loc,
+							 .server = server });
+		else if (mnode_is_map(e) && ynode_entry(e, "template") && !url &&
+			 (loc = expand_path(L, ynode_get(e, "template"))) &&
+			 !template_in_include_dir(L, loc))
+			level_add(lvl, e, 0,
+				  (struct isrc_request){ .kind = ISRC_TEMPLATE, .location = loc,
 							 .server = server });
 		else if (base->project && !url && (!mnode_is_map(e) || (one_kind &&
 								      !ynode_entry(e, "project"))))

@@ -18,7 +18,7 @@ runnel's --include-dir remote/ folder), and these paths for the failure cases:
   /api/v4/projects/P/repository/files/F/raw[?ref=R]
                      with --api-root DIR: GitLab's raw file API over DIR/<project>/<ref or
                      HEAD>/<file> (the --include-dir project/ layout). With --token T the
-                     project is private: no token answers 404 Project Not Found (as GitLab
+                     project is private (unless named by --public P, repeatable): no token answers 404 Project Not Found (as GitLab
                      does), a PRIVATE-TOKEN or JOB-TOKEN other than T 401 Unauthorized; a
                      missing ref 404 Commit Not Found, a missing file 404 File Not Found
   /api/v4/projects/P/releases
@@ -59,6 +59,7 @@ class Handler(BaseHTTPRequestHandler):
     token = None
     log_path = None
     templates = None
+    public = ()
     version_json = None
     delay_ms = 0
 
@@ -82,9 +83,11 @@ class Handler(BaseHTTPRequestHandler):
     def send_json(self, code, obj):
         self.send_small(code, json.dumps(obj).encode(), {"Content-Type": "application/json"})
 
-    def token_refused(self, missing_code=404, missing_msg="404 Project Not Found"):
+    def token_refused(self, missing_code=404, missing_msg="404 Project Not Found", project=None):
         """GitLab's answers for a private project: None when the token is right."""
         if self.token is None:
+            return None
+        if project is not None and project in self.public:
             return None
         given = self.headers.get("PRIVATE-TOKEN") or self.headers.get("JOB-TOKEN")
         auth = self.headers.get("Authorization", "")
@@ -138,10 +141,10 @@ class Handler(BaseHTTPRequestHandler):
         m = re.match(r"^/api/v4/projects/([^/]+)/repository/files/([^/]+)/raw$", url.path)
         if not m or not self.api_root:
             return self.send_json(404, {"error": "404 Not Found"})
-        refused = self.token_refused()
+        project, file = unquote(m.group(1)), unquote(m.group(2))
+        refused = self.token_refused(project=project)
         if refused:
             return self.send_json(*refused)
-        project, file = unquote(m.group(1)), unquote(m.group(2))
         if project == "g/redirect":  # elsewhere: a client with a token must not follow
             port = self.server.server_address[1]
             target = "https://localhost:%d/api/v4/projects/g%%2Fp/repository/files/d.yml/raw" % port
@@ -236,10 +239,12 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--templates")
+    ap.add_argument("--public", action="append", default=[])
     ap.add_argument("--version-json")
     ap.add_argument("--delay-ms", type=int, default=0)
     a = ap.parse_args()
     Handler.templates = a.templates
+    Handler.public = tuple(a.public)
     Handler.version_json = a.version_json
     Handler.delay_ms = a.delay_ms
     Handler.root = a.root
