@@ -672,6 +672,8 @@ struct fetch_source *fetch_source_new(const struct fetch_opts *o)
 	s->o = *o;
 	s->root = o->cache_root ? xstrdup(o->cache_root) : fetch_cache_root();
 	s->iface.fetch = source_fetch;
+	s->iface.locals = o->locals;
+	s->iface.n_locals = o->n_locals;
 	s->iface.data = s;
 	return s;
 }

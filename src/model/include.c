@@ -694,6 +694,25 @@ static int offline_missing(struct mload *L, struct srcloc at, const char *what, 
 			   L->ctx->include_dir, layout);
 }
 
+/* The folder --local-project maps project (at ref: NULL = its default branch) to, or NULL. A
+ * mapping with a ref matches that ref only and wins over one without. */
+static const char *local_project_dir(struct mload *L, const char *proj, size_t plen,
+				     const char *ref)
+{
+	const struct include_source *src = L->ctx->includes;
+	const char *any = NULL;
+	for (size_t i = 0; src && i < src->n_locals; i++) {
+		const struct isrc_local *m = &src->locals[i];
+		if (strlen(m->project) != plen || strncmp(m->project, proj, plen) != 0)
+			continue;
+		if (!m->ref && !any)
+			any = m->dir;
+		else if (m->ref && ref && strcmp(m->ref, ref) == 0)
+			return m->dir;
+	}
+	return any;
+}
+
 /* Where `--include-dir` holds a remote include: DIR/remote/<host>/<path>, query dropped. */
 static const char *remote_layout(struct mload *L, const char *url)
 {
@@ -741,6 +760,16 @@ static int resolve_project(struct mload *L, const char *proj, const char *file, 
 	if (L->ctx->include_dir &&
 	    file_exists(f->path = path_join(L->a, L->ctx->include_dir, layout)))
 		return 0;
+	const char *local = local_project_dir(L, proj, strlen(proj), ref);
+	if (local) {
+		/* --local-project: the folder's working tree, its local includes in it */
+		f->path = path_join(L->a, local, file);
+		f->base = (struct inc_base){ .dir = local, .main_project = false };
+		if (file_exists(f->path))
+			return 0;
+		return mload_error(L, at, "Project `%s` file `%s` does not exist! (--local-project %s)",
+				   proj, file, local);
+	}
 	/* fetched: its own local includes are files of that project at that ref */
 	f->path = f->shown;
 	f->base = (struct inc_base){ .project = arena_strdup(L->a, proj), .ref = ref };
@@ -842,6 +871,10 @@ static bool component_is_local(struct mload *L, const char *addr)
 	int plen = (int)(slash - addr);
 	if (own_component(L, addr, plen, atp + 1))
 		return true;
+	const char *host_end = memchr(addr, '/', (size_t)plen);
+	if (host_end &&
+	    local_project_dir(L, host_end + 1, (size_t)(slash - host_end - 1), atp + 1))
+		return true;
 	const char *dir = L->ctx->include_dir;
 	return dir && (file_exists(path_join(L->a, dir, arena_printf(L->a, "component/%s/template.yml",
 								      addr))) ||
@@ -881,6 +914,22 @@ static int resolve_component(struct mload *L, const char *addr, struct srcloc at
 	}
 	/* the project is there (at that version) but has no such component */
 	if (L->ctx->include_dir && dir_exists(path_join(L->a, L->ctx->include_dir, proj)))
+		return component_missing(L, at, addr, name);
+	const char *host_end = memchr(addr, '/', (size_t)plen);
+	const char *local = host_end ? local_project_dir(L, host_end + 1,
+							 (size_t)(slash - host_end - 1), ver)
+				     : NULL;
+	for (size_t i = 1; local && i < 3; i++) {
+		/* --local-project: the folder's working tree at whatever it has checked out */
+		f->path = path_join(L->a, local,
+				    arena_printf(L->a, i == 1 ? "templates/%s.yml"
+							       : "templates/%s/template.yml",
+						 name));
+		f->base = (struct inc_base){ .dir = local, .main_project = false };
+		if (file_exists(f->path))
+			return 0;
+	}
+	if (local)
 		return component_missing(L, at, addr, name);
 	/* fetched: like a remote file, its local includes resolve in the main project */
 	f->path = addr;
@@ -1056,6 +1105,8 @@ static void level_add_project(struct mload *L, struct inc_level *lvl, const stru
 		const char *layout = arena_printf(L->a, "project/%s/%s/%s", proj, ref ? ref : "HEAD",
 						  fv);
 		if (L->ctx->include_dir && file_exists(path_join(L->a, L->ctx->include_dir, layout)))
+			continue;
+		if (local_project_dir(L, proj, strlen(proj), ref))
 			continue;
 		level_add(lvl, e, k,
 			  (struct isrc_request){ .kind = ISRC_PROJECT, .location = proj, .file = fv,
