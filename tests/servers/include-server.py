@@ -227,6 +227,23 @@ class Handler(BaseHTTPRequestHandler):
         return self.send_small(200, body, {"Content-Type": "text/plain"})
 
 
+class Server(ThreadingHTTPServer):
+    """The TLS handshake runs in each connection's own thread (wrapping the listening socket
+    would make accept() do them one after the other: concurrent clients would be served in
+    turn, and the concurrency tests and the benchmark would measure the server)."""
+    daemon_threads = True
+    request_queue_size = 128  # socketserver's 5 drops concurrent connects (retried after 1 s)
+    ssl_ctx = None
+
+    def finish_request(self, request, client_address):
+        if self.ssl_ctx is not None:
+            try:
+                request = self.ssl_ctx.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):
+                return  # a client that refused our certificate: nothing to serve
+        super().finish_request(request, client_address)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
@@ -252,12 +269,11 @@ def main():
     Handler.api_root = a.api_root
     Handler.token = a.token
     Handler.log_path = a.log
-    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
-    srv.daemon_threads = True
+    srv = Server(("127.0.0.1", a.port), Handler)
     if a.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.cert, a.key)
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+        srv.ssl_ctx = ctx
     tmp = a.port_file + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write("%d\n" % srv.server_address[1])
