@@ -35,8 +35,12 @@ done
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/runnel-bench-inc.XXXXXX")
 SRV_PID=
 cleanup() {
-	[ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null && wait "$SRV_PID" 2>/dev/null
-	rm -rf "$TMP"
+	# (set -e: a killed server's status must not stop the cleanup before rm)
+	if [ -n "$SRV_PID" ]; then
+		kill "$SRV_PID" 2>/dev/null || true
+		wait "$SRV_PID" 2>/dev/null || true
+	fi
+	cd / && rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM

@@ -27,7 +27,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' INT TERM HUP PIPE # a reader that goes away (| head) still gets the cleanup
 
 pass() { N=$((N + 1)); say "ok $N - $1"; }
 fail() {
