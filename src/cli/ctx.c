@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/diag.h"
 #include "fetch/source.h"
+#include "model/include-source.h"
 #include "model/vars.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -30,6 +32,7 @@ enum {
 	OPT_SOURCE,
 	OPT_INCLUDE_DIR,
 	OPT_REFRESH_INCLUDES,
+	OPT_LOCAL_PROJECT,
 	OPT_HELP = 'h',
 };
 
@@ -47,6 +50,8 @@ static const struct cli_option common_opts[] = {
      "folder holding remote/project/template includes for offline use (wins over the network)"},
     {"refresh-includes", OPT_REFRESH_INCLUDES, false, NULL,
      "fetch network includes again instead of using the cache"},
+    {"local-project", OPT_LOCAL_PROJECT, true, "PROJECT[@REF]=DIR",
+     "read PROJECT's project:/component: includes from DIR (repeatable; after --include-dir)"},
     {"help", OPT_HELP, false, NULL, "show this help"},
     {NULL, 0, false, NULL, NULL},
 };
@@ -54,6 +59,7 @@ static const struct cli_option common_opts[] = {
 void cli_common_release(struct cli_common *c)
 {
 	strvec_release(&c->variables);
+	strvec_release(&c->local_projects);
 }
 
 static void usage_table(FILE *out, const struct cli_option *o)
@@ -133,6 +139,9 @@ static int common_opt(struct cli_common *c, int key, const char *arg)
 		return 1;
 	case OPT_REFRESH_INCLUDES:
 		c->refresh_includes = true;
+		return 1;
+	case OPT_LOCAL_PROJECT:
+		strvec_push(&c->local_projects, arg);
 		return 1;
 	default:
 		return 0;
@@ -522,6 +531,35 @@ static int list_files(void *data, const struct string_list **ret, struct err *er
 	return 0;
 }
 
+/* --local-project group/project[@ref]=DIR values into mappings (in the arena), DIR made
+ * absolute before any --cwd. */
+static int local_projects(struct cli_ctx *ctx, const struct cli_common *c, struct isrc_local **ret,
+                          struct err *err)
+{
+	size_t n = c->local_projects.n;
+	struct isrc_local *v = n ? arena_alloc(&ctx->arena, n * sizeof(*v)) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = c->local_projects.v[i];
+		const char *eq = strchr(s, '=');
+		const char *at = eq ? memchr(s, '@', (size_t)(eq - s)) : NULL;
+		const char *pend = at ? at : eq;
+		if (!eq || pend == s || !memchr(s, '/', (size_t)(pend - s)) || !eq[1] ||
+		    (at && at + 1 == eq))
+			return err_set(err, ERR_USAGE,
+			               "--local-project '%s' should be group/project[@ref]=DIR", s);
+		_cleanup_free_ char *dir = realpath(eq + 1, NULL);
+		struct stat st;
+		if (!dir || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+			return err_set(err, ERR_USAGE, "--local-project '%s': no folder '%s'", s,
+			               eq + 1);
+		v[i].project = arena_strndup(&ctx->arena, s, (size_t)(pend - s));
+		v[i].ref = at ? arena_strndup(&ctx->arena, at + 1, (size_t)(eq - at - 1)) : NULL;
+		v[i].dir = arena_strdup(&ctx->arena, dir);
+	}
+	*ret = v;
+	return 0;
+}
+
 /* git runs from here until the model (or cli_ctx_load) calls pctx.complete: the repository
  * root is known at once, everything else is collected after the main file is parsed. The
  * file list is not: see list_files. */
@@ -530,6 +568,9 @@ int cli_ctx_init(struct cli_ctx *ctx, const struct cli_common *c, struct err *er
 	memset(ctx, 0, sizeof(*ctx));
 	arena_init(&ctx->arena);
 	strvec_init(&ctx->changed_store);
+	struct isrc_local *locals = NULL;
+	if (local_projects(ctx, c, &locals, err) < 0)
+		return -1;
 	if (c->cwd && chdir(c->cwd) < 0)
 		return err_sys(err, errno, "cannot change to directory '%s'", c->cwd);
 	if (vcs_repo_start(".", 0, &ctx->repo, err) < 0)
@@ -547,6 +588,8 @@ int cli_ctx_init(struct cli_ctx *ctx, const struct cli_common *c, struct err *er
 	 * first one only */
 	struct fetch_opts fo = FETCH_OPTS_INIT;
 	fo.refresh = c->refresh_includes;
+	fo.locals = locals;
+	fo.n_locals = c->local_projects.n;
 	ctx->fetch = fetch_source_new(&fo);
 	ctx->pctx.includes = fetch_source_iface(ctx->fetch);
 	ctx->pctx.changed_since = changed_since;

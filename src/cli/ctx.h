@@ -33,12 +33,13 @@ struct cli_common {
 	const char *tag;
 	const char *source;
 	const char *include_dir;
-	bool refresh_includes;   /* --refresh-includes */
-	struct strvec variables; /* "KEY=VALUE" copies, owned */
+	bool refresh_includes;        /* --refresh-includes */
+	struct strvec local_projects; /* --local-project group/project[@ref]=DIR, as given */
+	struct strvec variables;      /* "KEY=VALUE" copies, owned */
 };
 #define CLI_COMMON_INIT                                                                            \
 	{                                                                                          \
-		.variables = STRVEC_INIT                                                           \
+		.variables = STRVEC_INIT, .local_projects = STRVEC_INIT                            \
 	}
 void cli_common_release(struct cli_common *c);
 

@@ -22,6 +22,44 @@ static void add_encoded(struct strbuf *sb, const char *s)
 	}
 }
 
+char *gitlab_releases_url(const char *server, const char *project)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t n = strlen(server);
+	while (n && server[n - 1] == '/')
+		n--;
+	strbuf_add(&sb, server, n);
+	strbuf_addstr(&sb, "/api/v4/projects/");
+	add_encoded(&sb, project);
+	/* GitLab's largest page; a project with more releases than that is not seen whole */
+	strbuf_addstr(&sb, "/releases?per_page=100");
+	return strbuf_detach(&sb, NULL);
+}
+
+/* server without its trailing `/`, then path. Owned. */
+static char *api_url(const char *server, const char *path, const char *key)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t n = strlen(server);
+	while (n && server[n - 1] == '/')
+		n--;
+	strbuf_add(&sb, server, n);
+	strbuf_addstr(&sb, path);
+	if (key)
+		add_encoded(&sb, key);
+	return strbuf_detach(&sb, NULL);
+}
+
+char *gitlab_template_url(const char *server, const char *key)
+{
+	return api_url(server, "/api/v4/templates/gitlab_ci_ymls/", key);
+}
+
+char *gitlab_version_url(const char *server)
+{
+	return api_url(server, "/api/v4/version", NULL);
+}
+
 char *gitlab_file_raw_url(const char *server, const char *project, const char *file,
                           const char *ref)
 {
@@ -58,7 +96,7 @@ static char *glab_config_path(void)
 
 /* The token glab stores for host (`hosts: HOST: token:`), read only, as a header: OAuth
  * logins (`is_oauth2: "true"`) as a Bearer, personal tokens as PRIVATE-TOKEN. */
-static char *glab_token_header(const char *host)
+char *gitlab_glab_token_header(const char *host)
 {
 	_cleanup_free_ char *path = glab_config_path();
 	if (!path || !host)
@@ -90,7 +128,7 @@ char *gitlab_token_header(const char *host)
 	t = getenv("CI_JOB_TOKEN");
 	if (t && *t)
 		return xasprintf("JOB-TOKEN: %s", t);
-	return glab_token_header(host);
+	return gitlab_glab_token_header(host);
 }
 
 bool gitlab_ref_is_sha(const char *ref)

@@ -12,10 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "fetch/addr.h"
 #include "fetch/cache.h"
 #include "fetch/gitlab.h"
 #include "fetch/http.h"
+#include "fetch/version.h"
 #include "model/include-source.h"
 #include "util/cleanup.h"
 #include "util/strbuf.h"
@@ -45,6 +48,21 @@ struct pending {
 	struct strbuf cached;
 	bool have_cached;
 	time_t cached_at;
+	/* component: and template: (several rounds: the releases, then each candidate file; the
+	 * templates API, then the server's version and GitLab's repository) */
+	enum stage {
+		COMP_NONE,
+		COMP_RELEASES,
+		COMP_FILE,
+		COMP_DIR_FILE,
+		TPL_API,     /* template: the server's templates API */
+		TPL_VERSION, /* the server's version, for GitLab's repository */
+		TPL_REPO,    /* the template file in GitLab's repository */
+	} stage;
+	struct fetch_component comp;
+	char *server; /* owned: https://host of the component */
+	char *ref;    /* owned: the version resolved to a tag, or the version as written */
+	bool again;   /* another round is needed: get is the next URL */
 };
 
 /* The URL as messages show it: a password in it replaced (GitLab masks the location). */
@@ -188,6 +206,102 @@ static bool prepare_project(struct fetch_source *s, struct pending *p)
 	return true;
 }
 
+/* The host[:port] of a URL as tokens and glab's config name it. Owned. */
+static char *url_host_port(const struct fetch_url *u)
+{
+	return u->explicit_port ? xasprintf("%s:%d", u->host, u->port) : xstrdup(u->host);
+}
+
+/* The component's first request: its releases (a version range), else its first candidate
+ * file at the version as written (a tag, a SHA or a branch). */
+static void component_file_get(struct pending *p, bool dir_form)
+{
+	const struct fetch_component *c = &p->comp;
+	_cleanup_free_ char *file = dir_form ? xasprintf("templates/%s/template.yml", c->name)
+	                                     : xasprintf("templates/%s.yml", c->name);
+	free(p->get);
+	p->get = gitlab_file_raw_url(p->server, c->project, file, p->ref);
+	p->stage = dir_form ? COMP_DIR_FILE : COMP_FILE;
+}
+
+/* A component: on its own host's API (https://host/api/v4). The environment's tokens go only
+ * when that host is the pipeline's server; glab's login for the host always may. */
+static bool prepare_component(struct fetch_source *s, struct pending *p)
+{
+	const struct isrc_request *q = p->req;
+	struct err e = ERR_INIT;
+	if (fetch_component_parse(q->location, &p->comp, &e) < 0) {
+		fail_msg(p, e.msg, NULL);
+		err_release(&e);
+		return false;
+	}
+	p->server = xasprintf("https://%s", p->comp.host);
+	if (fetch_url_parse(p->server, &p->url, &e) < 0 || reserved_host(p->url.host)) {
+		err_release(&e);
+		p->res->unsupported = true;
+		return false;
+	}
+	_cleanup_free_ char *host = url_host_port(&p->url);
+	struct fetch_url own = {0};
+	bool own_server = q->server && fetch_url_parse(q->server, &own, &e) == 0 &&
+	                  strcmp(own.host, p->url.host) == 0 && own.port == p->url.port;
+	err_release(&e);
+	fetch_url_release(&own);
+	p->header = own_server ? gitlab_token_header(host) : gitlab_glab_token_header(host);
+	p->subject = xasprintf("component include '%s'", q->location);
+	p->immutable = p->comp.kind == FETCH_VER_SHA || p->comp.kind == FETCH_VER_SEMVER;
+	if (s->root) {
+		_cleanup_free_ char *key = xasprintf("component:%s", p->comp.name);
+		p->cache_path = fetch_cache_project_path(s->root, &p->url, p->comp.project, key,
+		                                         p->comp.version);
+	}
+	if (p->comp.kind == FETCH_VER_LATEST || p->comp.kind == FETCH_VER_MAJOR ||
+	    p->comp.kind == FETCH_VER_MINOR) {
+		p->get = gitlab_releases_url(p->server, p->comp.project);
+		p->stage = COMP_RELEASES;
+	} else {
+		p->ref = xstrdup(p->comp.version);
+		component_file_get(p, false);
+	}
+	return true;
+}
+
+/* GitLab's own repository, where its CI templates live (lib/gitlab/ci/templates). */
+#define TEMPLATE_REPO_SERVER "https://gitlab.com"
+#define TEMPLATE_REPO_PROJECT "gitlab-org/gitlab"
+#define TEMPLATE_SUFFIX ".gitlab-ci.yml"
+
+/* A template: first the pipeline server's templates API (the finder GitLab's include uses, so
+ * the content that server would include); see complete_template for the fallback. */
+static bool prepare_template(struct fetch_source *s, struct pending *p)
+{
+	const struct isrc_request *q = p->req;
+	struct err e = ERR_INIT;
+	size_t n = strlen(q->location), k = strlen(TEMPLATE_SUFFIX);
+	if (n <= k || strcmp(q->location + n - k, TEMPLATE_SUFFIX) != 0) {
+		err_set(&p->res->err, ERR_CONFIG, "Template file `%s` is not a valid location!",
+		        q->location);
+		return false;
+	}
+	if (!q->server || fetch_url_parse(q->server, &p->url, &e) < 0 ||
+	    reserved_host(p->url.host)) {
+		err_release(&e);
+		p->res->unsupported = true;
+		return false;
+	}
+	p->server = xstrdup(q->server);
+	_cleanup_free_ char *key = xstrndup(q->location, n - k);
+	p->get = gitlab_template_url(q->server, key);
+	p->stage = TPL_API;
+	_cleanup_free_ char *host = url_host_port(&p->url);
+	p->header = gitlab_token_header(host);
+	p->subject = xasprintf("template include '%s'", q->location);
+	if (s->root)
+		p->cache_path =
+		    fetch_cache_project_path(s->root, &p->url, "template:", q->location, NULL);
+	return true;
+}
+
 /* A remote: URL: parsed and checked, the cache entry. Returns false after an error. */
 static bool prepare_remote(struct fetch_source *s, struct pending *p)
 {
@@ -217,7 +331,11 @@ static bool prepare_remote(struct fetch_source *s, struct pending *p)
 static bool prepare(struct fetch_source *s, struct pending *p)
 {
 	strbuf_init(&p->cached, 0);
-	if (p->req->kind == ISRC_PROJECT ? !prepare_project(s, p) : !prepare_remote(s, p))
+	bool ok = p->req->kind == ISRC_PROJECT     ? prepare_project(s, p)
+	          : p->req->kind == ISRC_COMPONENT ? prepare_component(s, p)
+	          : p->req->kind == ISRC_TEMPLATE  ? prepare_template(s, p)
+	                                           : prepare_remote(s, p);
+	if (!ok)
 		return false;
 	if (p->cache_path)
 		p->have_cached =
@@ -273,10 +391,170 @@ static bool complete_project_failed(struct fetch_source *s, struct pending *p,
 	return true;
 }
 
+/* GitLab's messages for a component (Ci::Components::FetchService), then runnel's detail. */
+static void fail_component(struct pending *p, const char *what, const char *detail)
+{
+	_cleanup_free_ char *msg = xasprintf("component '%s' - %s", p->req->location, what);
+	fail_msg(p, msg, detail);
+}
+
+/* The tag that the component's version range names, from the releases' JSON (skipping
+ * upcoming releases, which GitLab does not offer yet). NULL when none matches. Owned. */
+static char *resolve_release(const struct pending *p, const struct strbuf *body)
+{
+	json_t *root = json_loadb(body->buf, body->len, 0, NULL);
+	size_t n = json_is_array(root) ? json_array_size(root) : 0;
+	const char **tags = xcalloc(n ? n : 1, sizeof(*tags));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_t *r = json_array_get(root, i);
+		const char *t = json_string_value(json_object_get(r, "tag_name"));
+		if (t && !json_is_true(json_object_get(r, "upcoming_release")))
+			tags[k++] = t;
+	}
+	long at = fetch_version_resolve(&p->comp, tags, k);
+	char *r = at >= 0 ? xstrdup(tags[at]) : NULL;
+	free(tags);
+	json_decref(root);
+	return r;
+}
+
+static void fail_component_http(struct pending *p, const struct fetch_http_res *r)
+{
+	char detail[160];
+	snprintf(detail, sizeof(detail), "HTTP %ld from %s%s", r->code, p->url.host,
+	         !p->header && (r->code == 401 || r->code == 403 || r->code == 404)
+	             ? "; no token for that host: log in with glab"
+	             : "");
+	const char *body = r->body.len ? r->body.buf : "";
+	if (r->code == 404 && strstr(body, "Commit Not Found"))
+		fail_component(p, "content not found", detail);
+	else if (r->code == 401 || r->code == 403 || r->code == 404)
+		fail_component(p, "project does not exist or you don't have sufficient permissions",
+		               detail);
+	else
+		fail_component(p, "content could not be fetched", detail);
+}
+
+/* The component's answer for its current round. Returns false when it is the file (the
+ * caller caches and serves it), true otherwise: failed, or p->again set for the next round. */
+static bool complete_component(struct fetch_source *s, struct pending *p, struct fetch_http_res *r)
+{
+	if (r->status != FETCH_OK) {
+		bool missing_file = r->status == FETCH_HTTP_CODE && r->code == 404 && r->body.len &&
+		                    strstr(r->body.buf, "File Not Found");
+		if (missing_file && p->stage == COMP_FILE) {
+			component_file_get(p, true);
+			p->again = true;
+			return true;
+		}
+		if (missing_file) {
+			/* GitLab's text, as the model gives it for --include-dir */
+			const char *atp = strrchr(p->req->location, '@');
+			const char *sl =
+			    memrchr(p->req->location, '/', (size_t)(atp - p->req->location));
+			err_set(&p->res->err, ERR_CONFIG,
+			        "component: `%s`. One of the files [templates/%s.yml,templates/%s/"
+			        "template.yml] must exist in `%.*s`",
+			        p->req->location, p->comp.name, p->comp.name,
+			        (int)(sl - p->req->location), p->req->location);
+		} else if (fall_back(s, p, r)) {
+			return true;
+		} else if (r->status == FETCH_HTTP_CODE) {
+			fail_component_http(p, r);
+		} else {
+			_cleanup_free_ char *why =
+			    xasprintf("could not be fetched from %s", p->url.host);
+			fail_component(p, why, r->detail);
+		}
+		return true;
+	}
+	if (p->stage != COMP_RELEASES)
+		return false; /* the file: cached and served by the caller */
+	p->ref = resolve_release(p, &r->body);
+	if (!p->ref) {
+		fail_component(p, "content not found", "no released version matches");
+		return true;
+	}
+	component_file_get(p, false);
+	p->again = true;
+	return true;
+}
+
+/* The template's answer for its current round (as complete_component). The API answers JSON
+ * {name, content}; a 404 there (a server whose route does not take a nested name such as
+ * Jobs/Build) falls back to GitLab's repository at the server's revision (its /version; that
+ * needs a token: without one, or from a server that does not say, `master`). */
+static bool complete_template(struct fetch_source *s, struct pending *p, struct fetch_http_res *r)
+{
+	if (p->stage == TPL_API && r->status == FETCH_HTTP_CODE &&
+	    (r->code == 401 || r->code == 403 || r->code == 404)) {
+		free(p->get);
+		p->get = gitlab_version_url(p->server);
+		p->stage = TPL_VERSION;
+		p->again = true;
+		return true;
+	}
+	if (p->stage == TPL_VERSION) {
+		json_t *v =
+		    r->status == FETCH_OK ? json_loadb(r->body.buf, r->body.len, 0, NULL) : NULL;
+		const char *rev = json_string_value(json_object_get(v, "revision"));
+		bool hex = rev && *rev && strspn(rev, "0123456789abcdef") == strlen(rev);
+		_cleanup_free_ char *file =
+		    xasprintf("lib/gitlab/ci/templates/%s", p->req->location);
+		free(p->get);
+		p->get = gitlab_file_raw_url(TEMPLATE_REPO_SERVER, TEMPLATE_REPO_PROJECT, file,
+		                             hex ? rev : "master");
+		json_decref(v);
+		/* another host: the server's token stays with the server */
+		if (p->header)
+			explicit_bzero(p->header, strlen(p->header));
+		free(p->header);
+		p->header = NULL;
+		p->stage = TPL_REPO;
+		p->again = true;
+		return true;
+	}
+	if (r->status != FETCH_OK) {
+		if (fall_back(s, p, r))
+			return true;
+		if (r->status == FETCH_HTTP_CODE && r->code == 404)
+			err_set(&p->res->err, ERR_CONFIG,
+			        "Included file `%s` is empty or does not exist! (HTTP 404 from %s)",
+			        p->req->location,
+			        p->stage == TPL_REPO ? "gitlab.com" : p->url.host);
+		else {
+			_cleanup_free_ char *msg =
+			    xasprintf("%s could not be fetched from %s", p->subject,
+			              p->stage == TPL_REPO ? "gitlab.com" : p->url.host);
+			fail_msg(p, msg, r->detail[0] ? r->detail : "no answer");
+		}
+		return true;
+	}
+	if (p->stage == TPL_REPO)
+		return false;
+	json_t *t = json_loadb(r->body.buf, r->body.len, 0, NULL);
+	const char *content = json_string_value(json_object_get(t, "content"));
+	bool failed = content == NULL;
+	if (failed) {
+		err_set(&p->res->err, ERR_CONFIG, "%s: the templates API of %s answered no content",
+		        p->subject, p->url.host);
+	} else {
+		strbuf_reset(&r->body);
+		strbuf_addstr(&r->body, content);
+	}
+	json_decref(t);
+	return failed;
+}
+
 static void complete(struct fetch_source *s, struct pending *p, struct fetch_http_res *r)
 {
 	char code[96];
 	if (p->req->kind == ISRC_PROJECT && complete_project_failed(s, p, r))
+		return;
+	if (p->req->kind == ISRC_COMPONENT && complete_component(s, p, r))
+		return;
+	if (p->req->kind == ISRC_TEMPLATE && complete_template(s, p, r))
 		return;
 	switch (r->status) {
 	case FETCH_OK:
@@ -357,15 +635,20 @@ static void source_fetch(void *data, const struct isrc_request *reqs, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		ps[i].req = &reqs[i];
 		ps[i].res = &res[i];
-		if (reqs[i].kind != ISRC_REMOTE && reqs[i].kind != ISRC_PROJECT) {
-			res[i].unsupported = true;
-			continue;
-		}
 		if (prepare(s, &ps[i]))
 			need[n_need++] = i;
 	}
-	if (n_need)
+	/* rounds: a component asks for its releases, then for one file and maybe the other */
+	while (n_need) {
 		fetch_batch(s, ps, need, n_need);
+		size_t k = 0;
+		for (size_t j = 0; j < n_need; j++)
+			if (ps[need[j]].again)
+				need[k++] = need[j];
+		for (size_t j = 0; j < k; j++)
+			ps[need[j]].again = false;
+		n_need = k;
+	}
 	for (size_t i = 0; i < n; i++) {
 		fetch_url_release(&ps[i].url);
 		free(ps[i].cache_path);
@@ -375,6 +658,9 @@ static void source_fetch(void *data, const struct isrc_request *reqs, size_t n,
 			explicit_bzero(ps[i].header, strlen(ps[i].header));
 		free(ps[i].header);
 		strbuf_release(&ps[i].cached);
+		fetch_component_release(&ps[i].comp);
+		free(ps[i].server);
+		free(ps[i].ref);
 	}
 	free(need);
 	free(ps);
@@ -386,6 +672,8 @@ struct fetch_source *fetch_source_new(const struct fetch_opts *o)
 	s->o = *o;
 	s->root = o->cache_root ? xstrdup(o->cache_root) : fetch_cache_root();
 	s->iface.fetch = source_fetch;
+	s->iface.locals = o->locals;
+	s->iface.n_locals = o->n_locals;
 	s->iface.data = s;
 	return s;
 }

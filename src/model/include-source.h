@@ -43,6 +43,14 @@ struct isrc_result {
 /* Releases a result's heap parts (NULL-safe) and zeroes it. */
 void isrc_result_release(struct isrc_result *r);
 
+/* A project whose project: files and components are read from a folder, working tree as it is
+ * (`--local-project group/project[@ref]=DIR`): after --include-dir, before the network. */
+struct isrc_local {
+	const char *project; /* group/.../project */
+	const char *ref;     /* only for this ref (project:) or version (component:), or NULL */
+	const char *dir;     /* absolute */
+};
+
 struct include_source {
 	/* Fetches reqs[0..n) (concurrently where it can) and fills res[0..n) (zeroed by the
 	 * caller): each gets a body, an error or `unsupported`. Called from the loading
@@ -50,4 +58,7 @@ struct include_source {
 	void (*fetch)(void *data, const struct isrc_request *reqs, size_t n,
 	              struct isrc_result *res);
 	void *data;
+	/* the local mappings, in the order given (one with a ref wins over one without) */
+	const struct isrc_local *locals;
+	size_t n_locals;
 };

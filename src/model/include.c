@@ -694,6 +694,25 @@ static int offline_missing(struct mload *L, struct srcloc at, const char *what, 
 			   L->ctx->include_dir, layout);
 }
 
+/* The folder --local-project maps project (at ref: NULL = its default branch) to, or NULL. A
+ * mapping with a ref matches that ref only and wins over one without. */
+static const char *local_project_dir(struct mload *L, const char *proj, size_t plen,
+				     const char *ref)
+{
+	const struct include_source *src = L->ctx->includes;
+	const char *any = NULL;
+	for (size_t i = 0; src && i < src->n_locals; i++) {
+		const struct isrc_local *m = &src->locals[i];
+		if (strlen(m->project) != plen || strncmp(m->project, proj, plen) != 0)
+			continue;
+		if (!m->ref && !any)
+			any = m->dir;
+		else if (m->ref && ref && strcmp(m->ref, ref) == 0)
+			return m->dir;
+	}
+	return any;
+}
+
 /* Where `--include-dir` holds a remote include: DIR/remote/<host>/<path>, query dropped. */
 static const char *remote_layout(struct mload *L, const char *url)
 {
@@ -741,6 +760,16 @@ static int resolve_project(struct mload *L, const char *proj, const char *file, 
 	if (L->ctx->include_dir &&
 	    file_exists(f->path = path_join(L->a, L->ctx->include_dir, layout)))
 		return 0;
+	const char *local = local_project_dir(L, proj, strlen(proj), ref);
+	if (local) {
+		/* --local-project: the folder's working tree, its local includes in it */
+		f->path = path_join(L->a, local, file);
+		f->base = (struct inc_base){ .dir = local, .main_project = false };
+		if (file_exists(f->path))
+			return 0;
+		return mload_error(L, at, "Project `%s` file `%s` does not exist! (--local-project %s)",
+				   proj, file, local);
+	}
 	/* fetched: its own local includes are files of that project at that ref */
 	f->path = f->shown;
 	f->base = (struct inc_base){ .project = arena_strdup(L->a, proj), .ref = ref };
@@ -748,16 +777,27 @@ static int resolve_project(struct mload *L, const char *proj, const char *file, 
 	return rc <= 0 ? rc : offline_missing(L, at, "project", f->shown, layout);
 }
 
+/* The include dir's copy of a template, or NULL. */
+static const char *template_in_include_dir(struct mload *L, const char *name)
+{
+	if (!L->ctx->include_dir)
+		return NULL;
+	const char *path = path_join(L->a, L->ctx->include_dir,
+				     arena_printf(L->a, "template/%s", name));
+	return file_exists(path) ? path : NULL;
+}
+
 static int resolve_template(struct mload *L, const char *name, struct srcloc at,
-			    struct inc_file *f)
+			    struct isrc_result *fetched, struct inc_file *f)
 {
 	const char *layout = arena_printf(L->a, "template/%s", name);
 	f->shown = name;
 	f->base = (struct inc_base){ .dir = L->ctx->project_dir, .main_project = true };
-	if (!L->ctx->include_dir ||
-	    !file_exists(f->path = path_join(L->a, L->ctx->include_dir, layout)))
-		return offline_missing(L, at, "template", name, layout);
-	return 0;
+	if ((f->path = template_in_include_dir(L, name)))
+		return 0;
+	f->path = name;
+	int rc = take_fetched(L, at, fetched, f);
+	return rc <= 0 ? rc : offline_missing(L, at, "template", name, layout);
 }
 
 /* True when the component project `addr` (plen bytes, host/path) at version ver is the current
@@ -820,8 +860,30 @@ static int resolve_own_component(struct mload *L, const char *name, struct srclo
 	return component_missing(L, at, f->shown, name);
 }
 
+/* Whether a component is read without the include source: the project's own component, or
+ * its project folder (or flat file) under --include-dir. */
+static bool component_is_local(struct mload *L, const char *addr)
+{
+	const char *atp = strrchr(addr, '@');
+	const char *slash = atp ? memrchr(addr, '/', (size_t)(atp - addr)) : NULL;
+	if (!atp || !slash)
+		return true; /* an address error, given by resolve_component */
+	int plen = (int)(slash - addr);
+	if (own_component(L, addr, plen, atp + 1))
+		return true;
+	const char *host_end = memchr(addr, '/', (size_t)plen);
+	if (host_end &&
+	    local_project_dir(L, host_end + 1, (size_t)(slash - host_end - 1), atp + 1))
+		return true;
+	const char *dir = L->ctx->include_dir;
+	return dir && (file_exists(path_join(L->a, dir, arena_printf(L->a, "component/%s/template.yml",
+								      addr))) ||
+		       dir_exists(path_join(L->a, dir, arena_printf(L->a, "component/%.*s@%s", plen,
+								    addr, atp + 1))));
+}
+
 static int resolve_component(struct mload *L, const char *addr, struct srcloc at,
-			     struct inc_file *f)
+			     struct isrc_result *fetched, struct inc_file *f)
 {
 	const char *atp = strrchr(addr, '@');
 	const char *slash = atp ? memrchr(addr, '/', (size_t)(atp - addr)) : NULL;
@@ -853,7 +915,27 @@ static int resolve_component(struct mload *L, const char *addr, struct srcloc at
 	/* the project is there (at that version) but has no such component */
 	if (L->ctx->include_dir && dir_exists(path_join(L->a, L->ctx->include_dir, proj)))
 		return component_missing(L, at, addr, name);
-	return offline_missing(L, at, "component", addr, cands[1]);
+	const char *host_end = memchr(addr, '/', (size_t)plen);
+	const char *local = host_end ? local_project_dir(L, host_end + 1,
+							 (size_t)(slash - host_end - 1), ver)
+				     : NULL;
+	for (size_t i = 1; local && i < 3; i++) {
+		/* --local-project: the folder's working tree at whatever it has checked out */
+		f->path = path_join(L->a, local,
+				    arena_printf(L->a, i == 1 ? "templates/%s.yml"
+							       : "templates/%s/template.yml",
+						 name));
+		f->base = (struct inc_base){ .dir = local, .main_project = false };
+		if (file_exists(f->path))
+			return 0;
+	}
+	if (local)
+		return component_missing(L, at, addr, name);
+	/* fetched: like a remote file, its local includes resolve in the main project */
+	f->path = addr;
+	f->base = (struct inc_base){ .dir = L->ctx->project_dir, .main_project = true };
+	int rc = take_fetched(L, at, fetched, f);
+	return rc <= 0 ? rc : offline_missing(L, at, "component", addr, cands[1]);
 }
 
 /* ---- include entries ------------------------------------------------------------------- */
@@ -951,9 +1033,9 @@ static int resolve_entry(struct mload *L, const struct ynode *e, const struct in
 	case INC_REMOTE:
 		return resolve_remote(L, val, locn->loc, level_result(lvl, e, 0), f);
 	case INC_TEMPLATE:
-		return resolve_template(L, val, locn->loc, f);
+		return resolve_template(L, val, locn->loc, level_result(lvl, e, 0), f);
 	case INC_COMPONENT:
-		return resolve_component(L, val, locn->loc, f);
+		return resolve_component(L, val, locn->loc, level_result(lvl, e, 0), f);
 	case INC_PROJECT:
 		break;
 	}
@@ -1024,6 +1106,8 @@ static void level_add_project(struct mload *L, struct inc_level *lvl, const stru
 						  fv);
 		if (L->ctx->include_dir && file_exists(path_join(L->a, L->ctx->include_dir, layout)))
 			continue;
+		if (local_project_dir(L, proj, strlen(proj), ref))
+			continue;
 		level_add(lvl, e, k,
 			  (struct isrc_request){ .kind = ISRC_PROJECT, .location = proj, .file = fv,
 						 .ref = ref, .server = server });
@@ -1056,6 +1140,7 @@ static void level_fetch(struct mload *L, const struct ynode *const *entries, con
 	const char *server = var_list_value(&L->ctx->vars, "CI_SERVER_URL");
 	for (size_t i = 0; i < n; i++) {
 		const struct ynode *e = entries[i];
+		const char *loc; /* a component address or template name */
 		const char *url = pass[i] ? entry_remote_url(L, e) : NULL;
 		bool one_kind = mnode_is_map(e) && !ynode_entry(e, "remote") &&
 				!ynode_entry(e, "template") && !ynode_entry(e, "component");
@@ -1070,6 +1155,18 @@ static void level_fetch(struct mload *L, const struct ynode *const *entries, con
 				  });
 		else if (one_kind && ynode_entry(e, "project") && !ynode_entry(e, "local"))
 			level_add_project(L, lvl, e, server);
+		else if (mnode_is_map(e) && ynode_entry(e, "component") && !url &&
+			 (loc = expand_path(L, ynode_get(e, "component"))) &&
+			 !component_is_local(L, loc))
+			level_add(lvl, e, 0,
+				  (struct isrc_request){ .kind = ISRC_COMPONENT, .location = loc,
+							 .server = server });
+		else if (mnode_is_map(e) && ynode_entry(e, "template") && !url &&
+			 (loc = expand_path(L, ynode_get(e, "template"))) &&
+			 !template_in_include_dir(L, loc))
+			level_add(lvl, e, 0,
+				  (struct isrc_request){ .kind = ISRC_TEMPLATE, .location = loc,
+							 .server = server });
 		else if (base->project && !url && (!mnode_is_map(e) || (one_kind &&
 								      !ynode_entry(e, "project"))))
 			level_add_fetched_local(L, lvl, e, base, server);

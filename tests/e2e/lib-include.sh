@@ -27,7 +27,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' INT TERM HUP PIPE # a reader that goes away (| head) still gets the cleanup
 
 pass() { N=$((N + 1)); say "ok $N - $1"; }
 fail() {
@@ -50,7 +50,7 @@ cd "$T" || exit 1
 openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
 	-subj /CN=runnel-t700-ca 2>/dev/null
 openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:gitlab.gnome.org,DNS:gitlab.freedesktop.org\n' \
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:gitlab.gnome.org,DNS:gitlab.freedesktop.org,DNS:gitlab.com\n' \
 	>san.cnf
 openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 \
 	-extfile san.cnf 2>/dev/null

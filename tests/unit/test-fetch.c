@@ -248,6 +248,15 @@ static void test_gitlab_api(void **state)
 	_cleanup_free_ char *c =
 	    gitlab_file_raw_url("https://gl.example", "g/p", "x.yml", "feat/x");
 	assert_non_null(strstr(c, "?ref=feat%2Fx"));
+	/* component versions and templates: a nested template key is one encoded segment */
+	_cleanup_free_ char *rel = gitlab_releases_url("https://gl.example/", "g/sub/comp");
+	assert_string_equal(
+	    rel, "https://gl.example/api/v4/projects/g%2Fsub%2Fcomp/releases?per_page=100");
+	_cleanup_free_ char *tpl = gitlab_template_url("https://gl.example", "Jobs/SAST.latest");
+	assert_string_equal(
+	    tpl, "https://gl.example/api/v4/templates/gitlab_ci_ymls/Jobs%2FSAST.latest");
+	_cleanup_free_ char *ver = gitlab_version_url("https://gl.example//");
+	assert_string_equal(ver, "https://gl.example/api/v4/version");
 	setenv("GITLAB_TOKEN", "glpat-1", 1);
 	setenv("CI_JOB_TOKEN", "job-1", 1);
 	_cleanup_free_ char *h1 = gitlab_token_header("gl.example");

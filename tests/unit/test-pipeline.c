@@ -720,7 +720,7 @@ static struct pipeline *load_src(const char *dir, const char *include_dir,
 	tctx_init(&t, dir);
 	t.ctx.include_dir = include_dir;
 	tctx_set(&t, "CI_SERVER_URL", "https://gl.example", true);
-	struct include_source src = { canned_fetch, cs };
+	struct include_source src = { .fetch = canned_fetch, .data = cs };
 	t.ctx.includes = &src;
 	strbuf_reset(&cs->asked);
 	cs->n_calls = 0;
