@@ -23,15 +23,15 @@ enum ext_state { EXT_NEW, EXT_VISITING, EXT_DONE };
 struct ext_ctx {
 	struct mload *L;
 	const struct ynode *root;
-	struct strmap index;       /* name -> entry index + 1 */
+	struct strmap index; /* name -> entry index + 1 */
 	enum ext_state *state;
 	struct ynode **resolved;
-	unsigned *levels;          /* ancestor levels above each resolved entry */
+	unsigned *levels; /* ancestor levels above each resolved entry */
 };
 
-static const char *const reserved[] = { "default", "include",  "before_script", "image",
-					"services", "after_script", "variables", "stages",
-					"cache",   "workflow", "spec" };
+static const char *const reserved[] = {"default",  "include",      "before_script", "image",
+                                       "services", "after_script", "variables",     "stages",
+                                       "cache",    "workflow",     "spec"};
 
 bool extends_reserved_key(const char *key)
 {
@@ -45,23 +45,23 @@ static int resolve_entry(struct ext_ctx *x, size_t i, unsigned depth);
 
 /* Merges the resolved parent `pname` into *base. */
 static int merge_parent(struct ext_ctx *x, size_t i, const struct ynode *pn, unsigned depth,
-			struct ynode **base)
+                        struct ynode **base)
 {
 	const char *key = x->root->entries[i].key;
 	const char *pname = ynode_str(pn);
 	if (!pname || !ynode_is_scalar(pn) || pn->kind == YNODE_NULL)
 		return mload_error(x->L, pn->loc,
-				   "%s: extends should be an array of strings or a string", key);
+		                   "%s: extends should be an array of strings or a string", key);
 	size_t pi = (size_t)(uintptr_t)strmap_get(&x->index, pname);
 	if (!pi)
 		return mload_error(x->L, pn->loc, "%s: unknown keys in `extends` (%s)", key, pname);
 	pi--;
 	if (x->root->entries[pi].value == NULL || x->root->entries[pi].value->kind != YNODE_MAP)
 		return mload_error(x->L, pn->loc, "%s: invalid base hashes in `extends` (%s)", key,
-				   pname);
+		                   pname);
 	if (x->state[pi] == EXT_VISITING)
 		return mload_error(x->L, pn->loc, "%s: circular dependency detected in `extends`",
-				   key);
+		                   key);
 	if (depth + 1 > MAX_EXTENDS_LEVELS) /* the path alone is too deep: stop recursing */
 		return mload_error(x->L, pn->loc, "%s: nesting too deep in `extends`", key);
 	if (resolve_entry(x, pi, depth + 1) < 0)
@@ -100,7 +100,7 @@ static int resolve_entry(struct ext_ctx *x, size_t i, unsigned depth)
 
 int extends_resolve(struct mload *L, const struct ynode *root, struct ynode **ret_root)
 {
-	struct ext_ctx x = { .L = L, .root = root };
+	struct ext_ctx x = {.L = L, .root = root};
 	_cleanup_free_ enum ext_state *state = xcalloc(root->n + 1, sizeof(*state));
 	_cleanup_free_ struct ynode **resolved = xcalloc(root->n + 1, sizeof(*resolved));
 	_cleanup_free_ unsigned *levels = xcalloc(root->n + 1, sizeof(*levels));

@@ -26,7 +26,7 @@ struct isrc_request {
 	const char *ref;       /* project: the ref, NULL = the project's default branch */
 	const char *integrity; /* remote: `sha256-BASE64` to check, or NULL */
 	const char *server;    /* project, template, component: the pipeline's GitLab
-				* (CI_SERVER_URL), or NULL */
+	                        * (CI_SERVER_URL), or NULL */
 };
 
 /* What the source answered for one request: a body, or an error. */

@@ -46,20 +46,20 @@ enum inc_kind { INC_LOCAL, INC_REMOTE, INC_PROJECT, INC_TEMPLATE, INC_COMPONENT 
 
 /* Where local includes of a file resolve: a folder and, for wildcards, its file list. */
 struct inc_base {
-	const char *dir;    /* project folder (NULL/"" = current directory) */
-	bool main_project;  /* dir is ctx->project_dir: use mload_repo_files */
+	const char *dir;   /* project folder (NULL/"" = current directory) */
+	bool main_project; /* dir is ctx->project_dir: use mload_repo_files */
 	/* a project: file fetched through the include source: its local includes are that
 	 * project's files at that ref, asked for the same way (dir unused) */
 	const char *project, *ref;
 };
 
 struct inc_file {
-	const char *path;        /* path to open, or the URL of a fetched body */
-	const char *body;        /* fetched content (borrowed from the level's results), or NULL */
+	const char *path; /* path to open, or the URL of a fetched body */
+	const char *body; /* fetched content (borrowed from the level's results), or NULL */
 	size_t len;
-	const char *warning;     /* said once about a fetched body (served from the cache), or NULL */
-	const char *shown;       /* as written by the user, for messages */
-	struct inc_base base;    /* where its own local includes resolve */
+	const char *warning;  /* said once about a fetched body (served from the cache), or NULL */
+	const char *shown;    /* as written by the user, for messages */
+	struct inc_base base; /* where its own local includes resolve */
 };
 
 /* The network includes of one include: value, fetched together before its entries are resolved
@@ -73,7 +73,7 @@ struct inc_level {
 };
 
 static int process_file(struct mload *L, const struct inc_file *f, const struct ynode *inputs,
-			struct srcloc at, unsigned depth, struct ynode **ret);
+                        struct srcloc at, unsigned depth, struct ynode **ret);
 
 void isrc_result_release(struct isrc_result *r)
 {
@@ -82,12 +82,12 @@ void isrc_result_release(struct isrc_result *r)
 	free(r->body);
 	free(r->warning);
 	err_release(&r->err);
-	*r = (struct isrc_result){ 0 };
+	*r = (struct isrc_result){0};
 }
 
 /* What the include source answered for file k of entry e, or NULL when it was not asked. */
 static struct isrc_result *level_result(const struct inc_level *lvl, const struct ynode *e,
-					size_t k)
+                                        size_t k)
 {
 	for (size_t i = 0; lvl && i < lvl->n; i++)
 		if (lvl->entries[i] == e && lvl->files[i] == k)
@@ -98,7 +98,7 @@ static struct isrc_result *level_result(const struct inc_level *lvl, const struc
 /* Takes a fetched body into f, or records the source's error; 1 when neither (not asked,
  * or a kind the source does not fetch). */
 static int take_fetched(struct mload *L, struct srcloc at, struct isrc_result *fetched,
-			struct inc_file *f)
+                        struct inc_file *f)
 {
 	if (fetched && fetched->body) {
 		f->body = fetched->body;
@@ -146,7 +146,7 @@ struct inputs_ctx {
 /* Applies `| fn` pipes GitLab supports on interpolated values: expand_vars, truncate(a,b),
  * posix_escape. Unknown functions are an error. */
 static int apply_function(struct inputs_ctx *ic, const char *fn, struct srcloc loc,
-			  struct strbuf *val)
+                          struct strbuf *val)
 {
 	while (isspace((unsigned char)*fn))
 		fn++;
@@ -184,9 +184,9 @@ static int apply_function(struct inputs_ctx *ic, const char *fn, struct srcloc l
 	while (n > 0 && isspace((unsigned char)name[n - 1]))
 		name[--n] = '\0';
 	return mload_error(ic->L, loc,
-			   "no function matching `%s`: check that the function name, arguments, "
-			   "and types are correct",
-			   name);
+	                   "no function matching `%s`: check that the function name, arguments, "
+	                   "and types are correct",
+	                   name);
 }
 
 /* Counts the `| fn` pipes of a block: GitLab allows at most MAX_FUNCTIONS. */
@@ -238,7 +238,7 @@ static void add_ruby_to_s(struct strbuf *out, const struct ynode *v, bool nested
 
 /* Looks up one `inputs.NAME | fn | fn` block; *ret_node is the raw input value. */
 static int interp_block(struct inputs_ctx *ic, const char *blk, size_t len, struct srcloc loc,
-			const struct ynode **ret_node, struct strbuf *ret_text)
+                        const struct ynode **ret_node, struct strbuf *ret_text)
 {
 	_cleanup_free_ char *b = xstrndup(blk, len);
 	char *pipe = strchr(b, '|');
@@ -257,7 +257,7 @@ static int interp_block(struct inputs_ctx *ic, const char *blk, size_t len, stru
 		return mload_error(ic->L, loc, "invalid interpolation access pattern");
 	if (strncmp(key, "inputs.", 7) != 0)
 		return mload_error(ic->L, loc, "unknown interpolation key: `%.*s`",
-				   (int)(dot - key), key);
+		                   (int)(dot - key), key);
 	const struct ynode *v = ynode_get(ic->values, key + 7);
 	if (!ynode_entry(ic->values, key + 7))
 		return mload_error(ic->L, loc, "unknown interpolation key: `%s`", key + 7);
@@ -343,7 +343,8 @@ static struct ynode *interp_node(struct inputs_ctx *ic, struct ynode *n)
 		struct ynode *v = interp_node(ic, n->entries[i].value);
 		const char *k = n->entries[i].key;
 		if (strstr(k, "$[[")) {
-			struct ynode tmp = { .kind = YNODE_STRING, .str = k, .loc = n->entries[i].key_loc };
+			struct ynode tmp = {
+			    .kind = YNODE_STRING, .str = k, .loc = n->entries[i].key_loc};
 			struct ynode *kn = interp_string(ic, &tmp);
 			k = kn != &tmp ? kn->str : k;
 		}
@@ -361,25 +362,25 @@ static struct ynode *interp_node(struct inputs_ctx *ic, struct ynode *n)
 	struct ynode *m = ynode_new(ic->L->a, YNODE_MAP, n->loc);
 	for (size_t i = 0; i < c->n; i++)
 		ynode_map_set(ic->L->a, m, c->entries[i].key, c->entries[i].key_loc,
-			      c->entries[i].value);
+		              c->entries[i].value);
 	return m;
 }
 
 /* The spec's `type:` (string when absent); NULL with an error when GitLab does not know it. */
 static const char *input_type(struct mload *L, const char *name, const struct ynode *spec,
-			      struct srcloc at)
+                              struct srcloc at)
 {
 	const struct ynode *t = ynode_get(spec, "type");
 	const char *type = ynode_str(t);
 	if (!t || t->kind == YNODE_NULL)
 		return "string";
-	static const char *const known[] = { "array", "boolean", "number", "string" };
+	static const char *const known[] = {"array", "boolean", "number", "string"};
 	for (size_t i = 0; type && i < sizeof(known) / sizeof(*known); i++)
 		if (strcmp(type, known[i]) == 0)
 			return known[i];
 	(void)at;
 	mload_error(L, t->loc, "header:spec:inputs:%s input type unknown value: %s", name,
-		    type ? type : "");
+	            type ? type : "");
 	return NULL;
 }
 
@@ -397,33 +398,33 @@ static bool input_type_ok(const char *type, const struct ynode *v)
 /* options: (string and number inputs only) and regex: (string inputs only), as GitLab's
  * Interpolation::Inputs validate them. */
 static int check_options_regex(struct mload *L, const char *name, const char *type,
-			       const struct ynode *spec, const struct ynode *v, bool is_default)
+                               const struct ynode *spec, const struct ynode *v, bool is_default)
 {
 	const struct ynode *opts = ynode_get(spec, "options");
 	if (opts && strcmp(type, "string") != 0 && strcmp(type, "number") != 0)
 		return mload_error(L, v->loc,
-				   "`%s` input: Options can only be used with string and number "
-				   "inputs",
-				   name);
+		                   "`%s` input: Options can only be used with string and number "
+		                   "inputs",
+		                   name);
 	if (mnode_is_seq(opts)) {
 		size_t i = 0;
 		while (i < opts->n && !(ynode_str(opts->items[i]) &&
-					strcmp(ynode_str(opts->items[i]), v->str) == 0))
+		                        strcmp(ynode_str(opts->items[i]), v->str) == 0))
 			i++;
 		if (i == opts->n)
 			return mload_error(L, v->loc,
-					   "`%s` input: `%s` cannot be used because it is not in "
-					   "the list of allowed options",
-					   name, v->str);
+			                   "`%s` input: `%s` cannot be used because it is not in "
+			                   "the list of allowed options",
+			                   name, v->str);
 	}
 	const struct ynode *rx = ynode_get(spec, "regex");
 	if (!rx)
 		return 0;
 	if (strcmp(type, "string") != 0)
 		return mload_error(L, v->loc,
-				   "`%s` input: RegEx validation can only be used with string "
-				   "inputs",
-				   name);
+		                   "`%s` input: RegEx validation can only be used with string "
+		                   "inputs",
+		                   name);
 	const char *body = ynode_str(rx) ? ynode_str(rx) : "";
 	struct expr_regex *re = expr_regex_compile(body, strlen(body), "");
 	if (!re)
@@ -432,26 +433,26 @@ static int check_options_regex(struct mload *L, const char *name, const char *ty
 	expr_regex_free(re);
 	if (m != 1)
 		return mload_error(L, v->loc,
-				   "`%s` input: %s value does not match required RegEx pattern",
-				   name, is_default ? "default" : "provided");
+		                   "`%s` input: %s value does not match required RegEx pattern",
+		                   name, is_default ? "default" : "provided");
 	return 0;
 }
 
 /* Checks one value (the default or the given one) against its spec: type, options, regex. */
 static int check_value(struct mload *L, const char *name, const char *type,
-		       const struct ynode *spec, const struct ynode *v, bool is_default)
+                       const struct ynode *spec, const struct ynode *v, bool is_default)
 {
 	if (!input_type_ok(type, v))
 		return mload_error(L, v->loc, "`%s` input: %s value is not a%s %s", name,
-				   is_default ? "default" : "provided",
-				   strcmp(type, "array") == 0 ? "n" : "", type);
+		                   is_default ? "default" : "provided",
+		                   strcmp(type, "array") == 0 ? "n" : "", type);
 	return check_options_regex(L, name, type, spec, v, is_default);
 }
 
 /* Checks an input's default (when it has one) and the given value against its spec. A null
  * given value counts as not given (GitLab: value.nil? uses the default). */
 static int check_input(struct mload *L, const char *name, const struct ynode *spec,
-		       const struct ynode *given, struct srcloc at)
+                       const struct ynode *given, struct srcloc at)
 {
 	const char *type = input_type(L, name, spec, at);
 	if (!type)
@@ -467,14 +468,14 @@ static int check_input(struct mload *L, const char *name, const struct ynode *sp
 
 /* Builds the name -> value map from the header's spec:inputs and the given inputs. */
 static int collect_inputs(struct mload *L, const struct ydoc *doc, const struct ynode *given,
-			  struct srcloc at, struct ynode **ret_values)
+                          struct srcloc at, struct ynode **ret_values)
 {
 	const struct ynode *spec = ynode_get(ynode_get(doc->header, "spec"), "inputs");
 	struct ynode *values = ynode_new(L->a, YNODE_MAP, at);
 	for (size_t i = 0; given && given->kind == YNODE_MAP && i < given->n; i++) {
 		if (!ynode_entry(spec, given->entries[i].key))
 			return mload_error(L, given->entries[i].key_loc,
-					   "unknown input arguments: %s", given->entries[i].key);
+			                   "unknown input arguments: %s", given->entries[i].key);
 	}
 	for (size_t i = 0; spec && spec->kind == YNODE_MAP && i < spec->n; i++) {
 		const char *name = spec->entries[i].key;
@@ -482,11 +483,11 @@ static int collect_inputs(struct mload *L, const struct ydoc *doc, const struct 
 		const struct ymap_entry *g = ynode_entry(given, name);
 		const struct ymap_entry *d = ynode_entry(s, "default");
 		/* a null given value counts as not given (GitLab: value.nil? takes the default) */
-		const struct ynode *gv = g && g->value && g->value->kind != YNODE_NULL ? g->value
-										: NULL;
+		const struct ynode *gv =
+		    g && g->value && g->value->kind != YNODE_NULL ? g->value : NULL;
 		if (!gv && !d)
-			return mload_error(L, at, "`%s` input: required value has not been provided",
-					   name);
+			return mload_error(
+			    L, at, "`%s` input: required value has not been provided", name);
 		if (check_input(L, name, s, gv, at) < 0)
 			return -1;
 		const struct ynode *v = gv ? gv : d->value;
@@ -498,20 +499,20 @@ static int collect_inputs(struct mload *L, const struct ydoc *doc, const struct 
 
 /* Interpolates doc->root with its header's inputs; returns the (possibly new) content root. */
 static int apply_inputs(struct mload *L, const struct ydoc *doc, const struct ynode *given,
-			struct srcloc at, struct ynode **ret_root)
+                        struct srcloc at, struct ynode **ret_root)
 {
 	*ret_root = doc->root;
 	if (!doc->header) {
 		if (given && given->kind == YNODE_MAP && given->n > 0)
 			return mload_error(L, at,
-					   "Given inputs not defined in the `spec` section of the "
-					   "included configuration file");
+			                   "Given inputs not defined in the `spec` section of the "
+			                   "included configuration file");
 		return 0;
 	}
 	struct ynode *values = NULL;
 	if (collect_inputs(L, doc, given, at, &values) < 0)
 		return -1;
-	struct inputs_ctx ic = { .L = L, .values = values };
+	struct inputs_ctx ic = {.L = L, .values = values};
 	struct ynode *r = interp_node(&ic, doc->root);
 	if (ic.failed)
 		return -1;
@@ -522,7 +523,7 @@ static int apply_inputs(struct mload *L, const struct ydoc *doc, const struct yn
 /* ---- local files ------------------------------------------------------------------- */
 
 static void scan_dir(struct arena *a, const char *root, const char *rel, struct string_list *out,
-		     unsigned depth)
+                     unsigned depth)
 {
 	if (depth > 32)
 		return;
@@ -536,7 +537,7 @@ static void scan_dir(struct arena *a, const char *root, const char *rel, struct 
 		    strcmp(de->d_name, ".git") == 0)
 			continue;
 		const char *sub = rel[0] ? arena_printf(a, "%s/%s", rel, de->d_name)
-					 : arena_strdup(a, de->d_name);
+		                         : arena_strdup(a, de->d_name);
 		_cleanup_free_ char *full = xasprintf("%s/%s", root, sub);
 		struct stat st;
 		if (lstat(full, &st) < 0)
@@ -580,7 +581,7 @@ const struct string_list *mload_repo_files(struct mload *L)
 	if (!L->repo_scanned) {
 		L->repo_scanned = true;
 		scan_dir(L->a, L->ctx->project_dir ? L->ctx->project_dir : ".", "", &L->repo_files,
-			 0);
+		         0);
 		if (L->repo_files.n)
 			qsort(L->repo_files.v, L->repo_files.n, sizeof(char *), cmp_str);
 	}
@@ -616,14 +617,14 @@ static bool wildcard_match(const char *pat, const char *s)
 /* A local include inside a project: file that came through the include source: that
  * project's file at that ref, fetched with the level. */
 static int resolve_fetched_local(struct mload *L, const char *path, struct srcloc at,
-				 const struct inc_base *base, struct isrc_result *fetched,
-				 struct inc_file *f)
+                                 const struct inc_base *base, struct isrc_result *fetched,
+                                 struct inc_file *f)
 {
 	if (strchr(path, '*'))
 		return mload_error(L, at,
-				   "local include '%s' in a file of project '%s': wildcards in "
-				   "fetched projects are not supported yet",
-				   path, base->project);
+		                   "local include '%s' in a file of project '%s': wildcards in "
+		                   "fetched projects are not supported yet",
+		                   path, base->project);
 	f->shown = arena_strdup(L->a, path);
 	f->path = arena_printf(L->a, "%s:%s", base->project, path);
 	f->base = *base;
@@ -632,8 +633,8 @@ static int resolve_fetched_local(struct mload *L, const char *path, struct srclo
 }
 
 static int resolve_local(struct mload *L, const char *path, struct srcloc at,
-			 const struct inc_base *base, struct isrc_result *fetched,
-			 struct inc_file **ret, size_t *ret_n)
+                         const struct inc_base *base, struct isrc_result *fetched,
+                         struct inc_file **ret, size_t *ret_n)
 {
 	while (*path == '/')
 		path++;
@@ -655,7 +656,7 @@ static int resolve_local(struct mload *L, const char *path, struct srcloc at,
 		*ret_n = 1;
 		return 0;
 	}
-	struct string_list other = { 0 };
+	struct string_list other = {0};
 	const struct string_list *files = base->main_project ? mload_repo_files(L) : &other;
 	if (!files)
 		return -1;
@@ -683,21 +684,22 @@ static int resolve_local(struct mload *L, const char *path, struct srcloc at,
 /* ---- remote / project / template / component: offline from ctx->include_dir ------------- */
 
 static int offline_missing(struct mload *L, struct srcloc at, const char *what, const char *name,
-			   const char *layout)
+                           const char *layout)
 {
 	if (!L->ctx->include_dir)
-		return mload_error(L, at,
-				   "%s include '%s' cannot be fetched offline; pass --include-dir DIR "
-				   "holding it as DIR/%s",
-				   what, name, layout);
+		return mload_error(
+		    L, at,
+		    "%s include '%s' cannot be fetched offline; pass --include-dir DIR "
+		    "holding it as DIR/%s",
+		    what, name, layout);
 	return mload_error(L, at, "%s include '%s' not found: no file '%s/%s'", what, name,
-			   L->ctx->include_dir, layout);
+	                   L->ctx->include_dir, layout);
 }
 
 /* The folder --local-project maps project (at ref: NULL = its default branch) to, or NULL. A
  * mapping with a ref matches that ref only and wins over one without. */
 static const char *local_project_dir(struct mload *L, const char *proj, size_t plen,
-				     const char *ref)
+                                     const char *ref)
 {
 	const struct include_source *src = L->ctx->includes;
 	const char *any = NULL;
@@ -732,10 +734,10 @@ static const char *remote_in_include_dir(struct mload *L, const char *url)
 }
 
 static int resolve_remote(struct mload *L, const char *url, struct srcloc at,
-			  struct isrc_result *fetched, struct inc_file *f)
+                          struct isrc_result *fetched, struct inc_file *f)
 {
 	f->shown = url;
-	f->base = (struct inc_base){ .dir = L->ctx->project_dir, .main_project = true };
+	f->base = (struct inc_base){.dir = L->ctx->project_dir, .main_project = true};
 	if ((f->path = remote_in_include_dir(L, url)))
 		return 0;
 	f->path = url;
@@ -744,7 +746,7 @@ static int resolve_remote(struct mload *L, const char *url, struct srcloc at,
 }
 
 static int resolve_project(struct mload *L, const char *proj, const char *file, const char *ref,
-			   struct srcloc at, struct isrc_result *fetched, struct inc_file *f)
+                           struct srcloc at, struct isrc_result *fetched, struct inc_file *f)
 {
 	while (*file == '/')
 		file++;
@@ -764,15 +766,16 @@ static int resolve_project(struct mload *L, const char *proj, const char *file, 
 	if (local) {
 		/* --local-project: the folder's working tree, its local includes in it */
 		f->path = path_join(L->a, local, file);
-		f->base = (struct inc_base){ .dir = local, .main_project = false };
+		f->base = (struct inc_base){.dir = local, .main_project = false};
 		if (file_exists(f->path))
 			return 0;
-		return mload_error(L, at, "Project `%s` file `%s` does not exist! (--local-project %s)",
-				   proj, file, local);
+		return mload_error(L, at,
+		                   "Project `%s` file `%s` does not exist! (--local-project %s)",
+		                   proj, file, local);
 	}
 	/* fetched: its own local includes are files of that project at that ref */
 	f->path = f->shown;
-	f->base = (struct inc_base){ .project = arena_strdup(L->a, proj), .ref = ref };
+	f->base = (struct inc_base){.project = arena_strdup(L->a, proj), .ref = ref};
 	int rc = take_fetched(L, at, fetched, f);
 	return rc <= 0 ? rc : offline_missing(L, at, "project", f->shown, layout);
 }
@@ -782,17 +785,17 @@ static const char *template_in_include_dir(struct mload *L, const char *name)
 {
 	if (!L->ctx->include_dir)
 		return NULL;
-	const char *path = path_join(L->a, L->ctx->include_dir,
-				     arena_printf(L->a, "template/%s", name));
+	const char *path =
+	    path_join(L->a, L->ctx->include_dir, arena_printf(L->a, "template/%s", name));
 	return file_exists(path) ? path : NULL;
 }
 
 static int resolve_template(struct mload *L, const char *name, struct srcloc at,
-			    struct isrc_result *fetched, struct inc_file *f)
+                            struct isrc_result *fetched, struct inc_file *f)
 {
 	const char *layout = arena_printf(L->a, "template/%s", name);
 	f->shown = name;
-	f->base = (struct inc_base){ .dir = L->ctx->project_dir, .main_project = true };
+	f->base = (struct inc_base){.dir = L->ctx->project_dir, .main_project = true};
 	if ((f->path = template_in_include_dir(L, name)))
 		return 0;
 	f->path = name;
@@ -810,7 +813,7 @@ static bool own_component(struct mload *L, const char *addr, int plen, const cha
 	const char *sha = var_list_value(vars, "CI_COMMIT_SHA");
 	if (!proj || !sha || strcmp(ver, sha) != 0)
 		return false;
-	static const char *const hosts[] = { "CI_SERVER_FQDN", "CI_SERVER_HOST" };
+	static const char *const hosts[] = {"CI_SERVER_FQDN", "CI_SERVER_HOST"};
 	for (size_t i = 0; i < sizeof(hosts) / sizeof(*hosts); i++) {
 		const char *h = var_list_value(vars, hosts[i]);
 		if (!h)
@@ -824,15 +827,14 @@ static bool own_component(struct mload *L, const char *addr, int plen, const cha
 }
 
 /* GitLab's error for a component project without the named template. */
-static int component_missing(struct mload *L, struct srcloc at, const char *addr,
-			     const char *name)
+static int component_missing(struct mload *L, struct srcloc at, const char *addr, const char *name)
 {
 	const char *atp = strrchr(addr, '@');
 	const char *slash = memrchr(addr, '/', (size_t)(atp - addr));
 	return mload_error(L, at,
-			   "component: `%s`. One of the files [templates/%s.yml,templates/%s/"
-			   "template.yml] must exist in `%.*s`",
-			   addr, name, name, (int)(slash - addr), addr);
+	                   "component: `%s`. One of the files [templates/%s.yml,templates/%s/"
+	                   "template.yml] must exist in `%.*s`",
+	                   addr, name, name, (int)(slash - addr), addr);
 }
 
 static bool dir_exists(const char *path)
@@ -843,11 +845,11 @@ static bool dir_exists(const char *path)
 
 /* Reads an own component (own_component) from the project folder. */
 static int resolve_own_component(struct mload *L, const char *name, struct srcloc at,
-				 struct inc_file *f)
+                                 struct inc_file *f)
 {
 	const char *cands[] = {
-		arena_printf(L->a, "templates/%s.yml", name),
-		arena_printf(L->a, "templates/%s/template.yml", name),
+	    arena_printf(L->a, "templates/%s.yml", name),
+	    arena_printf(L->a, "templates/%s/template.yml", name),
 	};
 	for (size_t i = 0; i < 2; i++) {
 		f->path = path_join(L->a, L->ctx->project_dir, cands[i]);
@@ -872,18 +874,18 @@ static bool component_is_local(struct mload *L, const char *addr)
 	if (own_component(L, addr, plen, atp + 1))
 		return true;
 	const char *host_end = memchr(addr, '/', (size_t)plen);
-	if (host_end &&
-	    local_project_dir(L, host_end + 1, (size_t)(slash - host_end - 1), atp + 1))
+	if (host_end && local_project_dir(L, host_end + 1, (size_t)(slash - host_end - 1), atp + 1))
 		return true;
 	const char *dir = L->ctx->include_dir;
-	return dir && (file_exists(path_join(L->a, dir, arena_printf(L->a, "component/%s/template.yml",
-								      addr))) ||
-		       dir_exists(path_join(L->a, dir, arena_printf(L->a, "component/%.*s@%s", plen,
-								    addr, atp + 1))));
+	return dir &&
+	       (file_exists(
+	            path_join(L->a, dir, arena_printf(L->a, "component/%s/template.yml", addr))) ||
+	        dir_exists(path_join(
+	            L->a, dir, arena_printf(L->a, "component/%.*s@%s", plen, addr, atp + 1))));
 }
 
 static int resolve_component(struct mload *L, const char *addr, struct srcloc at,
-			     struct isrc_result *fetched, struct inc_file *f)
+                             struct isrc_result *fetched, struct inc_file *f)
 {
 	const char *atp = strrchr(addr, '@');
 	const char *slash = atp ? memrchr(addr, '/', (size_t)(atp - addr)) : NULL;
@@ -891,7 +893,7 @@ static int resolve_component(struct mload *L, const char *addr, struct srcloc at
 	f->shown = addr;
 	if (!atp || !slash)
 		return mload_error(L, at, "component address '%s' should be host/path/name@version",
-				   addr);
+		                   addr);
 	const char *ver = atp + 1;
 	int plen = (int)(slash - addr);
 	const char *name = arena_strndup(L->a, slash + 1, (size_t)(atp - slash - 1));
@@ -899,11 +901,11 @@ static int resolve_component(struct mload *L, const char *addr, struct srcloc at
 		return resolve_own_component(L, name, at, f);
 	const char *proj = arena_printf(L->a, "component/%.*s@%s", plen, addr, ver);
 	const char *cands[] = {
-		first,
-		arena_printf(L->a, "%s/templates/%s.yml", proj, name),
-		arena_printf(L->a, "%s/templates/%s/template.yml", proj, name),
+	    first,
+	    arena_printf(L->a, "%s/templates/%s.yml", proj, name),
+	    arena_printf(L->a, "%s/templates/%s/template.yml", proj, name),
 	};
-	const char *bases[] = { arena_printf(L->a, "component/%s", addr), proj, proj };
+	const char *bases[] = {arena_printf(L->a, "component/%s", addr), proj, proj};
 	for (size_t i = 0; L->ctx->include_dir && i < 3; i++) {
 		f->path = path_join(L->a, L->ctx->include_dir, cands[i]);
 		if (file_exists(f->path)) {
@@ -916,16 +918,16 @@ static int resolve_component(struct mload *L, const char *addr, struct srcloc at
 	if (L->ctx->include_dir && dir_exists(path_join(L->a, L->ctx->include_dir, proj)))
 		return component_missing(L, at, addr, name);
 	const char *host_end = memchr(addr, '/', (size_t)plen);
-	const char *local = host_end ? local_project_dir(L, host_end + 1,
-							 (size_t)(slash - host_end - 1), ver)
-				     : NULL;
+	const char *local =
+	    host_end ? local_project_dir(L, host_end + 1, (size_t)(slash - host_end - 1), ver)
+	             : NULL;
 	for (size_t i = 1; local && i < 3; i++) {
 		/* --local-project: the folder's working tree at whatever it has checked out */
-		f->path = path_join(L->a, local,
-				    arena_printf(L->a, i == 1 ? "templates/%s.yml"
-							       : "templates/%s/template.yml",
-						 name));
-		f->base = (struct inc_base){ .dir = local, .main_project = false };
+		f->path = path_join(
+		    L->a, local,
+		    arena_printf(L->a, i == 1 ? "templates/%s.yml" : "templates/%s/template.yml",
+		                 name));
+		f->base = (struct inc_base){.dir = local, .main_project = false};
 		if (file_exists(f->path))
 			return 0;
 	}
@@ -933,7 +935,7 @@ static int resolve_component(struct mload *L, const char *addr, struct srcloc at
 		return component_missing(L, at, addr, name);
 	/* fetched: like a remote file, its local includes resolve in the main project */
 	f->path = addr;
-	f->base = (struct inc_base){ .dir = L->ctx->project_dir, .main_project = true };
+	f->base = (struct inc_base){.dir = L->ctx->project_dir, .main_project = true};
 	int rc = take_fetched(L, at, fetched, f);
 	return rc <= 0 ? rc : offline_missing(L, at, "component", addr, cands[1]);
 }
@@ -963,7 +965,7 @@ static int include_rules_pass(struct mload *L, const struct ynode *rules, bool *
 		return 0;
 	if (rules_parse(L, "include:rules", rules, false, &rv, &n) < 0)
 		return -1;
-	struct rscope scope = { .layers = { &L->ctx->vars }, .n_layers = 1, .a = L->a };
+	struct rscope scope = {.layers = {&L->ctx->vars}, .n_layers = 1, .a = L->a};
 	*ret_pass = false;
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -978,10 +980,10 @@ static int include_rules_pass(struct mload *L, const struct ynode *rules, bool *
 	return rc;
 }
 
-static const char *const inc_keys[] = { "local", "remote", "project", "template", "component" };
+static const char *const inc_keys[] = {"local", "remote", "project", "template", "component"};
 
 static int entry_kind(struct mload *L, const struct ynode *e, enum inc_kind *ret_kind,
-		      const struct ynode **ret_loc)
+                      const struct ynode **ret_loc)
 {
 	int found = -1;
 	for (int k = 0; k < 5; k++) {
@@ -989,13 +991,13 @@ static int entry_kind(struct mload *L, const struct ynode *e, enum inc_kind *ret
 			continue;
 		if (found >= 0)
 			return mload_error(L, e->loc,
-					   "Each include must use only one of: :component, :local, "
-					   ":project, :remote, :template");
+			                   "Each include must use only one of: :component, :local, "
+			                   ":project, :remote, :template");
 		found = k;
 	}
 	if (found < 0)
 		return mload_error(L, e->loc, "Included file `%s` does not have a valid syntax",
-				   "hash");
+		                   "hash");
 	*ret_kind = (enum inc_kind)found;
 	*ret_loc = ynode_get(e, inc_keys[found]);
 	return 0;
@@ -1008,20 +1010,21 @@ static bool looks_like_url(const char *s)
 
 /* Resolves one include entry into files (0..n with wildcards or project file lists). */
 static int resolve_entry(struct mload *L, const struct ynode *e, const struct inc_base *base,
-			 const struct inc_level *lvl, struct inc_file **ret, size_t *ret_n)
+                         const struct inc_level *lvl, struct inc_file **ret, size_t *ret_n)
 {
 	enum inc_kind kind = INC_LOCAL;
 	const struct ynode *locn = e;
 	if (e->kind == YNODE_MAP && entry_kind(L, e, &kind, &locn) < 0)
 		return -1;
 	else if (e->kind != YNODE_MAP && !mnode_is_str(e))
-		return mload_error(L, e->loc, "include config should be a hash, a string or an array");
+		return mload_error(L, e->loc,
+		                   "include config should be a hash, a string or an array");
 	const char *val = expand_path(L, locn);
 	if (kind == INC_PROJECT && !val)
 		return mload_error(L, locn->loc, "include:project config should be a string");
 	if (kind != INC_PROJECT && !val)
 		return mload_error(L, locn->loc, "include:%s config should be a string",
-				   inc_keys[kind]);
+		                   inc_keys[kind]);
 	if (e->kind != YNODE_MAP && looks_like_url(val))
 		kind = INC_REMOTE;
 	struct inc_file *f = arena_alloc(L->a, sizeof(*f));
@@ -1043,7 +1046,7 @@ static int resolve_entry(struct mload *L, const struct ynode *e, const struct in
 	const char *ref = expand_path(L, ynode_get(e, "ref"));
 	if (!files)
 		return mload_error(L, e->loc, "Included file `%s` does not have a valid syntax",
-				   "project");
+		                   "project");
 	size_t nf = mnode_is_seq(files) ? files->n : 1;
 	f = arena_alloc(L->a, sizeof(*f) * nf);
 	for (size_t i = 0; i < nf; i++) {
@@ -1065,16 +1068,16 @@ static const char *entry_remote_url(struct mload *L, const struct ynode *e)
 	if (mnode_is_map(e)) {
 		const struct ynode *r = ynode_get(e, "remote");
 		return r && !ynode_entry(e, "local") && !ynode_entry(e, "project") &&
-				       !ynode_entry(e, "template") && !ynode_entry(e, "component")
-			       ? expand_path(L, r)
-			       : NULL;
+		               !ynode_entry(e, "template") && !ynode_entry(e, "component")
+		           ? expand_path(L, r)
+		           : NULL;
 	}
 	const char *s = mnode_is_str(e) ? expand_path(L, e) : NULL;
 	return s && looks_like_url(s) ? s : NULL;
 }
 
 static void level_add(struct inc_level *lvl, const struct ynode *e, size_t k,
-		      struct isrc_request req)
+                      struct isrc_request req)
 {
 	size_t n = lvl->n + 1;
 	lvl->entries = xrealloc(lvl->entries, n * sizeof(*lvl->entries));
@@ -1088,7 +1091,7 @@ static void level_add(struct inc_level *lvl, const struct ynode *e, size_t k,
 
 /* The project: entry's files that --include-dir does not hold, as requests. */
 static void level_add_project(struct mload *L, struct inc_level *lvl, const struct ynode *e,
-			      const char *server)
+                              const char *server)
 {
 	const char *proj = expand_path(L, ynode_get(e, "project"));
 	const struct ynode *files = ynode_get(e, "file");
@@ -1102,21 +1105,25 @@ static void level_add_project(struct mload *L, struct inc_level *lvl, const stru
 			fv++;
 		while (*proj == '/')
 			proj++;
-		const char *layout = arena_printf(L->a, "project/%s/%s/%s", proj, ref ? ref : "HEAD",
-						  fv);
-		if (L->ctx->include_dir && file_exists(path_join(L->a, L->ctx->include_dir, layout)))
+		const char *layout =
+		    arena_printf(L->a, "project/%s/%s/%s", proj, ref ? ref : "HEAD", fv);
+		if (L->ctx->include_dir &&
+		    file_exists(path_join(L->a, L->ctx->include_dir, layout)))
 			continue;
 		if (local_project_dir(L, proj, strlen(proj), ref))
 			continue;
 		level_add(lvl, e, k,
-			  (struct isrc_request){ .kind = ISRC_PROJECT, .location = proj, .file = fv,
-						 .ref = ref, .server = server });
+		          (struct isrc_request){.kind = ISRC_PROJECT,
+		                                .location = proj,
+		                                .file = fv,
+		                                .ref = ref,
+		                                .server = server});
 	}
 }
 
 /* A local entry inside a fetched project file: that project's file at that ref. */
 static void level_add_fetched_local(struct mload *L, struct inc_level *lvl, const struct ynode *e,
-				    const struct inc_base *base, const char *server)
+                                    const struct inc_base *base, const char *server)
 {
 	const struct ynode *ln = mnode_is_map(e) ? ynode_get(e, "local") : e;
 	const char *path = mnode_is_str(ln) ? expand_path(L, ln) : NULL;
@@ -1125,16 +1132,19 @@ static void level_add_fetched_local(struct mload *L, struct inc_level *lvl, cons
 	while (*path == '/')
 		path++;
 	level_add(lvl, e, 0,
-		  (struct isrc_request){ .kind = ISRC_PROJECT, .location = base->project,
-					 .file = path, .ref = base->ref, .server = server });
+	          (struct isrc_request){.kind = ISRC_PROJECT,
+	                                .location = base->project,
+	                                .file = path,
+	                                .ref = base->ref,
+	                                .server = server});
 }
 
 /* Asks the include source for every network entry of this level that passes its rules and is
  * not under --include-dir, all in one call (the source fetches them concurrently). */
 static void level_fetch(struct mload *L, const struct ynode *const *entries, const bool *pass,
-			size_t n, const struct inc_base *base, struct inc_level *lvl)
+                        size_t n, const struct inc_base *base, struct inc_level *lvl)
 {
-	*lvl = (struct inc_level){ 0 };
+	*lvl = (struct inc_level){0};
 	if (!L->ctx->includes)
 		return;
 	const char *server = var_list_value(&L->ctx->vars, "CI_SERVER_URL");
@@ -1143,32 +1153,32 @@ static void level_fetch(struct mload *L, const struct ynode *const *entries, con
 		const char *loc; /* a component address or template name */
 		const char *url = pass[i] ? entry_remote_url(L, e) : NULL;
 		bool one_kind = mnode_is_map(e) && !ynode_entry(e, "remote") &&
-				!ynode_entry(e, "template") && !ynode_entry(e, "component");
+		                !ynode_entry(e, "template") && !ynode_entry(e, "component");
 		if (!pass[i])
 			continue;
 		if (url && !remote_in_include_dir(L, url))
 			level_add(lvl, e, 0,
-				  (struct isrc_request){
-					  .kind = ISRC_REMOTE,
-					  .location = url,
-					  .integrity = ynode_str(ynode_get(e, "integrity")),
-				  });
+			          (struct isrc_request){
+			              .kind = ISRC_REMOTE,
+			              .location = url,
+			              .integrity = ynode_str(ynode_get(e, "integrity")),
+			          });
 		else if (one_kind && ynode_entry(e, "project") && !ynode_entry(e, "local"))
 			level_add_project(L, lvl, e, server);
 		else if (mnode_is_map(e) && ynode_entry(e, "component") && !url &&
-			 (loc = expand_path(L, ynode_get(e, "component"))) &&
-			 !component_is_local(L, loc))
+		         (loc = expand_path(L, ynode_get(e, "component"))) &&
+		         !component_is_local(L, loc))
 			level_add(lvl, e, 0,
-				  (struct isrc_request){ .kind = ISRC_COMPONENT, .location = loc,
-							 .server = server });
+			          (struct isrc_request){
+			              .kind = ISRC_COMPONENT, .location = loc, .server = server});
 		else if (mnode_is_map(e) && ynode_entry(e, "template") && !url &&
-			 (loc = expand_path(L, ynode_get(e, "template"))) &&
-			 !template_in_include_dir(L, loc))
+		         (loc = expand_path(L, ynode_get(e, "template"))) &&
+		         !template_in_include_dir(L, loc))
 			level_add(lvl, e, 0,
-				  (struct isrc_request){ .kind = ISRC_TEMPLATE, .location = loc,
-							 .server = server });
-		else if (base->project && !url && (!mnode_is_map(e) || (one_kind &&
-								      !ynode_entry(e, "project"))))
+			          (struct isrc_request){
+			              .kind = ISRC_TEMPLATE, .location = loc, .server = server});
+		else if (base->project && !url &&
+		         (!mnode_is_map(e) || (one_kind && !ynode_entry(e, "project"))))
 			level_add_fetched_local(L, lvl, e, base, server);
 	}
 	if (!lvl->n)
@@ -1185,12 +1195,12 @@ static void level_release(struct inc_level *lvl)
 	free(lvl->entries);
 	free(lvl->files);
 	free(lvl->reqs);
-	*lvl = (struct inc_level){ 0 };
+	*lvl = (struct inc_level){0};
 }
 
 /* Resolves one entry and merges its files into *acc. */
 static int include_entry(struct mload *L, const struct ynode *e, const struct inc_base *base,
-			 const struct inc_level *lvl, unsigned depth, struct ynode **acc)
+                         const struct inc_level *lvl, unsigned depth, struct ynode **acc)
 {
 	struct inc_file *files = NULL;
 	size_t nf = 0;
@@ -1201,9 +1211,9 @@ static int include_entry(struct mload *L, const struct ynode *e, const struct in
 		struct ynode *content;
 		if (++L->n_includes > MAX_INCLUDES)
 			return mload_error(L, e->loc, "Maximum of %d nested includes are allowed!",
-					   MAX_INCLUDES);
+			                   MAX_INCLUDES);
 		if (process_file(L, &files[k], ynode_get(e, "inputs"), e->loc, depth + 1,
-				 &content) < 0) {
+		                 &content) < 0) {
 			if (mload_stop(L))
 				return -1;
 			rc = -1;
@@ -1218,7 +1228,7 @@ static int include_entry(struct mload *L, const struct ynode *e, const struct in
  * are evaluated first (they see only ctx->vars), so that the level's network includes are
  * fetched together before anything is merged. */
 static int process_includes(struct mload *L, const struct ynode *inc, const struct inc_base *base,
-			    unsigned depth, struct ynode **acc)
+                            unsigned depth, struct ynode **acc)
 {
 	size_t n = mnode_is_seq(inc) ? inc->n : 1;
 	const struct ynode **entries = arena_alloc(L->a, sizeof(*entries) * n);
@@ -1247,19 +1257,20 @@ static int process_includes(struct mload *L, const struct ynode *inc, const stru
 
 /* Loads one file, applies its inputs, resolves its includes; *ret is its merged content. */
 static int process_file(struct mload *L, const struct inc_file *f, const struct ynode *inputs,
-			struct srcloc at, unsigned depth, struct ynode **ret)
+                        struct srcloc at, unsigned depth, struct ynode **ret)
 {
 	if (depth > MAX_NESTING)
-		return mload_error(L, at, "Maximum of %d nested includes are allowed!", MAX_NESTING);
+		return mload_error(L, at, "Maximum of %d nested includes are allowed!",
+		                   MAX_NESTING);
 	struct err e = ERR_INIT;
 	struct yload_opts yo = YLOAD_OPTS_INIT;
 	const char *path = mload_intern(f->path);
-	struct ydoc *doc = f->body ? ydoc_load_mem(path, f->body, f->len, &yo, &e)
-				   : ydoc_load_file(path, &yo, &e);
+	struct ydoc *doc =
+	    f->body ? ydoc_load_mem(path, f->body, f->len, &yo, &e) : ydoc_load_file(path, &yo, &e);
 	if (!doc) {
 		/* file-level failures (size limit) carry no position: name the file at least */
 		if (!e.loc.file && e.kind == ERR_CONFIG)
-			e.loc = (struct srcloc){ .file = path };
+			e.loc = (struct srcloc){.file = path};
 		return mload_take_err(L, &e);
 	}
 	mload_keep_doc(L, doc);
@@ -1274,10 +1285,11 @@ static int process_file(struct mload *L, const struct inc_file *f, const struct 
 	if (apply_inputs(L, doc, inputs, at, &root) < 0)
 		return -1;
 	if (root && root->kind != YNODE_MAP)
-		return mload_error(L, root->loc, depth ? "Included file `%s` does not have valid "
-							 "YAML syntax!"
-						       : "%s: invalid configuration format",
-				   f->shown);
+		return mload_error(L, root->loc,
+		                   depth ? "Included file `%s` does not have valid "
+		                           "YAML syntax!"
+		                         : "%s: invalid configuration format",
+		                   f->shown);
 	struct ynode *acc = ynode_new(L->a, YNODE_MAP, root ? root->loc : at);
 	const struct ynode *inc = ynode_get(root, "include");
 	if (inc && process_includes(L, inc, &f->base, depth, &acc) < 0 && mload_stop(L))
@@ -1297,11 +1309,11 @@ static int process_file(struct mload *L, const struct inc_file *f, const struct 
 int include_load_main(struct mload *L, const char *file, struct ynode **ret_root)
 {
 	struct inc_file f = {
-		.path = file,
-		.shown = file,
-		.base = { .dir = L->ctx->project_dir, .main_project = true },
+	    .path = file,
+	    .shown = file,
+	    .base = {.dir = L->ctx->project_dir, .main_project = true},
 	};
-	struct srcloc at = { mload_intern(file), 1, 1 };
+	struct srcloc at = {mload_intern(file), 1, 1};
 	struct ynode *root;
 	if (process_file(L, &f, NULL, at, 0, &root) < 0)
 		return -1;

@@ -19,12 +19,44 @@
 #include "yaml/node.h"
 
 static const char *const job_keys[] = {
-	"after_script", "allow_failure", "artifacts", "before_script", "cache", "coverage",
-	"dast_configuration", "dependencies", "environment", "except", "extends", "hooks",
-	"id_tokens", "identity", "image", "inherit", "interruptible", "manual_confirmation",
-	"needs", "only", "pages", "parallel", "publish", "release", "resource_group", "retry",
-	"rules", "run", "script", "secrets", "services", "stage", "start_in", "tags", "timeout",
-	"trigger", "variables", "when",
+    "after_script",
+    "allow_failure",
+    "artifacts",
+    "before_script",
+    "cache",
+    "coverage",
+    "dast_configuration",
+    "dependencies",
+    "environment",
+    "except",
+    "extends",
+    "hooks",
+    "id_tokens",
+    "identity",
+    "image",
+    "inherit",
+    "interruptible",
+    "manual_confirmation",
+    "needs",
+    "only",
+    "pages",
+    "parallel",
+    "publish",
+    "release",
+    "resource_group",
+    "retry",
+    "rules",
+    "run",
+    "script",
+    "secrets",
+    "services",
+    "stage",
+    "start_in",
+    "tags",
+    "timeout",
+    "trigger",
+    "variables",
+    "when",
 };
 
 /* Indices into job_keys (same order). */
@@ -161,8 +193,7 @@ static void flatten_into(const struct ynode *n, int depth, const struct ynode **
 	}
 }
 
-size_t mnode_flatten(struct arena *a, const struct ynode *seq, int depth,
-		     const struct ynode ***ret)
+size_t mnode_flatten(struct arena *a, const struct ynode *seq, int depth, const struct ynode ***ret)
 {
 	size_t n = 0;
 	flatten_into(seq, depth, NULL, &n);
@@ -191,15 +222,14 @@ static double unit_seconds(const char *u, size_t n)
 		const char *name;
 		double secs;
 	} units[] = {
-		{ "s", 1 },         { "sec", 1 },       { "secs", 1 },      { "second", 1 },
-		{ "seconds", 1 },   { "m", 60 },        { "min", 60 },      { "mins", 60 },
-		{ "minute", 60 },   { "minutes", 60 },  { "h", 3600 },      { "hr", 3600 },
-		{ "hrs", 3600 },    { "hour", 3600 },   { "hours", 3600 },  { "d", 86400 },
-		{ "day", 86400 },   { "days", 86400 },  { "w", 604800 },    { "wk", 604800 },
-		{ "wks", 604800 },  { "week", 604800 }, { "weeks", 604800 }, { "mo", 2592000 },
-		{ "mos", 2592000 }, { "month", 2592000 }, { "months", 2592000 },
-		{ "y", 31557600 },  { "yr", 31557600 }, { "yrs", 31557600 }, { "year", 31557600 },
-		{ "years", 31557600 },
+	    {"s", 1},         {"sec", 1},         {"secs", 1},         {"second", 1},
+	    {"seconds", 1},   {"m", 60},          {"min", 60},         {"mins", 60},
+	    {"minute", 60},   {"minutes", 60},    {"h", 3600},         {"hr", 3600},
+	    {"hrs", 3600},    {"hour", 3600},     {"hours", 3600},     {"d", 86400},
+	    {"day", 86400},   {"days", 86400},    {"w", 604800},       {"wk", 604800},
+	    {"wks", 604800},  {"week", 604800},   {"weeks", 604800},   {"mo", 2592000},
+	    {"mos", 2592000}, {"month", 2592000}, {"months", 2592000}, {"y", 31557600},
+	    {"yr", 31557600}, {"yrs", 31557600},  {"year", 31557600},  {"years", 31557600},
 	};
 	for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++)
 		if (strlen(units[i].name) == n && strncasecmp(units[i].name, u, n) == 0)
@@ -286,8 +316,8 @@ static bool all_strings(const struct ynode *seq)
  * level, value and expand in jobs. Returns the others, comma-separated, or NULL. */
 static const char *variable_extra_keys(struct mload *L, const struct ynode *v, bool global)
 {
-	static const char *const top[] = { "value", "description", "expand", "options", NULL };
-	static const char *const job[] = { "value", "expand", NULL };
+	static const char *const top[] = {"value", "description", "expand", "options", NULL};
+	static const char *const job[] = {"value", "expand", NULL};
 	struct strbuf sb = STRBUF_INIT;
 	for (size_t i = 0; i < v->n; i++) {
 		const char *k = v->entries[i].key;
@@ -303,7 +333,7 @@ static const char *variable_extra_keys(struct mload *L, const struct ynode *v, b
 }
 
 int job_variables_parse(struct mload *L, const char *where, const struct ynode *n, bool global,
-			struct var_list *out)
+                        struct var_list *out)
 {
 	if (!n || n->kind == YNODE_NULL)
 		return 0;
@@ -312,34 +342,37 @@ int job_variables_parse(struct mload *L, const char *where, const struct ynode *
 	const char *sep = global ? "" : " ";
 	where = global ? "" : where;
 	if (n->kind != YNODE_MAP)
-		return mload_error(L, n->loc,
-				   "%s%svariables config should be a hash of key value pairs, value can "
-				   "be a hash",
-				   where, sep);
+		return mload_error(
+		    L, n->loc,
+		    "%s%svariables config should be a hash of key value pairs, value can "
+		    "be a hash",
+		    where, sep);
 	for (size_t i = 0; i < n->n; i++) {
 		const struct ymap_entry *e = &n->entries[i];
 		const struct ynode *v = e->value;
-		struct var var = { .key = e->key, .public_ = true };
+		struct var var = {.key = e->key, .public_ = true};
 		if (v && v->kind == YNODE_MAP) {
 			const struct ynode *val = ynode_get(v, "value");
 			const struct ynode *exp = ynode_get(v, "expand");
 			const char *extra = variable_extra_keys(L, v, global);
 			if (extra)
-				return mload_error(L, v->loc,
-						   "%s%svariables config uses invalid data keys: %s",
-						   where, sep, extra);
+				return mload_error(
+				    L, v->loc, "%s%svariables config uses invalid data keys: %s",
+				    where, sep, extra);
 			if (val && !ynode_is_scalar(val))
-				return mload_error(L, val->loc,
-						   "%s%svariables config should be a hash of key value "
-						   "pairs, value can be a hash",
-						   where, sep);
+				return mload_error(
+				    L, val->loc,
+				    "%s%svariables config should be a hash of key value "
+				    "pairs, value can be a hash",
+				    where, sep);
 			var.value = val ? val->str : "";
 			var.raw = exp && exp->kind == YNODE_BOOL && !exp->v.b;
 		} else if (v && v->kind == YNODE_SEQ) {
-			return mload_error(L, v->loc,
-					   "%s%svariables config should be a hash of key value pairs, "
-					   "value can be a hash",
-					   where, sep);
+			return mload_error(
+			    L, v->loc,
+			    "%s%svariables config should be a hash of key value pairs, "
+			    "value can be a hash",
+			    where, sep);
 		} else {
 			var.value = v ? v->str : "";
 		}
@@ -351,25 +384,27 @@ int job_variables_parse(struct mload *L, const char *where, const struct ynode *
 /* ---- image / services ------------------------------------------------------------------- */
 
 static int parse_pull_policy(struct mload *L, const char *where, const struct ynode *n,
-			     struct string_list *out)
+                             struct string_list *out)
 {
 	if (!n)
 		return 0;
 	if (str_or_list(L, n, out) < 0)
-		return mload_error(L, n->loc, "%s pull_policy should be a string or an array of "
-					      "strings", where);
+		return mload_error(L, n->loc,
+		                   "%s pull_policy should be a string or an array of "
+		                   "strings",
+		                   where);
 	for (size_t i = 0; i < out->n; i++)
 		if (strcmp(out->v[i], "always") && strcmp(out->v[i], "if-not-present") &&
 		    strcmp(out->v[i], "never"))
 			return mload_error(L, n->loc,
-					   "%s pull_policy should be one of: always, never, "
-					   "if-not-present",
-					   where);
+			                   "%s pull_policy should be one of: always, never, "
+			                   "if-not-present",
+			                   where);
 	return 0;
 }
 
 static int parse_image_map(struct mload *L, const char *where, const struct ynode *n,
-			   struct image_spec *img)
+                           struct image_spec *img)
 {
 	const struct ynode *name = ynode_get(n, "name");
 	if (!mnode_is_str(name))
@@ -379,8 +414,10 @@ static int parse_image_map(struct mload *L, const char *where, const struct ynod
 	if (ep) {
 		img->has_entrypoint = true;
 		if (mnode_string_list(L->a, ep, 1, &img->entrypoint) < 0 || !mnode_is_seq(ep))
-			return mload_error(L, ep->loc, "%s entrypoint config should be an array of "
-						       "strings", where);
+			return mload_error(L, ep->loc,
+			                   "%s entrypoint config should be an array of "
+			                   "strings",
+			                   where);
 	}
 	const struct ynode *docker = ynode_get(n, "docker");
 	img->user = ynode_str(ynode_get(docker, "user"));
@@ -391,7 +428,7 @@ static int parse_image_map(struct mload *L, const char *where, const struct ynod
 }
 
 static int parse_image(struct mload *L, const char *where, const struct ynode *n,
-		       struct image_spec *img)
+                       struct image_spec *img)
 {
 	memset(img, 0, sizeof(*img));
 	if (!n || n->kind == YNODE_NULL)
@@ -420,7 +457,7 @@ static void split_aliases(struct arena *a, const char *s, struct string_list *ou
 }
 
 static int parse_service(struct mload *L, const char *where, const struct ynode *n,
-			 struct service_spec *svc)
+                         struct service_spec *svc)
 {
 	if (parse_image(L, where, n, &svc->image) < 0)
 		return -1;
@@ -435,14 +472,15 @@ static int parse_service(struct mload *L, const char *where, const struct ynode 
 	if (cmd) {
 		svc->has_command = true;
 		if (str_or_list(L, cmd, &svc->command) < 0)
-			return mload_error(L, cmd->loc, "%s command config should be an array of "
-							"strings", where);
+			return mload_error(L, cmd->loc,
+			                   "%s command config should be an array of "
+			                   "strings",
+			                   where);
 	}
 	return job_variables_parse(L, where, ynode_get(n, "variables"), false, &svc->variables);
 }
 
-static int parse_services(struct mload *L, const char *name, const struct ynode *n,
-			  struct job *j)
+static int parse_services(struct mload *L, const char *name, const struct ynode *n, struct job *j)
 {
 	if (!n || n->kind == YNODE_NULL)
 		return 0;
@@ -463,11 +501,10 @@ static int parse_services(struct mload *L, const char *name, const struct ynode 
 
 /* ---- scalars and small keywords ---------------------------------------------------------- */
 
-static int parse_when(struct mload *L, const char *name, const struct ynode *n,
-		      enum job_when *ret)
+static int parse_when(struct mload *L, const char *name, const struct ynode *n, enum job_when *ret)
 {
-	static const char *const names[] = { "on_success", "on_failure", "always",
-					     "manual",     "delayed",    "never" };
+	static const char *const names[] = {"on_success", "on_failure", "always",
+	                                    "manual",     "delayed",    "never"};
 	const char *s = ynode_str(n);
 	for (int i = 0; s && i < 5; i++)
 		if (strcmp(s, names[i]) == 0) {
@@ -475,9 +512,9 @@ static int parse_when(struct mload *L, const char *name, const struct ynode *n,
 			return 0;
 		}
 	return mload_error(L, n->loc,
-			   "jobs:%s when should be one of: on_success, on_failure, always, manual, "
-			   "delayed",
-			   name);
+	                   "jobs:%s when should be one of: on_success, on_failure, always, manual, "
+	                   "delayed",
+	                   name);
 }
 
 static int parse_int_list(struct mload *L, const struct ynode *n, int **ret, size_t *ret_n)
@@ -496,7 +533,7 @@ static int parse_int_list(struct mload *L, const struct ynode *n, int **ret, siz
 }
 
 static int parse_allow_failure(struct mload *L, const char *name, const struct ynode *n,
-			       struct job *j)
+                               struct job *j)
 {
 	if (n->kind == YNODE_BOOL) {
 		j->allow_failure = n->v.b;
@@ -504,52 +541,58 @@ static int parse_allow_failure(struct mload *L, const char *name, const struct y
 	}
 	const struct ynode *codes = ynode_get(n, "exit_codes");
 	if (n->kind != YNODE_MAP || !codes ||
-	    parse_int_list(L, codes, &j->allow_failure_exit_codes,
-			   &j->n_allow_failure_exit_codes) < 0)
-		return mload_error(L, n->loc,
-				   "jobs:%s allow_failure should be a hash or a boolean value", name);
+	    parse_int_list(L, codes, &j->allow_failure_exit_codes, &j->n_allow_failure_exit_codes) <
+	        0)
+		return mload_error(
+		    L, n->loc, "jobs:%s allow_failure should be a hash or a boolean value", name);
 	j->allow_failure = false;
 	return 0;
 }
 
 /* retry:when values are not checked here: they are GitLab's job failure reasons, a list that
  * grows with its versions (gitlab-runner's own config uses runner_interrupted) */
-static const char *const retry_keys[] = { "max", "when", "exit_codes", NULL };
+static const char *const retry_keys[] = {"max", "when", "exit_codes", NULL};
 static int parse_retry(struct mload *L, const char *name, const struct ynode *n,
-		       struct retry_spec *r)
+                       struct retry_spec *r)
 {
 	const struct ynode *max = n;
 	if (n->kind == YNODE_MAP) {
 		for (size_t i = 0; i < n->n; i++)
 			if (!mname_in_set(retry_keys, n->entries[i].key))
 				return mload_error(L, n->entries[i].key_loc,
-						   "jobs:%s:retry config contains unknown keys: %s",
-						   name, n->entries[i].key);
+				                   "jobs:%s:retry config contains unknown keys: %s",
+				                   name, n->entries[i].key);
 		max = ynode_get(n, "max");
 		const struct ynode *w = ynode_get(n, "when");
 		if (w && str_or_list(L, w, &r->when) < 0)
-			return mload_error(L, w->loc, "jobs:%s:retry when should be an array of "
-						      "strings or a string", name);
+			return mload_error(L, w->loc,
+			                   "jobs:%s:retry when should be an array of "
+			                   "strings or a string",
+			                   name);
 
 		const struct ynode *c = ynode_get(n, "exit_codes");
 		if (c && parse_int_list(L, c, &r->exit_codes, &r->n_exit_codes) < 0)
-			return mload_error(L, c->loc, "jobs:%s:retry exit_codes should be an array "
-						      "of integers or an integer", name);
+			return mload_error(L, c->loc,
+			                   "jobs:%s:retry exit_codes should be an array "
+			                   "of integers or an integer",
+			                   name);
 		if (!max) {
 			r->max = 0;
 			return 0;
 		}
 	} else if (n->kind != YNODE_INT) {
-		return mload_error(L, n->loc, "jobs:%s:retry config has to be either an integer or "
-					      "a hash", name);
+		return mload_error(L, n->loc,
+		                   "jobs:%s:retry config has to be either an integer or "
+		                   "a hash",
+		                   name);
 	}
 	if (max->kind != YNODE_INT)
 		return mload_error(L, max->loc, "jobs:%s:retry max config has to be an integer",
-				   name);
+		                   name);
 	if (max->v.i < 0 || max->v.i > 2)
 		return mload_error(L, max->loc, "jobs:%s:retry %s must be %s than or equal to %d",
-				   name, n == max ? "config" : "max", max->v.i < 0 ? "greater" : "less",
-				   max->v.i < 0 ? 0 : 2);
+		                   name, n == max ? "config" : "max",
+		                   max->v.i < 0 ? "greater" : "less", max->v.i < 0 ? 0 : 2);
 	r->max = (int)max->v.i;
 	return 0;
 }
@@ -568,23 +611,26 @@ static bool environment_name_ok(const char *s)
 }
 
 static int parse_environment(struct mload *L, const char *name, const struct ynode *n,
-			     struct environment_spec *env)
+                             struct environment_spec *env)
 {
 	const struct ynode *nm = mnode_is_str(n) ? n : ynode_get(n, "name");
 	if (mnode_is_str(nm) && !environment_name_ok(nm->str))
-		return mload_error(L, nm->loc,
-				   "jobs:%s environment name can contain only letters, digits, '-', "
-				   "'_', '/', '$', '{', '}', '.', and spaces, but it cannot start or "
-				   "end with '/'",
-				   name);
+		return mload_error(
+		    L, nm->loc,
+		    "jobs:%s environment name can contain only letters, digits, '-', "
+		    "'_', '/', '$', '{', '}', '.', and spaces, but it cannot start or "
+		    "end with '/'",
+		    name);
 	if (mnode_is_str(n)) {
 		env->name = n->str;
 		env->action = "start";
 		return 0;
 	}
 	if (!mnode_is_map(n) || !mnode_is_str(ynode_get(n, "name")))
-		return mload_error(L, n->loc, "jobs:%s environment config should be a hash or a "
-					      "string", name);
+		return mload_error(L, n->loc,
+		                   "jobs:%s environment config should be a hash or a "
+		                   "string",
+		                   name);
 	env->name = ynode_str(ynode_get(n, "name"));
 	env->url = ynode_str(ynode_get(n, "url"));
 	env->action = ynode_str(ynode_get(n, "action"));
@@ -611,7 +657,7 @@ static int parse_art_when(const struct ynode *n, enum artifacts_when *ret)
 }
 
 static int parse_artifacts(struct mload *L, const char *name, const struct ynode *n,
-			   struct artifacts_spec *a)
+                           struct artifacts_spec *a)
 {
 	if (n->kind == YNODE_NULL)
 		return 0;
@@ -626,7 +672,7 @@ static int parse_artifacts(struct mload *L, const char *name, const struct ynode
 	    (exp->kind != YNODE_STRING ||
 	     (strcmp(exp->str, "never") != 0 && mduration_parse(exp->str) < 0)))
 		return mload_error(L, exp->loc, "jobs:%s:artifacts expire in should be a duration",
-				   name);
+		                   name);
 	a->expire_in = ynode_str(exp);
 	const struct ynode *u = ynode_get(n, "untracked");
 	a->untracked = u && u->kind == YNODE_BOOL && u->v.b;
@@ -648,11 +694,13 @@ static int parse_artifacts(struct mload *L, const char *name, const struct ynode
 }
 
 static int parse_cache_one(struct mload *L, const char *name, const struct ynode *n,
-			   struct cache_spec *c)
+                           struct cache_spec *c)
 {
 	if (n->kind != YNODE_MAP)
-		return mload_error(L, n->loc, "jobs:%s:cache config should be a hash or an array of "
-					      "hashes", name);
+		return mload_error(L, n->loc,
+		                   "jobs:%s:cache config should be a hash or an array of "
+		                   "hashes",
+		                   name);
 	const struct ynode *key = ynode_get(n, "key");
 	c->key = "default";
 	c->policy = "pull-push";
@@ -661,15 +709,21 @@ static int parse_cache_one(struct mload *L, const char *name, const struct ynode
 	} else if (mnode_is_map(key)) {
 		const struct ynode *files = ynode_get(key, "files");
 		if (str_or_list(L, files, &c->key_files) < 0)
-			return mload_error(L, key->loc, "jobs:%s:cache:key files should be an array "
-							"of strings", name);
+			return mload_error(L, key->loc,
+			                   "jobs:%s:cache:key files should be an array "
+			                   "of strings",
+			                   name);
 		if (c->key_files.n > 2)
-			return mload_error(L, files->loc, "jobs:%s:cache:key:files config has too "
-							  "many items (maximum is 2)", name);
+			return mload_error(L, files->loc,
+			                   "jobs:%s:cache:key:files config has too "
+			                   "many items (maximum is 2)",
+			                   name);
 		c->key_prefix = ynode_str(ynode_get(key, "prefix"));
 	} else if (key && key->kind != YNODE_NULL) {
-		return mload_error(L, key->loc, "jobs:%s:cache:key config should be a hash, a string "
-						"or a symbol", name);
+		return mload_error(L, key->loc,
+		                   "jobs:%s:cache:key config should be a hash, a string "
+		                   "or a symbol",
+		                   name);
 	}
 	const struct ynode *policy = ynode_get(n, "policy");
 	if (mnode_is_str(policy))
@@ -688,8 +742,10 @@ static int parse_cache_one(struct mload *L, const char *name, const struct ynode
 static int parse_caches(struct mload *L, const char *name, const struct ynode *n, struct job *j)
 {
 	if (mnode_is_seq(n) && n->n > 4)
-		return mload_error(L, n->loc, "jobs:%s:cache config no more than 4 caches can be "
-					      "created", name);
+		return mload_error(L, n->loc,
+		                   "jobs:%s:cache config no more than 4 caches can be "
+		                   "created",
+		                   name);
 	const struct ynode **items = &n;
 	size_t cnt = mnode_is_seq(n) ? mnode_flatten(L->a, n, 64, &items) : 1;
 	j->caches = arena_alloc(L->a, sizeof(*j->caches) * (cnt + 1));
@@ -704,16 +760,17 @@ static int parse_caches(struct mload *L, const char *name, const struct ynode *n
 /* ---- scripts, keys ----------------------------------------------------------------------- */
 
 static int parse_script(struct mload *L, const char *name, const char *key, const struct ynode *n,
-			struct string_list *out)
+                        struct string_list *out)
 {
 	if (!n)
 		return 0;
 	/* GitLab's Commands entry: the error is its own ("jobs:<job>:script config ...") */
 	if (mnode_string_list(L->a, n, 10, out) < 0)
-		return mload_error(L, n->loc,
-				   "jobs:%s:%s config should be a string or a nested array of strings "
-				   "up to 10 levels deep",
-				   name, key);
+		return mload_error(
+		    L, n->loc,
+		    "jobs:%s:%s config should be a string or a nested array of strings "
+		    "up to 10 levels deep",
+		    name, key);
 	return 0;
 }
 
@@ -769,9 +826,10 @@ static const struct ynode *jget(const struct job_group *g, enum job_key k)
 /* Keys of a trigger job (GitLab's Bridge entry: trigger, parallel and the processable keys;
  * environment, interruptible and inherit are accepted by current GitLab too). */
 static const char *const bridge_keys[] = {
-	"allow_failure", "environment", "except", "extends", "inherit", "interruptible", "needs",
-	"only", "parallel", "resource_group", "rules", "stage", "trigger", "variables", "when",
-	NULL,
+    "allow_failure", "environment",    "except", "extends",
+    "inherit",       "interruptible",  "needs",  "only",
+    "parallel",      "resource_group", "rules",  "stage",
+    "trigger",       "variables",      "when",   NULL,
 };
 
 static bool known_bridge_key(const char *k)
@@ -798,33 +856,33 @@ static int check_trigger(struct mload *L, const struct job_group *g)
 		return 0;
 	if (!mnode_is_map(t))
 		return mload_error(L, t ? t->loc : g->loc,
-				   "jobs:%s:trigger has to be either a string or a hash", g->name);
+		                   "jobs:%s:trigger has to be either a string or a hash", g->name);
 	bool same = ynode_entry(t, "include") != NULL;
-	static const char *const same_keys[] = { "strategy", "include", "forward", NULL };
-	static const char *const cross_keys[] = { "project", "branch", "strategy", "forward",
-						  NULL };
+	static const char *const same_keys[] = {"strategy", "include", "forward", NULL};
+	static const char *const cross_keys[] = {"project", "branch", "strategy", "forward", NULL};
 	for (size_t i = 0; i < t->n; i++) {
 		const char *const *k = same ? same_keys : cross_keys;
 		while (*k && strcmp(*k, t->entries[i].key))
 			k++;
 		if (!*k)
 			return mload_error(L, t->entries[i].key_loc,
-					   "jobs:%s:trigger config contains unknown keys: %s", g->name,
-					   t->entries[i].key);
+			                   "jobs:%s:trigger config contains unknown keys: %s",
+			                   g->name, t->entries[i].key);
 	}
 	const struct ynode *proj = ynode_get(t, "project");
 	if (!same && (!proj || proj->kind != YNODE_STRING || !*proj->str))
 		return mload_error(L, proj ? proj->loc : t->loc,
-				   "jobs:%s:trigger project should be a string", g->name);
+		                   "jobs:%s:trigger project should be a string", g->name);
 	const struct ynode *br = ynode_get(t, "branch");
 	if (br && br->kind != YNODE_STRING)
-		return mload_error(L, br->loc, "jobs:%s:trigger branch should be a string", g->name);
+		return mload_error(L, br->loc, "jobs:%s:trigger branch should be a string",
+		                   g->name);
 	const struct ynode *st = ynode_get(t, "strategy");
 	/* `mirror` (mirror the downstream status, newer GitLab) is in real-world use */
-	if (st && (st->kind != YNODE_STRING || (strcmp(st->str, "depend") &&
-						strcmp(st->str, "mirror"))))
-		return mload_error(L, st->loc, "jobs:%s:trigger strategy should be depend or mirror",
-				   g->name);
+	if (st &&
+	    (st->kind != YNODE_STRING || (strcmp(st->str, "depend") && strcmp(st->str, "mirror"))))
+		return mload_error(L, st->loc,
+		                   "jobs:%s:trigger strategy should be depend or mirror", g->name);
 	return 0;
 }
 
@@ -835,7 +893,7 @@ static bool known_job_key(const char *k)
 
 /* "config contains unknown keys: a, b" for the keys `known` rejects, at the first of them. */
 static int check_unknown_keys(struct mload *L, const struct job_group *g,
-			      bool (*known)(const char *))
+                              bool (*known)(const char *))
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct srcloc loc = g->loc;
@@ -848,7 +906,8 @@ static int check_unknown_keys(struct mload *L, const struct job_group *g,
 	}
 	int rc = 0;
 	if (sb.len)
-		rc = mload_error(L, loc, "jobs:%s config contains unknown keys: %s", g->name, sb.buf);
+		rc = mload_error(L, loc, "jobs:%s config contains unknown keys: %s", g->name,
+		                 sb.buf);
 	strbuf_release(&sb);
 	return rc;
 }
@@ -859,12 +918,11 @@ static int check_bridge(struct mload *L, const struct job_group *g)
 	if (rc == 0 || !mload_stop(L))
 		rc |= check_trigger(L, g);
 	const char *w = ynode_str(jget(g, JK_WHEN));
-	if ((rc == 0 || !mload_stop(L)) && w &&
-	    (!strcmp(w, "delayed") || !strcmp(w, "never")))
+	if ((rc == 0 || !mload_stop(L)) && w && (!strcmp(w, "delayed") || !strcmp(w, "never")))
 		rc = mload_error(L, jget(g, JK_WHEN)->loc,
-				 "jobs:%s when should be one of: on_success, on_failure, always, "
-				 "manual",
-				 g->name);
+		                 "jobs:%s when should be one of: on_success, on_failure, always, "
+		                 "manual",
+		                 g->name);
 	return rc;
 }
 
@@ -874,7 +932,7 @@ static int check_keys(struct mload *L, const struct job_group *g)
 		return check_bridge(L, g);
 	if (g->is_trigger)
 		return mload_error(L, jentry(g, JK_TRIGGER)->key_loc,
-				   "jobs:%s config contains unknown keys: trigger", g->name);
+		                   "jobs:%s config contains unknown keys: trigger", g->name);
 	if (!g->keys->unknown)
 		return 0;
 	return check_unknown_keys(L, g, known_job_key);
@@ -897,7 +955,7 @@ static int parse_stage(struct mload *L, struct job_group *g, struct job *j)
 	g->bad_stage = true;
 	if (e && !mnode_is_str(e->value))
 		return mload_error(L, e->value->loc, "jobs:%s stage config should be a string",
-				   g->name);
+		                   g->name);
 	if (e)
 		j->stage = e->value->str;
 	if (find_stage(L, j->stage, &j->stage_index) == 0) {
@@ -908,8 +966,8 @@ static int parse_stage(struct mload *L, struct job_group *g, struct job *j)
 	for (size_t i = 0; i < L->p->n_stages; i++)
 		strbuf_addf(&sb, "%s%s", i ? ", " : "", L->p->stages[i]);
 	mload_error(L, e ? e->value->loc : g->loc,
-		    "%s job: chosen stage %s does not exist; available stages are %s", g->name,
-		    j->stage, sb.buf);
+	            "%s job: chosen stage %s does not exist; available stages are %s", g->name,
+	            j->stage, sb.buf);
 	strbuf_release(&sb);
 	return -1;
 }
@@ -926,25 +984,26 @@ static int parse_when_start(struct mload *L, struct job_group *g, struct job *j)
 		j->allow_failure = true;
 	if (si) {
 		if (g->has_rules)
-			return mload_error(L, si->loc,
-					   "jobs:%s config key may not be used with `rules`: start_in",
-					   g->name);
+			return mload_error(
+			    L, si->loc, "jobs:%s config key may not be used with `rules`: start_in",
+			    g->name);
 		j->start_in = ynode_str(si);
 		j->start_in_seconds = mduration_parse(j->start_in);
 		if (j->when != WHEN_DELAYED)
-			return mload_error(L, si->loc, "jobs:%s start in must be blank when not "
-						       "delayed", g->name);
+			return mload_error(L, si->loc,
+			                   "jobs:%s start in must be blank when not "
+			                   "delayed",
+			                   g->name);
 		if (j->start_in_seconds < 0 || j->start_in_seconds > 604800)
 			return mload_error(L, si->loc, "jobs:%s start in should be a duration",
-					   g->name);
+			                   g->name);
 	} else if (j->when == WHEN_DELAYED && !g->has_rules) {
 		return mload_error(L, w->loc, "jobs:%s start in should be a duration", g->name);
 	}
 	return 0;
 }
 
-static int parse_timeout(struct mload *L, const char *name, const struct ynode *n,
-			 long *ret)
+static int parse_timeout(struct mload *L, const char *name, const struct ynode *n, long *ret)
 {
 	if (!n)
 		return 0;
@@ -953,7 +1012,7 @@ static int parse_timeout(struct mload *L, const char *name, const struct ynode *
 		return mload_error(L, n->loc, "jobs:%s timeout config should be a duration", name);
 	if (t > 2592000)
 		return mload_error(L, n->loc, "jobs:%s timeout config should not exceed the limit",
-				   name);
+		                   name);
 	*ret = t;
 	return 0;
 }
@@ -974,20 +1033,19 @@ static int build_scripts(struct mload *L, struct job_group *g, struct job *j)
 	int rc = 0;
 	if (!jentry(g, JK_SCRIPT) && !jentry(g, JK_RUN) && !g->is_trigger)
 		STEP(mload_error(L, g->loc,
-				 "jobs:%s config should implement the script:, run:, or trigger: "
-				 "keyword",
-				 g->name));
+		                 "jobs:%s config should implement the script:, run:, or trigger: "
+		                 "keyword",
+		                 g->name));
 	STEP(parse_script(L, g->name, "before_script", jget(g, JK_BEFORE_SCRIPT),
-			  &j->before_script));
+	                  &j->before_script));
 	const struct ynode *sc = jget(g, JK_SCRIPT);
 	/* GitLab validates the presence of script: [], "" and null are blank (Rails blank?) */
 	if (sc && ((mnode_is_seq(sc) && !sc->n) || (sc->kind == YNODE_STRING && !*sc->str) ||
-		   sc->kind == YNODE_NULL))
+	           sc->kind == YNODE_NULL))
 		STEP(mload_error(L, sc->loc, "jobs:%s script can't be blank", g->name));
 	else
 		STEP(parse_script(L, g->name, "script", sc, &j->script));
-	STEP(parse_script(L, g->name, "after_script", jget(g, JK_AFTER_SCRIPT),
-			  &j->after_script));
+	STEP(parse_script(L, g->name, "after_script", jget(g, JK_AFTER_SCRIPT), &j->after_script));
 	return rc;
 }
 
@@ -1008,21 +1066,21 @@ static int build_runtime(struct mload *L, struct job_group *g, struct job *j)
 		STEP(parse_retry(L, g->name, v, &j->retry));
 	STEP(parse_timeout(L, g->name, jget(g, JK_TIMEOUT), &j->timeout_seconds));
 	if ((v = jget(g, JK_INTERRUPTIBLE)) && v->kind != YNODE_BOOL)
-		STEP(mload_error(L, v->loc, "jobs:%s interruptible config should be a boolean value",
-				 g->name));
+		STEP(mload_error(
+		    L, v->loc, "jobs:%s interruptible config should be a boolean value", g->name));
 	j->interruptible = v && v->kind == YNODE_BOOL && v->v.b;
 	if ((v = jget(g, JK_RESOURCE_GROUP)) && !mnode_is_str(v))
 		STEP(mload_error(L, v->loc, "jobs:%s resource_group should be a string", g->name));
 	j->resource_group = mnode_is_str(v) ? v->str : NULL;
 	if ((v = jget(g, JK_COVERAGE)) && !mnode_is_str(v))
 		STEP(mload_error(L, v->loc, "jobs:%s coverage config must be a regular expression",
-				 g->name));
+		                 g->name));
 	j->coverage = mnode_is_str(v) ? v->str : NULL;
 	/* Tags entry: array_of_strings (a bare string is rejected by GitLab) */
 	if ((v = jget(g, JK_TAGS)) && v->kind != YNODE_NULL &&
 	    (!mnode_is_seq(v) || !all_strings(v) || mnode_string_list(L->a, v, 1, &j->tags) < 0))
 		STEP(mload_error(L, v->loc, "jobs:%s tags config should be an array of strings",
-				 g->name));
+		                 g->name));
 	if ((v = jget(g, JK_ENVIRONMENT)))
 		STEP(parse_environment(L, g->name, v, &j->environment));
 	if ((v = jget(g, JK_ARTIFACTS)))
@@ -1042,7 +1100,8 @@ static int build_deps(struct mload *L, struct job_group *g, struct job *j)
 		j->has_dependencies = true;
 		if (v->kind != YNODE_NULL && mnode_string_list(L->a, v, 1, &j->dependencies) < 0)
 			STEP(mload_error(L, v->loc,
-					 "jobs:%s dependencies should be an array of strings", g->name));
+			                 "jobs:%s dependencies should be an array of strings",
+			                 g->name));
 	}
 	return rc;
 }
@@ -1056,7 +1115,7 @@ static int build_variables(struct mload *L, struct job_group *g, struct job *j)
 		bool take = !inh || (inh->kind == YNODE_BOOL && inh->v.b);
 		for (size_t k = 0; mnode_is_seq(inh) && k < inh->n; k++)
 			take = take || (ynode_str(inh->items[k]) &&
-					strcmp(ynode_str(inh->items[k]), gv->key) == 0);
+			                strcmp(ynode_str(inh->items[k]), gv->key) == 0);
 		if (take)
 			var_list_set(L->a, &j->variables, gv);
 	}

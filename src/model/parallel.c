@@ -72,7 +72,7 @@ static int matrix_each(const struct ynode *matrix, matrix_fn fn, void *data)
 }
 
 static const char *matrix_name(struct arena *a, const char *group, const char *const *vals,
-			       size_t n)
+                               size_t n)
 {
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_addf(&sb, "%s: [", group);
@@ -104,13 +104,13 @@ static bool matrix_value(const struct ynode *v)
 static int matrix_check(struct mload *L, const char *where, const struct ynode *m)
 {
 	if (!mnode_is_seq(m) || m->n == 0)
-		return mload_error(L, m ? m->loc : (struct srcloc){ 0 },
-				   "%s:matrix config should be an array of hashes", where);
+		return mload_error(L, m ? m->loc : (struct srcloc){0},
+		                   "%s:matrix config should be an array of hashes", where);
 	for (size_t i = 0; i < m->n; i++) {
 		const struct ynode *e = m->items[i];
 		if (!mnode_is_map(e) || e->n == 0)
-			return mload_error(L, e->loc, "%s:matrix config should be an array of hashes",
-					   where);
+			return mload_error(L, e->loc,
+			                   "%s:matrix config should be an array of hashes", where);
 		for (size_t k = 0; k < e->n; k++) {
 			const struct ynode *v = e->entries[k].value, *bad = NULL;
 			if (!matrix_value(v) && !(mnode_is_seq(v) && v->n > 0))
@@ -120,17 +120,19 @@ static int matrix_check(struct mload *L, const char *where, const struct ynode *
 					bad = v->items[x];
 			if (!bad)
 				continue;
-			if (bad == v || !bad || (bad->kind != YNODE_FLOAT && bad->kind != YNODE_BOOL))
-				return mload_error(L, v ? v->loc : e->loc,
-						   "%s:matrix config variables should be strings or "
-						   "arrays of strings",
-						   where);
+			if (bad == v || !bad ||
+			    (bad->kind != YNODE_FLOAT && bad->kind != YNODE_BOOL))
+				return mload_error(
+				    L, v ? v->loc : e->loc,
+				    "%s:matrix config variables should be strings or "
+				    "arrays of strings",
+				    where);
 			/* the classic: PY: [3.8, 3.10] */
-			return mload_error(L, bad->loc,
-					   "%s:matrix config variables should be strings or arrays of "
-					   "strings: this value is a %s in YAML (\"%s\"); quote it",
-					   where, bad->kind == YNODE_FLOAT ? "float" : "boolean",
-					   bad->str);
+			return mload_error(
+			    L, bad->loc,
+			    "%s:matrix config variables should be strings or arrays of "
+			    "strings: this value is a %s in YAML (\"%s\"); quote it",
+			    where, bad->kind == YNODE_FLOAT ? "float" : "boolean", bad->str);
 		}
 	}
 	return 0;
@@ -144,9 +146,9 @@ int parallel_parse(struct mload *L, struct job_group *g)
 	const char *where = arena_printf(L->a, "jobs:%s:parallel", g->name);
 	if (p->kind == YNODE_INT) {
 		if (p->v.i < 1 || p->v.i > PARALLEL_LIMIT)
-			return mload_error(L, p->loc, "%s config must be %s than or equal to %d", where,
-					   p->v.i < 1 ? "greater" : "less",
-					   p->v.i < 1 ? 1 : PARALLEL_LIMIT);
+			return mload_error(L, p->loc, "%s config must be %s than or equal to %d",
+			                   where, p->v.i < 1 ? "greater" : "less",
+			                   p->v.i < 1 ? 1 : PARALLEL_LIMIT);
 		g->par_count = (int)p->v.i;
 		return 0;
 	}
@@ -159,8 +161,8 @@ int parallel_parse(struct mload *L, struct job_group *g)
 	matrix_each(m, count_fn, &total);
 	if (total > PARALLEL_LIMIT)
 		return mload_error(L, m->loc,
-				   "%s:matrix config generates too many jobs (maximum is %d)", where,
-				   PARALLEL_LIMIT);
+		                   "%s:matrix config generates too many jobs (maximum is %d)",
+		                   where, PARALLEL_LIMIT);
 	g->matrix = m;
 	return 0;
 }
@@ -189,8 +191,8 @@ static int add_instance(void *data, const char *const *keys, const char *const *
 		var_list_set_kv(x->L->a, &j->variables, keys[k], vals[k]);
 	if (strmap_put(&g->inst_index, j->name, j))
 		x->rc = mload_error(x->L, g->matrix->loc,
-				    "jobs:%s:parallel:matrix config has duplicate entries: %s",
-				    g->name, j->name);
+		                    "jobs:%s:parallel:matrix config has duplicate entries: %s",
+		                    g->name, j->name);
 	return 0;
 }
 
@@ -217,7 +219,7 @@ int parallel_expand(struct mload *L, struct job_group *g)
 		g->n_inst = (size_t)g->par_count;
 		return 0;
 	}
-	struct expand_ctx x = { .L = L, .g = g };
+	struct expand_ctx x = {.L = L, .g = g};
 	matrix_each(g->matrix, count_fn, &x.total);
 	g->inst = arena_alloc(L->a, sizeof(*g->inst) * (x.total + 1));
 	matrix_each(g->matrix, add_instance, &x);
@@ -241,8 +243,8 @@ static int push_need(struct need_acc *na, const char *name)
 {
 	if (strmap_has(&na->seen, name))
 		return na->rc = mload_error(na->L, na->tmpl.loc,
-					    "%s has duplicate entries in the needs section.",
-					    na->g->name);
+		                            "%s has duplicate entries in the needs section.",
+		                            na->g->name);
 	strmap_put(&na->seen, name, NULL);
 	XGROW(na->v, na->alloc, na->n + 1);
 	na->v[na->n] = na->tmpl;
@@ -257,8 +259,8 @@ static int need_matrix_fn(void *data, const char *const *keys, const char *const
 	(void)keys;
 	const char *name = matrix_name(na->L->a, na->target->name, vals, n);
 	if (!strmap_has(&na->target->inst_index, name))
-		return na->rc = mload_error(na->L, na->tmpl.loc,
-					    "%s job: undefined need: %s", na->g->name, name);
+		return na->rc = mload_error(na->L, na->tmpl.loc, "%s job: undefined need: %s",
+		                            na->g->name, name);
 	return push_need(na, name);
 }
 
@@ -268,7 +270,8 @@ static int need_target(struct need_acc *na, const struct ynode *entry)
 	const struct job_group *t = na->target;
 	const struct ynode *m = ynode_get(ynode_get(entry, "parallel"), "matrix");
 	if (m) {
-		const char *where = arena_printf(na->L->a, "jobs:%s:needs:need:parallel", na->g->name);
+		const char *where =
+		    arena_printf(na->L->a, "jobs:%s:needs:need:parallel", na->g->name);
 		if (matrix_check(na->L, where, m) < 0)
 			return -1;
 		matrix_each(m, need_matrix_fn, na);
@@ -286,25 +289,25 @@ static int need_entry(struct need_acc *na, const struct ynode *e, bool validate)
 	const struct ynode *jn = mnode_is_map(e) ? ynode_get(e, "job") : e;
 	if (!e || e->kind == YNODE_NULL)
 		return 0; /* GitLab ignores unspecified (null) entries, e.g. from an empty anchor */
-	na->tmpl = (struct job_need){ .artifacts = true, .loc = e->loc };
+	na->tmpl = (struct job_need){.artifacts = true, .loc = e->loc};
 	if (mnode_is_map(e) && (ynode_get(e, "project") || ynode_get(e, "pipeline")))
 		return 0; /* cross-project/pipeline needs: nothing to wait for locally */
 	/* Need entry strategies: a String, or a Hash with a String job: (Psych types) */
 	if (!jn || (!mnode_is_map(e) && jn->kind != YNODE_STRING))
 		return mload_error(L, e->loc, "jobs:%s:needs:need has an unsupported type",
-				   na->g->name);
+		                   na->g->name);
 	if (jn->kind != YNODE_STRING)
-		return mload_error(L, jn->loc,
-				   "jobs:%s:needs:need job should be a String", na->g->name);
+		return mload_error(L, jn->loc, "jobs:%s:needs:need job should be a String",
+		                   na->g->name);
 	const struct ynode *art = ynode_get(e, "artifacts"), *opt = ynode_get(e, "optional");
 	na->tmpl.artifacts = !(art && art->kind == YNODE_BOOL && !art->v.b);
 	na->tmpl.optional = opt && opt->kind == YNODE_BOOL && opt->v.b;
 	na->target = strmap_get(&L->group_index, jn->str);
 	if (!na->target && (na->target = strmap_get(&L->inst_group, jn->str))) {
 		if (validate && na->target->proto.stage_index > na->g->proto.stage_index)
-			return mload_error(L, jn->loc,
-					   "%s job: need %s is not defined in current or prior stages",
-					   na->g->name, jn->str);
+			return mload_error(
+			    L, jn->loc, "%s job: need %s is not defined in current or prior stages",
+			    na->g->name, jn->str);
 		const struct job *inst = strmap_get(&na->target->inst_index, jn->str);
 		return push_need(na, inst->name);
 	}
@@ -315,14 +318,14 @@ static int need_entry(struct need_acc *na, const struct ynode *e, bool validate)
 	}
 	if (validate && na->target->proto.stage_index > na->g->proto.stage_index)
 		return mload_error(L, jn->loc,
-				   "%s job: need %s is not defined in current or prior stages",
-				   na->g->name, jn->str);
+		                   "%s job: need %s is not defined in current or prior stages",
+		                   na->g->name, jn->str);
 	return need_target(na, e);
 }
 
 /* needs: lists may nest (an alias of a list inside the list): GitLab flattens them. */
 static void flatten_needs(const struct ynode *n, const struct ynode ***v, size_t *cnt,
-			  size_t *alloc, int depth)
+                          size_t *alloc, int depth)
 {
 	for (size_t i = 0; i < n->n; i++) {
 		const struct ynode *it = n->items[i];
@@ -336,9 +339,9 @@ static void flatten_needs(const struct ynode *n, const struct ynode ***v, size_t
 }
 
 int job_needs_parse(struct mload *L, const struct job_group *g, const struct ynode *needs,
-		    bool validate, struct job_need **ret_needs, size_t *ret_n)
+                    bool validate, struct job_need **ret_needs, size_t *ret_n)
 {
-	struct need_acc na = { .L = L, .g = g };
+	struct need_acc na = {.L = L, .g = g};
 	int rc = 0;
 	*ret_needs = NULL;
 	*ret_n = 0;
@@ -346,11 +349,13 @@ int job_needs_parse(struct mload *L, const struct job_group *g, const struct yno
 		return 0;
 	/* GitLab's Needs entry: a Hash (one need) or an Array; a bare string is rejected */
 	if (!mnode_is_seq(needs) && !mnode_is_map(needs))
-		return mload_error(L, needs->loc, "jobs:%s:needs config can only be a Hash or an "
-						  "Array", g->name);
+		return mload_error(L, needs->loc,
+		                   "jobs:%s:needs config can only be a Hash or an "
+		                   "Array",
+		                   g->name);
 	if (mnode_is_map(needs) && needs->n == 0)
 		return mload_error(L, needs->loc, "jobs:%s:needs config can not be an empty Hash",
-				   g->name);
+		                   g->name);
 	_cleanup_free_ const struct ynode **items = NULL;
 	size_t n = 0, alloc = 0;
 	if (mnode_is_seq(needs)) {
@@ -361,8 +366,8 @@ int job_needs_parse(struct mload *L, const struct job_group *g, const struct yno
 	}
 	if (n > NEEDS_LIMIT)
 		return mload_error(L, needs->loc,
-				   "jobs:%s:needs config has too many entries (maximum %d)", g->name,
-				   NEEDS_LIMIT);
+		                   "jobs:%s:needs config has too many entries (maximum %d)",
+		                   g->name, NEEDS_LIMIT);
 	strmap_init(&na.seen);
 	for (size_t i = 0; i < n; i++) {
 		if (need_entry(&na, items[i], validate) < 0) {
@@ -422,8 +427,8 @@ static int deps_in_needs(struct mload *L, const struct job_group *g, const struc
 	if (missing.len) {
 		const struct ynode *dn = ynode_get(g->node, "dependencies");
 		rc = mload_error(L, dn ? dn->loc : g->loc,
-				 "jobs:%s dependencies the %s should be part of needs", g->name,
-				 missing.buf);
+		                 "jobs:%s dependencies the %s should be part of needs", g->name,
+		                 missing.buf);
 	}
 	strbuf_release(&missing);
 	return rc;
@@ -431,7 +436,7 @@ static int deps_in_needs(struct mload *L, const struct job_group *g, const struc
 
 /* Each dependency names a job (all its instances) in the current or an earlier stage. */
 static int resolve_deps(struct mload *L, const struct job_group *g, const struct job *j,
-			struct string_list *out)
+                        struct string_list *out)
 {
 	const struct string_list *deps = &g->proto.dependencies;
 	const struct ynode *dn = ynode_get(g->node, "dependencies");
@@ -449,12 +454,13 @@ static int resolve_deps(struct mload *L, const struct job_group *g, const struct
 		t = t ? t : it;
 		if (!t)
 			return mload_error(L, loc, "%s job: undefined dependency: %s", g->name,
-					   deps->v[i]);
+			                   deps->v[i]);
 		if (t->proto.stage_index > g->proto.stage_index)
-			return mload_error(L, loc,
-					   "%s job: dependency %s is not defined in current or prior "
-					   "stages",
-					   g->name, deps->v[i]);
+			return mload_error(
+			    L, loc,
+			    "%s job: dependency %s is not defined in current or prior "
+			    "stages",
+			    g->name, deps->v[i]);
 		for (size_t k = 0; k < t->n_inst; k++)
 			mstring_list_push(L->a, out, t->inst[k].name);
 	}
@@ -483,7 +489,8 @@ static bool is_matrix_key(const struct job_group *g, const char *key, size_t len
 	for (size_t i = 0; i < g->matrix->n; i++) {
 		const struct ynode *e = g->matrix->items[i];
 		for (size_t k = 0; k < e->n; k++)
-			if (strlen(e->entries[k].key) == len && !strncmp(e->entries[k].key, key, len))
+			if (strlen(e->entries[k].key) == len &&
+			    !strncmp(e->entries[k].key, key, len))
 				return true;
 	}
 	return false;
@@ -491,7 +498,7 @@ static bool is_matrix_key(const struct job_group *g, const char *key, size_t len
 
 /* Replaces each `$[[ matrix.NAME ]]` in s by the instance's value of NAME. */
 static int subst_matrix(struct mload *L, const struct job_group *g, const struct job *inst,
-			const struct ynode *n, const char **ret)
+                        const struct ynode *n, const char **ret)
 {
 	struct strbuf sb = STRBUF_INIT;
 	const char *s = n->str, *p;
@@ -511,10 +518,11 @@ static int subst_matrix(struct mload *L, const struct job_group *g, const struct
 		}
 		if (!v) {
 			strbuf_release(&sb);
-			return mload_error(L, n->loc,
-					   "jobs:%s:needs:need:parallel:matrix '%.*s' is not a matrix "
-					   "expression of this job's parallel:matrix",
-					   g->name, end ? (int)(end + 2 - p) : (int)strlen(p), p);
+			return mload_error(
+			    L, n->loc,
+			    "jobs:%s:needs:need:parallel:matrix '%.*s' is not a matrix "
+			    "expression of this job's parallel:matrix",
+			    g->name, end ? (int)(end + 2 - p) : (int)strlen(p), p);
 		}
 		strbuf_addstr(&sb, v);
 		s = end + 2;
@@ -528,7 +536,7 @@ static int subst_matrix(struct mload *L, const struct job_group *g, const struct
 /* A copy of n with matrix expressions substituted for one instance (unchanged sub-trees
  * shared). */
 static int subst_tree(struct mload *L, const struct job_group *g, const struct job *inst,
-		      const struct ynode *n, const struct ynode **ret)
+                      const struct ynode *n, const struct ynode **ret)
 {
 	*ret = n;
 	if (!has_matrix_expr(n))
@@ -581,7 +589,7 @@ int parallel_resolve_refs(struct mload *L, struct job_group *g)
 	struct job tmp = g->proto;
 	tmp.needs = needs;
 	tmp.n_needs = n;
-	struct string_list deps = { 0 };
+	struct string_list deps = {0};
 	if (resolve_deps(L, g, &tmp, &deps) < 0)
 		return -1;
 	for (size_t i = 0; i < g->n_inst; i++) {

@@ -147,15 +147,16 @@ static void stage_push(struct mload *L, const char *s, size_t *alloc)
 
 static int parse_stages(struct mload *L, const struct ynode *n)
 {
-	static const char *const dflt[] = { "build", "test", "deploy" };
-	struct string_list user = { 0 };
+	static const char *const dflt[] = {"build", "test", "deploy"};
+	struct string_list user = {0};
 	size_t alloc = 0;
 	/* GitLab: nested_array_of_strings (max 10 levels, flattened); a bare string is an error */
 	int rc = 0;
 	if (n && n->kind != YNODE_NULL &&
 	    (!mnode_is_seq(n) || mnode_string_list(L->a, n, 10, &user) < 0)) {
-		rc = mload_error(L, n->loc, "stages config should be an array of strings or a "
-					    "nested array of strings up to 10 levels deep");
+		rc = mload_error(L, n->loc,
+		                 "stages config should be an array of strings or a "
+		                 "nested array of strings up to 10 levels deep");
 		/* lint goes on with the default stages rather than one error per job */
 		n = NULL;
 		user.n = 0;
@@ -173,13 +174,12 @@ static int parse_stages(struct mload *L, const struct ynode *n)
 
 /* ---- default: ------------------------------------------------------------------------------ */
 
-static const char *const default_keys[] = { "after_script", "artifacts", "before_script",
-					     "cache",        "hooks",     "id_tokens",
-					     "image",        "interruptible", "retry",
-					     "services",     "tags",      "timeout" };
+static const char *const default_keys[] = {
+    "after_script", "artifacts",     "before_script", "cache",    "hooks", "id_tokens",
+    "image",        "interruptible", "retry",         "services", "tags",  "timeout"};
 #define N_DEFAULT_KEYS (sizeof(default_keys) / sizeof(*default_keys))
-static const char *const legacy_keys[] = { "image", "services", "before_script", "after_script",
-					    "cache" };
+static const char *const legacy_keys[] = {"image", "services", "before_script", "after_script",
+                                          "cache"};
 
 static bool is_default_key(const char *k)
 {
@@ -196,20 +196,21 @@ static int build_default(struct mload *L, const struct ynode *root, struct ynode
 	int rc = 0;
 	if (d && d->kind != YNODE_NULL && !mnode_is_map(d))
 		return mload_error(L, d->loc, "default config should be a hash");
-	struct ynode *out = mnode_is_map(d) ? ynode_shallow_copy(L->a, d)
-					     : ynode_new(L->a, YNODE_MAP, root->loc);
+	struct ynode *out =
+	    mnode_is_map(d) ? ynode_shallow_copy(L->a, d) : ynode_new(L->a, YNODE_MAP, root->loc);
 	for (size_t i = 0; mnode_is_map(d) && i < d->n; i++)
 		if (!is_default_key(d->entries[i].key))
 			STEP(mload_error(L, d->entries[i].key_loc,
-					 "default config contains unknown keys: %s", d->entries[i].key));
+			                 "default config contains unknown keys: %s",
+			                 d->entries[i].key));
 	for (size_t i = 0; i < sizeof(legacy_keys) / sizeof(*legacy_keys); i++) {
 		const struct ymap_entry *e = ynode_entry(root, legacy_keys[i]);
 		if (!e)
 			continue;
 		if (ynode_entry(d, legacy_keys[i]))
-			STEP(mload_error(L, e->key_loc,
-					 "%s is defined in both the top level and default:",
-					 legacy_keys[i]));
+			STEP(mload_error(
+			    L, e->key_loc,
+			    "%s is defined in both the top level and default:", legacy_keys[i]));
 		else
 			ynode_map_set(L->a, out, e->key, e->key_loc, e->value);
 	}
@@ -240,17 +241,18 @@ static int check_inherit(struct mload *L, const char *name, const struct ynode *
 		bool ok = strcmp(e->key, "default") == 0 || strcmp(e->key, "variables") == 0;
 		if (!ok)
 			return mload_error(L, e->key_loc,
-					   "jobs:%s:inherit config contains unknown keys: %s", name,
-					   e->key);
+			                   "jobs:%s:inherit config contains unknown keys: %s", name,
+			                   e->key);
 		const struct ynode *v = e->value;
 		ok = v && (v->kind == YNODE_BOOL || mnode_is_seq(v));
 		for (size_t k = 0; ok && mnode_is_seq(v) && k < v->n; k++)
 			ok = mnode_is_str(v->items[k]);
 		if (!ok)
-			return mload_error(L, v ? v->loc : e->key_loc,
-					   "jobs:%s:inherit:%s config should be a boolean value or an "
-					   "array of strings",
-					   name, e->key);
+			return mload_error(
+			    L, v ? v->loc : e->key_loc,
+			    "jobs:%s:inherit:%s config should be a boolean value or an "
+			    "array of strings",
+			    name, e->key);
 	}
 	return 0;
 }
@@ -258,7 +260,7 @@ static int check_inherit(struct mload *L, const char *name, const struct ynode *
 /* Whole-value copy of each default key the job lacks or sets to null (GitLab's
  * overwrite_entry: a nil value is an unspecified entry), if inherit allows it. */
 static const struct ynode *apply_default(struct mload *L, const struct ynode *job,
-					 const struct ynode *dflt)
+                                         const struct ynode *dflt)
 {
 	const struct ynode *inh = ynode_get(ynode_get(job, "inherit"), "default");
 	struct ynode *out = NULL;
@@ -289,8 +291,10 @@ static int collect_groups(struct mload *L, const struct ynode *root, const struc
 			continue;
 		}
 		if (strlen(e->key) > 255)
-			STEP(mload_error(L, e->key_loc, "jobs:%s name is too long (maximum is 255 "
-							"characters)", e->key));
+			STEP(mload_error(L, e->key_loc,
+			                 "jobs:%s name is too long (maximum is 255 "
+			                 "characters)",
+			                 e->key));
 		if (check_inherit(L, e->key, ynode_get(e->value, "inherit")) < 0) {
 			STEP(-1);
 			continue;
@@ -306,7 +310,8 @@ static int collect_groups(struct mload *L, const struct ynode *root, const struc
 		strmap_put(&L->group_index, g->name, g);
 	}
 	if (L->n_groups == 0 && rc == 0)
-		return mload_error(L, root->loc, "jobs config should contain at least one visible job");
+		return mload_error(L, root->loc,
+		                   "jobs config should contain at least one visible job");
 	return rc;
 }
 
@@ -339,7 +344,7 @@ static int needs_cycle_from(struct cycle_walk *w, size_t i)
 				strbuf_addf(&sb, "%s -> ", w->path[x]->name);
 			strbuf_addstr(&sb, w->jobs[t - 1]->name);
 			int rc = mload_error(w->L, j->needs[k].loc,
-					     "The pipeline has circular dependencies: %s", sb.buf);
+			                     "The pipeline has circular dependencies: %s", sb.buf);
 			strbuf_release(&sb);
 			return rc;
 		}
@@ -356,7 +361,7 @@ static int check_needs_cycles(struct mload *L)
 	size_t n = 0;
 	for (size_t i = 0; i < L->n_groups; i++)
 		n += L->groups[i].n_inst;
-	struct cycle_walk w = { .L = L };
+	struct cycle_walk w = {.L = L};
 	w.jobs = xcalloc(n + 1, sizeof(*w.jobs));
 	w.color = xcalloc(n + 1, 1);
 	w.path = xcalloc(n + 1, sizeof(*w.path));
@@ -393,24 +398,24 @@ static int check_on_stop(struct mload *L, const struct job_group *g)
 	if (!t)
 		t = strmap_get(&L->inst_group, stop);
 	if (!t)
-		return mload_error(L, on_stop->loc, "%s job: on_stop job %s is not defined", g->name,
-				   stop);
+		return mload_error(L, on_stop->loc, "%s job: on_stop job %s is not defined",
+		                   g->name, stop);
 	const struct ynode *te = ynode_get(t->node, "environment");
 	if (!te || te->kind == YNODE_NULL)
 		return mload_error(L, on_stop->loc,
-				   "%s job: on_stop job %s does not have environment defined",
-				   g->name, stop);
+		                   "%s job: on_stop job %s does not have environment defined",
+		                   g->name, stop);
 	const char *name = ynode_str(ynode_get(env, "name"));
 	const char *tname = mnode_is_map(te) ? ynode_str(ynode_get(te, "name")) : ynode_str(te);
 	if (!name || !tname || strcmp(name, tname) != 0)
 		return mload_error(L, on_stop->loc,
-				   "%s job: on_stop job %s have different environment name", g->name,
-				   stop);
+		                   "%s job: on_stop job %s have different environment name",
+		                   g->name, stop);
 	const char *action = mnode_is_map(te) ? ynode_str(ynode_get(te, "action")) : NULL;
 	if (!action || strcmp(action, "stop") != 0)
 		return mload_error(L, on_stop->loc,
-				   "%s job: on_stop job %s needs to have action stop defined", g->name,
-				   stop);
+		                   "%s job: on_stop job %s needs to have action stop defined",
+		                   g->name, stop);
 	return 0;
 }
 
@@ -483,18 +488,19 @@ static int prune_needs(struct mload *L, struct job *j, const struct strmap *incl
 			dropped[nd++] = j->needs[i];
 			continue;
 		}
-		return mload_error(L, j->needs[i].loc,
-				   "'%s' job needs '%s' job, but '%s' does not exist in the pipeline. "
-				   "This might be because of the only, except, or rules keywords. To "
-				   "need a job that sometimes does not exist in the pipeline, use "
-				   "needs:optional.",
-				   j->name, j->needs[i].job, j->needs[i].job);
+		return mload_error(
+		    L, j->needs[i].loc,
+		    "'%s' job needs '%s' job, but '%s' does not exist in the pipeline. "
+		    "This might be because of the only, except, or rules keywords. To "
+		    "need a job that sometimes does not exist in the pipeline, use "
+		    "needs:optional.",
+		    j->name, j->needs[i].job, j->needs[i].job);
 	}
 	j->needs = v;
 	j->n_needs = w;
 	j->dropped_needs = dropped;
 	j->n_dropped_needs = nd;
-	struct string_list deps = { 0 };
+	struct string_list deps = {0};
 	for (size_t i = 0; i < j->dependencies.n; i++)
 		if (strmap_has(included, j->dependencies.v[i]))
 			mstring_list_push(L->a, &deps, j->dependencies.v[i]);
@@ -515,9 +521,8 @@ static int assemble_jobs(struct mload *L, struct strmap *index)
 	/* Stage order, then file order: one pass per stage keeps it linear in jobs x stages. */
 	for (size_t s = 0; s < p->n_stages; s++)
 		for (size_t i = 0; i < L->n_groups; i++)
-			for (size_t k = 0; L->groups[i].proto.stage_index == s &&
-					   k < L->groups[i].n_inst;
-			     k++) {
+			for (size_t k = 0;
+			     L->groups[i].proto.stage_index == s && k < L->groups[i].n_inst; k++) {
 				struct job *j = &L->groups[i].inst[k];
 				if (j->decision.included) {
 					p->jobs[p->n_jobs++] = *j;
@@ -554,7 +559,7 @@ static void check_only_pre_post(struct pipeline *p)
 static struct ynode *build_resolved(struct mload *L, const struct ynode *root)
 {
 	struct ynode *out = ynode_new(L->a, YNODE_MAP, root->loc);
-	static const char *const keep[] = { "stages", "variables", "workflow" };
+	static const char *const keep[] = {"stages", "variables", "workflow"};
 	for (size_t i = 0; i < 3; i++) {
 		const struct ymap_entry *e = ynode_entry(root, keep[i]);
 		if (e)
@@ -620,7 +625,7 @@ static int load_steps(struct mload *L, const char *file)
 	L->root = root;
 	STEP(parse_stages(L, ynode_get(root, "stages")));
 	STEP(job_variables_parse(L, "variables", ynode_get(root, "variables"), true,
-				 &L->global_vars));
+	                         &L->global_vars));
 	STEP(build_default(L, root, &dflt));
 	if (!dflt)
 		return -1;
@@ -654,7 +659,7 @@ static void mload_release(struct mload *L)
 }
 
 struct pipeline *pipeline_load(const char *file, const struct pipeline_ctx *ctx,
-			       const struct pipeline_opts *opts, struct err *err)
+                               const struct pipeline_opts *opts, struct err *err)
 {
 	struct pipeline *p = xcalloc(1, sizeof(*p));
 	struct pipeline_priv *priv = xcalloc(1, sizeof(*priv));
@@ -663,12 +668,12 @@ struct pipeline *pipeline_load(const char *file, const struct pipeline_ctx *ctx,
 	p->priv = priv;
 	p->file = arena_strdup(p->arena, file);
 	struct mload L = {
-		.p = p,
-		.a = p->arena,
-		.ctx = ctx,
-		.collect = opts && opts->collect_all_errors && opts->diags,
-		.diags = opts ? opts->diags : NULL,
-		.err = err,
+	    .p = p,
+	    .a = p->arena,
+	    .ctx = ctx,
+	    .collect = opts && opts->collect_all_errors && opts->diags,
+	    .diags = opts ? opts->diags : NULL,
+	    .err = err,
 	};
 	strmap_init(&L.changed_since);
 	int rc = load_steps(&L, file);

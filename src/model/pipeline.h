@@ -15,16 +15,15 @@ struct ynode;
 
 struct strvec;
 typedef int (*pipeline_changed_since_fn)(void *data, const char *ref, struct strvec *ret,
-					 struct err *err);
-typedef int (*pipeline_repo_files_fn)(void *data, const struct string_list **ret,
-				      struct err *err);
+                                         struct err *err);
+typedef int (*pipeline_repo_files_fn)(void *data, const struct string_list **ret, struct err *err);
 
 /* What rules are evaluated against: the predefined variables of this pipeline and the
  * facts `changes:`/`exists:` need. Built by the caller (cli) from git and options. */
 struct include_source;
 
 struct pipeline_ctx {
-	struct var_list vars;   /* predefined + CLI/pipeline variables, lowest precedence first */
+	struct var_list vars;    /* predefined + CLI/pipeline variables, lowest precedence first */
 	const char *project_dir; /* repository root: where local includes and exists: look */
 	/* Files changed by this push, for rules:changes; NULL = unknown (changes: always true,
 	 * as GitLab does for new branches, tags, schedules). */
@@ -63,35 +62,35 @@ struct pipeline_ctx {
 };
 
 struct pipeline {
-	struct arena *arena;        /* owned: everything below lives here */
-	const char *file;           /* path of the main config file */
-	const char **stages;        /* with .pre first and .post last */
+	struct arena *arena; /* owned: everything below lives here */
+	const char *file;    /* path of the main config file */
+	const char **stages; /* with .pre first and .post last */
 	size_t n_stages;
-	struct var_list variables;  /* global YAML variables (after workflow:rules variables) */
-	const char *name;           /* workflow:name, or NULL */
-	bool created;               /* false when workflow:rules decided no pipeline */
-	struct srcloc workflow_loc; /* the rule that decided, for explain */
+	struct var_list variables;   /* global YAML variables (after workflow:rules variables) */
+	const char *name;            /* workflow:name, or NULL */
+	bool created;                /* false when workflow:rules decided no pipeline */
+	struct srcloc workflow_loc;  /* the rule that decided, for explain */
 	const char *workflow_reason; /* "workflow:rules rule 2 matched with when: never", "no
-				      * workflow:rules rule matched"; NULL without workflow:rules */
-	struct job *jobs;           /* jobs in the pipeline (rules applied), stage order */
+	                              * workflow:rules rule matched"; NULL without workflow:rules */
+	struct job *jobs;            /* jobs in the pipeline (rules applied), stage order */
 	size_t n_jobs;
-	struct job *excluded;       /* jobs dropped by rules/only/except, for explain */
+	struct job *excluded; /* jobs dropped by rules/only/except, for explain */
 	size_t n_excluded;
-	struct ynode *resolved;     /* the fully resolved config, for `runnel config` */
+	struct ynode *resolved; /* the fully resolved config, for `runnel config` */
 	struct diag_list warnings;
 	struct pipeline_priv *priv; /* owned: loaded documents and the job-name index */
 };
 
 struct pipeline_opts {
-	bool collect_all_errors;    /* lint: keep going and fill diags */
-	struct diag_list *diags;    /* where collected errors go (lint) */
+	bool collect_all_errors; /* lint: keep going and fill diags */
+	struct diag_list *diags; /* where collected errors go (lint) */
 };
 
 /* Loads and plans-ready-validates `file`. Returns an owned pipeline or NULL with err set
  * (ERR_CONFIG with a srcloc pointing into the file that holds the mistake). With
  * opts->collect_all_errors every error also goes to opts->diags and NULL is returned if any. */
 struct pipeline *pipeline_load(const char *file, const struct pipeline_ctx *ctx,
-			       const struct pipeline_opts *opts, struct err *err);
+                               const struct pipeline_opts *opts, struct err *err);
 void pipeline_free(struct pipeline *p);
 /* The job instance named `name` (in p->jobs, else in p->excluded: check
  * job->decision.included), or NULL. O(1). */

@@ -147,7 +147,7 @@ static bool brace_match(const char *pat, const char *path, int *budget)
 			if (--*budget < 0)
 				return false;
 			_cleanup_free_ char *one = xasprintf("%.*s%.*s%s", (int)(open - pat), pat,
-							     (int)(q - alt), alt, close + 1);
+			                                     (int)(q - alt), alt, close + 1);
 			if (brace_match(one, path, budget))
 				return true;
 			alt = q + 1;
@@ -188,8 +188,8 @@ static void record_read(struct rscope *s, const char *name, const char *value)
 		r->v = v;
 		r->alloc = cap;
 	}
-	r->v[r->n++] = (struct var){ .key = arena_strdup(s->a, name),
-				     .value = value ? arena_strdup(s->a, value) : NULL };
+	r->v[r->n++] = (struct var){.key = arena_strdup(s->a, name),
+	                            .value = value ? arena_strdup(s->a, value) : NULL};
 }
 
 static void build_merged(struct rscope *s)
@@ -250,7 +250,7 @@ static const struct ynode *paths_of(const struct ynode *n)
 }
 
 static bool any_glob(struct rscope *scope, const struct ynode *pats,
-		     const struct string_list *files, bool dirs)
+                     const struct string_list *files, bool dirs)
 {
 	size_t np = mnode_is_seq(pats) ? pats->n : 1;
 	for (size_t i = 0; i < np; i++) {
@@ -267,7 +267,8 @@ static bool any_glob(struct rscope *scope, const struct ynode *pats,
 			if (dirs && pl && p[pl - 1] == '/') {
 				_cleanup_free_ char *d = xstrndup(p, pl - 1);
 				const char *sl = strrchr(f, '/');
-				for (; sl; sl = sl == f ? NULL : memrchr(f, '/', (size_t)(sl - f))) {
+				for (; sl;
+				     sl = sl == f ? NULL : memrchr(f, '/', (size_t)(sl - f))) {
 					_cleanup_free_ char *pre = xstrndup(f, (size_t)(sl - f));
 					if (mglob_match(d, pre))
 						return true;
@@ -286,7 +287,7 @@ static bool any_glob(struct rscope *scope, const struct ynode *pats,
  * like the paths; the answer is cached per ref. Without compare_to (or without a
  * ctx->changed_since) *files is left alone. */
 static int changes_compare_to(struct mload *L, struct rscope *scope, const struct ynode *ch,
-			      const struct string_list **files)
+                              const struct string_list **files)
 {
 	const struct ynode *cn = mnode_is_map(ch) ? ynode_get(ch, "compare_to") : NULL;
 	const char *ref = ynode_str(cn);
@@ -305,7 +306,7 @@ static int changes_compare_to(struct mload *L, struct rscope *scope, const struc
 		struct string_list *sl = NULL;
 		if (r > 0) {
 			sl = arena_alloc(L->a, sizeof(*sl));
-			*sl = (struct string_list){ 0 };
+			*sl = (struct string_list){0};
 			for (size_t i = 0; i < got.n; i++)
 				mstring_list_push(L->a, sl, arena_strdup(L->a, got.v[i]));
 		}
@@ -320,7 +321,7 @@ static int changes_compare_to(struct mload *L, struct rscope *scope, const struc
 }
 
 int rules_clauses_match(struct mload *L, const struct ynode *rule, const struct expr *cond,
-			struct rscope *scope, bool *ret_match)
+                        struct rscope *scope, bool *ret_match)
 {
 	*ret_match = false;
 	if (cond) {
@@ -344,9 +345,9 @@ int rules_clauses_match(struct mload *L, const struct ynode *rule, const struct 
 	const char *self = proj ? var_list_value(&L->ctx->vars, "CI_PROJECT_PATH") : NULL;
 	if (proj && (!self || strcmp(rscope_expand(scope, proj), self)))
 		return mload_error(L, ynode_get(ex, "project")->loc,
-				   "rules:exists:project '%s' cannot be checked offline: only the "
-				   "current project's files are known",
-				   proj);
+		                   "rules:exists:project '%s' cannot be checked offline: only the "
+		                   "current project's files are known",
+		                   proj);
 	const struct string_list *files = ex ? mload_repo_files(L) : NULL;
 	if (ex && !files)
 		return -1;
@@ -358,14 +359,14 @@ int rules_clauses_match(struct mload *L, const struct ynode *rule, const struct 
 
 /* ---- parsing ---------------------------------------------------------------------------- */
 
-static const char *const job_rule_keys[] = { "if", "changes", "exists", "when", "start_in",
-					      "allow_failure", "variables", "needs",
-					      "interruptible", NULL };
-static const char *const wf_rule_keys[] = { "if", "changes", "exists", "when", "variables",
-					     "auto_cancel", NULL };
+static const char *const job_rule_keys[] = {
+    "if",        "changes", "exists",        "when", "start_in", "allow_failure",
+    "variables", "needs",   "interruptible", NULL};
+static const char *const wf_rule_keys[] = {"if",        "changes",     "exists", "when",
+                                           "variables", "auto_cancel", NULL};
 
 static int check_patterns(struct mload *L, const char *where, const char *key,
-			  const struct ynode *n)
+                          const struct ynode *n)
 {
 	const struct ynode *p = paths_of(n);
 	bool ok = p && (mnode_is_str(p) || mnode_is_seq(p));
@@ -373,7 +374,7 @@ static int check_patterns(struct mload *L, const char *where, const char *key,
 		ok = mnode_is_str(p->items[i]);
 	if (!ok)
 		return mload_error(L, n->loc, "%s:rule %s should be an array of strings or a hash",
-				   where, key);
+		                   where, key);
 	for (size_t i = 0; mnode_is_map(n) && i < n->n; i++) {
 		const char *k = n->entries[i].key;
 		bool chg = !strcmp(key, "changes");
@@ -381,24 +382,24 @@ static int check_patterns(struct mload *L, const char *where, const char *key,
 		bool ext = !chg && (!strcmp(k, "project") || !strcmp(k, "ref"));
 		if (strcmp(k, "paths") && !cmp && !ext)
 			return mload_error(L, n->entries[i].key_loc,
-					   "%s:rule:%s config contains unknown keys: %s", where, key,
-					   k);
+			                   "%s:rule:%s config contains unknown keys: %s", where,
+			                   key, k);
 		if (cmp && !mnode_is_str(n->entries[i].value))
 			return mload_error(L, n->entries[i].value->loc,
-					   "%s:rule:changes compare to should be a string", where);
+			                   "%s:rule:changes compare to should be a string", where);
 	}
 	if (mnode_is_seq(p) && p->n > 50)
 		return mload_error(L, n->loc, "%s:rule %s has too many entries (maximum 50)", where,
-				   key);
+		                   key);
 	return 0;
 }
 
 static int check_rule_when(struct mload *L, const char *where, const struct ynode *w,
-			   bool job_level)
+                           bool job_level)
 {
-	static const char *const job_when[] = { "on_success", "on_failure", "always", "manual",
-						"delayed",    "never",      NULL };
-	static const char *const wf_when[] = { "always", "never", NULL };
+	static const char *const job_when[] = {"on_success", "on_failure", "always", "manual",
+	                                       "delayed",    "never",      NULL};
+	static const char *const wf_when[] = {"always", "never", NULL};
 	const char *s = ynode_str(w);
 	if (s && mname_in_set(job_level ? job_when : wf_when, s))
 		return 0;
@@ -413,7 +414,7 @@ static int check_rule_delay(struct mload *L, const char *where, const struct yno
 	bool delayed = w && strcmp(w, "delayed") == 0;
 	if (si && !delayed)
 		return mload_error(L, ynode_entry(r, "start_in")->key_loc,
-				   "%s:rule config contains disallowed keys: start_in", where);
+		                   "%s:rule config contains disallowed keys: start_in", where);
 	if (!delayed)
 		return 0;
 	if (!si || si->kind == YNODE_NULL)
@@ -423,25 +424,25 @@ static int check_rule_delay(struct mload *L, const char *where, const struct yno
 		return mload_error(L, si->loc, "%s:rule start in should be a duration", where);
 	if (secs > 7L * 24 * 3600)
 		return mload_error(L, si->loc, "%s:rule start in should not exceed the limit",
-				   where);
+		                   where);
 	return 0;
 }
 
 static int check_rule_bools(struct mload *L, const char *where, const struct ynode *r)
 {
-	static const char *const keys[] = { "allow_failure", "interruptible" };
-	static const char *const shown[] = { "allow failure", "interruptible" };
+	static const char *const keys[] = {"allow_failure", "interruptible"};
+	static const char *const shown[] = {"allow failure", "interruptible"};
 	for (size_t i = 0; i < 2; i++) {
 		const struct ynode *v = ynode_get(r, keys[i]);
 		if (v && v->kind != YNODE_BOOL && v->kind != YNODE_NULL)
 			return mload_error(L, v->loc, "%s:rule %s should be a boolean value", where,
-					   shown[i]);
+			                   shown[i]);
 	}
 	return 0;
 }
 
-static int parse_one_rule(struct mload *L, const char *where, const struct ynode *r,
-			  bool job_level, struct mrule *out)
+static int parse_one_rule(struct mload *L, const char *where, const struct ynode *r, bool job_level,
+                          struct mrule *out)
 {
 	out->node = r;
 	if (!mnode_is_map(r))
@@ -449,10 +450,10 @@ static int parse_one_rule(struct mload *L, const char *where, const struct ynode
 	for (size_t i = 0; i < r->n; i++)
 		if (!mname_in_set(job_level ? job_rule_keys : wf_rule_keys, r->entries[i].key))
 			return mload_error(L, r->entries[i].key_loc,
-					   "%s:rule config contains unknown keys: %s", where,
-					   r->entries[i].key);
+			                   "%s:rule config contains unknown keys: %s", where,
+			                   r->entries[i].key);
 	const struct ynode *w = ynode_get(r, "when"), *c = ynode_get(r, "changes"),
-			   *e = ynode_get(r, "exists"), *cond = ynode_get(r, "if");
+	                   *e = ynode_get(r, "exists"), *cond = ynode_get(r, "if");
 	if (w && check_rule_when(L, where, w, job_level) < 0)
 		return -1;
 	if ((c && check_patterns(L, where, "changes", c) < 0) ||
@@ -475,7 +476,7 @@ static int parse_one_rule(struct mload *L, const char *where, const struct ynode
 
 /* Rules lists may nest (a !reference to another job's rules): flatten one level at a time. */
 static void flatten_rules(const struct ynode *n, const struct ynode ***v, size_t *cnt,
-			  size_t *alloc, int depth)
+                          size_t *alloc, int depth)
 {
 	for (size_t i = 0; i < n->n; i++) {
 		const struct ynode *it = n->items[i];
@@ -489,7 +490,7 @@ static void flatten_rules(const struct ynode *n, const struct ynode ***v, size_t
 }
 
 int rules_parse(struct mload *L, const char *where, const struct ynode *rules, bool job_level,
-		struct mrule **ret_rules, size_t *ret_n)
+                struct mrule **ret_rules, size_t *ret_n)
 {
 	*ret_rules = NULL;
 	*ret_n = 0;
@@ -556,7 +557,7 @@ static int workflow_apply(struct mload *L, const struct mrule *r, int idx)
 	L->p->workflow_reason = arena_printf(L->a, "workflow:rules rule %d matched", idx + 1);
 	const char *where = "workflow:rules:rule";
 	return job_variables_parse(L, where, ynode_get(r->node, "variables"), false,
-				   &L->global_vars);
+	                           &L->global_vars);
 }
 
 int rules_workflow(struct mload *L, const struct ynode *wf)
@@ -570,17 +571,16 @@ int rules_workflow(struct mload *L, const struct ynode *wf)
 		if (strcmp(wf->entries[i].key, "rules") && strcmp(wf->entries[i].key, "name") &&
 		    strcmp(wf->entries[i].key, "auto_cancel"))
 			return mload_error(L, wf->entries[i].key_loc,
-					   "workflow config contains unknown keys: %s",
-					   wf->entries[i].key);
+			                   "workflow config contains unknown keys: %s",
+			                   wf->entries[i].key);
 	const struct ynode *rn = ynode_get(wf, "rules");
 	struct mrule *rv = NULL;
 	size_t n = 0;
 	if (rn && rules_parse(L, "workflow:rules", rn, false, &rv, &n) < 0)
 		return -1;
 	L->has_workflow_rules = rn != NULL;
-	struct rscope scope = { .layers = { &L->pre_vars, &L->global_vars, &L->pipe_vars },
-				.n_layers = 3,
-				.a = L->a };
+	struct rscope scope = {
+	    .layers = {&L->pre_vars, &L->global_vars, &L->pipe_vars}, .n_layers = 3, .a = L->a};
 	int rc = 0;
 	if (rn) {
 		L->p->created = false;
@@ -597,9 +597,8 @@ int rules_workflow(struct mload *L, const struct ynode *wf)
 		}
 	}
 	rules_free(rv, n);
-	struct rscope ns = { .layers = { &L->pre_vars, &L->global_vars, &L->pipe_vars },
-			     .n_layers = 3,
-			     .a = L->a };
+	struct rscope ns = {
+	    .layers = {&L->pre_vars, &L->global_vars, &L->pipe_vars}, .n_layers = 3, .a = L->a};
 	workflow_name(L, ynode_get(wf, "name"), &ns);
 	return rc;
 }
@@ -607,7 +606,7 @@ int rules_workflow(struct mload *L, const struct ynode *wf)
 /* ---- only / except ---------------------------------------------------------------------- */
 
 static int parse_policy_vars(struct mload *L, const char *where, const struct ynode *pol,
-			     struct expr ***ret, size_t *ret_n)
+                             struct expr ***ret, size_t *ret_n)
 {
 	const struct ynode *v = ynode_get(pol, "variables");
 	if (!v)
@@ -618,7 +617,7 @@ static int parse_policy_vars(struct mload *L, const char *where, const struct yn
 	for (size_t i = 0; i < v->n; i++) {
 		if (!mnode_is_str(v->items[i]))
 			return mload_error(L, v->items[i]->loc,
-					   "%s variables should be an array of strings", where);
+			                   "%s variables should be an array of strings", where);
 		struct err e = ERR_INIT;
 		(*ret)[i] = expr_parse(v->items[i]->str, v->items[i]->loc, &e);
 		if (!(*ret)[i]) {
@@ -644,32 +643,36 @@ static int check_policy(struct mload *L, const char *where, const struct ynode *
 {
 	if (mnode_is_seq(pol)) {
 		if (!all_str_items(pol))
-			return mload_error(L, pol->loc, "%s config should be an array of strings or "
-							"regular expressions", where);
+			return mload_error(L, pol->loc,
+			                   "%s config should be an array of strings or "
+			                   "regular expressions",
+			                   where);
 		return 0;
 	}
 	if (!mnode_is_map(pol))
 		return mload_error(L, pol->loc,
-				   "%s has to be either an array of conditions or a hash", where);
+		                   "%s has to be either an array of conditions or a hash", where);
 	if (pol->n == 0)
 		return mload_error(L, pol->loc, "%s config can't be blank", where);
 	for (size_t i = 0; i < pol->n; i++)
-		if (!mname_in_set((const char *const[]){ "refs", "variables", "changes", "kubernetes",
-						   NULL },
-			    pol->entries[i].key))
+		if (!mname_in_set(
+		        (const char *const[]){"refs", "variables", "changes", "kubernetes", NULL},
+		        pol->entries[i].key))
 			return mload_error(L, pol->entries[i].key_loc,
-					   "%s config contains unknown keys: %s", where,
-					   pol->entries[i].key);
+			                   "%s config contains unknown keys: %s", where,
+			                   pol->entries[i].key);
 	const struct ynode *refs = ynode_get(pol, "refs"), *ch = ynode_get(pol, "changes"),
-			   *k8s = ynode_get(pol, "kubernetes");
+	                   *k8s = ynode_get(pol, "kubernetes");
 	if (refs && (!mnode_is_seq(refs) || !all_str_items(refs)))
-		return mload_error(L, refs->loc, "%s refs should be an array of strings or regular "
-						 "expressions", where);
+		return mload_error(L, refs->loc,
+		                   "%s refs should be an array of strings or regular "
+		                   "expressions",
+		                   where);
 	if (ch && (!mnode_is_seq(ch) || !all_str_items(ch)))
 		return mload_error(L, ch->loc, "%s changes should be an array of strings", where);
 	if (k8s && (k8s->kind != YNODE_STRING || strcmp(k8s->str, "active") != 0))
 		return mload_error(L, k8s->loc, "%s kubernetes unknown value: %s", where,
-				   ynode_str(k8s) ? ynode_str(k8s) : "");
+		                   ynode_str(k8s) ? ynode_str(k8s) : "");
 	return 0;
 }
 
@@ -686,17 +689,19 @@ int rules_parse_policy(struct mload *L, struct job_group *g)
 	g->except = except ? except->value : NULL;
 	if (g->has_rules && (only || except))
 		return mload_error(L, (only ? only : except)->key_loc,
-				   "jobs:%s config key may not be used with `rules`: %s", g->name,
-				   only && except ? "only, except" : only ? "only" : "except");
+		                   "jobs:%s config key may not be used with `rules`: %s", g->name,
+		                   only && except ? "only, except"
+		                   : only         ? "only"
+		                                  : "except");
 	/* the locations are formatted only for jobs that use the keywords */
 	const char *ow = g->only ? arena_printf(L->a, "jobs:%s:only", g->name) : NULL;
 	const char *ew = g->except ? arena_printf(L->a, "jobs:%s:except", g->name) : NULL;
 	if (g->only && (check_policy(L, ow, g->only) < 0 ||
-			parse_policy_vars(L, ow, g->only, &g->only_vars, &g->n_only_vars) < 0))
+	                parse_policy_vars(L, ow, g->only, &g->only_vars, &g->n_only_vars) < 0))
 		return -1;
-	if (g->except && (check_policy(L, ew, g->except) < 0 ||
-			  parse_policy_vars(L, ew, g->except, &g->except_vars,
-					    &g->n_except_vars) < 0))
+	if (g->except &&
+	    (check_policy(L, ew, g->except) < 0 ||
+	     parse_policy_vars(L, ew, g->except, &g->except_vars, &g->n_except_vars) < 0))
 		return -1;
 	return 0;
 }
@@ -718,8 +723,8 @@ static bool regex_ref_match(const char *pat, const char *ref)
 	uint32_t flags = strchr(end, 'i') ? PCRE2_CASELESS : 0;
 	int ec;
 	PCRE2_SIZE eo;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)(pat + 1), (size_t)(end - pat - 1), flags, &ec,
-				       &eo, NULL);
+	pcre2_code *re =
+	    pcre2_compile((PCRE2_SPTR)(pat + 1), (size_t)(end - pat - 1), flags, &ec, &eo, NULL);
 	if (!re)
 		return false;
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
@@ -749,7 +754,7 @@ static bool ref_pattern_match(struct mload *L, const char *pat)
 	const char *ref = ctx_var(L, "CI_COMMIT_REF_NAME");
 	bool is_tag = tag && *tag;
 	bool is_mr = source && (strcmp(source, "merge_request_event") == 0 ||
-				strcmp(source, "external_pull_request_event") == 0);
+	                        strcmp(source, "external_pull_request_event") == 0);
 	_cleanup_free_ char *p = xstrdup(pat);
 	/* GitLab splits every entry at its first `@`, regexes too (a regex that needs `@` writes
 	 * `\x40`): the path after it is compared literally with the project's full path. */
@@ -797,13 +802,13 @@ struct policy_why {
 /* Policy parts that hold: bit 0 refs, 1 variables, 2 changes, 3 kubernetes; `given` the same
  * bits for the parts present. */
 static unsigned policy_eval(struct mload *L, const struct ynode *pol, struct expr **vars,
-			    size_t n_vars, struct rscope *scope, unsigned *given,
-			    struct policy_why *why)
+                            size_t n_vars, struct rscope *scope, unsigned *given,
+                            struct policy_why *why)
 {
 	const struct ynode *refs = mnode_is_map(pol) ? ynode_get(pol, "refs") : pol;
 	unsigned hold = 0;
 	*given = 0;
-	*why = (struct policy_why){ 0 };
+	*why = (struct policy_why){0};
 	if (refs) {
 		*given |= 1;
 		why->ref_hit = refs_match(L, refs);
@@ -823,8 +828,8 @@ static unsigned policy_eval(struct mload *L, const struct ynode *pol, struct exp
 	const struct ynode *ch = mnode_is_map(pol) ? ynode_get(pol, "changes") : NULL;
 	if (ch) {
 		*given |= 4;
-		if (!L->ctx->changed_files || any_glob(scope, paths_of(ch), L->ctx->changed_files,
-						       false))
+		if (!L->ctx->changed_files ||
+		    any_glob(scope, paths_of(ch), L->ctx->changed_files, false))
 			hold |= 4;
 	}
 	if (mnode_is_map(pol) && ynode_get(pol, "kubernetes"))
@@ -832,7 +837,7 @@ static unsigned policy_eval(struct mload *L, const struct ynode *pol, struct exp
 	return hold;
 }
 
-static const char *const part_names[] = { "refs", "variables", "changes", "kubernetes" };
+static const char *const part_names[] = {"refs", "variables", "changes", "kubernetes"};
 
 static int first_bit(unsigned bits)
 {
@@ -858,8 +863,8 @@ static const char *ref_shown(struct mload *L)
 
 /* Why only/except decided: the part named, where it is and, for refs, the pipeline's ref. */
 static void policy_reason(struct mload *L, struct job_decision *d, const char *kw,
-			  const struct ynode *pol, int part, bool matched,
-			  const struct policy_why *why)
+                          const struct ynode *pol, int part, bool matched,
+                          const struct policy_why *why)
 {
 	const struct ynode *at = mnode_is_map(pol) ? ynode_get(pol, part_names[part]) : pol;
 	if (!at)
@@ -871,20 +876,21 @@ static void policy_reason(struct mload *L, struct job_decision *d, const char *k
 	d->rule_loc = at->loc;
 	if (part == 0)
 		d->reason = arena_printf(L->a, "%s:refs %s %s", kw,
-					 matched ? "matched" : "did not match", ref_shown(L));
+		                         matched ? "matched" : "did not match", ref_shown(L));
 	else if (part == 1 && matched && why->var_hit)
 		d->reason = arena_printf(L->a, "%s:variables matched: %s is true", kw,
-					 ynode_str(why->var_hit));
+		                         ynode_str(why->var_hit));
 	else if (part == 1)
-		d->reason = arena_printf(L->a, "%s:variables %s", kw,
-					 matched ? "matched" : "did not match: no expression is true");
+		d->reason =
+		    arena_printf(L->a, "%s:variables %s", kw,
+		                 matched ? "matched" : "did not match: no expression is true");
 	else
 		d->reason = arena_printf(L->a, "%s:%s %s", kw, part_names[part],
-					 matched ? "matched" : "did not match");
+		                         matched ? "matched" : "did not match");
 }
 
 static void decide_policy(struct mload *L, const struct job_group *g, struct job *j,
-			  struct rscope *scope)
+                          struct rscope *scope)
 {
 	struct job_decision *d = &j->decision;
 	d->included = true;
@@ -910,10 +916,11 @@ static void decide_policy(struct mload *L, const struct job_group *g, struct job
 	}
 	if (g->except) {
 		hold = policy_eval(L, g->except, g->except_vars, g->n_except_vars, scope, &given,
-				   &why);
+		                   &why);
 		if (hold & given) {
 			d->included = false;
-			policy_reason(L, d, "except", g->except, first_bit(hold & given), true, &why);
+			policy_reason(L, d, "except", g->except, first_bit(hold & given), true,
+			              &why);
 		}
 	}
 }
@@ -921,14 +928,14 @@ static void decide_policy(struct mload *L, const struct job_group *g, struct job
 /* ---- job rules ---------------------------------------------------------------------------- */
 
 static int apply_rule(struct mload *L, const struct job_group *g, struct job *j,
-		      const struct mrule *r)
+                      const struct mrule *r)
 {
 	const struct ynode *n = r->node, *v;
 	const char *when = ynode_str(ynode_get(n, "when"));
 	if (when) {
 		enum job_when w = WHEN_ON_SUCCESS;
-		static const char *const names[] = { "on_success", "on_failure", "always",
-						     "manual",     "delayed",    "never" };
+		static const char *const names[] = {"on_success", "on_failure", "always",
+		                                    "manual",     "delayed",    "never"};
 		for (int i = 0; i < 6; i++)
 			if (strcmp(when, names[i]) == 0)
 				w = (enum job_when)i;
@@ -953,11 +960,11 @@ static int apply_rule(struct mload *L, const struct job_group *g, struct job *j,
 		j->start_in_seconds = mduration_parse(j->start_in);
 	}
 	if ((v = ynode_get(n, "variables"))) {
-		struct var_list rv = { 0 };
+		struct var_list rv = {0};
 		const char *where = arena_printf(L->a, "jobs:%s:rules:rule", g->name);
 		if (job_variables_parse(L, where, v, false, &rv) < 0)
 			return -1;
-		struct var_list nv = { 0 };
+		struct var_list nv = {0};
 		var_list_merge(L->a, &nv, &j->variables);
 		var_list_merge(L->a, &nv, &rv);
 		j->variables = nv;
@@ -971,7 +978,7 @@ static int apply_rule(struct mload *L, const struct job_group *g, struct job *j,
 }
 
 static int decide_rules(struct mload *L, const struct job_group *g, struct job *j,
-			struct rscope *scope)
+                        struct rscope *scope)
 {
 	struct job_decision *d = &j->decision;
 	d->rule_index = -1;
@@ -1001,17 +1008,17 @@ static int decide_rules(struct mload *L, const struct job_group *g, struct job *
 
 int rules_decide_job(struct mload *L, const struct job_group *g, struct job *j)
 {
-	struct rscope scope = { .layers = { &L->pre_vars, &j->variables, &L->pipe_vars },
-				.n_layers = 3,
-				.a = L->a,
-				.read = &j->decision.read_vars };
+	struct rscope scope = {.layers = {&L->pre_vars, &j->variables, &L->pipe_vars},
+	                       .n_layers = 3,
+	                       .a = L->a,
+	                       .read = &j->decision.read_vars};
 	memset(&j->decision, 0, sizeof(j->decision));
 	if (!L->p->created) {
 		j->decision.rule_index = -1;
 		j->decision.rule_loc = L->p->workflow_loc;
-		j->decision.reason = arena_printf(L->a, "no pipeline is created: %s",
-						  L->p->workflow_reason ? L->p->workflow_reason
-									: "workflow:rules");
+		j->decision.reason =
+		    arena_printf(L->a, "no pipeline is created: %s",
+		                 L->p->workflow_reason ? L->p->workflow_reason : "workflow:rules");
 		return 0;
 	}
 	if (g->has_rules)

@@ -16,9 +16,9 @@ struct expr_env;
 struct rscope {
 	const struct var_list *layers[4];
 	size_t n_layers;
-	struct arena *a;         /* for recorded reads and the expanded union */
-	struct var_list *read;   /* may be NULL */
-	struct var_list merged;  /* lazily built union, expanded */
+	struct arena *a;        /* for recorded reads and the expanded union */
+	struct var_list *read;  /* may be NULL */
+	struct var_list merged; /* lazily built union, expanded */
 	bool merged_built;
 };
 
@@ -30,11 +30,11 @@ const char *rscope_expand(struct rscope *s, const char *text);
 /* Whether every clause of a rule hash (if/changes/exists) holds; `cond` is its parsed `if`
  * (NULL when absent). A rule without clauses matches. Returns -1 on a recorded error. */
 int rules_clauses_match(struct mload *L, const struct ynode *rule, const struct expr *cond,
-			struct rscope *scope, bool *ret_match);
+                        struct rscope *scope, bool *ret_match);
 /* Validates the keys/types of a rules: list and parses each `if` into out (heap exprs). `where`
  * prefixes messages ("jobs:build:rules"). `job_level` allows the job-only rule keys. */
 int rules_parse(struct mload *L, const char *where, const struct ynode *rules, bool job_level,
-		struct mrule **ret_rules, size_t *ret_n);
+                struct mrule **ret_rules, size_t *ret_n);
 void rules_free(struct mrule *rules, size_t n);
 
 /* workflow: evaluates workflow:rules; sets p->created, p->workflow_loc, global variables and

@@ -83,12 +83,12 @@ static void tctx_init(struct tctx *t, const char *dir)
 {
 	memset(t, 0, sizeof(*t));
 	static const char *const kv[][2] = {
-		{ "CI_PIPELINE_SOURCE", "push" }, { "CI_COMMIT_BRANCH", "main" },
-		{ "CI_COMMIT_REF_NAME", "main" }, { "CI_DEFAULT_BRANCH", "main" },
-		{ "CI_PROJECT_PATH", "grp/proj" },
+	    {"CI_PIPELINE_SOURCE", "push"},  {"CI_COMMIT_BRANCH", "main"},
+	    {"CI_COMMIT_REF_NAME", "main"},  {"CI_DEFAULT_BRANCH", "main"},
+	    {"CI_PROJECT_PATH", "grp/proj"},
 	};
 	for (size_t i = 0; i < sizeof(kv) / sizeof(*kv); i++) {
-		struct var v = { .key = kv[i][0], .value = kv[i][1], .public_ = true };
+		struct var v = {.key = kv[i][0], .value = kv[i][1], .public_ = true};
 		var_list_set(NULL, &t->vars, &v);
 	}
 	t->ctx.project_dir = dir;
@@ -96,13 +96,13 @@ static void tctx_init(struct tctx *t, const char *dir)
 
 static void tctx_set(struct tctx *t, const char *k, const char *v, bool public_)
 {
-	struct var var = { .key = k, .value = v, .public_ = public_ };
+	struct var var = {.key = k, .value = v, .public_ = public_};
 	var_list_set(NULL, &t->vars, &var);
 }
 
 static void tctx_unset(struct tctx *t, const char *k)
 {
-	struct var_list nl = { 0 };
+	struct var_list nl = {0};
 	for (size_t i = 0; i < t->vars.n; i++)
 		if (strcmp(t->vars.v[i].key, k) != 0)
 			var_list_set(NULL, &nl, &t->vars.v[i]);
@@ -135,7 +135,7 @@ static struct pipeline *load_ok(const char *yaml)
 	struct pipeline *p = load_yaml(yaml, &err);
 	if (!p)
 		fail_msg("unexpected error: %s:%u:%u: %s", err.loc.file ? err.loc.file : "-",
-			 err.loc.line, err.loc.col, err.msg);
+		         err.loc.line, err.loc.col, err.msg);
 	return p;
 }
 
@@ -152,8 +152,8 @@ static void expect_error(const char *yaml, const char *msg, unsigned line, unsig
 	assert_int_equal(err.kind, ERR_CONFIG);
 	if (line) {
 		if (err.loc.line != line || err.loc.col != col)
-			fail_msg("'%s' at %u:%u, expected %u:%u", err.msg, err.loc.line, err.loc.col,
-				 line, col);
+			fail_msg("'%s' at %u:%u, expected %u:%u", err.msg, err.loc.line,
+			         err.loc.col, line, col);
 		assert_non_null(err.loc.file);
 		assert_non_null(strstr(err.loc.file, ".gitlab-ci.yml"));
 	}
@@ -206,9 +206,9 @@ static void test_basic_order_and_stages(void **state)
 {
 	(void)state;
 	struct pipeline *p = load_ok("deploy_it:\n  stage: deploy\n  script: d\n"
-				     "t1:\n  script: [a, [b, [c]]]\n"
-				     "b1:\n  stage: build\n  script: b\n"
-				     "t2:\n  stage: test\n  script: x\n");
+	                             "t1:\n  script: [a, [b, [c]]]\n"
+	                             "b1:\n  stage: build\n  script: b\n"
+	                             "t2:\n  stage: test\n  script: x\n");
 	assert_int_equal(p->n_stages, 5);
 	assert_string_equal(p->stages[0], ".pre");
 	assert_string_equal(p->stages[4], ".post");
@@ -226,11 +226,11 @@ static void test_user_stages(void **state)
 {
 	(void)state;
 	struct pipeline *p = load_ok("stages: [.post, [one, two], .pre, three]\n"
-				     "a:\n  stage: three\n  script: x\n"
-				     "b:\n  stage: .pre\n  script: x\n"
-				     "c:\n  stage: one\n  script: x\n");
+	                             "a:\n  stage: three\n  script: x\n"
+	                             "b:\n  stage: .pre\n  script: x\n"
+	                             "c:\n  stage: one\n  script: x\n");
 	assert_int_equal(p->n_stages, 5);
-	const char *want[] = { ".pre", "one", "two", "three", ".post" };
+	const char *want[] = {".pre", "one", "two", "three", ".post"};
 	for (int i = 0; i < 5; i++)
 		assert_string_equal(p->stages[i], want[i]);
 	assert_jobs(p, "b@.pre | c@one | a@three");
@@ -241,9 +241,9 @@ static void test_hidden_and_reserved(void **state)
 {
 	(void)state;
 	struct pipeline *p = load_ok("variables:\n  G: g\n  N: 012\n  B: yes\n"
-				     ".hidden:\n  script: x\n  foo: bar\n"
-				     "job:\n  script: x\n  variables:\n    J: \"1\"\n"
-				     "    R: {value: $G, expand: false}\n");
+	                             ".hidden:\n  script: x\n  foo: bar\n"
+	                             "job:\n  script: x\n  variables:\n    J: \"1\"\n"
+	                             "    R: {value: $G, expand: false}\n");
 	assert_int_equal(p->n_jobs, 1);
 	const struct job *j = &p->jobs[0];
 	assert_string_equal(var_of(j, "G"), "g");
@@ -254,29 +254,29 @@ static void test_hidden_and_reserved(void **state)
 	assert_string_equal(var_of(j, "J"), "1");
 	pipeline_free(p);
 	expect_error("job:\n  script: x\n  variables:\n    D: {value: v, description: d}\n",
-		     "jobs:job variables config uses invalid data keys: description", 4, 8);
+	             "jobs:job variables config uses invalid data keys: description", 4, 8);
 }
 
 static void test_job_fields(void **state)
 {
 	(void)state;
 	struct pipeline *p = load_ok(
-		"job:\n  script: x\n"
-		"  image:\n    name: img:1\n    entrypoint: [\"\"]\n    pull_policy: [always, never]\n"
-		"    docker: {user: u, platform: linux/arm64}\n"
-		"  services:\n    - redis:7\n"
-		"    - name: postgres:15\n      alias: db, pg  sql\n      command: [\"--x\"]\n"
-		"      entrypoint: [sh]\n      variables: {A: b}\n"
-		"  allow_failure: {exit_codes: [3, 4]}\n"
-		"  retry: {max: 2, when: [script_failure], exit_codes: 137}\n"
-		"  timeout: 1h 30m\n  interruptible: true\n  resource_group: rg\n"
-		"  coverage: '/\\d+%/'\n  tags: [t1, t2]\n"
-		"  environment: {name: prod, url: 'https://x', action: stop}\n"
-		"  artifacts:\n    paths: [a, b]\n    exclude: [c]\n    when: always\n"
-		"    expire_in: 1 week\n    untracked: true\n    reports: {junit: r.xml}\n"
-		"  cache:\n    - key: k1\n      paths: [p]\n      policy: pull\n"
-		"    - key: {files: [Gemfile.lock], prefix: pre}\n      when: on_failure\n"
-		"trig:\n  trigger: grp/other\n");
+	    "job:\n  script: x\n"
+	    "  image:\n    name: img:1\n    entrypoint: [\"\"]\n    pull_policy: [always, never]\n"
+	    "    docker: {user: u, platform: linux/arm64}\n"
+	    "  services:\n    - redis:7\n"
+	    "    - name: postgres:15\n      alias: db, pg  sql\n      command: [\"--x\"]\n"
+	    "      entrypoint: [sh]\n      variables: {A: b}\n"
+	    "  allow_failure: {exit_codes: [3, 4]}\n"
+	    "  retry: {max: 2, when: [script_failure], exit_codes: 137}\n"
+	    "  timeout: 1h 30m\n  interruptible: true\n  resource_group: rg\n"
+	    "  coverage: '/\\d+%/'\n  tags: [t1, t2]\n"
+	    "  environment: {name: prod, url: 'https://x', action: stop}\n"
+	    "  artifacts:\n    paths: [a, b]\n    exclude: [c]\n    when: always\n"
+	    "    expire_in: 1 week\n    untracked: true\n    reports: {junit: r.xml}\n"
+	    "  cache:\n    - key: k1\n      paths: [p]\n      policy: pull\n"
+	    "    - key: {files: [Gemfile.lock], prefix: pre}\n      when: on_failure\n"
+	    "trig:\n  trigger: grp/other\n");
 	const struct job *j = pipeline_find_job(p, "job");
 	assert_string_equal(j->image.name, "img:1");
 	assert_true(j->image.has_entrypoint);
@@ -355,53 +355,53 @@ static void test_errors_keys_and_types(void **state)
 {
 	(void)state;
 	expect_error("job:\n  script: x\n  foo: 1\n  bar: 2\n",
-		     "jobs:job config contains unknown keys: foo, bar", 3, 3);
+	             "jobs:job config contains unknown keys: foo, bar", 3, 3);
 	expect_error("job:\n  script:\n    - echo\n    - a: b\n",
-		     "jobs:job:script config should be a string or a nested array of strings up to "
-		     "10 levels deep",
-		     3, 5);
+	             "jobs:job:script config should be a string or a nested array of strings up to "
+	             "10 levels deep",
+	             3, 5);
 	expect_error("job:\n  stage: build\n",
-		     "jobs:job config should implement the script:, run:, or trigger: keyword", 1,
-		     1);
+	             "jobs:job config should implement the script:, run:, or trigger: keyword", 1,
+	             1);
 	expect_error("job:\n  stage: lint\n  script: x\n",
-		     "job job: chosen stage lint does not exist; available stages are .pre, build, "
-		     "test, deploy, .post",
-		     2, 10);
+	             "job job: chosen stage lint does not exist; available stages are .pre, build, "
+	             "test, deploy, .post",
+	             2, 10);
 	expect_error("job: [1]\n", "jobs:job config should be a hash", 1, 1);
-	expect_error(".h:\n  script: x\n", "jobs config should contain at least one visible job",
-		     0, 0);
+	expect_error(".h:\n  script: x\n", "jobs config should contain at least one visible job", 0,
+	             0);
 	expect_error("job:\n  script: x\n  when: sometimes\n",
-		     "jobs:job when should be one of: on_success, on_failure, always, manual, "
-		     "delayed",
-		     3, 9);
-	expect_error("job:\n  script: x\n  when: delayed\n", "jobs:job start in should be a duration",
-		     3, 9);
+	             "jobs:job when should be one of: on_success, on_failure, always, manual, "
+	             "delayed",
+	             3, 9);
+	expect_error("job:\n  script: x\n  when: delayed\n",
+	             "jobs:job start in should be a duration", 3, 9);
 	expect_error("job:\n  script: x\n  when: delayed\n  start_in: 2 weeks\n",
-		     "jobs:job start in should be a duration", 4, 13);
+	             "jobs:job start in should be a duration", 4, 13);
 	expect_error("job:\n  script: x\n  timeout: soon\n",
-		     "jobs:job timeout config should be a duration", 3, 12);
+	             "jobs:job timeout config should be a duration", 3, 12);
 	expect_error("job:\n  script: x\n  retry: 3\n",
-		     "jobs:job:retry config must be less than or equal to 2", 3, 10);
+	             "jobs:job:retry config must be less than or equal to 2", 3, 10);
 	expect_error("job:\n  script: x\n  retry: {max: -1}\n",
-		     "jobs:job:retry max must be greater than or equal to 0", 3, 16);
+	             "jobs:job:retry max must be greater than or equal to 0", 3, 16);
 	expect_error("job:\n  script: x\n  parallel: 201\n",
-		     "jobs:job:parallel config must be less than or equal to 200", 3, 13);
+	             "jobs:job:parallel config must be less than or equal to 200", 3, 13);
 	expect_error("job:\n  script: x\n  parallel: 0\n",
-		     "jobs:job:parallel config must be greater than or equal to 1", 3, 13);
+	             "jobs:job:parallel config must be greater than or equal to 1", 3, 13);
 	expect_error("job:\n  script: x\n  rules:\n    - if: $A\n      foo: x\n",
-		     "jobs:job:rules:rule config contains unknown keys: foo", 5, 7);
+	             "jobs:job:rules:rule config contains unknown keys: foo", 5, 7);
 	expect_error("job:\n  script: x\n  rules:\n    - when: sometimes\n",
-		     "jobs:job:rules:rule when unknown value: sometimes", 4, 13);
-	expect_error("job:\n  script: x\n  rules:\n    - if: $A = 1\n",
-		     "jobs:job:rules:rule if", 0, 0);
+	             "jobs:job:rules:rule when unknown value: sometimes", 4, 13);
+	expect_error("job:\n  script: x\n  rules:\n    - if: $A = 1\n", "jobs:job:rules:rule if", 0,
+	             0);
 	expect_error("job:\n  script: x\n  only: [main]\n  rules:\n    - when: always\n",
-		     "jobs:job config key may not be used with `rules`: only", 3, 3);
+	             "jobs:job config key may not be used with `rules`: only", 3, 3);
 	expect_error("default:\n  script: x\njob:\n  script: x\n",
-		     "default config contains unknown keys: script", 2, 3);
+	             "default config contains unknown keys: script", 2, 3);
 	expect_error("image: a\ndefault:\n  image: b\njob:\n  script: x\n",
-		     "image is defined in both the top level and default:", 1, 1);
+	             "image is defined in both the top level and default:", 1, 1);
 	expect_error("workflow:\n  rules:\n    - when: on_success\njob:\n  script: x\n",
-		     "workflow:rules:rule when unknown value: on_success", 3, 13);
+	             "workflow:rules:rule when unknown value: on_success", 3, 13);
 }
 
 static void test_errors_needs(void **state)
@@ -409,25 +409,25 @@ static void test_errors_needs(void **state)
 	(void)state;
 	expect_error("a:\n  script: x\n  needs: [zz]\n", "a job: undefined need: zz", 3, 11);
 	expect_error("a:\n  stage: build\n  script: x\n  needs: [b]\nb:\n  script: x\n",
-		     "a job: need b is not defined in current or prior stages", 4, 11);
+	             "a job: need b is not defined in current or prior stages", 4, 11);
 	expect_error("a:\n  script: x\nb:\n  script: x\n  needs: [a, {job: a}]\n",
-		     "b has duplicate entries in the needs section.", 5, 14);
+	             "b has duplicate entries in the needs section.", 5, 14);
 	expect_error("a:\n  stage: build\n  script: x\nc:\n  stage: build\n  script: x\n"
-		     "b:\n  script: x\n  needs: [a]\n  dependencies: [c]\n",
-		     "jobs:b dependencies the c should be part of needs", 10, 17);
+	             "b:\n  script: x\n  needs: [a]\n  dependencies: [c]\n",
+	             "jobs:b dependencies the c should be part of needs", 10, 17);
 	/* every missing one in one message (GitLab's Job entry, on: :composed) */
 	expect_error("a:\n  script: x\nc:\n  script: x\nd:\n  script: x\n"
-		     "b:\n  stage: deploy\n  script: x\n  needs: [a]\n  dependencies: [c, a, d]\n",
-		     "jobs:b dependencies the c, d should be part of needs", 11, 17);
+	             "b:\n  stage: deploy\n  script: x\n  needs: [a]\n  dependencies: [c, a, d]\n",
+	             "jobs:b dependencies the c, d should be part of needs", 11, 17);
 	/* needs: a bare string or an empty hash is not a needs list */
 	expect_error("a:\n  script: x\nb:\n  script: x\n  needs: a\n",
-		     "jobs:b:needs config can only be a Hash or an Array", 5, 10);
+	             "jobs:b:needs config can only be a Hash or an Array", 5, 10);
 	expect_error("a:\n  script: x\nb:\n  script: x\n  needs: {}\n",
-		     "jobs:b:needs config can not be an empty Hash", 5, 10);
+	             "jobs:b:needs config can not be an empty Hash", 5, 10);
 	expect_error("a:\n  script: x\nb:\n  script: x\n  needs: [1.5]\n",
-		     "jobs:b:needs:need has an unsupported type", 5, 11);
-	expect_error("b:\n  script: x\n  dependencies: [nope]\n", "b job: undefined dependency: nope",
-		     3, 18);
+	             "jobs:b:needs:need has an unsupported type", 5, 11);
+	expect_error("b:\n  script: x\n  dependencies: [nope]\n",
+	             "b job: undefined dependency: nope", 3, 18);
 	/* optional needs on a missing job are fine */
 	struct pipeline *p = load_ok("a:\n  script: x\n  needs: [{job: zz, optional: true}]\n");
 	assert_jobs(p, "a@test<>");
@@ -439,19 +439,19 @@ static void test_errors_needs(void **state)
 static void test_flatten_and_empty_needs(void **state)
 {
 	(void)state;
-	struct pipeline *p = load_ok(
-		"stages: [[build, !reference [.st, extra]], deploy]\n"
-		".st:\n  extra: [test]\n"
-		".hidden:\n  needs: [b]\n  rules: [{if: $CI_COMMIT_BRANCH}]\n"
-		"  services: [{name: redis, alias: cache}]\n"
-		"pre:\n  stage: .pre\n  script: x\n"
-		"b:\n  stage: build\n  script: x\n"
-		"t:\n  stage: test\n  script: [!reference [.s, one], [two, [three]]]\n"
-		"  needs: [pre, !reference [.hidden, needs]]\n"
-		"  rules: [!reference [.hidden, rules], {when: never}]\n"
-		"  services: [postgres, !reference [.hidden, services]]\n"
-		".s:\n  one: [echo 1]\n"
-		"d:\n  stage: deploy\n  script: x\n  needs: []\n  dependencies: [b, t]\n");
+	struct pipeline *p =
+	    load_ok("stages: [[build, !reference [.st, extra]], deploy]\n"
+	            ".st:\n  extra: [test]\n"
+	            ".hidden:\n  needs: [b]\n  rules: [{if: $CI_COMMIT_BRANCH}]\n"
+	            "  services: [{name: redis, alias: cache}]\n"
+	            "pre:\n  stage: .pre\n  script: x\n"
+	            "b:\n  stage: build\n  script: x\n"
+	            "t:\n  stage: test\n  script: [!reference [.s, one], [two, [three]]]\n"
+	            "  needs: [pre, !reference [.hidden, needs]]\n"
+	            "  rules: [!reference [.hidden, rules], {when: never}]\n"
+	            "  services: [postgres, !reference [.hidden, services]]\n"
+	            ".s:\n  one: [echo 1]\n"
+	            "d:\n  stage: deploy\n  script: x\n  needs: []\n  dependencies: [b, t]\n");
 	assert_int_equal(p->n_stages, 5);
 	assert_string_equal(p->stages[2], "test");
 	const struct job *t = pipeline_find_job(p, "t");
@@ -468,9 +468,9 @@ static void test_flatten_and_empty_needs(void **state)
 	pipeline_free(p);
 	/* a scalar stages: is GitLab's type error, not "no visible job" */
 	expect_error("stages: test\njob:\n  script: x\n",
-		     "stages config should be an array of strings or a nested array of strings up "
-		     "to 10 levels deep",
-		     1, 9);
+	             "stages config should be an array of strings or a nested array of strings up "
+	             "to 10 levels deep",
+	             1, 9);
 }
 
 /* trigger jobs are GitLab's Bridge entries: their own key set, trigger forms, when values,
@@ -479,29 +479,29 @@ static void test_trigger_jobs(void **state)
 {
 	(void)state;
 	struct pipeline *p = load_ok("default:\n  tags: [t]\n  before_script: [b]\n"
-				     "a:\n  trigger: grp/other\n  when: manual\n"
-				     "b:\n  trigger: {include: child.yml, strategy: depend}\n"
-				     "c:\n  trigger: {project: g/p, branch: main}\n  needs: [a]\n"
-				     "  environment: prod\n  inherit: {default: false}\n");
+	                             "a:\n  trigger: grp/other\n  when: manual\n"
+	                             "b:\n  trigger: {include: child.yml, strategy: depend}\n"
+	                             "c:\n  trigger: {project: g/p, branch: main}\n  needs: [a]\n"
+	                             "  environment: prod\n  inherit: {default: false}\n");
 	const struct job *a = pipeline_find_job(p, "a");
 	assert_true(a->is_trigger);
 	assert_int_equal(a->tags.n, 0);
 	assert_int_equal(a->before_script.n, 0);
 	pipeline_free(p);
 	expect_error("a:\n  trigger: g/p\n  image: alpine\n",
-		     "jobs:a config contains unknown keys: image", 3, 3);
+	             "jobs:a config contains unknown keys: image", 3, 3);
 	expect_error("a:\n  trigger: g/p\n  script: x\n",
-		     "jobs:a config contains unknown keys: trigger", 2, 3);
+	             "jobs:a config contains unknown keys: trigger", 2, 3);
 	expect_error("a:\n  trigger: [g/p]\n", "jobs:a:trigger has to be either a string or a hash",
-		     2, 12);
+	             2, 12);
 	expect_error("a:\n  trigger: {branch: main}\n", "jobs:a:trigger project should be a string",
-		     2, 12);
+	             2, 12);
 	expect_error("a:\n  trigger: {include: c.yml, project: g/p}\n",
-		     "jobs:a:trigger config contains unknown keys: project", 2, 29);
+	             "jobs:a:trigger config contains unknown keys: project", 2, 29);
 	expect_error("a:\n  trigger: {project: g/p, strategy: wait}\n",
-		     "jobs:a:trigger strategy should be depend or mirror", 2, 37);
+	             "jobs:a:trigger strategy should be depend or mirror", 2, 37);
 	expect_error("a:\n  trigger: g/p\n  when: delayed\n",
-		     "jobs:a when should be one of: on_success, on_failure, always, manual", 3, 9);
+	             "jobs:a when should be one of: on_success, on_failure, always, manual", 3, 9);
 }
 
 static void test_collect_all_errors(void **state)
@@ -514,7 +514,7 @@ static void test_collect_all_errors(void **state)
 	tctx_init(&t, dir);
 	t.ctx.vars = t.vars;
 	struct diag_list dl = DIAG_LIST_INIT;
-	struct pipeline_opts opts = { .collect_all_errors = true, .diags = &dl };
+	struct pipeline_opts opts = {.collect_all_errors = true, .diags = &dl};
 	_cleanup_free_ char *file = xasprintf("%s/.gitlab-ci.yml", dir);
 	struct err err = ERR_INIT;
 	struct pipeline *p = pipeline_load(file, &t.ctx, &opts, &err);
@@ -593,24 +593,25 @@ static void test_include_errors(void **state)
 {
 	(void)state;
 	expect_error("include: missing.yml\njob:\n  script: x\n",
-		     "Local file `missing.yml` does not exist!", 1, 10);
+	             "Local file `missing.yml` does not exist!", 1, 10);
 	expect_error("include: file.txt\njob:\n  script: x\n",
-		     "Included file `file.txt` does not have YAML extension!", 1, 10);
-	expect_error("include: 'https://example.com/ci/t.yml'\njob:\n  script: x\n",
-		     "remote include 'https://example.com/ci/t.yml' cannot be fetched offline; pass "
-		     "--include-dir DIR holding it as DIR/remote/example.com/ci/t.yml",
-		     1, 10);
+	             "Included file `file.txt` does not have YAML extension!", 1, 10);
+	expect_error(
+	    "include: 'https://example.com/ci/t.yml'\njob:\n  script: x\n",
+	    "remote include 'https://example.com/ci/t.yml' cannot be fetched offline; pass "
+	    "--include-dir DIR holding it as DIR/remote/example.com/ci/t.yml",
+	    1, 10);
 	expect_error("include:\n  - project: grp/lib\n    file: /ci.yml\n    ref: v1\n"
-		     "job:\n  script: x\n",
-		     "project include 'grp/lib:ci.yml' cannot be fetched offline; pass "
-		     "--include-dir DIR holding it as DIR/project/grp/lib/v1/ci.yml",
-		     3, 11);
+	             "job:\n  script: x\n",
+	             "project include 'grp/lib:ci.yml' cannot be fetched offline; pass "
+	             "--include-dir DIR holding it as DIR/project/grp/lib/v1/ci.yml",
+	             3, 11);
 	expect_error("include:\n  - template: Auto-DevOps.gitlab-ci.yml\njob:\n  script: x\n",
-		     "template include 'Auto-DevOps.gitlab-ci.yml' cannot be fetched offline", 2,
-		     15);
+	             "template include 'Auto-DevOps.gitlab-ci.yml' cannot be fetched offline", 2,
+	             15);
 	expect_error("include:\n  - component: gitlab.com/comp/go/build@1.0\njob:\n  script: x\n",
-		     "component include 'gitlab.com/comp/go/build@1.0' cannot be fetched offline",
-		     2, 16);
+	             "component include 'gitlab.com/comp/go/build@1.0' cannot be fetched offline",
+	             2, 16);
 	/* an error inside an included file points into that file */
 	_cleanup_free_ char *dir = new_dir();
 	put(dir, ".gitlab-ci.yml", "include: ci/bad.yml\n");
@@ -652,17 +653,17 @@ static void test_spec_inputs(void **state)
 {
 	(void)state;
 	struct pipeline *p = load_ok("spec:\n  inputs:\n    who:\n      default: world\n"
-				     "    n:\n      default: 3\n      type: number\n---\n"
-				     "job:\n  script: echo hello $[[ inputs.who ]]\n"
-				     "  parallel: $[[ inputs.n ]]\n");
+	                             "    n:\n      default: 3\n      type: number\n---\n"
+	                             "job:\n  script: echo hello $[[ inputs.who ]]\n"
+	                             "  parallel: $[[ inputs.n ]]\n");
 	assert_int_equal(p->n_jobs, 3);
 	assert_string_equal(p->jobs[0].script.v[0], "echo hello world");
 	pipeline_free(p);
 	expect_error("spec:\n  inputs:\n    who:\n---\njob:\n  script: $[[ inputs.who ]]\n",
-		     "`who` input: required value has not been provided", 0, 0);
+	             "`who` input: required value has not been provided", 0, 0);
 	expect_error("spec:\n  inputs:\n    who:\n      default: x\n---\njob:\n"
-		     "  script: $[[ inputs.foo ]]\n",
-		     "unknown interpolation key: `foo`", 7, 11);
+	             "  script: $[[ inputs.foo ]]\n",
+	             "unknown interpolation key: `foo`", 7, 11);
 }
 
 /* ---- the include source (network includes through model/include-source.h) ---- */
@@ -679,7 +680,7 @@ struct canned_source {
 };
 
 static void canned_fetch(void *data, const struct isrc_request *reqs, size_t n,
-			 struct isrc_result *res)
+                         struct isrc_result *res)
 {
 	struct canned_source *cs = data;
 	if (cs->n_calls++)
@@ -687,14 +688,15 @@ static void canned_fetch(void *data, const struct isrc_request *reqs, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		/* project files as `group/project:file@ref` (ref empty: the default branch) */
 		_cleanup_free_ char *key =
-			reqs[i].kind == ISRC_PROJECT
-				? xasprintf("%s:%s@%s", reqs[i].location, reqs[i].file,
-					    reqs[i].ref ? reqs[i].ref : "")
-				: xstrdup(reqs[i].location);
+		    reqs[i].kind == ISRC_PROJECT
+		        ? xasprintf("%s:%s@%s", reqs[i].location, reqs[i].file,
+		                    reqs[i].ref ? reqs[i].ref : "")
+		        : xstrdup(reqs[i].location);
 		strbuf_addf(&cs->asked, "%s%s", i ? " " : "", key);
 		if (reqs[i].integrity)
 			strbuf_addf(&cs->asked, "#%s", reqs[i].integrity);
-		if (reqs[i].kind == ISRC_PROJECT && strcmp(reqs[i].server, "https://gl.example") != 0)
+		if (reqs[i].kind == ISRC_PROJECT &&
+		    strcmp(reqs[i].server, "https://gl.example") != 0)
 			fail_msg("project request without the pipeline's server");
 		if (reqs[i].kind != ISRC_REMOTE && reqs[i].kind != ISRC_PROJECT) {
 			res[i].unsupported = true;
@@ -713,14 +715,14 @@ static void canned_fetch(void *data, const struct isrc_request *reqs, size_t n,
 	}
 }
 
-static struct pipeline *load_src(const char *dir, const char *include_dir,
-				 struct canned_source *cs, struct err *err)
+static struct pipeline *load_src(const char *dir, const char *include_dir, struct canned_source *cs,
+                                 struct err *err)
 {
 	struct tctx t;
 	tctx_init(&t, dir);
 	t.ctx.include_dir = include_dir;
 	tctx_set(&t, "CI_SERVER_URL", "https://gl.example", true);
-	struct include_source src = { .fetch = canned_fetch, .data = cs };
+	struct include_source src = {.fetch = canned_fetch, .data = cs};
 	t.ctx.includes = &src;
 	strbuf_reset(&cs->asked);
 	cs->n_calls = 0;
@@ -735,13 +737,12 @@ static void test_include_source_levels(void **state)
 {
 	(void)state;
 	static const struct canned answers[] = {
-		{ "https://h/a.yml", "include: 'https://h/nested.yml'\na:\n  script: x\n", NULL,
-		  NULL },
-		{ "https://h/b.yml", "b:\n  script: x\n", NULL, NULL },
-		{ "https://h/nested.yml", "n:\n  script: x\n", NULL, NULL },
-		{ NULL, NULL, NULL, NULL },
+	    {"https://h/a.yml", "include: 'https://h/nested.yml'\na:\n  script: x\n", NULL, NULL},
+	    {"https://h/b.yml", "b:\n  script: x\n", NULL, NULL},
+	    {"https://h/nested.yml", "n:\n  script: x\n", NULL, NULL},
+	    {NULL, NULL, NULL, NULL},
 	};
-	struct canned_source cs = { .answers = answers, .asked = STRBUF_INIT };
+	struct canned_source cs = {.answers = answers, .asked = STRBUF_INIT};
 	_cleanup_free_ char *dir = new_dir();
 	_cleanup_free_ char *inc = new_dir();
 	put(dir, ".gitlab-ci.yml",
@@ -777,13 +778,13 @@ static void test_include_source_project(void **state)
 {
 	(void)state;
 	static const struct canned answers[] = {
-		{ "g/p:ci/a.yml@v1", "include: ci/b.yml\na:\n  script: x\n", NULL, NULL },
-		{ "g/p:ci/b.yml@v1", "include: {local: /ci/c.yml}\nb:\n  script: x\n", NULL, NULL },
-		{ "g/p:ci/c.yml@v1", "c:\n  script: x\n", NULL, NULL },
-		{ "g/q:d.yml@", "d:\n  script: x\n", NULL, NULL },
-		{ NULL, NULL, NULL, NULL },
+	    {"g/p:ci/a.yml@v1", "include: ci/b.yml\na:\n  script: x\n", NULL, NULL},
+	    {"g/p:ci/b.yml@v1", "include: {local: /ci/c.yml}\nb:\n  script: x\n", NULL, NULL},
+	    {"g/p:ci/c.yml@v1", "c:\n  script: x\n", NULL, NULL},
+	    {"g/q:d.yml@", "d:\n  script: x\n", NULL, NULL},
+	    {NULL, NULL, NULL, NULL},
 	};
-	struct canned_source cs = { .answers = answers, .asked = STRBUF_INIT };
+	struct canned_source cs = {.answers = answers, .asked = STRBUF_INIT};
 	_cleanup_free_ char *dir = new_dir();
 	_cleanup_free_ char *inc = new_dir();
 	put(dir, ".gitlab-ci.yml",
@@ -795,7 +796,7 @@ static void test_include_source_project(void **state)
 	if (!p)
 		fail_msg("%s", err.msg);
 	assert_string_equal(cs.asked.buf,
-			    "g/p:ci/a.yml@v1 g/q:d.yml@ | g/p:ci/b.yml@v1 | g/p:ci/c.yml@v1");
+	                    "g/p:ci/a.yml@v1 g/q:d.yml@ | g/p:ci/b.yml@v1 | g/p:ci/c.yml@v1");
 	assert_jobs(p, "c@test | b@test | a@test | d@test | e@test | main@test");
 	pipeline_free(p);
 	/* a file the source does not have: its error, at the file: entry */
@@ -814,13 +815,13 @@ static void test_include_source_errors(void **state)
 {
 	(void)state;
 	static const struct canned answers[] = {
-		{ "https://h/down.yml", NULL, "Remote file `https://h/down.yml` could not be fetched",
-		  NULL },
-		{ "https://h/old.yml", "old:\n  script: x\n", NULL, "served from the cache" },
-		{ "https://h/bad.yml", "bad:\n  script: x\n  when: sometimes\n", NULL, NULL },
-		{ NULL, NULL, NULL, NULL },
+	    {"https://h/down.yml", NULL, "Remote file `https://h/down.yml` could not be fetched",
+	     NULL},
+	    {"https://h/old.yml", "old:\n  script: x\n", NULL, "served from the cache"},
+	    {"https://h/bad.yml", "bad:\n  script: x\n  when: sometimes\n", NULL, NULL},
+	    {NULL, NULL, NULL, NULL},
 	};
-	struct canned_source cs = { .answers = answers, .asked = STRBUF_INIT };
+	struct canned_source cs = {.answers = answers, .asked = STRBUF_INIT};
 	_cleanup_free_ char *dir = new_dir();
 	put(dir, ".gitlab-ci.yml", "j:\n  script: x\ninclude:\n  - remote: https://h/down.yml\n");
 	struct err err = ERR_INIT;
@@ -874,9 +875,9 @@ static void test_include_own_component(void **state)
 	    "include:\n  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/nope@$CI_COMMIT_SHA\n");
 	assert_null(tload(&t, dir, &err));
 	assert_string_equal(err.msg,
-			    "component: `gitlab.example.com/grp/proj/nope@0123abcd`. One of the "
-			    "files [templates/nope.yml,templates/nope/template.yml] must exist in "
-			    "`gitlab.example.com/grp/proj`");
+	                    "component: `gitlab.example.com/grp/proj/nope@0123abcd`. One of the "
+	                    "files [templates/nope.yml,templates/nope/template.yml] must exist in "
+	                    "`gitlab.example.com/grp/proj`");
 	err_release(&err);
 	put(dir, ".gitlab-ci.yml",
 	    "include:\n  - component: gitlab.example.com/grp/proj/comp@v1\n");
@@ -889,11 +890,11 @@ static void test_include_own_component(void **state)
 /* Loads a main file including tpl.yml with `inputs: {given}`; returns the error (owned by the
  * caller's err) or NULL when it loads, with *ret_p set. */
 static const char *include_with_inputs(const char *given, const char *tpl, struct err *err,
-				       struct pipeline **ret_p)
+                                       struct pipeline **ret_p)
 {
 	_cleanup_free_ char *dir = new_dir();
 	_cleanup_free_ char *main_yml =
-		xasprintf("include:\n  - local: tpl.yml\n    inputs: {%s}\n", given);
+	    xasprintf("include:\n  - local: tpl.yml\n    inputs: {%s}\n", given);
 	put(dir, ".gitlab-ci.yml", main_yml);
 	put(dir, "tpl.yml", tpl);
 	*ret_p = load_dir(dir, NULL, err);
@@ -919,52 +920,52 @@ static void test_spec_inputs_validation(void **state)
 {
 	(void)state;
 	const char *str_tpl = "spec:\n  inputs:\n    s:\n      type: string\n---\n"
-			      "j:\n  script: echo $[[ inputs.s ]]\n";
+	                      "j:\n  script: echo $[[ inputs.s ]]\n";
 	expect_input_error("s: 1", str_tpl, "`s` input: provided value is not a string");
 	expect_input_error("s: x",
-			   "spec:\n  inputs:\n    s:\n      type: foo\n---\nj: {script: x}\n",
-			   "header:spec:inputs:s input type unknown value: foo");
+	                   "spec:\n  inputs:\n    s:\n      type: foo\n---\nj: {script: x}\n",
+	                   "header:spec:inputs:s input type unknown value: foo");
 	expect_input_error("a: x",
-			   "spec:\n  inputs:\n    a:\n      type: array\n---\nj: {script: x}\n",
-			   "`a` input: provided value is not an array");
+	                   "spec:\n  inputs:\n    a:\n      type: array\n---\nj: {script: x}\n",
+	                   "`a` input: provided value is not an array");
 	const char *rx_tpl = "spec:\n  inputs:\n    v:\n      regex: ^v\\d+$\n---\n"
-			     "j:\n  script: echo $[[ inputs.v ]]\n";
+	                     "j:\n  script: echo $[[ inputs.v ]]\n";
 	expect_input_error("v: x1", rx_tpl,
-			   "`v` input: provided value does not match required RegEx pattern");
+	                   "`v` input: provided value does not match required RegEx pattern");
 	expect_input_error("v: v1",
-			   "spec:\n  inputs:\n    v:\n      regex: ^[x\n---\nj: {script: x}\n",
-			   "`v` input: invalid regular expression");
+	                   "spec:\n  inputs:\n    v:\n      regex: ^[x\n---\nj: {script: x}\n",
+	                   "`v` input: invalid regular expression");
 	expect_input_error("o: [a]",
-			   "spec:\n  inputs:\n    o:\n      type: array\n      default: []\n"
-			   "      options: [a, b]\n---\nj:\n  script: x\n",
-			   "`o` input: Options can only be used with string and number inputs");
+	                   "spec:\n  inputs:\n    o:\n      type: array\n      default: []\n"
+	                   "      options: [a, b]\n---\nj:\n  script: x\n",
+	                   "`o` input: Options can only be used with string and number inputs");
 #define FN_TPL(fns) "spec:\n  inputs:\n    s:\n---\nj:\n  script: echo $[[ inputs.s | " fns " ]]\n"
 	expect_input_error("s: x",
-			   FN_TPL("posix_escape | posix_escape | posix_escape | posix_escape"),
-			   "too many functions in interpolation block");
+	                   FN_TPL("posix_escape | posix_escape | posix_escape | posix_escape"),
+	                   "too many functions in interpolation block");
 	expect_input_error("s: x", FN_TPL("nope"),
-			   "no function matching `nope`: check that the function name, arguments, "
-			   "and types are correct");
+	                   "no function matching `nope`: check that the function name, arguments, "
+	                   "and types are correct");
 #undef FN_TPL
 	expect_error("spec:\n  inputs:\n    a:\n      default: x\n---\n"
-		     "j:\n  script: $[[ inputs ]]\n",
-		     "invalid interpolation access pattern", 7, 11);
+	             "j:\n  script: $[[ inputs ]]\n",
+	             "invalid interpolation access pattern", 7, 11);
 	/* component context needs spec:component (not supported): the key is unknown */
 	expect_error("spec:\n  inputs:\n    a:\n      default: x\n---\nj:\n"
-		     "  script: $[[ component.name ]]\n",
-		     "unknown interpolation key: `component`", 7, 11);
+	             "  script: $[[ component.name ]]\n",
+	             "unknown interpolation key: `component`", 7, 11);
 	/* a valid value; a null given value takes the default; an array inside a string is Ruby's
 	 * to_s of it, an array alone stays a list */
 	struct err err = ERR_INIT;
 	struct pipeline *p = NULL;
 	assert_null(include_with_inputs("v: v12, n: null, a: [x, 2, true]",
-					"spec:\n  inputs:\n    v:\n      regex: ^v\\d+$\n"
-					"    n:\n      default: dflt\n"
-					"    a:\n      type: array\n---\n"
-					"j:\n  script:\n"
-					"    - echo $[[ inputs.v ]] $[[ inputs.n ]]\n"
-					"    - echo $[[ inputs.a ]]\n    - $[[ inputs.a ]]\n",
-					&err, &p));
+	                                "spec:\n  inputs:\n    v:\n      regex: ^v\\d+$\n"
+	                                "    n:\n      default: dflt\n"
+	                                "    a:\n      type: array\n---\n"
+	                                "j:\n  script:\n"
+	                                "    - echo $[[ inputs.v ]] $[[ inputs.n ]]\n"
+	                                "    - echo $[[ inputs.a ]]\n    - $[[ inputs.a ]]\n",
+	                                &err, &p));
 	const struct job *j = pipeline_find_job(p, "j");
 	assert_string_equal(str_join(&j->script), "echo v12 dflt,echo [\"x\", 2, true],x,2,true");
 	pipeline_free(p);
@@ -986,11 +987,12 @@ static const char *extends_chain(struct strbuf *sb, int hops)
 static void test_extends(void **state)
 {
 	(void)state;
-	struct pipeline *p = load_ok(".p:\n  variables: {A: \"1\", B: \"2\"}\n  script: [x]\n"
-				     "  tags: [t1]\n  image: img\n"
-				     ".q:\n  extends: .p\n  stage: build\n"
-				     "job:\n  extends: [.q]\n  variables: {B: \"3\"}\n  tags: [t2]\n"
-				     "  image: null\n");
+	struct pipeline *p =
+	    load_ok(".p:\n  variables: {A: \"1\", B: \"2\"}\n  script: [x]\n"
+	            "  tags: [t1]\n  image: img\n"
+	            ".q:\n  extends: .p\n  stage: build\n"
+	            "job:\n  extends: [.q]\n  variables: {B: \"3\"}\n  tags: [t2]\n"
+	            "  image: null\n");
 	const struct job *j = pipeline_find_job(p, "job");
 	assert_string_equal(var_of(j, "A"), "1");
 	assert_string_equal(var_of(j, "B"), "3");
@@ -1000,11 +1002,11 @@ static void test_extends(void **state)
 	assert_null(j->image.name);
 	pipeline_free(p);
 	expect_error("a:\n  extends: b\n  script: x\nb:\n  extends: a\n  script: y\n",
-		     "circular dependency detected in `extends`", 0, 0);
-	expect_error("a:\n  extends: .nope\n  script: x\n",
-		     "a: unknown keys in `extends` (.nope)", 2, 12);
+	             "circular dependency detected in `extends`", 0, 0);
+	expect_error("a:\n  extends: .nope\n  script: x\n", "a: unknown keys in `extends` (.nope)",
+	             2, 12);
 	expect_error("a:\n  extends: .v\n  script: x\n.v: [1]\n",
-		     "a: invalid base hashes in `extends` (.v)", 2, 12);
+	             "a: invalid base hashes in `extends` (.v)", 2, 12);
 	/* 11 hops are allowed, 12 are not */
 	struct strbuf sb = STRBUF_INIT;
 	pipeline_free(load_ok(extends_chain(&sb, 11)));
@@ -1017,10 +1019,10 @@ static void test_reference(void **state)
 {
 	(void)state;
 	struct pipeline *p = load_ok(".setup:\n  script: [a, b]\n  vars: {X: x}\n"
-				     ".r:\n  rules:\n    - if: $CI_COMMIT_BRANCH == \"main\"\n"
-				     "job:\n  script:\n    - !reference [.setup, script]\n    - c\n"
-				     "  variables:\n    X: !reference [.setup, vars, X]\n"
-				     "  rules:\n    - !reference [.r, rules]\n");
+	                             ".r:\n  rules:\n    - if: $CI_COMMIT_BRANCH == \"main\"\n"
+	                             "job:\n  script:\n    - !reference [.setup, script]\n    - c\n"
+	                             "  variables:\n    X: !reference [.setup, vars, X]\n"
+	                             "  rules:\n    - !reference [.r, rules]\n");
 	const struct job *j = pipeline_find_job(p, "job");
 	assert_string_equal(str_join(&j->script), "a,b,c");
 	assert_string_equal(var_of(j, "X"), "x");
@@ -1032,15 +1034,16 @@ static void test_reference(void **state)
 static void test_default_and_inherit(void **state)
 {
 	(void)state;
-	struct pipeline *p = load_ok(
-		"image: legacy\n"
-		"default:\n  before_script: [d]\n  tags: [dt]\n  retry: 1\n"
-		"variables: {G1: a, G2: b}\n"
-		"a:\n  script: x\n"
-		"b:\n  script: x\n  before_script: [own]\n  inherit: {default: false, variables: false}\n"
-		"c:\n  script: x\n  inherit: {default: [tags], variables: [G2]}\n");
+	struct pipeline *p =
+	    load_ok("image: legacy\n"
+	            "default:\n  before_script: [d]\n  tags: [dt]\n  retry: 1\n"
+	            "variables: {G1: a, G2: b}\n"
+	            "a:\n  script: x\n"
+	            "b:\n  script: x\n  before_script: [own]\n  inherit: {default: false, "
+	            "variables: false}\n"
+	            "c:\n  script: x\n  inherit: {default: [tags], variables: [G2]}\n");
 	const struct job *a = pipeline_find_job(p, "a"), *b = pipeline_find_job(p, "b"),
-			 *c = pipeline_find_job(p, "c");
+	                 *c = pipeline_find_job(p, "c");
 	assert_string_equal(str_join(&a->before_script), "d");
 	assert_string_equal(a->image.name, "legacy");
 	assert_int_equal(a->retry.max, 1);
@@ -1063,21 +1066,21 @@ static void test_null_keywords(void **state)
 {
 	(void)state;
 	struct pipeline *p = load_ok(
-		"default:\n  image: dimg\n  before_script: [d]\n  interruptible: true\n"
-		"  cache: {key: dk}\n"
-		"stages: [build, test]\n"
-		".base:\n  parallel: 3\n  stage: build\n  tags: [t]\n  needs: []\n"
-		"  dependencies: []\n  retry: 2\n  timeout: 1h\n  environment: prod\n"
-		"  artifacts: {paths: [out]}\n  services: [svc]\n  coverage: /x/\n"
-		"  resource_group: rg\n  allow_failure: true\n"
-		"j:\n  extends: .base\n  script: x\n  parallel: null\n  stage: null\n  tags: null\n"
-		"  needs: null\n  dependencies: null\n  retry: null\n  timeout: null\n"
-		"  environment: null\n  artifacts: null\n  services: null\n  coverage: null\n"
-		"  resource_group: null\n  allow_failure: null\n  image: null\n"
-		"  before_script: null\n  after_script: ~\n  interruptible: null\n  cache: null\n"
-		"  when: null\n  start_in: null\n  variables: null\n  inherit: null\n"
-		"  only: null\n  except: null\n  rules: null\n"
-		"r:\n  script: x\n  rules: [{when: manual}]\n  only: null\n  allow_failure: ~\n");
+	    "default:\n  image: dimg\n  before_script: [d]\n  interruptible: true\n"
+	    "  cache: {key: dk}\n"
+	    "stages: [build, test]\n"
+	    ".base:\n  parallel: 3\n  stage: build\n  tags: [t]\n  needs: []\n"
+	    "  dependencies: []\n  retry: 2\n  timeout: 1h\n  environment: prod\n"
+	    "  artifacts: {paths: [out]}\n  services: [svc]\n  coverage: /x/\n"
+	    "  resource_group: rg\n  allow_failure: true\n"
+	    "j:\n  extends: .base\n  script: x\n  parallel: null\n  stage: null\n  tags: null\n"
+	    "  needs: null\n  dependencies: null\n  retry: null\n  timeout: null\n"
+	    "  environment: null\n  artifacts: null\n  services: null\n  coverage: null\n"
+	    "  resource_group: null\n  allow_failure: null\n  image: null\n"
+	    "  before_script: null\n  after_script: ~\n  interruptible: null\n  cache: null\n"
+	    "  when: null\n  start_in: null\n  variables: null\n  inherit: null\n"
+	    "  only: null\n  except: null\n  rules: null\n"
+	    "r:\n  script: x\n  rules: [{when: manual}]\n  only: null\n  allow_failure: ~\n");
 	assert_int_equal(p->n_jobs, 2);
 	const struct job *j = pipeline_find_job(p, "j");
 	assert_non_null(j);
@@ -1110,7 +1113,7 @@ static void test_null_keywords(void **state)
 	/* script: null is a blank script; a null stage: is the default stage */
 	expect_error("j:\n  script: null\n", "jobs:j script can't be blank", 2, 11);
 	expect_error("j:\n  script: x\n  start_in: null\n  when: delayed\n",
-		     "jobs:j start in should be a duration", 4, 9);
+	             "jobs:j start in should be a duration", 4, 9);
 }
 
 /* cache: is a ComposableArray in GitLab: nested lists flatten, the limit of 4 counts the list
@@ -1119,9 +1122,9 @@ static void test_cache_nested_lists(void **state)
 {
 	(void)state;
 	struct pipeline *p = load_ok(
-		".c: &c\n  - key: a\n    paths: [pa]\n  - key: b\n"
-		"j:\n  script: x\n  cache: [*c, [[{key: d, policy: pull}]], {key: e}]\n"
-		"k:\n  script: x\n  cache: [[{key: 1}, {key: 2}, {key: 3}, {key: 4}, {key: 5}]]\n");
+	    ".c: &c\n  - key: a\n    paths: [pa]\n  - key: b\n"
+	    "j:\n  script: x\n  cache: [*c, [[{key: d, policy: pull}]], {key: e}]\n"
+	    "k:\n  script: x\n  cache: [[{key: 1}, {key: 2}, {key: 3}, {key: 4}, {key: 5}]]\n");
 	const struct job *j = pipeline_find_job(p, "j");
 	assert_int_equal(j->n_caches, 4);
 	assert_string_equal(j->caches[0].key, "a");
@@ -1132,10 +1135,11 @@ static void test_cache_nested_lists(void **state)
 	assert_string_equal(j->caches[3].key, "e");
 	assert_int_equal(pipeline_find_job(p, "k")->n_caches, 5);
 	pipeline_free(p);
-	expect_error("j:\n  script: x\n  cache: [{key: 1}, {key: 2}, {key: 3}, {key: 4}, [{key: 5}]]\n",
-		     "jobs:j:cache config no more than 4 caches can be created", 3, 10);
+	expect_error(
+	    "j:\n  script: x\n  cache: [{key: 1}, {key: 2}, {key: 3}, {key: 4}, [{key: 5}]]\n",
+	    "jobs:j:cache config no more than 4 caches can be created", 3, 10);
 	expect_error("j:\n  script: x\n  cache: [[{key: 1}, [x]]]\n",
-		     "jobs:j:cache config should be a hash or an array of hashes", 3, 23);
+	             "jobs:j:cache config should be a hash or an array of hashes", 3, 23);
 }
 
 /* ---- parallel ------------------------------------------------------------------------------ */
@@ -1144,18 +1148,19 @@ static void test_parallel(void **state)
 {
 	(void)state;
 	struct pipeline *p = load_ok(
-		"build:\n  stage: build\n  script: x\n  parallel: 3\n"
-		"mx:\n  stage: build\n  script: x\n  variables: {OS: none}\n  parallel:\n    matrix:\n"
-		"      - OS: [linux, mac]\n        ARCH: [amd64, arm]\n      - OS: win\n"
-		"all:\n  script: x\n  needs: [build]\n"
-		"some:\n  script: x\n  needs:\n    - job: mx\n      parallel:\n        matrix:\n"
-		"          - OS: linux\n            ARCH: [arm]\n"
-		"deps:\n  script: x\n  dependencies: [build]\n");
-	assert_jobs(p, "build 1/3@build | build 2/3@build | build 3/3@build | "
-		       "mx: [linux, amd64]@build | mx: [linux, arm]@build | mx: [mac, amd64]@build | "
-		       "mx: [mac, arm]@build | mx: [win]@build | "
-		       "all@test<build 1/3,build 2/3,build 3/3> | some@test<mx: [linux, arm]> | "
-		       "deps@test");
+	    "build:\n  stage: build\n  script: x\n  parallel: 3\n"
+	    "mx:\n  stage: build\n  script: x\n  variables: {OS: none}\n  parallel:\n    matrix:\n"
+	    "      - OS: [linux, mac]\n        ARCH: [amd64, arm]\n      - OS: win\n"
+	    "all:\n  script: x\n  needs: [build]\n"
+	    "some:\n  script: x\n  needs:\n    - job: mx\n      parallel:\n        matrix:\n"
+	    "          - OS: linux\n            ARCH: [arm]\n"
+	    "deps:\n  script: x\n  dependencies: [build]\n");
+	assert_jobs(p,
+	            "build 1/3@build | build 2/3@build | build 3/3@build | "
+	            "mx: [linux, amd64]@build | mx: [linux, arm]@build | mx: [mac, amd64]@build | "
+	            "mx: [mac, arm]@build | mx: [win]@build | "
+	            "all@test<build 1/3,build 2/3,build 3/3> | some@test<mx: [linux, arm]> | "
+	            "deps@test");
 	const struct job *j = pipeline_find_job(p, "build 2/3");
 	assert_int_equal(j->node_index, 2);
 	assert_int_equal(j->node_total, 3);
@@ -1168,9 +1173,10 @@ static void test_parallel(void **state)
 	j = pipeline_find_job(p, "deps");
 	assert_string_equal(str_join(&j->dependencies), "build 1/3,build 2/3,build 3/3");
 	pipeline_free(p);
-	expect_error("a:\n  script: x\n  parallel:\n    matrix:\n      - X: [1,2,3,4,5,6,7,8,9,10]\n"
-		     "        Y: [1,2,3,4,5,6,7,8,9,10]\n        Z: [1,2,3]\n",
-		     "jobs:a:parallel:matrix config generates too many jobs (maximum is 200)", 5, 7);
+	expect_error(
+	    "a:\n  script: x\n  parallel:\n    matrix:\n      - X: [1,2,3,4,5,6,7,8,9,10]\n"
+	    "        Y: [1,2,3,4,5,6,7,8,9,10]\n        Z: [1,2,3]\n",
+	    "jobs:a:parallel:matrix config generates too many jobs (maximum is 200)", 5, 7);
 }
 
 /* ---- workflow, rules, only/except --------------------------------------------------------- */
@@ -1207,7 +1213,7 @@ static void setup_tag(struct tctx *t)
 static void setup_changes(struct tctx *t)
 {
 	t->changed_v[0] = "src/main.c";
-	t->changed = (struct string_list){ t->changed_v, 1 };
+	t->changed = (struct string_list){t->changed_v, 1};
 	t->ctx.changed_files = &t->changed;
 	tctx_set(t, "DEPLOY", "yes", false);
 }
@@ -1216,12 +1222,12 @@ static void test_workflow(void **state)
 {
 	(void)state;
 	const char *y = "variables: {V: global, W: w}\n"
-			"workflow:\n  name: 'pipe $V $CI_COMMIT_BRANCH'\n  rules:\n"
-			"    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n"
-			"      variables: {V: mr}\n"
-			"    - if: $CI_COMMIT_TAG\n      when: never\n"
-			"    - if: $CI_COMMIT_BRANCH == \"main\"\n      variables: {V: main}\n"
-			"job:\n  script: x\n";
+	                "workflow:\n  name: 'pipe $V $CI_COMMIT_BRANCH'\n  rules:\n"
+	                "    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n"
+	                "      variables: {V: mr}\n"
+	                "    - if: $CI_COMMIT_TAG\n      when: never\n"
+	                "    - if: $CI_COMMIT_BRANCH == \"main\"\n      variables: {V: main}\n"
+	                "job:\n  script: x\n";
 	struct err err = ERR_INIT;
 	struct pipeline *p = load_with(y, NULL, &err);
 	assert_true(p->created);
@@ -1250,18 +1256,20 @@ static void test_rules_matrix(void **state)
 {
 	(void)state;
 	const char *y =
-		"variables: {G: gv, REF: \"$CI_COMMIT_BRANCH\"}\n"
-		"a:\n  script: x\n  rules:\n    - if: $CI_COMMIT_BRANCH == \"other\"\n"
-		"    - if: $G == \"gv\" && $CI_COMMIT_BRANCH =~ /^ma/\n      when: manual\n"
-		"b:\n  script: x\n  when: manual\n"
-		"c:\n  script: x\n  rules:\n    - if: $NOPE\n"
-		"d:\n  script: x\n  rules:\n    - changes: [docs/**/*]\n    - exists: ['src/*.c']\n"
-		"      when: delayed\n      start_in: 5 min\n      allow_failure: true\n"
-		"      variables: {R: rv}\n"
-		"e:\n  script: x\n  rules:\n    - changes: ['docs/*']\n      when: never\n    - when: always\n"
-		"f:\n  script: x\n  variables: {J: jv}\n  rules:\n    - if: $J == \"jv\" && $REF == \"main\"\n"
-		"g:\n  script: x\n  rules:\n    - if: $DEPLOY\n"
-		"h:\n  script: x\n  rules:\n    - if: $REF == \"$CI_COMMIT_BRANCH\"\n";
+	    "variables: {G: gv, REF: \"$CI_COMMIT_BRANCH\"}\n"
+	    "a:\n  script: x\n  rules:\n    - if: $CI_COMMIT_BRANCH == \"other\"\n"
+	    "    - if: $G == \"gv\" && $CI_COMMIT_BRANCH =~ /^ma/\n      when: manual\n"
+	    "b:\n  script: x\n  when: manual\n"
+	    "c:\n  script: x\n  rules:\n    - if: $NOPE\n"
+	    "d:\n  script: x\n  rules:\n    - changes: [docs/**/*]\n    - exists: ['src/*.c']\n"
+	    "      when: delayed\n      start_in: 5 min\n      allow_failure: true\n"
+	    "      variables: {R: rv}\n"
+	    "e:\n  script: x\n  rules:\n    - changes: ['docs/*']\n      when: never\n    - when: "
+	    "always\n"
+	    "f:\n  script: x\n  variables: {J: jv}\n  rules:\n    - if: $J == \"jv\" && $REF == "
+	    "\"main\"\n"
+	    "g:\n  script: x\n  rules:\n    - if: $DEPLOY\n"
+	    "h:\n  script: x\n  rules:\n    - if: $REF == \"$CI_COMMIT_BRANCH\"\n";
 	struct err err = ERR_INIT;
 	struct pipeline *p = load_with(y, setup_changes, &err);
 	if (!p)
@@ -1329,12 +1337,13 @@ static void setup_since(struct tctx *t)
 static void test_changes_compare_to(void **state)
 {
 	(void)state;
-	const char *y = "variables:\n  BASE: base\n"
-			"src:\n  script: x\n  rules:\n    - changes: {paths: [src/*], compare_to: $BASE}\n"
-			"src2:\n  script: x\n  rules:\n    - changes: {paths: [src/*.c], compare_to: base}\n"
-			"docs-old:\n  script: x\n  rules:\n    - changes: {paths: [docs/*], compare_to: old}\n"
-			"src-old:\n  script: x\n  rules:\n    - changes: {paths: [src/*], compare_to: old}\n"
-			"docs:\n  script: x\n  rules:\n    - changes: [docs/*]\n";
+	const char *y =
+	    "variables:\n  BASE: base\n"
+	    "src:\n  script: x\n  rules:\n    - changes: {paths: [src/*], compare_to: $BASE}\n"
+	    "src2:\n  script: x\n  rules:\n    - changes: {paths: [src/*.c], compare_to: base}\n"
+	    "docs-old:\n  script: x\n  rules:\n    - changes: {paths: [docs/*], compare_to: old}\n"
+	    "src-old:\n  script: x\n  rules:\n    - changes: {paths: [src/*], compare_to: old}\n"
+	    "docs:\n  script: x\n  rules:\n    - changes: [docs/*]\n";
 	struct err err = ERR_INIT;
 	since_calls = 0;
 	struct pipeline *p = load_with(y, setup_since, &err);
@@ -1346,15 +1355,15 @@ static void test_changes_compare_to(void **state)
 	assert_jobs(p, "src@test | src2@test | src-old@test");
 	pipeline_free(p);
 	p = load_with("j:\n  script: x\n  rules:\n    - changes:\n        paths: [a]\n"
-		      "        compare_to: nope\n",
-		      setup_since, &err);
+	              "        compare_to: nope\n",
+	              setup_since, &err);
 	assert_null(p);
 	assert_string_equal(err.msg, "rules:changes:compare_to is not a valid ref");
 	assert_int_equal(err.loc.line, 6);
 	assert_int_equal(err.loc.col, 21);
 	err_release(&err);
 	p = load_with("j:\n  script: x\n  rules:\n    - changes: {paths: [a], compare_to: boom}\n",
-		      setup_since, &err);
+	              setup_since, &err);
 	assert_null(p);
 	assert_int_equal(err.kind, ERR_ENV);
 	assert_non_null(strstr(err.msg, "git failed"));
@@ -1364,28 +1373,29 @@ static void test_changes_compare_to(void **state)
 static void test_only_except(void **state)
 {
 	(void)state;
-	const char *y = "plain:\n  script: x\n"
-			"ronly:\n  script: x\n  rules:\n    - when: on_success\n"
-			"mr:\n  script: x\n  only: [merge_requests]\n"
-			"tags:\n  script: x\n  only: [tags]\n"
-			"rx:\n  script: x\n  only: ['/^v\\d/']\n"
-			"main:\n  script: x\n  only: [main, pushes]\n"
-			"noint:\n  script: x\n  except: [main]\n"
-			"vars:\n  script: x\n  only:\n    variables: [$CI_COMMIT_REF_NAME == \"main\"]\n"
-			"chg:\n  script: x\n  only:\n    refs: [branches]\n    changes: [\"*.md\"]\n";
+	const char *y =
+	    "plain:\n  script: x\n"
+	    "ronly:\n  script: x\n  rules:\n    - when: on_success\n"
+	    "mr:\n  script: x\n  only: [merge_requests]\n"
+	    "tags:\n  script: x\n  only: [tags]\n"
+	    "rx:\n  script: x\n  only: ['/^v\\d/']\n"
+	    "main:\n  script: x\n  only: [main, pushes]\n"
+	    "noint:\n  script: x\n  except: [main]\n"
+	    "vars:\n  script: x\n  only:\n    variables: [$CI_COMMIT_REF_NAME == \"main\"]\n"
+	    "chg:\n  script: x\n  only:\n    refs: [branches]\n    changes: [\"*.md\"]\n";
 	struct err err = ERR_INIT;
 	struct pipeline *p = load_with(y, NULL, &err);
 	assert_jobs(p, "plain@test | ronly@test | main@test | vars@test | chg@test");
 	/* explain names the clause, the pipeline's ref and the pattern that matched */
 	assert_string_equal(pipeline_find_job(p, "noint")->decision.reason,
-			    "except:refs matched branch 'main' (source push)");
+	                    "except:refs matched branch 'main' (source push)");
 	assert_int_equal(pipeline_find_job(p, "noint")->decision.rule_loc.col, 12);
 	pipeline_free(p);
 	p = load_with(y, setup_mr, &err);
 	/* except: alone keeps the implicit only: [branches, tags] */
 	assert_jobs(p, "ronly@test | mr@test");
 	assert_string_equal(pipeline_find_job(p, "plain")->decision.reason,
-			    "implicit only: [branches, tags] did not match");
+	                    "implicit only: [branches, tags] did not match");
 	pipeline_free(p);
 	p = load_with(y, setup_tag, &err);
 	assert_jobs(p, "plain@test | ronly@test | tags@test | rx@test | main@test | noint@test");
@@ -1401,11 +1411,11 @@ static void test_only_refs_project_path(void **state)
 {
 	(void)state;
 	const char *y = "rx-here:\n  script: x\n  only: ['/^main$/@grp/proj']\n"
-			"rx-other:\n  script: x\n  only: ['/^main$/@grp/other']\n"
-			"rx-prefix:\n  script: x\n  only: ['/^main$/@grp/proj/sub']\n"
-			"name-here:\n  script: x\n  only: ['main@grp/proj']\n"
-			"ex-here:\n  script: x\n  except: ['/^ma/@grp/proj']\n"
-			"ex-other:\n  script: x\n  except: ['/^ma/@grp/other']\n";
+	                "rx-other:\n  script: x\n  only: ['/^main$/@grp/other']\n"
+	                "rx-prefix:\n  script: x\n  only: ['/^main$/@grp/proj/sub']\n"
+	                "name-here:\n  script: x\n  only: ['main@grp/proj']\n"
+	                "ex-here:\n  script: x\n  except: ['/^ma/@grp/proj']\n"
+	                "ex-other:\n  script: x\n  except: ['/^ma/@grp/other']\n";
 	struct err err = ERR_INIT;
 	struct pipeline *p = load_with(y, NULL, &err);
 	if (!p)
@@ -1418,11 +1428,11 @@ static void test_needs_on_excluded(void **state)
 {
 	(void)state;
 	expect_error("a:\n  stage: build\n  script: x\n  rules:\n    - if: $NOPE\n"
-		     "b:\n  script: x\n  needs: [a]\n",
-		     "'b' job needs 'a' job, but 'a' does not exist in the pipeline", 8, 11);
+	             "b:\n  script: x\n  needs: [a]\n",
+	             "'b' job needs 'a' job, but 'a' does not exist in the pipeline", 8, 11);
 	struct pipeline *p = load_ok("a:\n  stage: build\n  script: x\n  rules:\n    - if: $NOPE\n"
-				     "b:\n  script: x\n  needs: [{job: a, optional: true}]\n"
-				     "c:\n  script: x\n  rules:\n    - needs: [b]\n");
+	                             "b:\n  script: x\n  needs: [{job: a, optional: true}]\n"
+	                             "c:\n  script: x\n  rules:\n    - needs: [b]\n");
 	assert_jobs(p, "b@test<> | c@test<b>");
 	pipeline_free(p);
 }
@@ -1444,23 +1454,23 @@ static void test_seed_fixtures(void **state)
 {
 	(void)state;
 	static const char *const cases[][2] = {
-		{ "dind-basic", "build@test" },
-		{ "dind-tls", "build@test" },
-		{ "dind-build-push", "build@build | deploy@deploy" },
-		{ "dind-multistage", "build@test" },
-		{ "dind-buildkit-cache", "build@test" },
-		{ "dind-compose", "integration_test@test" },
-		{ "socket-binding", "build@test" },
-		{ "kaniko", "build@test" },
-		{ "buildah", "build@test" },
-		{ "parallel-builds", "build_api@build | build_worker@build | build_frontend@build" },
-		{ "security-scan", "build@build | scan@scan" },
-		{ "complete-pipeline", "build@build | test@test<build> | integration_test@test<build> | "
-				       "security_scan@scan<build> | push@push<test,integration_test>" },
+	    {"dind-basic", "build@test"},
+	    {"dind-tls", "build@test"},
+	    {"dind-build-push", "build@build | deploy@deploy"},
+	    {"dind-multistage", "build@test"},
+	    {"dind-buildkit-cache", "build@test"},
+	    {"dind-compose", "integration_test@test"},
+	    {"socket-binding", "build@test"},
+	    {"kaniko", "build@test"},
+	    {"buildah", "build@test"},
+	    {"parallel-builds", "build_api@build | build_worker@build | build_frontend@build"},
+	    {"security-scan", "build@build | scan@scan"},
+	    {"complete-pipeline", "build@build | test@test<build> | integration_test@test<build> | "
+	                          "security_scan@scan<build> | push@push<test,integration_test>"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		_cleanup_free_ char *dir = xasprintf("%s/tests/fixtures/seed/%s", srcdir(),
-						     cases[i][0]);
+		_cleanup_free_ char *dir =
+		    xasprintf("%s/tests/fixtures/seed/%s", srcdir(), cases[i][0]);
 		struct err err = ERR_INIT;
 		struct pipeline *p = load_fixture(dir, &err);
 		if (!p)
@@ -1490,9 +1500,9 @@ static void test_seed_fixtures(void **state)
 
 /* Configs of the corpus that GitLab itself rejects, with the error it gives. */
 static const char *const corpus_invalid[][2] = {
-	/* extends a template that no file defines */
-	{ "NVIDIA__nvidia-container-toolkit",
-	  "test-toolkit-ubuntu20.04: unknown keys in `extends` (.test:toolkit)" },
+    /* extends a template that no file defines */
+    {"NVIDIA__nvidia-container-toolkit",
+     "test-toolkit-ubuntu20.04: unknown keys in `extends` (.test:toolkit)"},
 };
 
 static bool expected_corpus_error(const char *name, const char *msg)
@@ -1529,8 +1539,9 @@ static void test_real_corpus(void **state)
 			continue;
 		}
 		if (!expected_corpus_error(de->d_name, err.msg)) {
-			print_error("%s: %s:%u:%u: %s\n", de->d_name, err.loc.file ? err.loc.file : "",
-				    err.loc.line, err.loc.col, err.msg);
+			print_error("%s: %s:%u:%u: %s\n", de->d_name,
+			            err.loc.file ? err.loc.file : "", err.loc.line, err.loc.col,
+			            err.msg);
 			bad++;
 		}
 		offline++;
@@ -1545,23 +1556,23 @@ static void test_real_corpus(void **state)
 
 /* Corpus projects that still fail with their stand-in includes, and the error they fail with. */
 static const char *const corpus_includes_invalid[][2] = {
-	/* GitLab rejects it too: the need names a job that no file defines (yaml_processor's
-	 * "undefined need" check) */
-	{ "NVIDIA__gpu-operator",
-	  "release:staging-gpu-operator job: undefined need: image:gpu-operator" },
+    /* GitLab rejects it too: the need names a job that no file defines (yaml_processor's
+     * "undefined need" check) */
+    {"NVIDIA__gpu-operator",
+     "release:staging-gpu-operator job: undefined need: image:gpu-operator"},
 };
 
 /* Jobs (and their stage) that only exist or only work thanks to the stand-in includes. */
 static const char *const corpus_includes_jobs[][3] = {
-	{ "GNOME__libadwaita", "build-gnomeos-lsan", "build" }, /* component with inputs */
-	{ "GNOME__libadwaita", "nightly", "deploy" }, /* extends a project template */
-	{ "GNOME__librsvg", "opensuse-container@x86_64.stable", "container-build" }, /* remote */
-	{ "GStreamer__gst-plugins-rs", "test windows msrv", "test" },
-	{ "OS2mo__os2mo", "Release master", "release" },
-	{ "gitlabhq__cli", "code_navigation", "test" },
-	{ "hetznercloud__fleeting-plugin-hetzner", "releaser-pleaser", "release" },
-	{ "meltano__meltano", "semgrep-sast", "test" },
-	{ "vishaltak__gitlab-development-kit", "container_scanning", "analyze" },
+    {"GNOME__libadwaita", "build-gnomeos-lsan", "build"}, /* component with inputs */
+    {"GNOME__libadwaita", "nightly", "deploy"},           /* extends a project template */
+    {"GNOME__librsvg", "opensuse-container@x86_64.stable", "container-build"}, /* remote */
+    {"GStreamer__gst-plugins-rs", "test windows msrv", "test"},
+    {"OS2mo__os2mo", "Release master", "release"},
+    {"gitlabhq__cli", "code_navigation", "test"},
+    {"hetznercloud__fleeting-plugin-hetzner", "releaser-pleaser", "release"},
+    {"meltano__meltano", "semgrep-sast", "test"},
+    {"vishaltak__gitlab-development-kit", "container_scanning", "analyze"},
 };
 
 static const char *corpus_includes_error(const char *name)
@@ -1599,9 +1610,8 @@ static void check_corpus_includes_jobs(const char *name, const struct pipeline *
 	}
 	/* !reference [variables, X] into the variables of an included project file */
 	if (strcmp(name, "GStreamer__gst-plugins-rs") == 0)
-		assert_string_equal(var_of(pipeline_find_job(p, "test windows msrv"),
-					   "RUST_VERSION"),
-				    "1.83.0");
+		assert_string_equal(
+		    var_of(pipeline_find_job(p, "test windows msrv"), "RUST_VERSION"), "1.83.0");
 }
 
 /* Loads one corpus project with its stand-ins; components are addressed through
@@ -1645,7 +1655,7 @@ static void test_real_corpus_includes(void **state)
 		if (want) {
 			if (p)
 				fail_msg("%s now loads: remove it from corpus_includes_invalid",
-					 de->d_name);
+				         de->d_name);
 			if (!strstr(err.msg, want))
 				fail_msg("%s: got '%s', expected '%s'", de->d_name, err.msg, want);
 			err_release(&err);
@@ -1654,7 +1664,7 @@ static void test_real_corpus_includes(void **state)
 		}
 		if (!p)
 			fail_msg("%s: %s:%u:%u: %s", de->d_name, err.loc.file ? err.loc.file : "",
-				 err.loc.line, err.loc.col, err.msg);
+			         err.loc.line, err.loc.col, err.msg);
 		assert_true(p->n_jobs + p->n_excluded > 0);
 		check_corpus_includes_jobs(de->d_name, p);
 		pipeline_free(p);
@@ -1662,9 +1672,9 @@ static void test_real_corpus_includes(void **state)
 	}
 	closedir(d);
 	print_message("corpus with stand-in includes: %d loaded, %d rejected as expected\n", loaded,
-		      rejected);
+	              rejected);
 	assert_int_equal(rejected,
-			 sizeof(corpus_includes_invalid) / sizeof(*corpus_includes_invalid));
+	                 sizeof(corpus_includes_invalid) / sizeof(*corpus_includes_invalid));
 	/* gitlabhq__gitlab-shell (`cache: [*list]`) and gitlabhq__gitlab-runner (`parallel:
 	 * null`) load since nested caches flatten and null keywords are unset */
 	assert_int_equal(loaded, 18);
@@ -1676,13 +1686,13 @@ static void test_instance_needs(void **state)
 {
 	(void)state;
 	struct pipeline *p = load_ok(
-		"b:\n  stage: build\n  script: x\n  parallel: {matrix: [{ARCH: [amd64, arm64]}]}\n"
-		"c:\n  stage: build\n  script: x\n  parallel: 2\n"
-		"t:\n  script: x\n  parallel: {matrix: [{ARCH: [amd64, arm64], OS: [l]}]}\n"
-		"  needs:\n    - job: b\n      parallel: {matrix: [{ARCH: ['$[[ matrix.ARCH ]]']}]}\n"
-		"    - c 2/2\n"
-		"d:\n  stage: deploy\n  script: x\n  needs: ['b: [arm64]']\n"
-		"  dependencies: ['b: [arm64]']\n");
+	    "b:\n  stage: build\n  script: x\n  parallel: {matrix: [{ARCH: [amd64, arm64]}]}\n"
+	    "c:\n  stage: build\n  script: x\n  parallel: 2\n"
+	    "t:\n  script: x\n  parallel: {matrix: [{ARCH: [amd64, arm64], OS: [l]}]}\n"
+	    "  needs:\n    - job: b\n      parallel: {matrix: [{ARCH: ['$[[ matrix.ARCH ]]']}]}\n"
+	    "    - c 2/2\n"
+	    "d:\n  stage: deploy\n  script: x\n  needs: ['b: [arm64]']\n"
+	    "  dependencies: ['b: [arm64]']\n");
 	const struct job *t0 = pipeline_find_job(p, "t: [amd64, l]");
 	const struct job *t1 = pipeline_find_job(p, "t: [arm64, l]");
 	assert_non_null(t0);
@@ -1694,20 +1704,21 @@ static void test_instance_needs(void **state)
 	assert_int_equal(dj->n_needs, 1);
 	assert_string_equal(str_join(&dj->dependencies), "b: [arm64]");
 	pipeline_free(p);
-	expect_error("b:\n  script: x\n  parallel: {matrix: [{A: [x]}]}\n"
-		     "t:\n  script: x\n  parallel: {matrix: [{A: [x]}]}\n"
-		     "  needs:\n    - job: b\n      parallel: {matrix: [{A: ['$[[ matrix.B ]]']}]}\n",
-		     "'$[[ matrix.B ]]' is not a matrix expression", 9, 32);
+	expect_error(
+	    "b:\n  script: x\n  parallel: {matrix: [{A: [x]}]}\n"
+	    "t:\n  script: x\n  parallel: {matrix: [{A: [x]}]}\n"
+	    "  needs:\n    - job: b\n      parallel: {matrix: [{A: ['$[[ matrix.B ]]']}]}\n",
+	    "'$[[ matrix.B ]]' is not a matrix expression", 9, 32);
 	/* exists: in the current project is checked; another project's files are unknown */
 	p = load_ok("a:\n  script: x\n  rules:\n    - exists: {paths: [.gitlab-ci.yml], "
-		    "project: grp/proj, ref: main}\n");
+	            "project: grp/proj, ref: main}\n");
 	assert_true(pipeline_find_job(p, "a")->decision.included);
 	pipeline_free(p);
 	expect_error("a:\n  script: x\n  rules:\n    - exists: {paths: [x], project: o/p}\n",
-		     "rules:exists:project 'o/p' cannot be checked offline", 4, 37);
+	             "rules:exists:project 'o/p' cannot be checked offline", 4, 37);
 	expect_error("b:\n  stage: deploy\n  script: x\n  parallel: 2\n"
-		     "t:\n  script: x\n  needs: ['b 1/2']\n",
-		     "t job: need b 1/2 is not defined in current or prior stages", 7, 11);
+	             "t:\n  script: x\n  needs: ['b 1/2']\n",
+	             "t job: need b 1/2 is not defined in current or prior stages", 7, 11);
 }
 
 /* ---- robustness ---------------------------------------------------------------------------- */
@@ -1741,7 +1752,8 @@ static void test_robustness(void **state)
 {
 	(void)state;
 	const char trunc[] = "build:\n  script:\n    - \"make all\n";
-	expect_bad_bytes(trunc, sizeof(trunc) - 1, "end of stream while scanning a quoted scalar", 3);
+	expect_bad_bytes(trunc, sizeof(trunc) - 1, "end of stream while scanning a quoted scalar",
+	                 3);
 	const char bin[] = "\x80\x81\xfe\xff\x00\x01job:\n";
 	expect_bad_bytes(bin, sizeof(bin) - 1, "invalid leading UTF-8 octet", 1);
 	const char nul[] = "job:\n  script: x\n\x00\x01";
@@ -1794,11 +1806,11 @@ static void test_large_generated_pipeline(void **state)
 	_cleanup_free_ char *dir = new_dir();
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_addstr(&sb, "stages: [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9]\n"
-			   ".tpl:\n  image: alpine\n  script: [echo hi]\n  variables: {T: t}\n");
+	                   ".tpl:\n  image: alpine\n  script: [echo hi]\n  variables: {T: t}\n");
 	for (int i = 0; i < N; i++) {
 		strbuf_addf(&sb, "job%d:\n  extends: .tpl\n  stage: s%d\n", i, i / PER);
 		strbuf_addf(&sb, "  rules:\n    - if: $CI_COMMIT_BRANCH == \"main\" && "
-				 "$CI_COMMIT_REF_NAME =~ /^ma/\n");
+		                 "$CI_COMMIT_REF_NAME =~ /^ma/\n");
 		if (i >= PER)
 			strbuf_addf(&sb, "  needs: [job%d]\n", i - PER);
 	}
@@ -1849,88 +1861,89 @@ static void test_strings_only(void **state)
 {
 	(void)state;
 	expect_error("job:\n  script: x\n  tags: [1809, docker]\n",
-		     "jobs:job tags config should be an array of strings", 3, 9);
+	             "jobs:job tags config should be an array of strings", 3, 9);
 	expect_error("job:\n  script: x\n  parallel:\n    matrix:\n      - PY: [3.8, 3.10]\n",
-		     "matrix config variables should be strings or arrays of strings: this value "
-		     "is a float in YAML (\"3.8\"); quote it",
-		     5, 14);
+	             "matrix config variables should be strings or arrays of strings: this value "
+	             "is a float in YAML (\"3.8\"); quote it",
+	             5, 14);
 	expect_error("job:\n  script: x\n  parallel:\n    matrix:\n      - ON: true\n",
-		     "matrix config variables should be strings or arrays of strings", 5, 13);
+	             "matrix config variables should be strings or arrays of strings", 5, 13);
 	expect_error("job:\n  script: x\n  parallel:\n    matrix:\n      - ON: [a, yes]\n",
-		     "this value is a boolean in YAML (\"true\"); quote it", 5, 17);
+	             "this value is a boolean in YAML (\"true\"); quote it", 5, 17);
 	expect_error("a:\n  script: x\n  rules: []\n", "jobs:a:rules config can't be blank", 3, 10);
 	expect_error("workflow:\n  rules: []\na:\n  script: x\n",
-		     "workflow:rules config can't be blank", 2, 10);
+	             "workflow:rules config can't be blank", 2, 10);
 	/* Rules::Rule's own checks */
 	expect_error("a:\n  script: x\n  rules:\n    - when: delayed\n",
-		     "jobs:a:rules:rule start in can't be blank", 4, 7);
+	             "jobs:a:rules:rule start in can't be blank", 4, 7);
 	expect_error("a:\n  script: x\n  rules:\n    - when: manual\n      start_in: 1h\n",
-		     "jobs:a:rules:rule config contains disallowed keys: start_in", 5, 7);
+	             "jobs:a:rules:rule config contains disallowed keys: start_in", 5, 7);
 	expect_error("a:\n  script: x\n  rules:\n    - when: delayed\n      start_in: 8 days\n",
-		     "jobs:a:rules:rule start in should not exceed the limit", 5, 17);
+	             "jobs:a:rules:rule start in should not exceed the limit", 5, 17);
 	expect_error("a:\n  script: x\n  rules:\n    - allow_failure: 'yes'\n",
-		     "jobs:a:rules:rule allow failure should be a boolean value", 4, 22);
+	             "jobs:a:rules:rule allow failure should be a boolean value", 4, 22);
 	pipeline_free(load_ok("a:\n  script: x\n  rules:\n    - when: delayed\n"
-			      "      start_in: 1 week\n      allow_failure: true\n"));
+	                      "      start_in: 1 week\n      allow_failure: true\n"));
 	expect_error("a:\n  script: x\n  retry: {max: 2, foo: 1}\n",
-		     "jobs:a:retry config contains unknown keys: foo", 3, 19);
+	             "jobs:a:retry config contains unknown keys: foo", 3, 19);
 	/* only/except (Entry::Policy) */
 	expect_error("a:\n  script: x\n  only: main\n",
-		     "jobs:a:only has to be either an array of conditions or a hash", 3, 9);
+	             "jobs:a:only has to be either an array of conditions or a hash", 3, 9);
 	expect_error("a:\n  script: x\n  only: [1]\n",
-		     "jobs:a:only config should be an array of strings or regular expressions", 3,
-		     9);
+	             "jobs:a:only config should be an array of strings or regular expressions", 3,
+	             9);
 	expect_error("a:\n  script: x\n  except: {}\n", "jobs:a:except config can't be blank", 3,
-		     11);
+	             11);
 	expect_error("a:\n  script: x\n  only: {kubernetes: inactive}\n",
-		     "jobs:a:only kubernetes unknown value: inactive", 3, 22);
+	             "jobs:a:only kubernetes unknown value: inactive", 3, 22);
 	expect_error("a:\n  script: x\n  only: {changes: '*.md'}\n",
-		     "jobs:a:only changes should be an array of strings", 3, 19);
+	             "jobs:a:only changes should be an array of strings", 3, 19);
 	expect_error("a:\n  script: x\n  only: {refs: main}\n",
-		     "jobs:a:only refs should be an array of strings or regular expressions", 3, 16);
+	             "jobs:a:only refs should be an array of strings or regular expressions", 3,
+	             16);
 	pipeline_free(load_ok("a:\n  script: x\n  only:\n    refs: [main, /^release/]\n"
-			      "    kubernetes: active\n    changes: ['*.md']\n"));
+	                      "    kubernetes: active\n    changes: ['*.md']\n"));
 	/* environment:on_stop */
 	expect_error("a:\n  script: x\n  environment:\n    name: review\n    on_stop: stop\n",
-		     "a job: on_stop job stop is not defined", 5, 14);
+	             "a job: on_stop job stop is not defined", 5, 14);
 	expect_error("a:\n  script: x\n  environment: {name: review, on_stop: stop}\n"
-		     "stop:\n  script: x\n  environment: {name: other, action: stop}\n",
-		     "a job: on_stop job stop have different environment name", 3, 40);
+	             "stop:\n  script: x\n  environment: {name: other, action: stop}\n",
+	             "a job: on_stop job stop have different environment name", 3, 40);
 	expect_error("a:\n  script: x\n  environment: {name: review, on_stop: stop}\n"
-		     "stop:\n  script: x\n  environment: review\n",
-		     "a job: on_stop job stop needs to have action stop defined", 3, 40);
+	             "stop:\n  script: x\n  environment: review\n",
+	             "a job: on_stop job stop needs to have action stop defined", 3, 40);
 	pipeline_free(load_ok("a:\n  script: x\n  environment: {name: review, on_stop: stop}\n"
-			      "stop:\n  script: x\n  when: manual\n"
-			      "  environment: {name: review, action: stop}\n"));
+	                      "stop:\n  script: x\n  when: manual\n"
+	                      "  environment: {name: review, action: stop}\n"));
 	/* rules:needs are checked even when their rule does not match */
 	expect_error("a:\n  script: x\n  rules:\n    - if: $NOPE\n      needs: [ghost]\n",
-		     "a job: undefined need: ghost", 5, 15);
+	             "a job: undefined need: ghost", 5, 15);
 	/* circular needs (GitLab's Dag check), self-needs and longer loops too */
 	expect_error("a:\n  script: x\n  needs: [b]\nb:\n  script: x\n  needs: [a]\n",
-		     "The pipeline has circular dependencies: a -> b -> a", 6, 11);
+	             "The pipeline has circular dependencies: a -> b -> a", 6, 11);
 	expect_error("a:\n  script: x\n  needs: [a]\n",
-		     "The pipeline has circular dependencies: a -> a", 3, 11);
+	             "The pipeline has circular dependencies: a -> a", 3, 11);
 	expect_error("a:\n  script: x\n  needs: [c]\nb:\n  script: x\n  needs: [a]\n"
-		     "c:\n  script: x\n  needs: [b]\n",
-		     "The pipeline has circular dependencies: a -> c -> b -> a", 6, 11);
+	             "c:\n  script: x\n  needs: [b]\n",
+	             "The pipeline has circular dependencies: a -> c -> b -> a", 6, 11);
 	/* more that GitLab's entries check (messages as GitLab prints them) */
 	expect_error("job:\n  script: x\n  artifacts:\n    expire_in: 1:30:00\n",
-		     "jobs:job:artifacts expire in should be a duration", 4, 16);
+	             "jobs:job:artifacts expire in should be a duration", 4, 16);
 	expect_error("job:\n  script: x\n  artifacts:\n    expire_in: 7 elephants\n",
-		     "jobs:job:artifacts expire in should be a duration", 4, 16);
+	             "jobs:job:artifacts expire in should be a duration", 4, 16);
 	expect_error("job:\n  script: x\n  cache:\n    key:\n      files: [a, b, c]\n",
-		     "jobs:job:cache:key:files config has too many items (maximum is 2)", 5, 14);
+	             "jobs:job:cache:key:files config has too many items (maximum is 2)", 5, 14);
 	expect_error("variables:\n  A: {value: x, foo: y, bar: z}\njob:\n  script: x\n",
-		     "variables config uses invalid data keys: foo, bar", 2, 6);
+	             "variables config uses invalid data keys: foo, bar", 2, 6);
 	expect_error("job:\n  script: x\n  variables:\n    A: {value: x, description: d}\n",
-		     "jobs:job variables config uses invalid data keys: description", 4, 8);
+	             "jobs:job variables config uses invalid data keys: description", 4, 8);
 	expect_error("job:\n  script: x\n  environment: ${ENV:-dev}\n",
-		     "jobs:job environment name can contain only letters, digits", 3, 16);
+	             "jobs:job environment name can contain only letters, digits", 3, 16);
 	expect_error("job:\n  script: x\n  environment:\n    name: review/#1\n",
-		     "jobs:job environment name can contain only letters, digits", 4, 11);
+	             "jobs:job environment name can contain only letters, digits", 4, 11);
 	pipeline_free(load_ok("job:\n  script: x\n  environment: review/${CI_COMMIT_REF_SLUG}\n"));
 	struct pipeline *p = load_ok("job:\n  script: x\n  tags: [\"1809\"]\n  parallel:\n"
-				     "    matrix:\n      - N: [1, 2]\n        PY: [\"3.10\"]\n");
+	                             "    matrix:\n      - N: [1, 2]\n        PY: [\"3.10\"]\n");
 	assert_int_equal(p->n_jobs, 2);
 	assert_string_equal(p->jobs[1].name, "job: [2, 3.10]");
 	pipeline_free(p);
@@ -1942,8 +1955,8 @@ static void test_variable_names_any_string(void **state)
 {
 	(void)state;
 	struct pipeline *p = load_ok("variables:\n  spring.profiles.active: ci\n"
-				     "job:\n  variables:\n    MY-VAR: x\n    \"with space\": y\n"
-				     "  script: echo\n");
+	                             "job:\n  variables:\n    MY-VAR: x\n    \"with space\": y\n"
+	                             "  script: echo\n");
 	const struct job *j = pipeline_find_job(p, "job");
 	assert_string_equal(var_of(j, "MY-VAR"), "x");
 	assert_string_equal(var_of(j, "with space"), "y");
@@ -1954,47 +1967,47 @@ static void test_variable_names_any_string(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_basic_order_and_stages),
-		cmocka_unit_test(test_variable_names_any_string),
-		cmocka_unit_test(test_strings_only),
-		cmocka_unit_test(test_user_stages),
-		cmocka_unit_test(test_hidden_and_reserved),
-		cmocka_unit_test(test_job_fields),
-		cmocka_unit_test(test_durations),
-		cmocka_unit_test(test_globs),
-		cmocka_unit_test(test_errors_keys_and_types),
-		cmocka_unit_test(test_errors_needs),
-		cmocka_unit_test(test_flatten_and_empty_needs),
-		cmocka_unit_test(test_trigger_jobs),
-		cmocka_unit_test(test_collect_all_errors),
-		cmocka_unit_test(test_include_local_nested_and_merge),
-		cmocka_unit_test(test_include_wildcards_and_rules),
-		cmocka_unit_test(test_include_errors),
-		cmocka_unit_test(test_include_dir_offline),
-		cmocka_unit_test(test_spec_inputs),
-		cmocka_unit_test(test_spec_inputs_validation),
-		cmocka_unit_test(test_include_own_component),
-		cmocka_unit_test(test_include_source_levels),
-		cmocka_unit_test(test_include_source_project),
-		cmocka_unit_test(test_include_source_errors),
-		cmocka_unit_test(test_extends),
-		cmocka_unit_test(test_reference),
-		cmocka_unit_test(test_default_and_inherit),
-		cmocka_unit_test(test_null_keywords),
-		cmocka_unit_test(test_cache_nested_lists),
-		cmocka_unit_test(test_parallel),
-		cmocka_unit_test(test_workflow),
-		cmocka_unit_test(test_rules_matrix),
-		cmocka_unit_test(test_changes_compare_to),
-		cmocka_unit_test(test_only_except),
-		cmocka_unit_test(test_only_refs_project_path),
-		cmocka_unit_test(test_needs_on_excluded),
-		cmocka_unit_test(test_seed_fixtures),
-		cmocka_unit_test(test_real_corpus),
-		cmocka_unit_test(test_real_corpus_includes),
-		cmocka_unit_test(test_instance_needs),
-		cmocka_unit_test(test_robustness),
-		cmocka_unit_test(test_large_generated_pipeline),
+	    cmocka_unit_test(test_basic_order_and_stages),
+	    cmocka_unit_test(test_variable_names_any_string),
+	    cmocka_unit_test(test_strings_only),
+	    cmocka_unit_test(test_user_stages),
+	    cmocka_unit_test(test_hidden_and_reserved),
+	    cmocka_unit_test(test_job_fields),
+	    cmocka_unit_test(test_durations),
+	    cmocka_unit_test(test_globs),
+	    cmocka_unit_test(test_errors_keys_and_types),
+	    cmocka_unit_test(test_errors_needs),
+	    cmocka_unit_test(test_flatten_and_empty_needs),
+	    cmocka_unit_test(test_trigger_jobs),
+	    cmocka_unit_test(test_collect_all_errors),
+	    cmocka_unit_test(test_include_local_nested_and_merge),
+	    cmocka_unit_test(test_include_wildcards_and_rules),
+	    cmocka_unit_test(test_include_errors),
+	    cmocka_unit_test(test_include_dir_offline),
+	    cmocka_unit_test(test_spec_inputs),
+	    cmocka_unit_test(test_spec_inputs_validation),
+	    cmocka_unit_test(test_include_own_component),
+	    cmocka_unit_test(test_include_source_levels),
+	    cmocka_unit_test(test_include_source_project),
+	    cmocka_unit_test(test_include_source_errors),
+	    cmocka_unit_test(test_extends),
+	    cmocka_unit_test(test_reference),
+	    cmocka_unit_test(test_default_and_inherit),
+	    cmocka_unit_test(test_null_keywords),
+	    cmocka_unit_test(test_cache_nested_lists),
+	    cmocka_unit_test(test_parallel),
+	    cmocka_unit_test(test_workflow),
+	    cmocka_unit_test(test_rules_matrix),
+	    cmocka_unit_test(test_changes_compare_to),
+	    cmocka_unit_test(test_only_except),
+	    cmocka_unit_test(test_only_refs_project_path),
+	    cmocka_unit_test(test_needs_on_excluded),
+	    cmocka_unit_test(test_seed_fixtures),
+	    cmocka_unit_test(test_real_corpus),
+	    cmocka_unit_test(test_real_corpus_includes),
+	    cmocka_unit_test(test_instance_needs),
+	    cmocka_unit_test(test_robustness),
+	    cmocka_unit_test(test_large_generated_pipeline),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
