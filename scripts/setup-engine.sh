@@ -37,7 +37,7 @@ log() { printf 'setup-engine: %s\n' "$*" >&2; }
 # ---------------------------------------------------------------- packages
 PKGS=(
   # build + test toolchain
-  meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev
+  meson ninja-build pkg-config gcc clang clang-format llvm libclang-rt-14-dev
   libyaml-dev libjansson-dev libcurl4-openssl-dev libpcre2-dev libarchive-dev
   libcmocka-dev valgrind git rsync jq curl ca-certificates file
   # the stand-in images' shell and coreutils (lib-rootfs copies it: it must be the static one)
