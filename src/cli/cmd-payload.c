@@ -36,20 +36,6 @@ static int payload_on_opt(void *data, int key, const char *arg)
 	return 0;
 }
 
-/* A fresh job token per call, shaped like GitLab's (glcbt- prefix, which the runner masks). */
-static void new_token(char *buf, size_t size)
-{
-	unsigned char raw[10];
-	FILE *f = fopen("/dev/urandom", "r");
-	if (!f || fread(raw, 1, sizeof(raw), f) != sizeof(raw))
-		memset(raw, 0x5a, sizeof(raw));
-	if (f)
-		fclose(f);
-	size_t o = (size_t)snprintf(buf, size, "glcbt-");
-	for (size_t i = 0; i < sizeof(raw) && o + 2 < size; i++)
-		o += (size_t)snprintf(buf + o, size - o, "%02x", raw[i]);
-}
-
 /* SOURCE_DATE_EPOCH when set (reproducible output), else now. */
 static long long start_time(void)
 {
@@ -109,7 +95,7 @@ int cmd_payload(int argc, char **argv)
 	if (!j || !j->decision.included || !payload_job_id(s.p, j) || j->is_trigger)
 		return no_payload(s.p, name, j);
 	char token[64];
-	new_token(token, sizeof(token));
+	payload_new_job_token(token, sizeof(token));
 	struct payload_build_opts bo = {
 	    .pipeline = s.p,
 	    .job = j,

@@ -10,6 +10,7 @@
 #include "exec/job-internal.h"
 #include "model/pipeline.h"
 #include "model/vars.h"
+#include "payload/payload.h"
 #include "plan/dag.h"
 #include "util/cleanup.h"
 #include "util/strbuf.h"
@@ -33,20 +34,6 @@ static void iso_now(char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void job_token(char *buf, size_t size)
-{
-	unsigned char raw[10];
-	FILE *f = fopen("/dev/urandom", "r");
-	if (!f || fread(raw, 1, sizeof(raw), f) != sizeof(raw))
-		memset(raw, 0x5a, sizeof(raw));
-	if (f)
-		fclose(f);
-	size_t o = 0;
-	o += (size_t)snprintf(buf, size, "glcbt-");
-	for (size_t i = 0; i < sizeof(raw) && o + 2 < size; i++)
-		o += (size_t)snprintf(buf + o, size - o, "%02x", raw[i]);
-}
-
 /* The runner-side job variables (variables.md §1 "Job", "Directories", "Registry"). */
 static void job_predefined(struct exec_job_ctx *jc, struct var_list *l, unsigned long id)
 {
@@ -54,7 +41,7 @@ static void job_predefined(struct exec_job_ctx *jc, struct var_list *l, unsigned
 	struct arena *a = &jc->arena;
 	char now[32], token[64];
 	iso_now(now, sizeof(now));
-	job_token(token, sizeof(token));
+	payload_new_job_token(token, sizeof(token));
 	set(jc, l, "CI_JOB_NAME", j->name);
 	set(jc, l, "CI_JOB_NAME_SLUG", jc->slug);
 	set(jc, l, "CI_JOB_GROUP_NAME", j->group_name ? j->group_name : j->name);

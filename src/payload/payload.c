@@ -1,6 +1,7 @@
 /* The payload's lifecycle and lookups; payload.h has the struct. */
 #include "payload/payload.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,4 +39,17 @@ void *payload_alloc_array(struct payload *pl, size_t n, size_t size)
 const char *payload_strdup(struct payload *pl, const char *s)
 {
 	return s ? arena_strdup(&pl->arena, s) : NULL;
+}
+
+void payload_new_job_token(char *buf, size_t size)
+{
+	unsigned char raw[10];
+	FILE *f = fopen("/dev/urandom", "r");
+	if (!f || fread(raw, 1, sizeof(raw), f) != sizeof(raw))
+		memset(raw, 0x5a, sizeof(raw));
+	if (f)
+		fclose(f);
+	size_t o = (size_t)snprintf(buf, size, "glcbt-");
+	for (size_t i = 0; i < sizeof(raw) && o + 2 < size; i++)
+		o += (size_t)snprintf(buf + o, size - o, "%02x", raw[i]);
 }

@@ -171,3 +171,8 @@ const struct payload_var *payload_var_get(const struct payload *pl, const char *
  * the payload's arena (never NULL; a NULL string copies as NULL). */
 void *payload_alloc_array(struct payload *pl, size_t n, size_t size);
 const char *payload_strdup(struct payload *pl, const char *s);
+
+/* Writes a fresh random job token shaped like GitLab's (`glcbt-` + 20 hex digits, a prefix
+ * runners mask) into buf (NUL-terminated, truncated to size). Never fails: without
+ * /dev/urandom the digits are fixed. */
+void payload_new_job_token(char *buf, size_t size);
