@@ -22,31 +22,32 @@ static void add_encoded(struct strbuf *sb, const char *s)
 	}
 }
 
-char *gitlab_releases_url(const char *server, const char *project)
+/* server without its trailing `/`, then path, then key URL-encoded (when given). */
+static void api_url_add(struct strbuf *sb, const char *server, const char *path, const char *key)
 {
-	struct strbuf sb = STRBUF_INIT;
 	size_t n = strlen(server);
 	while (n && server[n - 1] == '/')
 		n--;
-	strbuf_add(&sb, server, n);
-	strbuf_addstr(&sb, "/api/v4/projects/");
-	add_encoded(&sb, project);
-	/* GitLab's largest page; a project with more releases than that is not seen whole */
-	strbuf_addstr(&sb, "/releases?per_page=100");
-	return strbuf_detach(&sb, NULL);
+	strbuf_add(sb, server, n);
+	strbuf_addstr(sb, path);
+	if (key)
+		add_encoded(sb, key);
 }
 
-/* server without its trailing `/`, then path. Owned. */
+/* api_url_add as an owned string. */
 static char *api_url(const char *server, const char *path, const char *key)
 {
 	struct strbuf sb = STRBUF_INIT;
-	size_t n = strlen(server);
-	while (n && server[n - 1] == '/')
-		n--;
-	strbuf_add(&sb, server, n);
-	strbuf_addstr(&sb, path);
-	if (key)
-		add_encoded(&sb, key);
+	api_url_add(&sb, server, path, key);
+	return strbuf_detach(&sb, NULL);
+}
+
+char *gitlab_releases_url(const char *server, const char *project)
+{
+	struct strbuf sb = STRBUF_INIT;
+	api_url_add(&sb, server, "/api/v4/projects/", project);
+	/* GitLab's largest page; a project with more releases than that is not seen whole */
+	strbuf_addstr(&sb, "/releases?per_page=100");
 	return strbuf_detach(&sb, NULL);
 }
 
@@ -64,12 +65,7 @@ char *gitlab_file_raw_url(const char *server, const char *project, const char *f
                           const char *ref)
 {
 	struct strbuf sb = STRBUF_INIT;
-	size_t n = strlen(server);
-	while (n && server[n - 1] == '/')
-		n--;
-	strbuf_add(&sb, server, n);
-	strbuf_addstr(&sb, "/api/v4/projects/");
-	add_encoded(&sb, project);
+	api_url_add(&sb, server, "/api/v4/projects/", project);
 	strbuf_addstr(&sb, "/repository/files/");
 	add_encoded(&sb, file);
 	strbuf_addstr(&sb, "/raw");

@@ -688,6 +688,23 @@ static int parse_array(struct tp *t, struct toml_value **ret)
 
 static int set_dotted(struct tp *t, struct toml_value *table, struct dkey *k, struct toml_value *v);
 
+/* `key = value` into table (a pair of a table line or of an inline table), up to what follows
+ * the value. */
+static int parse_pair(struct tp *t, struct toml_value *table)
+{
+	_cleanup_(dkey_release) struct dkey k = {0};
+	if (parse_key(t, &k) < 0)
+		return -1;
+	if (tp_peek(t) != '=')
+		return tp_fail(t, "expected '=' after key '%s'", k.full);
+	tp_adv(t);
+	skip_ws(t);
+	struct toml_value *v = NULL;
+	if (parse_value(t, &v) < 0)
+		return err_wrap(t->err, "key '%s'", k.full);
+	return set_dotted(t, table, &k, v);
+}
+
 static int parse_inline_table(struct tp *t, struct toml_value **ret)
 {
 	_cleanup_(toml_value_free_p) struct toml_value *tab = toml_new(TOML_TABLE);
@@ -700,17 +717,7 @@ static int parse_inline_table(struct tp *t, struct toml_value **ret)
 		return 0;
 	}
 	for (;;) {
-		_cleanup_(dkey_release) struct dkey k = {0};
-		if (parse_key(t, &k) < 0)
-			return -1;
-		if (tp_peek(t) != '=')
-			return tp_fail(t, "expected '=' after key '%s'", k.full);
-		tp_adv(t);
-		skip_ws(t);
-		struct toml_value *v = NULL;
-		if (parse_value(t, &v) < 0)
-			return err_wrap(t->err, "key '%s'", k.full);
-		if (set_dotted(t, tab, &k, v) < 0)
+		if (parse_pair(t, tab) < 0)
 			return -1;
 		skip_ws(t);
 		if (tp_peek(t) == ',') {
@@ -861,17 +868,7 @@ static int parse_header(struct tp *t, struct toml_value *root, struct toml_value
 
 static int parse_keyval(struct tp *t, struct toml_value *cur)
 {
-	_cleanup_(dkey_release) struct dkey k = {0};
-	if (parse_key(t, &k) < 0)
-		return -1;
-	if (tp_peek(t) != '=')
-		return tp_fail(t, "expected '=' after key '%s'", k.full);
-	tp_adv(t);
-	skip_ws(t);
-	struct toml_value *v = NULL;
-	if (parse_value(t, &v) < 0)
-		return err_wrap(t->err, "key '%s'", k.full);
-	if (set_dotted(t, cur, &k, v) < 0)
+	if (parse_pair(t, cur) < 0)
 		return -1;
 	return expect_eol(t);
 }
