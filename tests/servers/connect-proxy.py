@@ -11,11 +11,12 @@ Python 3 standard library only.
 """
 import argparse
 import json
-import os
 import socket
 import socketserver
 import sys
 import threading
+
+from serverlib import publish_port_and_serve
 
 
 class Proxy(socketserver.StreamRequestHandler):
@@ -79,15 +80,7 @@ def main():
     Proxy.to_port = a.to
     Proxy.log_path = a.log
     srv = Server(("127.0.0.1", 0), Proxy)
-    tmp = a.port_file + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write("%d\n" % srv.server_address[1])
-    os.rename(tmp, a.port_file)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return publish_port_and_serve(srv, a.port_file)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from serverlib import publish_port_and_serve
+
 LOCK = threading.Condition()
 STATE = {
     "runners": {},          # token -> {id, description, tags, system_ids:[]}
@@ -430,15 +432,7 @@ def main():
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(ARGS.tls_cert, ARGS.tls_key)
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    tmp = os.path.join(ARGS.state_dir, "port.tmp")
-    with open(tmp, "w") as f:
-        f.write(str(srv.server_address[1]))
-    os.rename(tmp, os.path.join(ARGS.state_dir, "port"))
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return publish_port_and_serve(srv, os.path.join(ARGS.state_dir, "port"))
 
 
 if __name__ == "__main__":

@@ -46,6 +46,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from serverlib import publish_port_and_serve
+
 LOG_LOCK = threading.Lock()
 BARRIER = threading.Condition()
 BARRIER_OPEN = [0]
@@ -274,15 +276,7 @@ def main():
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.cert, a.key)
         srv.ssl_ctx = ctx
-    tmp = a.port_file + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write("%d\n" % srv.server_address[1])
-    os.rename(tmp, a.port_file)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return publish_port_and_serve(srv, a.port_file)
 
 
 if __name__ == "__main__":
