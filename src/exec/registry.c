@@ -119,9 +119,10 @@ static char *random_password(void)
 /* `htpasswd -niB user` with the password on stdin: "user:$2y$...". */
 static int htpasswd_line(const char *password, struct strbuf *out, struct err *err)
 {
-	char dir[] = "/tmp/runnel-htpasswd-XXXXXX";
-	if (!mkdtemp(dir))
-		return err_sys(err, errno, "cannot create a temporary directory");
+	/* named for its owner, so a killed run's copy is reaped (exec_reap) */
+	_cleanup_free_ char *dir = exec_temp_dir("htpasswd", err);
+	if (!dir)
+		return -1;
 	_cleanup_free_ char *file = xasprintf("%s/htpasswd", dir);
 	_cleanup_free_ char *cmd =
 	    xasprintf("htpasswd -ciB '%s' " REGISTRY_USER " 2>/dev/null", file);
