@@ -129,6 +129,7 @@ cleanup() {
 		for id in $(comm -13 "$T_TMP/before" "$T_TMP/after"); do
 			pid=$(owner_pid "$id")
 			[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && continue
+			case $(owner_label runnel.project "$id") in "$T_TMP"/* | "") ;; *) continue ;; esac
 			docker rm -f "$id" >/dev/null 2>&1 || docker network rm "$id" >/dev/null 2>&1 ||
 				docker volume rm -f "$id" >/dev/null 2>&1
 		done
