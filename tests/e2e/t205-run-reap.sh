@@ -6,46 +6,8 @@
 need_engine
 snapshot_objects
 
-p=$(make_project reap <<'YML'
-long:
-  image: runnel-test/sh:latest
-  script: [echo long-started, sleep 120]
-YML
-)
-OUT=$T_TMP/killed
-(cd "$p" && exec "$RUNNEL" run) >"$OUT" 2>&1 &
-pid=$!
-i=0
-while ! grep -q "long-started" "$OUT" 2>/dev/null && [ $i -lt 200 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-kill -9 "$pid"
-wait "$pid" 2>/dev/null
-left=$(docker ps -aq --filter label=runnel.pipeline --filter "label=runnel.pid=$pid")
-[ -n "$left" ] && pass "SIGKILL leaves the container behind" || fail "no leftover to reap"
-
-p2=$(make_project reaper <<'YML'
-quick:
-  image: runnel-test/sh:latest
-  script: [echo quick]
-YML
-)
-run_runnel "$p2"
-expect_rc "next run" 0
-left=$(docker ps -aq --filter label=runnel.pipeline --filter "label=runnel.pid=$pid")
-[ -z "$left" ] && pass "the next run reaped the leftover container" ||
-	fail "leftover container $left still there"
-[ -n "$(ls "$p/.runnel/builds")" ] && pass "the killed run left its run directory" ||
-	fail "no run directory left by the killed run"
-printf 'quick:\n  image: runnel-test/sh:latest\n  script: [echo quick]\n' >"$p/other.yml"
-run_runnel "$p" -f other.yml
-expect_rc "next run in the same project" 0
-[ -z "$(ls "$p/.runnel/builds")" ] && pass "the next run reaped the stale run directory" ||
-	fail "stale run directory left: $(ls "$p/.runnel/builds")"
-
-# start_run DIR: a run of DIR in the background, once its job runs; its pid in $pid. Both
-# runs must be killed only when both run: a run that starts reaps every dead run's objects.
+# start_run DIR: a run of DIR in the background, once its job runs; its pid in $pid. Two runs
+# to be killed are killed only when both run: a run that starts reaps every dead run's objects.
 start_run() {
 	OUT=$T_TMP/killed.$T_COUNT
 	T_COUNT=$((T_COUNT + 1))
@@ -58,6 +20,37 @@ start_run() {
 	done
 }
 owned_by() { docker ps -aq --filter label=runnel.pipeline --filter "label=runnel.pid=$1"; }
+
+p=$(make_project reap <<'YML'
+long:
+  image: runnel-test/sh:latest
+  script: [echo long-started, sleep 120]
+YML
+)
+start_run "$p"
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+left=$(owned_by "$pid")
+[ -n "$left" ] && pass "SIGKILL leaves the container behind" || fail "no leftover to reap"
+
+p2=$(make_project reaper <<'YML'
+quick:
+  image: runnel-test/sh:latest
+  script: [echo quick]
+YML
+)
+run_runnel "$p2"
+expect_rc "next run" 0
+left=$(owned_by "$pid")
+[ -z "$left" ] && pass "the next run reaped the leftover container" ||
+	fail "leftover container $left still there"
+[ -n "$(ls "$p/.runnel/builds")" ] && pass "the killed run left its run directory" ||
+	fail "no run directory left by the killed run"
+printf 'quick:\n  image: runnel-test/sh:latest\n  script: [echo quick]\n' >"$p/other.yml"
+run_runnel "$p" -f other.yml
+expect_rc "next run in the same project" 0
+[ -z "$(ls "$p/.runnel/builds")" ] && pass "the next run reaped the stale run directory" ||
+	fail "stale run directory left: $(ls "$p/.runnel/builds")"
 
 # runnel cleanup: this project's leftovers go, another project's stay (for --all)
 p3=$(make_project other <<'YML'
