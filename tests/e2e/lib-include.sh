@@ -111,3 +111,21 @@ repo() { # repo DIR: a committed git repository of what DIR holds
 	(cd "$1" && git init -q && git add -A &&
 		git -c user.email=t@e.st -c user.name=t commit -qm init) >/dev/null 2>&1
 }
+
+# corpus_copy NAME DEST: a real-world corpus project (shared/corpus/real/NAME) copied to DEST.
+corpus_copy() {
+	cp -r "/work/shared/corpus/real/$1" "$2" 2>/dev/null ||
+		cp -r "$SRC/../shared/corpus/real/$1" "$2" 2>/dev/null
+}
+
+# component_standins FIXTURE DEST: the gitlab.com components of a real-includes fixture
+# (FIXTURE/component/gitlab.com/PATH@VERSION) laid out as the include server serves a
+# project's files at a ref: DEST/PATH/VERSION/...
+component_standins() {
+	for d in "$1"/component/gitlab.com/*/*/*@* "$1"/component/gitlab.com/*/*@*; do
+		[ -d "$d" ] || continue
+		rel=${d#"$1"/component/gitlab.com/}
+		mkdir -p "$2/${rel%@*}/${rel##*@}"
+		cp -r "$d/." "$2/${rel%@*}/${rel##*@}/"
+	done
+}

@@ -32,8 +32,7 @@ PIDS="$PIDS $proxy_pid"
 PROXY=http://127.0.0.1:$(wait_port "$T/proxy.port")
 
 # ---- the corpus configuration: network = --include-dir ----
-cp -r /work/shared/corpus/real/GNOME__librsvg rsvg 2>/dev/null ||
-	cp -r "$SRC/../shared/corpus/real/GNOME__librsvg" rsvg 2>/dev/null
+corpus_copy GNOME__librsvg rsvg
 if [ -f rsvg/.gitlab-ci.yml ]; then
 	repo rsvg
 	full=$SRC/tests/fixtures/real-includes/GNOME__librsvg

@@ -27,8 +27,7 @@ AP=$(cat api.port)
 SERVER=https://127.0.0.1:$AP
 
 # ---- the corpus configuration ----
-cp -r /work/shared/corpus/real/GNOME__librsvg rsvg 2>/dev/null ||
-	cp -r "$SRC/../shared/corpus/real/GNOME__librsvg" rsvg 2>/dev/null
+corpus_copy GNOME__librsvg rsvg
 if [ -f rsvg/.gitlab-ci.yml ]; then
 	repo rsvg
 	full=$SRC/tests/fixtures/real-includes/GNOME__librsvg

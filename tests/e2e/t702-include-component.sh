@@ -21,12 +21,7 @@ TOKEN=glpat-t700-secret-token
 # ---- the corpus configuration (components on gitlab.com, through the proxy) ----
 mkdir -p api
 fx=$SRC/tests/fixtures/real-includes/integratop__gitlab-org-charts-mirror
-for d in "$fx"/component/gitlab.com/*/*/*@* "$fx"/component/gitlab.com/*/*@*; do
-	[ -d "$d" ] || continue
-	rel=${d#"$fx"/component/gitlab.com/}
-	mkdir -p "api/${rel%@*}/${rel##*@}"
-	cp -r "$d/." "api/${rel%@*}/${rel##*@}/"
-done
+component_standins "$fx" api
 start_server api --root "$T/api" --api-root "$T/api" --token "$TOKEN" \
 	--cert "$T/srv.pem" --key "$T/srv.key"
 AP=$(cat api.port)
@@ -35,8 +30,7 @@ python3 "$SRC/tests/servers/connect-proxy.py" --to "$AP" --port-file "$T/proxy.p
 PIDS="$PIDS $!"
 PROXY=http://127.0.0.1:$(wait_port "$T/proxy.port")
 
-cp -r /work/shared/corpus/real/integratop__gitlab-org-charts-mirror chart 2>/dev/null ||
-	cp -r "$SRC/../shared/corpus/real/integratop__gitlab-org-charts-mirror" chart 2>/dev/null
+corpus_copy integratop__gitlab-org-charts-mirror chart
 if [ -f chart/.gitlab-ci.yml ]; then
 	repo chart
 	mkdir -p partial

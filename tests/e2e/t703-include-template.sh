@@ -28,12 +28,7 @@ printf '{"version": "17.5.0-ee", "revision": "%s"}\n' "$REV" >version.json
 # the corpus's templates and components, in GitLab's repository and on gitlab.com
 fx=$SRC/tests/fixtures/real-includes/integratop__gitlab-org-charts-mirror
 cp -r "$fx/template/." api/gitlab-org/gitlab/$REV/lib/gitlab/ci/templates/
-for d in "$fx"/component/gitlab.com/*/*/*@* "$fx"/component/gitlab.com/*/*@*; do
-	[ -d "$d" ] || continue
-	rel=${d#"$fx"/component/gitlab.com/}
-	mkdir -p "api/${rel%@*}/${rel##*@}"
-	cp -r "$d/." "api/${rel%@*}/${rel##*@}/"
-done
+component_standins "$fx" api
 
 start_server api --root "$T/api" --api-root "$T/api" --token "$TOKEN" --public gitlab-org/gitlab \
 	--templates "$T/tpl" --version-json "$T/version.json" --cert "$T/srv.pem" --key "$T/srv.key"
@@ -89,8 +84,7 @@ r p list $V
 expect_error "not a template name" "Template file \`Bash.yml\` is not a valid location!"
 
 # ---- the corpus configuration: nothing under --include-dir ----
-cp -r /work/shared/corpus/real/integratop__gitlab-org-charts-mirror chart 2>/dev/null ||
-	cp -r "$SRC/../shared/corpus/real/integratop__gitlab-org-charts-mirror" chart 2>/dev/null
+corpus_copy integratop__gitlab-org-charts-mirror chart
 if [ -f chart/.gitlab-ci.yml ]; then
 	repo chart
 	G="--variable CI_SERVER_FQDN=gitlab.com --variable CI_SERVER_HOST=gitlab.com
