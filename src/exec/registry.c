@@ -26,6 +26,7 @@
 #include "docker/client.h"
 #include "exec/archive-dl.h"
 #include "exec/exec.h"
+#include "util/base64.h"
 #include "exec/settings.h"
 #include "model/vars.h"
 #include "report/report.h"
@@ -374,30 +375,11 @@ bool registry_script_needs_login(const char *const *lines, size_t n, const struc
 	return uses;
 }
 
-static void base64(const char *s, struct strbuf *out)
-{
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = strlen(s);
-	const unsigned char *p = (const unsigned char *)s;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		strbuf_addch(out, tab[(v >> 18) & 63]);
-		strbuf_addch(out, tab[(v >> 12) & 63]);
-		strbuf_addch(out, i + 1 < n ? tab[(v >> 6) & 63] : '=');
-		strbuf_addch(out, i + 2 < n ? tab[v & 63] : '=');
-	}
-}
-
 char *registry_auth_config(const char *registry, const char *user, const char *password)
 {
 	struct strbuf up = STRBUF_INIT, b64 = STRBUF_INIT;
 	strbuf_addf(&up, "%s:%s", user, password);
-	base64(up.buf, &b64);
+	base64_encode(up.buf, up.len, &b64);
 	json_t *o = json_pack("{s:{s:{s:s}}}", "auths", registry, "auth", b64.buf);
 	char *r = json_dumps(o, JSON_INDENT(1));
 	json_decref(o);
@@ -512,7 +494,7 @@ static json_t *http_get_json(const struct registry *r, const char *path, struct 
 	}
 	struct strbuf req = STRBUF_INIT, auth = STRBUF_INIT, resp = STRBUF_INIT;
 	_cleanup_free_ char *up = xasprintf("%s:%s", REGISTRY_USER, r->password);
-	base64(up, &auth);
+	base64_encode(up, strlen(up), &auth);
 	strbuf_addf(&req, "GET %s HTTP/1.0\r\nHost: %s\r\nAuthorization: Basic %s\r\n\r\n", path,
 	            r->address, auth.buf);
 	bool sent = write(fd, req.buf, req.len) == (ssize_t)req.len;

@@ -1,6 +1,7 @@
 /* cache: fetched includes on disk, and the integrity digests that pin them (see cache.h). */
 #include "fetch/cache.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,9 +11,11 @@
 #include <unistd.h>
 
 #include "fetch/addr.h"
+#include "util/base64.h"
 #include "util/cleanup.h"
 #include "util/fsutil.h"
 #include "util/sha256.h"
+#include "util/strbuf.h"
 #include "util/xalloc.h"
 
 char *fetch_cache_root(void)
@@ -112,31 +115,24 @@ int fetch_cache_put(const char *path, const char *body, size_t len, struct err *
 
 /* ---- integrity ---- */
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 bool fetch_integrity_valid(const char *s)
 {
 	if (strncmp(s, "sha256-", 7) != 0 || strlen(s + 7) != 44 || s[7 + 43] != '=')
 		return false;
 	for (size_t i = 0; i < 43; i++)
-		if (!strchr(b64, s[7 + i]) || !s[7 + i])
+		if (!base64_is_char((unsigned char)s[7 + i]))
 			return false;
 	return true;
 }
 
 void fetch_integrity_of(const char *data, size_t len, char out[52])
 {
-	unsigned char d[33] = {0};
+	unsigned char d[32];
 	sha256(data, len, d);
+	struct strbuf sb = STRBUF_INIT;
+	base64_encode(d, 32, &sb);
+	assert(sb.len == 44);
 	memcpy(out, "sha256-", 7);
-	char *o = out + 7;
-	/* 32 bytes: ten full groups of 3 and one of 2 (the last character is `=`) */
-	for (size_t i = 0; i < 33; i += 3) {
-		unsigned v = (unsigned)d[i] << 16 | (unsigned)d[i + 1] << 8 | (unsigned)d[i + 2];
-		*o++ = b64[v >> 18 & 63];
-		*o++ = b64[v >> 12 & 63];
-		*o++ = b64[v >> 6 & 63];
-		*o++ = i + 2 < 32 ? b64[v & 63] : '=';
-	}
-	*o = '\0';
+	memcpy(out + 7, sb.buf, 45);
+	strbuf_release(&sb);
 }

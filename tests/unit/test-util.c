@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "util/arena.h"
+#include "util/base64.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/dlsyms.h"
@@ -407,6 +408,28 @@ static void test_monotime_diff(void **state)
 	assert_true(monotime_diff_s(&a, &a) == 0.0);
 }
 
+/* RFC 4648 section 10's vectors, every padding case, and bytes above 0x7f. */
+static void test_base64_encode(void **state)
+{
+	(void)state;
+	static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	static const char *const want[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+	                                   "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		struct strbuf sb = STRBUF_INIT;
+		base64_encode(in[i], strlen(in[i]), &sb);
+		assert_string_equal(sb.buf ? sb.buf : "", want[i]);
+		strbuf_release(&sb);
+	}
+	struct strbuf sb = STRBUF_INIT;
+	base64_encode("\xfb\xff\x00", 3, &sb);
+	assert_string_equal(sb.buf, "+/8A");
+	strbuf_release(&sb);
+	assert_true(base64_is_char('A') && base64_is_char('z') && base64_is_char('0'));
+	assert_true(base64_is_char('+') && base64_is_char('/'));
+	assert_false(base64_is_char('=') || base64_is_char('-') || base64_is_char(0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +448,7 @@ int main(void)
 	    cmocka_unit_test(test_err_sys_keeps_errno),
 	    cmocka_unit_test(test_monotime_reads_the_monotonic_clock),
 	    cmocka_unit_test(test_monotime_diff),
+	    cmocka_unit_test(test_base64_encode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
